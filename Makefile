@@ -1,0 +1,33 @@
+# Community+ — one command to run, one to test. Both bootstrap .venv on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+
+.PHONY: serve test install schema bench clean sandbox
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml setup.py $(PLUGINS)
+	$(BIN)/pip install --quiet -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install Community+ with its built-in modules
+
+serve: $(STAMP) ## run the server on http://127.0.0.1:8080 (embedded database, demo data)
+	$(BIN)/community-plus serve --seed-if-empty
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+schema: $(STAMP) ## regenerate the SDL files in schema/
+	$(BIN)/community-plus schema export
+
+bench: $(STAMP) ## run the benchmarks in bench/
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .community-plus .pytest_cache

@@ -1,0 +1,109 @@
+"""`create_app(settings)`: the one place the server is wired together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from . import db as dbm
+from .context import Platform
+from .errors import AppError, Forbidden
+from .graphql.schema import SchemaCache
+from .graphql.view import CommunityGraphQLView, scope_error_response
+from .http import SCOPE, make_middlewares
+from .metrics import Metrics
+from .settings import Settings
+
+log = structlog.get_logger("community_plus.app")
+
+SETTINGS = web.AppKey("settings", Settings)
+PLATFORM = web.AppKey("platform", Platform)
+METRICS = web.AppKey("metrics", Metrics)
+SCHEMAS = web.AppKey("schemas", SchemaCache)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    """Open the MongoDB client, create indexes idempotently, close on shutdown."""
+    settings = app[SETTINGS]
+    if not settings.mongodb_uri:
+        raise RuntimeError("MONGODB_URI is not set: start through `community-plus serve`, which starts "
+                           "the embedded database, or point MONGODB_URI at a MongoDB server")
+    client = dbm.connect(settings.mongodb_uri)
+    platform = Platform(settings, client, dbm.database_of(client))
+    await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+    app[PLATFORM] = platform
+    log.info("database ready", database=platform.db.name)
+    yield
+    await client.close()
+
+
+def _contributions_for(app: web.Application):
+    def contributions(modules: frozenset[str]):
+        provider = app[PLATFORM].extras.get("modules")
+        return provider.contributions(modules) if provider else []
+
+    return contributions
+
+
+async def _module_set(request: web.Request, community_id: str | None) -> frozenset[str]:
+    provider = request.app[PLATFORM].extras.get("modules")
+    if provider is None or community_id is None:
+        return frozenset()
+    return await provider.enabled_for(community_id)
+
+
+async def graphql_handler(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    platform = app[PLATFORM]
+    scope = request[SCOPE]
+    header = request.headers.get("X-Community-Id")
+    if header and scope.principal is not None:
+        community = await platform.regions.get(header)
+        if community is None or community.get("level") != "community" or not scope.covers_community(community):
+            return scope_error_response(Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
+        scope.community_id = header
+    elif scope.principal is not None:
+        scope.community_id = None if scope.principal.role in ("platform_admin", "region_admin") \
+            else scope.principal.community_id
+    try:
+        modules = await _module_set(request, scope.community_id)
+    except AppError as exc:
+        return scope_error_response(exc)
+    view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
+        schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules))
+    return await view(request)  # type: ignore[operator]
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks: dict[str, Any] = {"database": await dbm.ping(request.app[PLATFORM].client)}
+    for name, probe in request.app[PLATFORM].extras.get("readiness", {}).items():
+        checks[name] = await probe()
+    ok = all(checks.values())
+    return web.json_response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body, content_type = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the aiohttp application; resources open in cleanup contexts on start-up."""
+    app = web.Application(middlewares=make_middlewares((PLATFORM, METRICS)), client_max_size=2 * 1024 * 1024)
+    app[SETTINGS] = settings
+    app[METRICS] = Metrics()
+    app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled)
+    app.cleanup_ctx.append(_database)
+    app.router.add_route("GET", "/graphql", graphql_handler)
+    app.router.add_route("POST", "/graphql", graphql_handler)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app

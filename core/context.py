@@ -1,0 +1,91 @@
+"""Per-app wiring (`Platform`) and per-request context (`RequestContext`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from strawberry.dataloader import DataLoader
+
+from . import repositories as r
+from .access import Scope
+from .security.pii import Keyring
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+
+class Platform:
+    """Everything wired once per app: settings, database, repositories, keyring."""
+
+    def __init__(self, settings: Settings, client: AsyncMongoClient, db: AsyncDatabase) -> None:
+        self.settings = settings
+        self.client = client
+        self.db = db
+        self.keyring = Keyring.from_setting(settings.pii_key_material, settings.pii_key_id)
+        self.regions = r.RegionRepository(db)
+        self.grids = r.GridRepository(db)
+        self.residents = r.ResidentRepository(db, self.keyring)
+        self.users = r.UserRepository(db)
+        self.sessions = r.SessionRepository(db)
+        self.audit = r.AuditRepository(db)
+        self.extras: dict[str, Any] = {}  # later subsystems register themselves here
+
+    def repositories(self) -> list[r.Repository]:
+        return [self.regions, self.grids, self.residents, self.users, self.sessions, self.audit]
+
+
+def _loader(repo: r.Repository) -> DataLoader[str, dict[str, Any] | None]:
+    async def load(ids: list[str]) -> list[dict[str, Any] | None]:
+        found = await repo.get_many(ids)
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    """DataLoaders, created per request: resolvers never query in a loop."""
+
+    platform: Platform
+    _cache: dict[str, DataLoader] = field(default_factory=dict)
+
+    def by_id(self, repo_name: str) -> DataLoader[str, dict[str, Any] | None]:
+        loader = self._cache.get(repo_name)
+        if loader is None:
+            loader = self._cache[repo_name] = _loader(getattr(self.platform, repo_name))
+        return loader
+
+    def custom(self, key: str, factory) -> DataLoader:
+        loader = self._cache.get(key)
+        if loader is None:
+            loader = self._cache[key] = factory()
+        return loader
+
+
+@dataclass
+class RequestContext:
+    """Passed to every resolver as `info.context`."""
+
+    platform: Platform
+    scope: Scope
+    request_id: str
+    request: web.Request | None = None
+    response: Any = None
+    module_set: frozenset[str] = frozenset()
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.platform)
+
+    @property
+    def settings(self) -> Settings:
+        return self.platform.settings
+
+    @property
+    def principal(self):
+        return self.scope.principal

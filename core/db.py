@@ -1,0 +1,47 @@
+"""The MongoDB connection (PyMongo's async API) and idempotent index creation.
+
+Motor reached end of life in 2026; `pymongo.AsyncMongoClient` is its official successor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+DEFAULT_DB = "community_plus"
+
+
+def connect(uri: str, **options: object) -> AsyncMongoClient:
+    """An async client with timeouts that fail fast when the database is down."""
+    opts: dict[str, object] = {
+        "serverSelectionTimeoutMS": 3000,
+        "connectTimeoutMS": 3000,
+        "tz_aware": True,
+        "uuidRepresentation": "standard",
+    }
+    opts.update(options)
+    return AsyncMongoClient(uri, **opts)
+
+
+def database_of(client: AsyncMongoClient) -> AsyncDatabase:
+    """The database named in the URI's path, or `community_plus`."""
+    return client.get_default_database(default=DEFAULT_DB)
+
+
+async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexModel]]) -> None:
+    """Create every declared index; existing identical indexes are a no-op."""
+    for collection, models in indexes.items():
+        models = list(models)
+        if models:
+            await db[collection].create_indexes(models)
+
+
+async def ping(client: AsyncMongoClient) -> bool:
+    try:
+        await client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False

@@ -1,0 +1,1 @@
+"""The GraphQL API: types, resolvers (thin), schema cache and the HTTP view."""

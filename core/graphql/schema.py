@@ -1,0 +1,66 @@
+"""Schemas, built once per distinct set of enabled modules and shared by every community
+with that set (memory does not grow with the number of communities)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+
+import strawberry
+from graphql import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.tools import merge_types
+
+from .core_api import CoreMutation, CoreQuery
+
+# A module contributes (query types, mutation types, subscription types, extra types).
+Contribution = tuple[Sequence[type], Sequence[type], Sequence[type], Sequence[type]]
+
+
+def build_schema(contributions: Iterable[Contribution] = (), *, introspection: bool = True) -> strawberry.Schema:
+    queries: list[type] = [CoreQuery]
+    mutations: list[type] = [CoreMutation]
+    subscriptions: list[type] = []
+    types: list[type] = []
+    for q, m, s, t in contributions:
+        queries += q
+        mutations += m
+        subscriptions += s
+        types += t
+    extensions: list = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    if not introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(
+        query=merge_types("Query", tuple(queries)),
+        mutation=merge_types("Mutation", tuple(mutations)),
+        subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
+        types=types,
+        extensions=extensions,
+    )
+
+
+class SchemaCache:
+    """`get(modules)` returns the schema for that set of module names, building it once."""
+
+    def __init__(self, contributions_for: Callable[[frozenset[str]], Iterable[Contribution]],
+                 introspection: bool) -> None:
+        self._contributions_for = contributions_for
+        self._introspection = introspection
+        self._schemas: dict[frozenset[str], object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, modules: frozenset[str], wrap: Callable[[strawberry.Schema], object] = lambda s: s) -> object:
+        found = self._schemas.get(modules)
+        if found is None:
+            with self._lock:
+                found = self._schemas.get(modules)
+                if found is None:
+                    schema = build_schema(self._contributions_for(modules), introspection=self._introspection)
+                    found = self._schemas[modules] = wrap(schema)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._schemas)
+
+    def clear(self) -> None:
+        self._schemas.clear()

@@ -1,0 +1,110 @@
+"""The `/graphql` endpoint: picks the schema for the caller's community, builds the request
+context, masks unexpected errors and speaks GraphQL over HTTP."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from aiohttp import web
+from graphql import GraphQLError
+from strawberry.aiohttp.views import GraphQLView
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from ..access import Scope
+from ..context import RequestContext
+from ..errors import AppError
+from ..http import REQUEST_ID, SCOPE
+
+log = structlog.get_logger("community_plus.graphql")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _error_dict(err: GraphQLError) -> dict[str, Any]:
+    return err.formatted
+
+
+class CommunityGraphQLView(GraphQLView):
+    """One instance per schema (that is, per distinct set of enabled modules)."""
+
+    def __init__(self, schema, *, platform, metrics, dev: bool, module_set: frozenset[str]) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if dev else None, allow_queries_via_get=True,
+                         multipart_uploads_enabled=False)
+        self.platform = platform
+        self.metrics = metrics
+        self.module_set = module_set
+
+    async def get_context(self, request: web.Request, response: Any) -> RequestContext:  # type: ignore[override]
+        return RequestContext(platform=self.platform, scope=request[SCOPE], request_id=request[REQUEST_ID],
+                              request=request, response=response, module_set=self.module_set)
+
+    async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
+        start = time.perf_counter()
+        name = request_data.operation_name or "anonymous"
+        status = "ok"
+        try:
+            result = await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                                  request_data)
+            if result.errors:
+                status = "error"
+            return result
+        except Exception:
+            status = "error"
+            raise
+        finally:
+            self.metrics.observe_operation(name, status, time.perf_counter() - start)
+
+    async def process_result(self, request: web.Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        data: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            errors = []
+            for err in result.errors:
+                original = err.original_error
+                if original is not None and not isinstance(original, AppError):
+                    log.error("unexpected error in resolver", path=err.path, exc_info=original,
+                              request_id=request[REQUEST_ID])
+                    errors.append({
+                        "message": f"服务器内部错误 (internal error; request id {request[REQUEST_ID]})",
+                        "locations": [loc._asdict() for loc in err.locations or []],
+                        "path": err.path,
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request[REQUEST_ID]},
+                    })
+                else:
+                    formatted = _error_dict(err)
+                    if original is None:  # parse/validation errors
+                        formatted.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+                    errors.append(formatted)
+            data["errors"] = errors
+        if result.extensions:
+            data["extensions"] = result.extensions
+        return data
+
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        response = _SubResponse()
+        response.wants_graphql_response = GRAPHQL_RESPONSE in request.headers.get("Accept", "")
+        return response
+
+    def create_response(self, response_data, sub_response: web.Response) -> web.Response:
+        response = super().create_response(response_data, sub_response)
+        if getattr(sub_response, "wants_graphql_response", False):
+            response.content_type = GRAPHQL_RESPONSE
+            if isinstance(response_data, dict) and response_data.get("data") is None and response_data.get("errors"):
+                if all(e.get("extensions", {}).get("code") == "GRAPHQL_VALIDATION_FAILED"
+                       for e in response_data["errors"]):
+                    response.set_status(400)
+        return response
+
+
+
+class _SubResponse(web.Response):
+    wants_graphql_response = False
+
+
+def scope_error_response(err: AppError) -> web.Response:
+    return web.json_response({"data": None, "errors": [err.formatted]})
+
+
+__all__ = ["CommunityGraphQLView", "Scope", "scope_error_response"]

@@ -1,0 +1,20 @@
+"""Repositories: the only code that touches MongoDB collections.
+
+Every query is scoped by a filter from `access.Scope` unless it is deliberately global
+(documented where it happens).
+"""
+
+from __future__ import annotations
+
+from .base import Page, Repository
+from .regions import RegionRepository
+from .grids import GridRepository
+from .residents import ResidentRepository
+from .users import UserRepository
+from .sessions import SessionRepository
+from .audit import AuditRepository
+
+ALL = (RegionRepository, GridRepository, ResidentRepository, UserRepository, SessionRepository, AuditRepository)
+
+__all__ = ["ALL", "Page", "Repository", "RegionRepository", "GridRepository", "ResidentRepository",
+           "UserRepository", "SessionRepository", "AuditRepository"]

@@ -1,0 +1,95 @@
+"""Residents. ID numbers and phones are sealed (AES-GCM) with blind indexes for lookups;
+masked forms are stored alongside so ordinary reads never decrypt anything."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ..security.pii import Keyring
+from ..validation import mask_id_number, mask_phone
+from .base import Repository
+
+SENSITIVE = ("phone", "idNumber")
+
+
+class ResidentRepository(Repository):
+    collection = "residents"
+    indexes = [
+        IndexModel([("communityId", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("tags", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("name", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("birthDate", ASCENDING)]),
+        IndexModel([("idNumberHash", ASCENDING)], unique=True, sparse=True, name="idNumberHash_unique"),
+        IndexModel([("phoneHash", ASCENDING)]),
+        IndexModel([("householdId", ASCENDING)]),
+        IndexModel([("pii.k", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("seedKey", ASCENDING)], sparse=True),
+        IndexModel([("communityId", ASCENDING), ("relation", ASCENDING)]),
+    ]
+
+    def __init__(self, db: AsyncDatabase, keyring: Keyring) -> None:
+        super().__init__(db)
+        self.keyring = keyring
+
+    def seal(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Turn plaintext `phone`/`idNumber` into sealed values, blind indexes and masks."""
+        out = {k: v for k, v in values.items() if k not in SENSITIVE}
+        for field in SENSITIVE:
+            if field in values:
+                plain = values[field]
+                if plain:
+                    out[f"{field}Sealed"] = self.keyring.seal(plain, field)
+                    out[f"{field}Hash"] = self.keyring.blind_index(plain, field)
+                    out[f"{field}Masked"] = mask_phone(plain) if field == "phone" else mask_id_number(plain)
+                else:
+                    out[f"{field}Sealed"] = out[f"{field}Hash"] = out[f"{field}Masked"] = None
+        if any(f in values for f in SENSITIVE):
+            out["pii"] = {"k": self.keyring.current_id}
+        return out
+
+    def reveal(self, doc: dict[str, Any], field: str) -> str | None:
+        return self.keyring.open(doc.get(f"{field}Sealed"), field)
+
+    async def insert(self, doc: dict[str, Any], session=None) -> None:
+        await self.coll.insert_one(doc, session=session)
+
+    async def insert_many(self, docs: list[dict[str, Any]]) -> None:
+        if docs:
+            await self.coll.insert_many(docs, ordered=False)
+
+    async def update(self, id: str, scope_filter: dict[str, Any], changes: dict[str, Any],
+                     unset: list[str] | None = None, session=None) -> dict[str, Any] | None:
+        update: dict[str, Any] = {"$set": changes, "$inc": {"version": 1}}
+        if unset:
+            update["$unset"] = {k: "" for k in unset}
+        return await self.coll.find_one_and_update({"_id": id, **scope_filter}, update,
+                                                   return_document=ReturnDocument.AFTER, session=session)
+
+    async def find_by_id_number(self, id_number: str) -> dict[str, Any] | None:
+        """Deliberately global: ID numbers are unique across the platform."""
+        return await self.coll.find_one({"idNumberHash": {"$in": self.keyring.blind_indexes(id_number, "idNumber")}})
+
+    async def find_by_phone(self, phone: str, scope_filter: dict[str, Any]) -> list[dict[str, Any]]:
+        return await self.coll.find({"phoneHash": {"$in": self.keyring.blind_indexes(phone, "phone")},
+                                     **scope_filter}).to_list()
+
+    async def count_in(self, community_id: str) -> int:
+        return await self.coll.count_documents({"communityId": community_id})
+
+    async def count_by_grid(self, grid_ids: list[str]) -> dict[str, int]:
+        rows = await (await self.coll.aggregate([
+            {"$match": {"gridId": {"$in": grid_ids}}},
+            {"$group": {"_id": "$gridId", "n": {"$sum": 1}}},
+        ])).to_list()
+        return {r["_id"]: r["n"] for r in rows}
+
+
+def as_datetime_utc(d: date) -> datetime:
+    """A date as midnight UTC (how birth dates are stored)."""
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)

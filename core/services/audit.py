@@ -1,0 +1,30 @@
+"""Writes audit entries: who read or changed which fields of whose record, and when."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..context import RequestContext
+from ..repositories.base import new_id
+
+
+async def record(ctx: RequestContext, action: str, entity: str, doc: dict[str, Any],
+                 fields: list[str] | None = None, session=None, **details: Any) -> None:
+    """Append one audit entry about `doc` (a resident, a work order…) for this request."""
+    p = ctx.scope.principal
+    await ctx.platform.audit.append({
+        "_id": new_id(),
+        "at": datetime.now(UTC),
+        "action": action,
+        "entity": entity,
+        "entityId": doc["_id"],
+        "communityId": doc.get("communityId"),
+        "regionPath": doc.get("regionPath", []),
+        "fields": fields or [],
+        "actorId": p.user_id if p else None,
+        "actorRole": p.role if p else None,
+        "actorName": p.display_name if p else None,
+        "requestId": ctx.request_id,
+        **({"details": details} if details else {}),
+    }, session=session)

@@ -1,0 +1,90 @@
+"""Logins, token issue, refresh-token rotation with reuse detection, logout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..access import Principal
+from ..context import Platform
+from ..errors import BadUserInput, Unauthenticated
+from ..repositories.base import new_id
+from ..security.passwords import hash_password, verify_password
+from ..security.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+
+_DUMMY_HASH = hash_password("timing-equaliser")
+
+
+@dataclass(slots=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    principal: Principal
+
+
+def principal_of(user: dict[str, Any], session_id: str | None = None) -> Principal:
+    return Principal(
+        user_id=user["_id"],
+        role=user["role"],
+        display_name=user.get("displayName", user.get("username", "")),
+        region_id=user.get("regionId"),
+        community_id=user.get("communityId"),
+        grid_ids=tuple(user.get("gridIds", ())),
+        resident_id=user.get("residentId"),
+        session_id=session_id,
+    )
+
+
+class AuthService:
+    def __init__(self, platform: Platform) -> None:
+        self.p = platform
+
+    async def login_with_password(self, username: str, password: str) -> Tokens:
+        if not username or not password:
+            raise BadUserInput({k: "必填 (required)" for k, v in (("username", username), ("password", password)) if not v})
+        user = await self.p.users.by_username(username)
+        if user is None or user.get("disabled") or not user.get("passwordHash"):
+            verify_password(_DUMMY_HASH, password)  # same cost whether or not the user exists
+            raise Unauthenticated("用户名或密码错误 (wrong username or password)")
+        if not verify_password(user["passwordHash"], password):
+            raise Unauthenticated("用户名或密码错误 (wrong username or password)")
+        return await self.start_session(user)
+
+    async def start_session(self, user: dict[str, Any]) -> Tokens:
+        session_id = new_id()
+        refresh = new_refresh_token()
+        now = datetime.now(UTC)
+        await self.p.sessions.create({
+            "_id": session_id, "userId": user["_id"], "tokenHash": hash_refresh_token(refresh),
+            "previousHashes": [], "revoked": False, "createdAt": now,
+            "expiresAt": now + timedelta(seconds=self.p.settings.refresh_token_ttl),
+        })
+        return self._tokens(principal_of(user, session_id), refresh)
+
+    def _tokens(self, principal: Principal, refresh: str) -> Tokens:
+        ttl = self.p.settings.access_token_ttl
+        return Tokens(issue_access_token(principal.claims(), self.p.settings.signing_key, ttl), refresh, ttl, principal)
+
+    async def refresh(self, refresh_token: str) -> Tokens:
+        old = hash_refresh_token(refresh_token)
+        new = new_refresh_token()
+        expires = datetime.now(UTC) + timedelta(seconds=self.p.settings.refresh_token_ttl)
+        session = await self.p.sessions.rotate(old, hash_refresh_token(new), expires)
+        if session is None:
+            reused = await self.p.sessions.by_previous(old)
+            if reused is not None:
+                await self.p.sessions.revoke(reused["_id"])
+                raise Unauthenticated("刷新令牌已被使用，会话已注销 (refresh token reused: the session was revoked, log in again)")
+            raise Unauthenticated("刷新令牌无效或已过期 (invalid or expired refresh token: log in again)")
+        user = await self.p.users.get(session["userId"])
+        if user is None or user.get("disabled"):
+            await self.p.sessions.revoke(session["_id"])
+            raise Unauthenticated("账号已停用 (account disabled)")
+        return self._tokens(principal_of(user, session["_id"]), new)
+
+    async def logout(self, principal: Principal) -> bool:
+        if principal.session_id:
+            await self.p.sessions.revoke(principal.session_id)
+        return True

@@ -1,0 +1,214 @@
+"""Residents: validated create/update, scoped reads with filters, audited reveals."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from ..context import RequestContext
+from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
+from ..repositories.base import Page, new_id
+from ..repositories.residents import as_datetime_utc
+from ..validation import (birth_date_from_id, gender_from_id, id_number_problem, normalize_phone,
+                          phone_problem)
+from . import audit
+
+TAGS = ("elderly", "child", "disabled", "low_income", "left_behind", "veteran", "new_citizen",
+        "living_alone", "special_care")
+GENDERS = ("male", "female")
+RELATIONS = ("self", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other")
+REVEAL_ROLES = ("community_admin", "grid_worker")
+WRITE_ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker")
+
+
+as_datetime = as_datetime_utc
+
+
+def years_ago(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+class ResidentService:
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
+        self.p = ctx.platform
+        self.scope = ctx.scope
+
+    # -- reads --------------------------------------------------------------------------
+    async def get(self, id: str) -> dict[str, Any]:
+        doc = await self.p.residents.get(id, self.scope.resident_filter())
+        if doc is None:
+            raise NotFound("resident")
+        return doc
+
+    def list_filter(self, f: dict[str, Any]) -> dict[str, Any]:
+        q = self.scope.resident_filter()
+        errors = FieldErrors()
+        clauses: list[dict[str, Any]] = [q]
+        if f.get("community_id"):
+            clauses.append({"communityId": f["community_id"]})
+        if f.get("grid_id"):
+            clauses.append({"gridId": f["grid_id"]})
+        if f.get("tags"):
+            bad = [t for t in f["tags"] if t not in TAGS]
+            if bad:
+                errors.add("filter.tags", f"未知标签 {bad} (unknown tags; use one of {', '.join(TAGS)})")
+            clauses.append({"tags": {"$all": list(f["tags"])}})
+        if f.get("name_prefix"):
+            clauses.append({"name": {"$regex": "^" + re.escape(f["name_prefix"])}})
+        if f.get("registered") is not None:
+            clauses.append({"registered": f["registered"]})
+        age_min, age_max = f.get("age_min"), f.get("age_max")
+        if age_min is not None and age_min < 0:
+            errors.add("filter.ageMin", "不能为负数 (must be ≥ 0)")
+        if age_max is not None and age_min is not None and age_max < age_min:
+            errors.add("filter.ageMax", "应不小于 ageMin (must be ≥ ageMin)")
+        errors.raise_if_any()
+        today = date.today()
+        birth: dict[str, Any] = {}
+        if age_min is not None:
+            birth["$lte"] = as_datetime(years_ago(today, age_min))
+        if age_max is not None:
+            birth["$gt"] = as_datetime(years_ago(today, age_max + 1))
+        if birth:
+            clauses.append({"birthDate": birth})
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    async def list(self, f: dict[str, Any], first: int, after: str | None) -> Page:
+        return await self.p.residents.page(self.list_filter(f), first, after)
+
+    async def reveal(self, doc: dict[str, Any], field: str) -> str | None:
+        """The full value of a sensitive field, for permitted roles only; always audited."""
+        pr = self.scope.require()
+        own = pr.role == "resident" and pr.resident_id == doc["_id"]
+        if not own and pr.role not in REVEAL_ROLES:
+            raise Forbidden(f"无权查看完整的{ {'phone': '手机号', 'idNumber': '身份证号'}[field] } (your role may not reveal {field})")
+        await audit.record(self.ctx, "reveal", "resident", doc, [field])
+        return self.p.residents.reveal(doc, field)
+
+    # -- writes -------------------------------------------------------------------------
+    async def _validate(self, data: dict[str, Any], community_id: str, creating: bool) -> dict[str, Any]:
+        errors = FieldErrors()
+        out: dict[str, Any] = {}
+        if "name" in data or creating:
+            name = (data.get("name") or "").strip()
+            if not name:
+                errors.add("input.name", "姓名必填 (name is required)")
+            elif len(name) > 50:
+                errors.add("input.name", "姓名过长 (at most 50 characters)")
+            out["name"] = name
+        if data.get("id_number"):
+            idn = data["id_number"].strip().upper()
+            if problem := id_number_problem(idn):
+                errors.add("input.idNumber", problem)
+            else:
+                out["idNumber"] = idn
+                out.setdefault("birthDate", as_datetime(birth_date_from_id(idn)))
+                out.setdefault("gender", gender_from_id(idn))
+        if data.get("phone"):
+            if problem := phone_problem(data["phone"]):
+                errors.add("input.phone", problem)
+            else:
+                out["phone"] = normalize_phone(data["phone"])
+        if data.get("gender") is not None:
+            if data["gender"] not in GENDERS:
+                errors.add("input.gender", "应为 male 或 female (must be male or female)")
+            elif "idNumber" in out and out["gender"] != data["gender"]:
+                errors.add("input.gender", "与身份证号不符 (does not match the ID number)")
+        if data.get("birth_date") is not None:
+            bd = data["birth_date"]
+            if bd > date.today():
+                errors.add("input.birthDate", "出生日期不能在未来 (birth date is in the future)")
+            elif "idNumber" in out and out["birthDate"].date() != bd:
+                errors.add("input.birthDate", "与身份证号不符 (does not match the ID number)")
+            else:
+                out["birthDate"] = as_datetime(bd)
+        if creating and "birthDate" not in out:
+            errors.add("input.birthDate", "出生日期或身份证号必填 (give a birth date or an ID number)")
+        if creating and "gender" not in out and data.get("gender") in GENDERS:
+            out["gender"] = data["gender"]
+        if "tags" in data and data["tags"] is not None:
+            bad = [t for t in data["tags"] if t not in TAGS]
+            if bad:
+                errors.add("input.tags", f"未知标签 {bad} (use: {', '.join(TAGS)})")
+            out["tags"] = sorted(set(data["tags"]))
+        if data.get("relation") is not None:
+            if data["relation"] not in RELATIONS:
+                errors.add("input.relation", f"use one of {', '.join(RELATIONS)}")
+            out["relation"] = data["relation"]
+        if data.get("household_id") is not None:
+            out["householdId"] = data["household_id"]
+        if data.get("address") is not None:
+            out["address"] = {k: (v or "").strip() for k, v in data["address"].items()}
+        if data.get("registered") is not None:
+            out["registered"] = bool(data["registered"])
+        if data.get("grid_id") is not None:
+            grid = await self.ctx.loaders.by_id("grids").load(data["grid_id"])
+            if grid is None or grid["communityId"] != community_id:
+                errors.add("input.gridId", "网格不属于该社区 (grid is not in this community)")
+            out["gridId"] = data["grid_id"]
+        errors.raise_if_any()
+        return out
+
+    async def create(self, data: dict[str, Any]) -> dict[str, Any]:
+        pr = self.scope.require_role(*WRITE_ROLES)
+        community_id = data.get("community_id") or self.scope.community_id or pr.community_id
+        community = await self.ctx.loaders.by_id("regions").load(community_id) if community_id else None
+        if community is None or community.get("level") != "community":
+            raise BadUserInput({"input.communityId": "请指定社区 (give an existing communityId)"})
+        if not self.scope.covers_community(community):
+            raise Forbidden()
+        values = await self._validate(data, community_id, creating=True)
+        if pr.role == "grid_worker" and values.get("gridId") not in pr.grid_ids:
+            raise Forbidden("网格员只能登记本网格居民 (grid workers register residents of their own grids)")
+        now = datetime.now(UTC)
+        doc = {
+            "_id": new_id(), "communityId": community_id, "regionPath": [*community["path"], community_id],
+            "tags": [], "registered": True, "relation": "self", "createdAt": now, "updatedAt": now, "version": 1,
+            **values,
+        }
+        doc.setdefault("householdId", doc["_id"])
+        sealed = self.p.residents.seal(doc)
+        try:
+            await self.p.residents.insert(sealed)
+        except DuplicateKeyError as exc:
+            raise Conflict("该身份证号已登记 (a resident with this ID number already exists)",
+                           fields=[{"path": "input.idNumber", "message": "duplicate"}]) from exc
+        await audit.record(self.ctx, "create", "resident", sealed, sorted(values))
+        await self.ctx.platform.extras.get("events", _NoEvents()).emit("resident_created", resident=sealed)
+        return sealed
+
+    async def update(self, id: str, data: dict[str, Any]) -> dict[str, Any]:
+        self.scope.require_role(*WRITE_ROLES)
+        current = await self.p.residents.get(id, self.scope.resident_filter())
+        if current is None:
+            exists = await self.p.residents.get(id)
+            raise Forbidden() if exists else NotFound("resident")
+        values = await self._validate(data, current["communityId"], creating=False)
+        if not values:
+            return current
+        values["updatedAt"] = datetime.now(UTC)
+        expected = data.get("version")
+        f = self.scope.resident_filter()
+        if expected is not None:
+            f = {**f, "version": expected}
+        try:
+            doc = await self.p.residents.update(id, f, self.p.residents.seal(values))
+        except DuplicateKeyError as exc:
+            raise Conflict("该身份证号已登记 (a resident with this ID number already exists)") from exc
+        if doc is None:
+            raise Conflict("记录已被他人修改，请刷新后重试 (the record changed meanwhile: reload and retry)")
+        await audit.record(self.ctx, "update", "resident", doc, sorted(k for k in values if k != "updatedAt"))
+        await self.ctx.platform.extras.get("events", _NoEvents()).emit("resident_updated", resident=doc)
+        return doc
+
+
+class _NoEvents:
+    async def emit(self, name: str, **kwargs: Any) -> None:
+        return None

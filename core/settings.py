@@ -1,0 +1,93 @@
+"""Configuration from environment variables (and an optional `.env` file).
+
+Names are part of the operator contract (see README): `MONGODB_URI`, `CP_*`.
+In `prod`, missing secrets are a start-up error, never a silent default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-key-change-me-000000000000"
+DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="  # 32 bytes, base64, dev only
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or invalid; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    """All settings of one Community+ process."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    mongodb_uri: str | None = Field(default=None, alias="MONGODB_URI")
+    data_dir: Path = Field(default=Path("./.community-plus"), alias="CP_DATA_DIR")
+    env: Literal["dev", "prod"] = Field(default="dev", alias="CP_ENV")
+    secret_key: str | None = Field(default=None, alias="CP_SECRET_KEY")
+    pii_key: str | None = Field(default=None, alias="CP_PII_KEY")
+    pii_key_id: str = Field(default="k1", alias="CP_PII_KEY_ID")
+    db_port: int = Field(default=27217, alias="CP_DB_PORT")
+    introspection: bool | None = Field(default=None, alias="CP_INTROSPECTION")
+    access_token_ttl: int = Field(default=900, alias="CP_ACCESS_TOKEN_TTL")
+    refresh_token_ttl: int = Field(default=30 * 86400, alias="CP_REFRESH_TOKEN_TTL")
+    module_poll_interval: float = Field(default=1.0, alias="CP_MODULE_POLL_INTERVAL")
+    plugins_allow: str | None = Field(default=None, alias="CP_PLUGINS")
+    wechat_appid: str = Field(default="wx0000000000000000", alias="CP_WECHAT_APPID")
+    wechat_secret: str | None = Field(default=None, alias="CP_WECHAT_SECRET")
+    wechat_api_base: str = Field(default="https://api.weixin.qq.com", alias="CP_WECHAT_API_BASE")
+    storage: Literal["local", "s3"] = Field(default="local", alias="CP_STORAGE")
+    s3_endpoint: str | None = Field(default=None, alias="CP_S3_ENDPOINT")
+    s3_access_key: str | None = Field(default=None, alias="CP_S3_ACCESS_KEY")
+    s3_secret_key: str | None = Field(default=None, alias="CP_S3_SECRET_KEY")
+    s3_bucket: str = Field(default="community-plus", alias="CP_S3_BUCKET")
+    s3_secure: bool = Field(default=True, alias="CP_S3_SECURE")
+    s3_region: str | None = Field(default=None, alias="CP_S3_REGION")
+    log_format: Literal["json", "console"] = Field(default="json", alias="CP_LOG_FORMAT")
+
+    @model_validator(mode="after")
+    def _require_secrets_in_prod(self) -> Settings:
+        if self.env == "prod":
+            missing = [n for n, v in (("CP_SECRET_KEY", self.secret_key), ("CP_PII_KEY", self.pii_key)) if not v]
+            if missing:
+                raise ConfigurationError(
+                    f"{', '.join(missing)} must be set when CP_ENV=prod "
+                    "(generate one with: python -c 'import secrets,base64;print(base64.b64encode(secrets.token_bytes(32)).decode())')"
+                )
+        return self
+
+    @property
+    def dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def signing_key(self) -> str:
+        return self.secret_key or DEV_SECRET
+
+    @property
+    def pii_key_material(self) -> str:
+        return self.pii_key or DEV_PII_KEY
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.dev if self.introspection is None else self.introspection
+
+    @property
+    def allowed_plugins(self) -> set[str] | None:
+        if not self.plugins_allow:
+            return None
+        return {p.strip() for p in self.plugins_allow.split(",") if p.strip()}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides use the env-var names."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ConfigurationError:
+        raise
+    except Exception as exc:  # pydantic.ValidationError
+        raise ConfigurationError(f"invalid configuration: {exc}") from exc

@@ -1,0 +1,1 @@
+"""The plugin developer's local environment: fake WeChat server, demo data, sandbox runner."""

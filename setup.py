@@ -1,0 +1,24 @@
+"""Map the top-level folders onto namespaced import packages.
+
+`core/` installs as `community_plus`, `sdk/` as `community_plus_sdk` and `sandbox/` as
+`community_plus_sandbox`; generic names such as `core` are never installed. Everything
+else lives in pyproject.toml.
+"""
+
+from setuptools import find_packages, setup
+
+FOLDERS = {
+    "core": "community_plus",
+    "sdk": "community_plus_sdk",
+    "sandbox": "community_plus_sandbox",
+}
+
+setup(
+    packages=[
+        name + sub
+        for folder, name in FOLDERS.items()
+        for sub in ["", *("." + p for p in find_packages(folder))]
+    ],
+    package_dir={name: folder for folder, name in FOLDERS.items()},
+    package_data={"community_plus": ["static/**/*", "graphql/*.graphql"]},
+)

@@ -1,0 +1,94 @@
+"""Shared fixtures: one SecantusDB process per test session, a fresh database per test."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+
+from community_plus.app import PLATFORM, create_app
+from community_plus.settings import load_settings
+from community_plus.testing import start_test_database
+
+
+@pytest.fixture(scope="session")
+def database_server():
+    db = start_test_database()
+    yield db
+    db.stop()
+
+
+@pytest.fixture
+def db_uri(database_server) -> str:
+    name = "t_" + uuid.uuid4().hex[:16]
+    uri = f"mongodb://{database_server.host}:{database_server.port}/{name}?directConnection=true"
+    yield uri
+    client = MongoClient(uri)
+    client.drop_database(name)
+    client.close()
+
+
+@pytest.fixture
+def settings(db_uri, tmp_path):
+    return load_settings(MONGODB_URI=db_uri, CP_DATA_DIR=str(tmp_path), CP_ENV="dev", CP_LOG_FORMAT="console")
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings):
+    return await aiohttp_client(create_app(settings))
+
+
+@pytest.fixture
+def platform(client):
+    return client.app[PLATFORM]
+
+
+class GraphQL:
+    """Runs operations against the test server and checks error codes."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    async def __call__(self, query: str, variables: dict | None = None, token: str | None = None,
+                       headers: dict | None = None, **kw: Any) -> dict:
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        resp = await self.client.post("/graphql", json={"query": query, "variables": variables or {}, **kw}, headers=h)
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+    async def ok(self, query: str, variables: dict | None = None, token: str | None = None, **kw: Any) -> dict:
+        body = await self(query, variables, token, **kw)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    async def error(self, code: str, query: str, variables: dict | None = None, token: str | None = None,
+                    **kw: Any) -> dict:
+        body = await self(query, variables, token, **kw)
+        codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+        assert code in codes, f"expected {code}, got {body}"
+        return next(e for e in body["errors"] if e["extensions"]["code"] == code)
+
+    async def login(self, username: str, password: str = "community-plus") -> str:
+        data = await self.ok("mutation($u:String!,$p:String!){loginWithPassword(username:$u,password:$p){accessToken}}",
+                             {"u": username, "p": password})
+        return data["loginWithPassword"]["accessToken"]
+
+
+@pytest.fixture
+def gql(client) -> GraphQL:
+    return GraphQL(client)
+
+
+@pytest.fixture
+async def world(platform) -> dict:
+    """Two communities with two grids each, staff accounts and a few residents per community."""
+    from community_plus.seed import seed
+
+    await seed(platform, communities=2, residents_per_community=12, grids_per_community=2)
+    communities = await platform.regions.coll.find({"level": "community"}).sort("_id", 1).to_list()
+    grids = {c["_id"]: await platform.grids.of_community(c["_id"]) for c in communities}
+    return {"communities": communities, "grids": grids}
