@@ -32,11 +32,18 @@ def database_of(client: AsyncMongoClient) -> AsyncDatabase:
 
 
 async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexModel]]) -> None:
-    """Create every declared index; existing identical indexes are a no-op."""
+    """Create the declared indexes that do not exist yet (compared by name)."""
+    existing_collections = set(await db.list_collection_names())
     for collection, models in indexes.items():
         models = list(models)
-        if models:
-            await db[collection].create_indexes(models)
+        if not models:
+            continue
+        present: set[str] = set()
+        if collection in existing_collections:
+            present = {ix["name"] async for ix in await db[collection].list_indexes()}
+        missing = [m for m in models if m.document["name"] not in present]
+        if missing:
+            await db[collection].create_indexes(missing)
 
 
 async def ping(client: AsyncMongoClient) -> bool:

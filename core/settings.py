@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     s3_bucket: str = Field(default="community-plus", alias="CP_S3_BUCKET")
     s3_secure: bool = Field(default=True, alias="CP_S3_SECURE")
     s3_region: str | None = Field(default=None, alias="CP_S3_REGION")
+    storage_quota_mb: int = Field(default=2048, ge=1, alias="CP_STORAGE_QUOTA_MB")  # per community
+    orphan_ttl_hours: float = Field(default=24.0, gt=0, alias="CP_ORPHAN_TTL_HOURS")
+    orphan_sweep_minutes: float = Field(default=30.0, gt=0, alias="CP_ORPHAN_SWEEP_MINUTES")
+    file_url_ttl: int = Field(default=600, ge=30, le=7 * 86400, alias="CP_FILE_URL_TTL")  # seconds
+    public_url: str | None = Field(default=None, alias="CP_PUBLIC_URL")  # base of local /files URLs
     log_format: Literal["json", "console"] = Field(default="json", alias="CP_LOG_FORMAT")
 
     @model_validator(mode="after")

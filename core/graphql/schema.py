@@ -11,16 +11,17 @@ from graphql import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
-from .core_api import CoreMutation, CoreQuery
+from ..errors import AppError
+from . import api
 
 # A module contributes (query types, mutation types, subscription types, extra types).
 Contribution = tuple[Sequence[type], Sequence[type], Sequence[type], Sequence[type]]
 
 
 def build_schema(contributions: Iterable[Contribution] = (), *, introspection: bool = True) -> strawberry.Schema:
-    queries: list[type] = [CoreQuery]
-    mutations: list[type] = [CoreMutation]
-    subscriptions: list[type] = []
+    queries: list[type] = list(api.QUERIES)
+    mutations: list[type] = list(api.MUTATIONS)
+    subscriptions: list[type] = list(api.SUBSCRIPTIONS)
     types: list[type] = []
     for q, m, s, t in contributions:
         queries += q
@@ -30,13 +31,22 @@ def build_schema(contributions: Iterable[Contribution] = (), *, introspection: b
     extensions: list = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+    return CommunitySchema(
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)),
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
         types=types,
         extensions=extensions,
     )
+
+
+class CommunitySchema(strawberry.Schema):
+    """Logs only unexpected errors; expected `AppError`s are answers, not incidents."""
+
+    def process_errors(self, errors, execution_context=None) -> None:
+        unexpected = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, AppError)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
 
 
 class SchemaCache:

@@ -21,6 +21,15 @@ def new_id() -> str:
     return str(ObjectId())
 
 
+def scoped(query: dict[str, Any], scope_filter: dict[str, Any] | None) -> dict[str, Any]:
+    """Combine a query with a scope filter without either overriding the other's keys."""
+    if not scope_filter:
+        return query
+    if query.keys() & scope_filter.keys():
+        return {"$and": [query, scope_filter]}
+    return {**query, **scope_filter}
+
+
 def encode_cursor(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode()
 
@@ -54,7 +63,7 @@ class Repository:
 
     async def get(self, id: str, scope_filter: dict[str, Any] | None = None,
                   session: AsyncClientSession | None = None) -> dict[str, Any] | None:
-        return await self.coll.find_one({"_id": id, **(scope_filter or {})}, session=session)
+        return await self.coll.find_one(scoped({"_id": id}, scope_filter), session=session)
 
     async def get_many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Batch load by id (used by DataLoaders for parents of already-authorised rows)."""

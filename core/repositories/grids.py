@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo import ASCENDING, GEOSPHERE, IndexModel, ReturnDocument
 
-from .base import Repository
+from .base import Repository, scoped
 
 
 class GridRepository(Repository):
@@ -20,7 +20,7 @@ class GridRepository(Repository):
 
     async def at_point(self, lon: float, lat: float, scope_filter: dict[str, Any]) -> dict[str, Any] | None:
         point = {"type": "Point", "coordinates": [lon, lat]}
-        return await self.coll.find_one({"boundary": {"$geoIntersects": {"$geometry": point}}, **scope_filter})
+        return await self.coll.find_one(scoped({"boundary": {"$geoIntersects": {"$geometry": point}}}, scope_filter))
 
     async def insert(self, doc: dict[str, Any]) -> None:
         await self.coll.insert_one(doc)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
-from .base import Repository
+from .base import Repository, scoped
 
 LEVELS = ("province", "city", "district", "street", "community")
 
@@ -20,7 +20,7 @@ class RegionRepository(Repository):
     ]
 
     async def children(self, parent_id: str | None, scope_filter: dict[str, Any]) -> list[dict[str, Any]]:
-        return await self.coll.find({"parentId": parent_id, **scope_filter}).sort("_id", ASCENDING).to_list()
+        return await self.coll.find(scoped({"parentId": parent_id}, scope_filter)).sort("_id", ASCENDING).to_list()
 
     async def upsert(self, doc: dict[str, Any]) -> None:
         await self.coll.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)

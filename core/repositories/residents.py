@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ..security.pii import Keyring
 from ..validation import mask_id_number, mask_phone
-from .base import Repository
+from .base import Repository, scoped
 
 SENSITIVE = ("phone", "idNumber")
 
@@ -68,7 +68,7 @@ class ResidentRepository(Repository):
         update: dict[str, Any] = {"$set": changes, "$inc": {"version": 1}}
         if unset:
             update["$unset"] = {k: "" for k in unset}
-        return await self.coll.find_one_and_update({"_id": id, **scope_filter}, update,
+        return await self.coll.find_one_and_update(scoped({"_id": id}, scope_filter), update,
                                                    return_document=ReturnDocument.AFTER, session=session)
 
     async def find_by_id_number(self, id_number: str) -> dict[str, Any] | None:
@@ -76,8 +76,8 @@ class ResidentRepository(Repository):
         return await self.coll.find_one({"idNumberHash": {"$in": self.keyring.blind_indexes(id_number, "idNumber")}})
 
     async def find_by_phone(self, phone: str, scope_filter: dict[str, Any]) -> list[dict[str, Any]]:
-        return await self.coll.find({"phoneHash": {"$in": self.keyring.blind_indexes(phone, "phone")},
-                                     **scope_filter}).to_list()
+        query = {"phoneHash": {"$in": self.keyring.blind_indexes(phone, "phone")}}
+        return await self.coll.find(scoped(query, scope_filter)).to_list()
 
     async def count_in(self, community_id: str) -> int:
         return await self.coll.count_documents({"communityId": community_id})

@@ -1,0 +1,81 @@
+"""Grids (boundaries, gridAt), the seed, and the published SDL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from community_plus import demo_data as dd
+from community_plus.validation import id_number_problem
+
+GRID_AT = "query($lon: Float!, $lat: Float!) { gridAt(longitude: $lon, latitude: $lat) { id name } }"
+CREATE_GRID = """mutation($c: ID!, $b: JSON!) { createGrid(communityId: $c, name: "新网格", boundary: $b) { id name } }"""
+
+
+async def test_grid_at_point(gql, world):
+    token = await gql.login("admin001")
+    lon, lat = dd.community_origin(0)
+    grids = world["grids"][world["communities"][0]["_id"]]
+    # the first grid is the left half of the community's tile
+    hit = (await gql.ok(GRID_AT, {"lon": lon + 0.001, "lat": lat + 0.001}, token=token))["gridAt"]
+    assert hit["id"] == grids[0]["_id"]
+    hit = (await gql.ok(GRID_AT, {"lon": lon + 0.011, "lat": lat + 0.001}, token=token))["gridAt"]
+    assert hit["id"] == grids[1]["_id"]
+    # far away: no grid; a point in another community is outside this admin's scope
+    assert (await gql.ok(GRID_AT, {"lon": 100.0, "lat": 20.0}, token=token))["gridAt"] is None
+    lon2, lat2 = dd.community_origin(1)
+    assert (await gql.ok(GRID_AT, {"lon": lon2 + 0.001, "lat": lat2 + 0.001}, token=token))["gridAt"] is None
+    err = await gql.error("BAD_USER_INPUT", GRID_AT, {"lon": 200.0, "lat": 95.0}, token=token)
+    assert {f["path"] for f in err["extensions"]["fields"]} == {"longitude", "latitude"}
+
+
+async def test_create_grid_validates_boundary(gql, world):
+    token = await gql.login("admin001")
+    c1, c2 = (c["_id"] for c in world["communities"])
+    bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    err = await gql.error("BAD_USER_INPUT", CREATE_GRID, {"c": c1, "b": bowtie}, token=token)
+    assert err["extensions"]["fields"][0]["path"] == "boundary" and "Self-intersection" in err["message"]
+    open_ring = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}
+    await gql.error("BAD_USER_INPUT", CREATE_GRID, {"c": c1, "b": open_ring}, token=token)
+    await gql.error("BAD_USER_INPUT", CREATE_GRID, {"c": c1, "b": {"type": "Point", "coordinates": [0, 0]}}, token=token)
+    square = dd.square(120.0, 30.0, 0.01, 0.01)
+    created = (await gql.ok(CREATE_GRID, {"c": c1, "b": square}, token=token))["createGrid"]
+    assert created["name"] == "新网格"
+    hit = (await gql.ok(GRID_AT, {"lon": 120.005, "lat": 30.005}, token=token))["gridAt"]
+    assert hit["id"] == created["id"]
+    await gql.error("FORBIDDEN", CREATE_GRID, {"c": c2, "b": square}, token=token)
+    worker = await gql.login("gw0011")
+    await gql.error("FORBIDDEN", CREATE_GRID, {"c": c1, "b": square}, token=worker)
+
+
+async def test_grid_workers_and_counts(gql, world, platform):
+    token = await gql.login("admin001")
+    data = await gql.ok("{ me { community { name grids { name residentCount workers { name phone } } } } }", token=token)
+    grids = data["me"]["community"]["grids"]
+    assert len(grids) == 2 and sum(g["residentCount"] for g in grids) == 12
+    assert all(len(g["workers"]) == 1 and g["workers"][0]["name"].endswith("（网格员）") for g in grids)
+
+
+async def test_seed_is_idempotent_and_valid(platform, world):
+    from community_plus.seed import seed
+
+    before = await platform.residents.coll.count_documents({})
+    result = await seed(platform, communities=2, residents_per_community=12, grids_per_community=2)
+    assert result["residents_created"] == 0
+    assert await platform.residents.coll.count_documents({}) == before == 24
+    assert await platform.users.coll.count_documents({"username": "admin"}) == 1
+    async for doc in platform.residents.coll.find({}):
+        assert id_number_problem(platform.residents.reveal(doc, "idNumber")) is None
+    heads = await platform.residents.coll.count_documents({"relation": "self"})
+    households = len(await platform.residents.coll.distinct("householdId"))
+    assert heads == households
+    levels = {d["level"] async for d in platform.regions.coll.find({})}
+    assert levels == {"province", "city", "district", "street", "community"}
+
+
+def test_published_sdl_is_current():
+    from community_plus.sdl import all_sdl
+
+    root = Path(__file__).resolve().parents[1] / "schema"
+    for name, text in all_sdl().items():
+        assert (root / name).read_text(encoding="utf-8") == text, (
+            f"schema/{name} is stale: run `make schema` (community-plus schema export) and commit it")

@@ -1,0 +1,87 @@
+"""Keyset pagination under concurrent inserts, and a constant number of database commands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pymongo import monitoring
+
+from community_plus import db as dbm
+from community_plus.context import Platform
+from community_plus.repositories.base import new_id
+
+PAGE = """query($after: String) { residents(first: 5, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }"""
+
+
+async def _insert(platform, community, n):
+    now = datetime.now(UTC)
+    docs = [platform.residents.seal({"_id": new_id(), "name": f"新居民{i}", "communityId": community["_id"],
+                                     "regionPath": [*community["path"], community["_id"]], "tags": [],
+                                     "registered": True, "createdAt": now, "updatedAt": now, "version": 1,
+                                     "birthDate": now}) for i in range(n)]
+    await platform.residents.insert_many(docs)
+    return [d["_id"] for d in docs]
+
+
+async def test_pages_have_no_gaps_or_duplicates_while_rows_are_inserted(gql, world, platform):
+    token = await gql.login("admin001")
+    community = world["communities"][0]
+    before = {d["_id"] async for d in platform.residents.coll.find({"communityId": community["_id"]}, {"_id": 1})}
+    seen: list[str] = []
+    after = None
+    inserted: list[str] = []
+    while True:
+        page = (await gql.ok(PAGE, {"after": after}, token=token))["residents"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if len(inserted) < 6:
+            inserted += await _insert(platform, community, 3)  # rows arrive between page fetches
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)), "a row appeared on two pages"
+    assert before <= set(seen), "a row that existed before paging started was skipped"
+    assert set(inserted) <= set(seen)  # new rows sort last, so they are reached too
+    await gql.error("BAD_USER_INPUT", PAGE, {"after": "!!not-a-cursor"}, token=token)
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.commands: list[str] = []
+
+    def started(self, event):
+        if event.database_name == self.database:
+            self.commands.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+LIST = """query($n: Int!) { residents(first: $n) { totalCount edges { node {
+  name phone grid { name workers { name phone } residentCount } community { name ancestors { name } } } } } }"""
+
+
+async def test_listing_residents_issues_constant_commands(gql, world, platform):
+    community = world["communities"][0]
+    await _insert(platform, community, 50)
+    token = await gql.login("admin001")
+    counter = CommandCounter(platform.db.name)
+    # swap the app's repositories onto a client that reports every command to the counter
+    client = dbm.connect(platform.settings.mongodb_uri, event_listeners=[counter])
+    fresh = Platform(platform.settings, client, dbm.database_of(client))
+    for name in ("regions", "grids", "residents", "users", "sessions", "audit"):
+        setattr(platform, name, getattr(fresh, name))
+    counts = {}
+    for n in (5, 50):
+        counter.commands.clear()
+        data = await gql.ok(LIST, {"n": n}, token=token)
+        assert len(data["residents"]["edges"]) == n
+        counts[n] = list(counter.commands)
+    await client.close()
+    assert sorted(counts[5]) == sorted(counts[50]), counts  # order varies with scheduling
+    # page + count, grids, communities, workers, resident counts, ancestors
+    assert len(counts[50]) == 7, counts[50]

@@ -1,0 +1,119 @@
+"""Resident validation, masking, reveal audit, encryption at rest, filters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from community_plus.validation import id_check_digit
+
+CREATE = """mutation($input: CreateResidentInput!) { createResident(input: $input) {
+  id name gender birthDate age phone idNumber tags registered version grid { id } } }"""
+
+
+def valid_id(birth: str = "19450312", seq: str = "122") -> str:
+    first17 = "320102" + birth + seq
+    return first17 + id_check_digit(first17)
+
+
+async def test_create_validates_every_field(gql, world):
+    token = await gql.login("admin001")
+    c2_grid = world["grids"][world["communities"][1]["_id"]][0]["_id"]
+    err = await gql.error("BAD_USER_INPUT", CREATE, {"input": {
+        "name": " ", "idNumber": "320102194503121230", "phone": "12345", "gridId": c2_grid}}, token=token)
+    paths = {f["path"] for f in err["extensions"]["fields"]}
+    assert {"input.name", "input.idNumber", "input.phone", "input.gridId"} <= paths
+    # birth date in the future, and neither birth date nor ID number
+    err = await gql.error("BAD_USER_INPUT", CREATE, {"input": {"name": "张三", "birthDate": "2999-01-01"}}, token=token)
+    assert err["extensions"]["fields"][0]["path"] == "input.birthDate"
+    await gql.error("BAD_USER_INPUT", CREATE, {"input": {"name": "张三"}}, token=token)
+    # unknown enum values are rejected by GraphQL validation itself
+    body = await gql(CREATE, {"input": {"name": "张三", "tags": ["ROYALTY"]}}, token=token)
+    assert body["errors"]
+
+
+async def test_create_derives_birth_and_gender_and_masks(gql, world, platform):
+    token = await gql.login("admin001")
+    grid = world["grids"][world["communities"][0]["_id"]][0]["_id"]
+    idn = valid_id()
+    data = (await gql.ok(CREATE, {"input": {"name": "王秀英", "idNumber": idn, "phone": "138 1234 5678",
+                                            "gridId": grid, "tags": ["ELDERLY", "LIVING_ALONE"]}}, token=token))["createResident"]
+    assert data["birthDate"] == "1945-03-12"
+    assert data["gender"] == "FEMALE"  # 17th digit 2 is even
+    assert data["age"] == date.today().year - 1945 - ((date.today().month, date.today().day) < (3, 12))
+    assert data["phone"] == "138****5678"
+    assert data["idNumber"] == idn[:4] + "**********" + idn[-4:]
+    # no plaintext at rest
+    raw = await platform.residents.coll.find_one({"_id": data["id"]})
+    flat = repr(raw)
+    assert idn not in flat and "13812345678" not in flat
+    assert raw["idNumberSealed"]["k"] == "k1"
+    # duplicate ID number → CONFLICT
+    await gql.error("CONFLICT", CREATE, {"input": {"name": "重复", "idNumber": idn}}, token=token)
+
+
+async def test_raw_collection_has_no_plaintext_pii(platform, world):
+    async for doc in platform.residents.coll.find({}):
+        phone = platform.residents.reveal(doc, "phone")
+        idn = platform.residents.reveal(doc, "idNumber")
+        flat = repr(doc)
+        assert idn and idn not in flat
+        if phone:
+            assert phone not in flat
+
+
+async def test_reveal_is_permitted_and_audited(gql, world, platform):
+    c1 = world["communities"][0]["_id"]
+    g1 = world["grids"][c1][0]["_id"]
+    rid = (await platform.residents.coll.find_one({"gridId": g1}))["_id"]
+    q = "query($id: ID!) { resident(id: $id) { idNumber(reveal: true) } }"
+    worker = await gql.login("gw0011")
+    revealed = (await gql.ok(q, {"id": rid}, token=worker))["resident"]["idNumber"]
+    assert "*" not in revealed and len(revealed) == 18
+    audit = await platform.audit.coll.find_one({"entityId": rid, "action": "reveal"})
+    assert audit["fields"] == ["idNumber"] and audit["actorRole"] == "grid_worker" and audit["requestId"]
+    # a region admin has no reveal permission (least privilege)
+    region = await gql.login("nanjing")
+    await gql.error("FORBIDDEN", q, {"id": rid}, token=region)
+
+
+async def test_update_with_version_and_audit(gql, world, platform):
+    token = await gql.login("admin001")
+    rid = (await platform.residents.coll.find_one({"communityId": world["communities"][0]["_id"]}))["_id"]
+    q = """mutation($id: ID!, $input: UpdateResidentInput!) { updateResident(id: $id, input: $input) {
+        name phone version tags } }"""
+    data = (await gql.ok(q, {"id": rid, "input": {"phone": "13900001111", "version": 1, "tags": ["DISABLED"]}},
+                         token=token))["updateResident"]
+    assert data["phone"] == "139****1111" and data["version"] == 2 and data["tags"] == ["DISABLED"]
+    await gql.error("CONFLICT", q, {"id": rid, "input": {"name": "旧版本", "version": 1}}, token=token)
+    await gql.error("BAD_USER_INPUT", q, {"id": rid, "input": {"phone": "999"}}, token=token)
+    entries = await platform.audit.coll.find({"entityId": rid, "action": "update"}).to_list()
+    assert entries[0]["fields"] == ["phone", "tags"]
+    # found by phone through the blind index
+    assert [d["_id"] for d in await platform.residents.find_by_phone("13900001111", {})] == [rid]
+
+
+async def test_filters(gql, world, platform):
+    token = await gql.login("admin001")
+    c1 = world["communities"][0]["_id"]
+    q = "query($f: ResidentFilter) { residents(filter: $f, first: 100) { totalCount edges { node { name age tags registered gridId } } } }"
+
+    async def run(f):
+        return (await gql.ok(q, {"f": f}, token=token))["residents"]
+
+    elderly = await run({"tags": ["ELDERLY"]})
+    assert elderly["totalCount"] == await platform.residents.coll.count_documents({"communityId": c1, "tags": "elderly"})
+    assert all("ELDERLY" in e["node"]["tags"] for e in elderly["edges"])
+    aged = await run({"ageMin": 60, "ageMax": 80})
+    assert all(60 <= e["node"]["age"] <= 80 for e in aged["edges"])
+    everyone = await run({})
+    expected_aged = sum(1 for e in everyone["edges"] if 60 <= e["node"]["age"] <= 80)
+    assert aged["totalCount"] == expected_aged
+    first = everyone["edges"][0]["node"]["name"]
+    prefix = await run({"namePrefix": first[0]})
+    assert prefix["totalCount"] == sum(1 for e in everyone["edges"] if e["node"]["name"].startswith(first[0]))
+    unreg = await run({"registered": False})
+    assert all(not e["node"]["registered"] for e in unreg["edges"])
+    g1 = world["grids"][c1][0]["_id"]
+    in_grid = await run({"gridId": g1})
+    assert in_grid["totalCount"] == sum(1 for e in everyone["edges"] if e["node"]["gridId"] == g1)
+    await gql.error("BAD_USER_INPUT", q, {"f": {"ageMin": 80, "ageMax": 60}}, token=token)
