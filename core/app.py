@@ -14,8 +14,11 @@ from .errors import AppError, Forbidden
 from .graphql.schema import SchemaCache
 from .graphql.view import CommunityGraphQLView, scope_error_response
 from .http import SCOPE, make_middlewares
+from .media.setup import setup_media
+from .jobs import background_jobs
 from .metrics import Metrics
 from .settings import Settings
+from .wechat.setup import setup_wechat
 
 log = structlog.get_logger("community_plus.app")
 
@@ -101,6 +104,9 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled)
     app.cleanup_ctx.append(_database)
+    setup_media(app)
+    setup_wechat(app)
+    app.cleanup_ctx.append(background_jobs(PLATFORM))
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)

@@ -33,10 +33,15 @@ class Platform:
         self.users = r.UserRepository(db)
         self.sessions = r.SessionRepository(db)
         self.audit = r.AuditRepository(db)
+        self.service_items = r.ServiceItemRepository(db)
+        self.service_forms = r.ServiceFormRepository(db)
+        self.work_orders = r.WorkOrderRepository(db)
+        self.outbox = r.OutboxRepository(db)
         self.extras: dict[str, Any] = {}  # later subsystems register themselves here
 
     def repositories(self) -> list[r.Repository]:
-        return [self.regions, self.grids, self.residents, self.users, self.sessions, self.audit]
+        return [self.regions, self.grids, self.residents, self.users, self.sessions, self.audit,
+                self.service_items, self.service_forms, self.work_orders, self.outbox]
 
 
 def _loader(repo: r.Repository) -> DataLoader[str, dict[str, Any] | None]:

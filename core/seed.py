@@ -14,6 +14,7 @@ from . import demo_data as dd
 from .context import Platform
 from .repositories.residents import as_datetime_utc
 from .security.passwords import hash_password
+from .seed_services import seed_service_items, seed_work_orders
 
 DEMO_PASSWORD = "community-plus"
 Progress = Callable[[str, int, int], None]  # (task, advance, total)
@@ -167,7 +168,7 @@ async def seed_residents(platform: Platform, community: dict, grids: list[dict],
 
 
 async def seed(platform: Platform, communities: int = 12, residents_per_community: int = 2000,
-               grids_per_community: int = 6, progress: Progress | None = None,
+               grids_per_community: int = 6, work_orders_per_community: int = 40, progress: Progress | None = None,
                extra: Callable[[Platform, list[dict]], Any] | None = None) -> dict[str, int]:
     """Build (or complete) the demo province. Safe to run repeatedly."""
     progress = progress or (lambda task, advance, total: None)
@@ -176,11 +177,14 @@ async def seed(platform: Platform, communities: int = 12, residents_per_communit
     comms = await seed_regions(platform, communities)
     city = dd.CITY[0]
     await _upsert_user(platform, "nanjing", "region_admin", "南京市管理员", regionId=city)
-    created = 0
+    created = orders = 0
     for community in comms:
         rng = random.Random(f"community-plus:{community['_id']}")
         grids = await seed_grids_and_staff(platform, community, grids_per_community, rng)
         created += await seed_residents(platform, community, grids, residents_per_community, rng, progress)
+    items = await seed_service_items(platform, comms)
+    for community in comms:
+        orders += await seed_work_orders(platform, community, items[community["_id"]], work_orders_per_community)
     if extra is not None:
         await extra(platform, comms)
-    return {"communities": len(comms), "residents_created": created}
+    return {"communities": len(comms), "residents_created": created, "work_orders_created": orders}

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     orphan_sweep_minutes: float = Field(default=30.0, gt=0, alias="CP_ORPHAN_SWEEP_MINUTES")
     file_url_ttl: int = Field(default=600, ge=30, le=7 * 86400, alias="CP_FILE_URL_TTL")  # seconds
     public_url: str | None = Field(default=None, alias="CP_PUBLIC_URL")  # base of local /files URLs
+    auto_close_days: float = Field(default=7, alias="CP_AUTO_CLOSE_DAYS")
+    background_jobs: bool = Field(default=True, alias="CP_BACKGROUND_JOBS")
     log_format: Literal["json", "console"] = Field(default="json", alias="CP_LOG_FORMAT")
 
     @model_validator(mode="after")

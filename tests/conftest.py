@@ -88,7 +88,7 @@ async def world(platform) -> dict:
     """Two communities with two grids each, staff accounts and a few residents per community."""
     from community_plus.seed import seed
 
-    await seed(platform, communities=2, residents_per_community=12, grids_per_community=2)
+    await seed(platform, communities=2, residents_per_community=12, grids_per_community=2, work_orders_per_community=0)
     communities = await platform.regions.coll.find({"level": "community"}).sort("_id", 1).to_list()
     grids = {c["_id"]: await platform.grids.of_community(c["_id"]) for c in communities}
     return {"communities": communities, "grids": grids}

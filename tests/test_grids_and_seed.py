@@ -59,7 +59,8 @@ async def test_seed_is_idempotent_and_valid(platform, world):
     from community_plus.seed import seed
 
     before = await platform.residents.coll.count_documents({})
-    result = await seed(platform, communities=2, residents_per_community=12, grids_per_community=2)
+    result = await seed(platform, communities=2, residents_per_community=12, grids_per_community=2,
+                        work_orders_per_community=0)
     assert result["residents_created"] == 0
     assert await platform.residents.coll.count_documents({}) == before == 24
     assert await platform.users.coll.count_documents({"username": "admin"}) == 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from ..media.graphql import MediaMutation, MediaQuery
 from .core_api import CoreMutation, CoreQuery
+from .identity_api import IdentityMutation, IdentityQuery
+from .services_api import ServicesMutation, ServicesQuery
 
-QUERIES: list[type] = [CoreQuery]
-MUTATIONS: list[type] = [CoreMutation]
+QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, IdentityQuery]
+MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, IdentityMutation]
 SUBSCRIPTIONS: list[type] = []

@@ -17,6 +17,7 @@ from ..access import Scope
 from ..context import RequestContext
 from ..errors import AppError
 from ..http import REQUEST_ID, SCOPE
+from ..media.multipart import MultipartUploads
 
 log = structlog.get_logger("community_plus.graphql")
 
@@ -27,12 +28,12 @@ def _error_dict(err: GraphQLError) -> dict[str, Any]:
     return err.formatted
 
 
-class CommunityGraphQLView(GraphQLView):
+class CommunityGraphQLView(MultipartUploads, GraphQLView):
     """One instance per schema (that is, per distinct set of enabled modules)."""
 
     def __init__(self, schema, *, platform, metrics, dev: bool, module_set: frozenset[str]) -> None:
         super().__init__(schema, graphql_ide="graphiql" if dev else None, allow_queries_via_get=True,
-                         multipart_uploads_enabled=False)
+                         multipart_uploads_enabled=True)  # CSRF-checked, streamed: see media.multipart
         self.platform = platform
         self.metrics = metrics
         self.module_set = module_set

@@ -13,8 +13,10 @@ from .residents import ResidentRepository
 from .users import UserRepository
 from .sessions import SessionRepository
 from .audit import AuditRepository
+from .service_items import ServiceFormRepository, ServiceItemRepository
+from .work_orders import WorkOrderRepository
+from .outbox import OutboxRepository
 
-ALL = (RegionRepository, GridRepository, ResidentRepository, UserRepository, SessionRepository, AuditRepository)
-
-__all__ = ["ALL", "Page", "Repository", "RegionRepository", "GridRepository", "ResidentRepository",
-           "UserRepository", "SessionRepository", "AuditRepository"]
+__all__ = ["Page", "Repository", "RegionRepository", "GridRepository", "ResidentRepository",
+           "UserRepository", "SessionRepository", "AuditRepository", "ServiceItemRepository",
+           "ServiceFormRepository", "WorkOrderRepository", "OutboxRepository"]

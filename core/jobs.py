@@ -1,0 +1,52 @@
+"""Background jobs of each worker process: outbox delivery and closing unrated orders.
+Every job is safe to run in several workers at once (claims and compare-and-set)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from .services.notifications import LogSender, run_outbox
+from .services.work_orders import close_stale_resolved
+
+log = structlog.get_logger("community_plus.jobs")
+
+
+async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+    while True:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background job failed; will retry", job=name)
+        await asyncio.sleep(seconds)
+
+
+def sender_for(platform):
+    """The WeChat sender when a WeChat app is configured, else a logging sender."""
+    factory = platform.extras.get("notification_sender")
+    return factory() if factory else LogSender()
+
+
+def background_jobs(platform_key) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        platform = app[platform_key]
+        settings = platform.settings
+        tasks = []
+        if settings.background_jobs:
+            tasks.append(asyncio.create_task(run_outbox(platform, lambda: sender_for(platform))))
+            tasks.append(asyncio.create_task(every(600, "auto_close", lambda: close_stale_resolved(
+                platform, settings.auto_close_days))))
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return ctx

@@ -1,0 +1,50 @@
+"""Fixed-window rate limits counted in MongoDB, so every worker shares one count.
+
+    limiter = RateLimiter(RateLimitRepository(platform.db))
+    await limiter.hit(Limit("login:ip", 30, 60), request.remote)   # raises RateLimited
+
+A fixed window allows at most 2 × limit in a burst straddling a boundary; that is fine for
+abuse control (login and binding attempts) and costs one atomic update per attempt.
+Subjects are hashed before they are stored (no IPs or openids in the collection).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .errors import RateLimited
+from .repositories.rate_limits import RateLimitRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """At most `limit` hits per `window` seconds for each subject of `name`."""
+
+    name: str
+    limit: int
+    window: int
+
+
+class RateLimiter:
+    def __init__(self, repo: RateLimitRepository, clock: Callable[[], float] = time.time) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    async def hit(self, limit: Limit, subject: str) -> int:
+        """Count one attempt by `subject`; raise `RateLimited` (with retryAfter) over the limit."""
+        now = self.clock()
+        window = int(now // limit.window)
+        window_end = (window + 1) * limit.window
+        digest = hashlib.sha256(f"{limit.name}:{subject}".encode()).hexdigest()[:32]
+        count = await self.repo.increment(f"{limit.name}:{digest}:{window}",
+                                          datetime.fromtimestamp(window_end, UTC))
+        if count > limit.limit:
+            retry_after = max(1, math.ceil(window_end - now))
+            raise RateLimited(f"操作过于频繁，请{retry_after}秒后再试 (too many attempts: retry after {retry_after} s)",
+                              retry_after=retry_after, limit=limit.name)
+        return count

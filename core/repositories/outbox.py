@@ -1,0 +1,36 @@
+"""The outbox: messages to the outside world (WeChat notifications) written in the same
+transaction as the change that caused them, then delivered by a background worker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+
+from .base import Repository
+
+
+class OutboxRepository(Repository):
+    collection = "outbox"
+    indexes = [
+        IndexModel([("state", ASCENDING), ("nextAttemptAt", ASCENDING)]),
+        IndexModel([("aggregateId", ASCENDING)]),
+    ]
+
+    async def insert_many(self, docs: list[dict[str, Any]], session=None) -> None:
+        if docs:
+            await self.coll.insert_many(docs, session=session)
+
+    async def claim(self, now: datetime, lease_until: datetime) -> dict[str, Any] | None:
+        """Take one due message; the lease stops other workers from sending it meanwhile."""
+        return await self.coll.find_one_and_update(
+            {"state": "pending", "nextAttemptAt": {"$lte": now}},
+            {"$set": {"nextAttemptAt": lease_until}, "$inc": {"attempts": 1}},
+            sort=[("nextAttemptAt", ASCENDING)], return_document=ReturnDocument.AFTER)
+
+    async def finish(self, id: str, state: str, **fields: Any) -> None:
+        await self.coll.update_one({"_id": id}, {"$set": {"state": state, **fields}})
+
+    async def retry_later(self, id: str, at: datetime, error: str) -> None:
+        await self.coll.update_one({"_id": id}, {"$set": {"nextAttemptAt": at, "lastError": error}})

@@ -1,0 +1,352 @@
+"""The one-stop work-order flow (一门受理、一站办结):
+
+    submitted → accepted → assigned → in_progress → resolved → closed
+    submitted/accepted → rejected (community admin, with a reason)
+    submitted/accepted/assigned → cancelled (the resident, before work starts)
+
+Each transition is allowed to one role and from given states only: the wrong role is
+FORBIDDEN, the wrong state CONFLICT. Transitions are compare-and-set on the state (and the
+version when the client sends it), so of two concurrent attempts exactly one succeeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from ..context import RequestContext
+from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
+from ..repositories.base import Page, new_id
+from ..transactions import in_transaction
+from . import audit, forms
+from .catalogue import eligibility_problems
+from .notifications import work_order_messages
+
+OPEN_STATES = ("submitted", "accepted", "assigned", "in_progress")
+STATES = (*OPEN_STATES, "resolved", "closed", "rejected", "cancelled")
+ADMINS = ("community_admin",)
+REPORT_SLA_HOURS = 48
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    from_states: tuple[str, ...]
+    to_state: str
+    roles: tuple[str, ...]  # "resident" means the submitter/subject; "assignee" the assigned worker
+    stamp: str
+
+
+TRANSITIONS = {
+    "accept": Transition("accept", ("submitted",), "accepted", ADMINS, "acceptedAt"),
+    "reject": Transition("reject", ("submitted", "accepted"), "rejected", ADMINS, "rejectedAt"),
+    "assign": Transition("assign", ("accepted", "assigned"), "assigned", ADMINS, "assignedAt"),
+    "start": Transition("start", ("assigned",), "in_progress", ("assignee",), "startedAt"),
+    "resolve": Transition("resolve", ("in_progress",), "resolved", ("assignee",), "resolvedAt"),
+    "rate": Transition("rate", ("resolved",), "closed", ("resident",), "closedAt"),
+    "cancel": Transition("cancel", ("submitted", "accepted", "assigned"), "cancelled", ("resident",), "cancelledAt"),
+}
+
+
+def request_hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class WorkOrderService:
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
+        self.p = ctx.platform
+        self.scope = ctx.scope
+
+    # -- visibility ---------------------------------------------------------------------
+    def visible_filter(self) -> dict[str, Any]:
+        pr = self.scope.require()
+        if pr.role == "resident":
+            return {"$or": [{"submittedBy": pr.user_id}, {"residentId": pr.resident_id or "\x00"}]}
+        f = self.scope.community_filter()
+        if pr.role == "grid_worker":
+            return {"$and": [f, {"$or": [{"gridId": {"$in": list(pr.grid_ids)}}, {"assigneeId": pr.user_id}]}]}
+        return f
+
+    async def get(self, id: str) -> dict[str, Any]:
+        doc = await self.p.work_orders.get(id, self.visible_filter())
+        if doc is None:
+            raise NotFound("work order")
+        return doc
+
+    async def list(self, f: dict[str, Any], first: int, after: str | None) -> Page:
+        clauses: list[dict[str, Any]] = [self.visible_filter()]
+        pr = self.scope.require()
+        if f.get("states"):
+            bad = [s for s in f["states"] if s not in STATES]
+            if bad:
+                raise BadUserInput({"filter.states": f"unknown states {bad}"})
+            clauses.append({"state": {"$in": f["states"]}})
+        for key, field in (("item_id", "itemId"), ("grid_id", "gridId"), ("resident_id", "residentId"),
+                           ("community_id", "communityId")):
+            if f.get(key):
+                clauses.append({field: f[key]})
+        if f.get("assigned_to_me"):
+            clauses.append({"assigneeId": pr.user_id})
+        if f.get("overdue"):
+            clauses.append({"state": {"$in": list(OPEN_STATES)}, "dueAt": {"$lt": datetime.now(UTC)}})
+        if f.get("since") or f.get("until"):
+            rng: dict[str, Any] = {}
+            if f.get("since"):
+                rng["$gte"] = f["since"]
+            if f.get("until"):
+                rng["$lt"] = f["until"]
+            clauses.append({"createdAt": rng})
+        query = {"$and": clauses} if len(clauses) > 1 else clauses[0]
+        return await self.p.work_orders.page(query, first, after, newest_first=True)
+
+    # -- submission ---------------------------------------------------------------------
+    async def _subject(self, resident_id: str | None) -> dict[str, Any]:
+        """The resident the order is for: yourself, a ward, or (staff) a resident in scope."""
+        pr = self.scope.require()
+        if pr.role == "resident":
+            if not pr.resident_id:
+                raise Forbidden("请先绑定居民身份 (bind your resident record before submitting)")
+            target = resident_id or pr.resident_id
+            if target != pr.resident_id:
+                ward = await self.p.db["guardianships"].find_one({"guardianResidentId": pr.resident_id,
+                                                                  "wardResidentId": target})
+                if ward is None:
+                    raise Forbidden("只能为本人或被监护的家人提交 (only for yourself or family you are guardian of)")
+            doc = await self.p.residents.get(target)
+        elif pr.role in ("community_admin", "grid_worker"):
+            if not resident_id:
+                raise BadUserInput({"input.residentId": "代居民提交时必填 (required when staff submit for a resident)"})
+            doc = await self.p.residents.get(resident_id, self.scope.resident_filter())
+        else:
+            raise Forbidden("请切换到社区后代居民提交 (submit as a resident, community admin or grid worker)")
+        if doc is None:
+            raise NotFound("resident")
+        return doc
+
+    async def submit(self, data: dict[str, Any]) -> dict[str, Any]:
+        pr = self.scope.require()
+        key = data.pop("idempotency_key", None)
+        fingerprint = request_hash(data)
+        if key:
+            if len(key) > 100:
+                raise BadUserInput({"idempotencyKey": "最多100字符 (at most 100 characters)"})
+            existing = await self.p.work_orders.by_idempotency_key(pr.user_id, key)
+            if existing is not None:
+                return self._replay(existing, fingerprint)
+        resident = await self._subject(data.get("resident_id"))
+        now = datetime.now(UTC)
+        errors = FieldErrors()
+        item = None
+        if data.get("item_id"):
+            item = await self.p.service_items.get(data["item_id"])
+            community = await self.ctx.loaders.by_id("regions").load(resident["communityId"])
+            if item is None or item["state"] != "published" or not (
+                    item["communityId"] == resident["communityId"] or item["regionId"] in community["path"]):
+                raise BadUserInput({"input.itemId": "服务事项不存在或未发布 (no such published item for this community)"})
+            if problems := eligibility_problems(item, resident):
+                raise Forbidden("不符合申请条件: " + "；".join(problems), reasons=problems)
+            forms.validate_answers(item["form"], data.get("answers") or {})
+        elif not (data.get("description") or "").strip():
+            errors.add("input.description", "请描述问题 (describe the problem, or choose a service item)")
+        if len(data.get("description") or "") > 2000:
+            errors.add("input.description", "最多2000字 (at most 2000 characters)")
+        location = None
+        if data.get("longitude") is not None or data.get("latitude") is not None:
+            lon, lat = data.get("longitude"), data.get("latitude")
+            if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                errors.add("input.longitude", "经纬度无效 (give both longitude and latitude in range)")
+            else:
+                location = {"type": "Point", "coordinates": [lon, lat]}
+        errors.raise_if_any()
+        grid_id = resident.get("gridId")
+        if location is not None:
+            grid = await self.p.grids.at_point(location["coordinates"][0], location["coordinates"][1],
+                                               {"communityId": resident["communityId"]})
+            grid_id = grid["_id"] if grid else grid_id
+        sla = item["slaHours"] if item else REPORT_SLA_HOURS
+        order_id = new_id()
+        doc = {
+            "_id": order_id, "communityId": resident["communityId"], "regionPath": resident["regionPath"],
+            "gridId": grid_id, "kind": "service" if item else "report",
+            "itemId": item["_id"] if item else None, "title": item["title"] if item else "问题上报",
+            "formVersion": item["formVersion"] if item else None, "answers": data.get("answers") or {},
+            "description": (data.get("description") or "").strip(), "location": location,
+            "attachments": list(data.get("attachments") or []) + (forms.file_ids_in(item["form"], data.get("answers") or {}) if item else []),
+            "residentId": resident["_id"], "residentTags": resident.get("tags", []),
+            "submittedBy": pr.user_id, "submittedByRole": pr.role, "state": "submitted", "version": 1,
+            "assigneeId": None, "dueAt": now + timedelta(hours=sla), "createdAt": now, "updatedAt": now,
+            "timeline": [self._event("submit", None, "submitted", now)],
+        }
+        if key:
+            doc["idempotencyKey"], doc["requestHash"] = key, fingerprint
+
+        async def write(session):
+            await self.p.work_orders.insert(doc, session=session)
+            await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
+
+        try:
+            await in_transaction(self.p.client, write)
+        except DuplicateKeyError:
+            existing = await self.p.work_orders.by_idempotency_key(pr.user_id, key or "")
+            if existing is None:
+                raise
+            return self._replay(existing, fingerprint)  # a concurrent retry of the same request won
+        await self._emit(doc, None)
+        return doc
+
+    @staticmethod
+    def _replay(existing: dict[str, Any], fingerprint: str) -> dict[str, Any]:
+        if existing.get("requestHash") != fingerprint:
+            raise Conflict("该幂等键已用于不同的请求 (this idempotency key was used with different input)")
+        return existing
+
+    # -- transitions --------------------------------------------------------------------
+    def _event(self, action: str, from_state: str | None, to_state: str | None, at: datetime,
+               note: str | None = None, **extra: Any) -> dict[str, Any]:
+        pr = self.scope.principal
+        return {"at": at, "action": action, "from": from_state, "to": to_state, "note": note,
+                "actorId": pr.user_id if pr else "system", "actorRole": pr.role if pr else "system",
+                "actorName": pr.display_name if pr else "系统", **extra}
+
+    def _check_role(self, t: Transition, order: dict[str, Any]) -> None:
+        pr = self.scope.require()
+        if "assignee" in t.roles and pr.role == "grid_worker" and order.get("assigneeId") in (None, pr.user_id):
+            return  # not yet assigned: the state check answers CONFLICT
+        if "resident" in t.roles and pr.role == "resident" and (
+                order["submittedBy"] == pr.user_id or order["residentId"] == pr.resident_id):
+            return
+        if pr.role in t.roles:
+            return
+        raise Forbidden(f"您的角色不能执行此操作 ({pr.role} may not {t.action} this work order)")
+
+    async def transition(self, action: str, id: str, *, version: int | None = None, note: str | None = None,
+                         changes: dict[str, Any] | None = None,
+                         event_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        t = TRANSITIONS[action]
+        order = await self.get(id)
+        self._check_role(t, order)
+        if order["state"] not in t.from_states:
+            raise Conflict(f"工单当前状态为 {order['state']}，不能{action} (cannot {action} a work order in state "
+                           f"{order['state']}; allowed from {', '.join(t.from_states)})", state=order["state"])
+        now = datetime.now(UTC)
+        fields = {"state": t.to_state, t.stamp: now, "updatedAt": now, **(changes or {})}
+        event = self._event(action, order["state"], t.to_state, now, note, **(event_extra or {}))
+        before = order["state"]
+
+        async def write(session):
+            updated = await self.p.work_orders.transition(id, list(t.from_states), version, fields, event,
+                                                          session=session)
+            if updated is None:
+                return None
+            await self.p.outbox.insert_many(work_order_messages(updated, before), session=session)
+            return updated
+
+        updated = await in_transaction(self.p.client, write)
+        if updated is None:
+            current = await self.p.work_orders.get(id)
+            raise Conflict(f"工单已被他人处理 (the work order changed meanwhile; it is now {current['state']})",
+                           state=current["state"])
+        await audit.record(self.ctx, action, "work_order", updated, [t.stamp], toState=t.to_state)
+        await self._emit(updated, before)
+        return updated
+
+    async def _emit(self, order: dict[str, Any], before: str | None) -> None:
+        events = self.p.extras.get("events")
+        if events is not None:
+            await events.emit("work_order_state_changed", work_order=order, previous_state=before)
+
+    async def accept(self, id: str, version: int | None, note: str | None) -> dict[str, Any]:
+        return await self.transition("accept", id, version=version, note=note)
+
+    async def reject(self, id: str, reason: str, version: int | None) -> dict[str, Any]:
+        if not (reason or "").strip():
+            raise BadUserInput({"reason": "请填写驳回理由 (a reason is required)"})
+        return await self.transition("reject", id, version=version, note=reason.strip(),
+                                     changes={"rejectReason": reason.strip()})
+
+    async def assign(self, id: str, assignee_id: str | None, version: int | None, note: str | None) -> dict[str, Any]:
+        order = await self.get(id)
+        self._check_role(TRANSITIONS["assign"], order)
+        worker = await self._worker_for(order, assignee_id)
+        return await self.transition("assign", id, version=version, note=note, changes={"assigneeId": worker["_id"]},
+                                     event_extra={"assigneeId": worker["_id"], "assigneeName": worker.get("displayName")})
+
+    async def _worker_for(self, order: dict[str, Any], assignee_id: str | None) -> dict[str, Any]:
+        """The chosen grid worker, or by default the worker of the order's grid (routing)."""
+        if assignee_id is None:
+            grid = await self.p.grids.get(order["gridId"]) if order.get("gridId") else None
+            if not grid or not grid.get("workerIds"):
+                raise BadUserInput({"assigneeId": "该网格没有网格员，请指定 (the grid has no worker: choose one)"})
+            assignee_id = grid["workerIds"][0]
+        worker = await self.p.users.get(assignee_id)
+        if worker is None or worker["role"] != "grid_worker" or worker.get("communityId") != order["communityId"]:
+            raise BadUserInput({"assigneeId": "应为本社区的网格员 (must be a grid worker of this community)"})
+        return worker
+
+    async def start(self, id: str, version: int | None, note: str | None) -> dict[str, Any]:
+        return await self.transition("start", id, version=version, note=note)
+
+    async def resolve(self, id: str, note: str | None, attachments: list[str], version: int | None) -> dict[str, Any]:
+        changes = {"resolution": (note or "").strip()}
+        return await self.transition("resolve", id, version=version, note=note, changes=changes,
+                                     event_extra={"attachments": attachments} if attachments else None)
+
+    async def cancel(self, id: str, reason: str | None, version: int | None) -> dict[str, Any]:
+        return await self.transition("cancel", id, version=version, note=reason)
+
+    async def rate(self, id: str, score: int, comment: str | None, key: str | None) -> dict[str, Any]:
+        errors = FieldErrors()
+        if not 1 <= score <= 5:
+            errors.add("score", "评分应为1到5 (score must be 1 to 5)")
+        if comment and len(comment) > 500:
+            errors.add("comment", "最多500字 (at most 500 characters)")
+        errors.raise_if_any()
+        fingerprint = request_hash({"score": score, "comment": comment})
+        order = await self.get(id)
+        rating = order.get("rating")
+        if key and rating and rating.get("idempotencyKey") == key:
+            if rating.get("requestHash") != fingerprint:
+                raise Conflict("该幂等键已用于不同的评价 (this idempotency key was used with a different rating)")
+            return order
+        now = datetime.now(UTC)
+        new_rating = {"score": score, "comment": (comment or "").strip() or None, "at": now}
+        if key:
+            new_rating.update(idempotencyKey=key, requestHash=fingerprint)
+        return await self.transition("rate", id, note=comment, changes={"rating": new_rating},
+                                     event_extra={"score": score})
+
+    async def add_note(self, id: str, note: str, attachments: list[str]) -> dict[str, Any]:
+        order = await self.get(id)
+        pr = self.scope.require()
+        if pr.role == "resident":
+            raise Forbidden("居民不能添加处理记录 (residents cannot add handling notes)")
+        if not note.strip():
+            raise BadUserInput({"note": "必填 (required)"})
+        now = datetime.now(UTC)
+        updated = await self.p.work_orders.add_note(order["_id"], self.visible_filter(),
+                                                    self._event("note", None, None, now, note.strip(),
+                                                                attachments=attachments))
+        return updated
+
+
+async def close_stale_resolved(platform, days: float, now: datetime | None = None) -> int:
+    """Close resolved orders nobody rated within `days` (runs periodically; system actor)."""
+    now = now or datetime.now(UTC)
+    closed = 0
+    for order in await platform.work_orders.stale_resolved(now - timedelta(days=days)):
+        event = {"at": now, "action": "auto_close", "from": "resolved", "to": "closed",
+                 "note": f"{days:g}天未评价，自动办结 (closed automatically after {days:g} days without a rating)",
+                 "actorId": "system", "actorRole": "system", "actorName": "系统"}
+        updated = await platform.work_orders.transition(order["_id"], ["resolved"], None,
+                                                        {"state": "closed", "closedAt": now, "updatedAt": now,
+                                                         "autoClosed": True}, event)
+        if updated is not None:
+            await platform.outbox.insert_many(work_order_messages(updated, "resolved"))
+            closed += 1
+    return closed

@@ -1,0 +1,42 @@
+"""Wire WeChat into the app: `setup_wechat(app)` from `create_app`, after the database.
+
+The cleanup context creates the identity indexes, then the `WeChatClient` (its HTTP
+session opens on first use) as `platform.extras["wechat"]`, and closes it on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from ..repositories.identity_set import IdentityRepositories
+from .client import WeChatClient
+
+log = structlog.get_logger("community_plus.wechat")
+
+EXTRAS_KEY = "wechat"
+
+
+async def _wechat(app: web.Application) -> AsyncIterator[None]:
+    from ..app import PLATFORM, SETTINGS  # app.py imports this module
+
+    if PLATFORM not in app:
+        raise RuntimeError("setup_wechat(app) must come after the database cleanup context in create_app")
+    platform, settings = app[PLATFORM], app[SETTINGS]
+    await IdentityRepositories.of(platform).ensure_indexes()
+    if not settings.wechat_secret:
+        log.warning("CP_WECHAT_SECRET is not set: WeChat login will fail until it is configured")
+    client = WeChatClient(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, platform.db)
+    platform.extras[EXTRAS_KEY] = client
+    try:
+        yield
+    finally:
+        platform.extras.pop(EXTRAS_KEY, None)
+        await client.close()
+
+
+def setup_wechat(app: web.Application) -> None:
+    """Register the WeChat client's cleanup context (call after the database's)."""
+    app.cleanup_ctx.append(_wechat)

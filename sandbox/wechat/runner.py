@@ -1,0 +1,36 @@
+"""Run the fake WeChat server on a port, for the sandbox and manual testing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from aiohttp import web
+
+from .app import FAKE_WECHAT, create_fake_wechat
+
+DEMO_TEMPLATES = {"TPL_WORK_ORDER_UPDATE": ["thing1", "phrase2", "time3"]}
+DEMO_FLAGGED = {"赌博": ("risky", 20006), "代开发票": ("review", 10001)}
+
+
+async def serve_fake_wechat(appid: str, secret: str, host: str = "127.0.0.1", port: int = 9080, *,
+                            unionid: bool = False, phones: dict[str, str] | None = None,
+                            on_ready: Callable[[str], None] | None = None,
+                            stop: asyncio.Event | None = None) -> None:
+    """Serve until `stop` is set (or forever); `on_ready(base_url)` runs once listening.
+
+    `phones` pre-registers test users with phone numbers (`{"alice": "13812345678"}`).
+    """
+    app = create_fake_wechat(appid, secret, unionid=unionid, templates=DEMO_TEMPLATES, flagged=DEMO_FLAGGED)
+    for name, phone in (phones or {}).items():
+        app[FAKE_WECHAT].add_user(name, phone=phone)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    try:
+        if on_ready is not None:
+            on_ready(f"http://{host}:{port}")
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,91 @@
+"""The low-code service catalogue: forms as JSON Schema, lifecycle, visibility, versions."""
+
+from __future__ import annotations
+
+from workorder_fixtures import CREATE_ITEM, FORM, GOOD_ANSWERS, SET_STATE, SUBMIT, published_item, resident1  # noqa: F401
+
+ITEMS = "query($f: ServiceItemFilter) { serviceItems(filter: $f, first: 50) { totalCount edges { node { id title state } } } }"
+
+
+async def test_form_schema_is_checked(gql, world):
+    token = await gql.login("admin001")
+    err = await gql.error("BAD_USER_INPUT", CREATE_ITEM, {"input": {"title": "x", "kind": "PUBLIC",
+                                                                     "form": {"type": "object", "properties": {"a": {"type": "nonsense"}}}}}, token=token)
+    assert err["extensions"]["fields"][0]["path"].startswith("input.form")
+    err = await gql.error("BAD_USER_INPUT", CREATE_ITEM, {"input": {"title": "x", "kind": "PUBLIC",
+                                                                     "form": {"type": "object", "required": ["b"], "properties": {}}}}, token=token)
+    assert err["extensions"]["fields"][0]["path"] == "input.form.required"
+    err = await gql.error("BAD_USER_INPUT", CREATE_ITEM, {"input": {"kind": "PUBLIC", "slaHours": 0}}, token=token)
+    assert {f["path"] for f in err["extensions"]["fields"]} == {"input.title", "input.slaHours"}
+
+
+async def test_scope_and_roles_for_items(gql, world):
+    c2 = world["communities"][1]["_id"]
+    admin1 = await gql.login("admin001")
+    await gql.error("FORBIDDEN", CREATE_ITEM, {"input": {"title": "x", "kind": "PUBLIC", "communityId": c2}}, token=admin1)
+    await gql.error("FORBIDDEN", CREATE_ITEM, {"input": {"title": "x", "kind": "PUBLIC", "regionId": "320100"}}, token=admin1)
+    worker = await gql.login("gw0011")
+    await gql.error("FORBIDDEN", CREATE_ITEM, {"input": {"title": "x", "kind": "PUBLIC"}}, token=worker)
+
+
+async def test_lifecycle_and_visibility(gql, world, platform):
+    admin1 = await gql.login("admin001")
+    item = (await gql.ok(CREATE_ITEM, {"input": {"title": "草稿", "kind": "COMMERCIAL"}}, token=admin1))["createServiceItem"]
+    assert item["state"] == "DRAFT"
+    from workorder_fixtures import resident_token
+
+    doc = await platform.residents.coll.find_one({"communityId": world["communities"][0]["_id"]})
+    resident = await resident_token(platform, doc)
+    titles = lambda data: {e["node"]["title"] for e in data["serviceItems"]["edges"]}  # noqa: E731
+    assert "草稿" not in titles(await gql.ok(ITEMS, token=resident))
+    await gql.error("NOT_FOUND", "query($id: ID!) { serviceItem(id: $id) { id } }", {"id": item["id"]}, token=resident)
+    for state in ("PUBLISHED", "PAUSED", "PUBLISHED", "ARCHIVED"):
+        assert (await gql.ok(SET_STATE, {"id": item["id"], "s": state}, token=admin1))["setServiceItemState"]["state"] == state
+    await gql.error("CONFLICT", SET_STATE, {"id": item["id"], "s": "PUBLISHED"}, token=admin1)
+    # a region-level item reaches every community below the region
+    region_admin = await gql.login("nanjing")
+    regional = (await gql.ok(CREATE_ITEM, {"input": {"title": "全市事项", "kind": "PUBLIC", "regionId": "320100"}},
+                             token=region_admin))["createServiceItem"]
+    await gql.ok(SET_STATE, {"id": regional["id"], "s": "PUBLISHED"}, token=region_admin)
+    admin2 = await gql.login("admin002")
+    assert "全市事项" in titles(await gql.ok(ITEMS, token=admin2))
+    assert "全市事项" in titles(await gql.ok(ITEMS, token=resident))
+    assert "草稿" not in titles(await gql.ok(ITEMS, token=admin2))
+
+
+async def test_eligible_only_filter(gql, world, platform):
+    from workorder_fixtures import resident_token
+
+    admin1 = await gql.login("admin001")
+    for title, elig in (("长者专享", {"tags": ["ELDERLY"]}), ("青年专享", {"ageMax": 35}), ("人人可办", {})):
+        item = (await gql.ok(CREATE_ITEM, {"input": {"title": title, "kind": "PUBLIC", "eligibility": elig}},
+                             token=admin1))["createServiceItem"]
+        await gql.ok(SET_STATE, {"id": item["id"], "s": "PUBLISHED"}, token=admin1)
+    c1 = world["communities"][0]["_id"]
+    elder = await platform.residents.coll.find_one({"communityId": c1, "tags": "elderly"})
+    token = await resident_token(platform, elder)
+    data = await gql.ok(ITEMS, {"f": {"eligibleOnly": True}}, token=token)
+    got = {e["node"]["title"] for e in data["serviceItems"]["edges"]}
+    assert {"长者专享", "人人可办"} <= got and "青年专享" not in got
+
+
+async def test_new_form_version_keeps_old_orders_readable(gql, world, published_item, resident1):
+    admin1 = await gql.login("admin001")
+    order = (await gql.ok(SUBMIT, {"input": {"itemId": published_item["id"], "answers": GOOD_ANSWERS}},
+                          token=resident1["token"]))["submitWorkOrder"]
+    new_form = {"type": "object", "required": ["address"], "properties": {"address": {"type": "string"}}}
+    updated = await gql.ok("""mutation($id: ID!, $f: JSON!) { updateServiceItem(id: $id, input: {form: $f}) {
+        formVersion } }""", {"id": published_item["id"], "f": new_form}, token=admin1)
+    assert updated["updateServiceItem"]["formVersion"] == 2
+    detail = await gql.ok("query($id: ID!) { workOrder(id: $id) { formVersion formSchema answers item { formVersion } } }",
+                          {"id": order["id"]}, token=resident1["token"])
+    assert detail["workOrder"]["formVersion"] == 1
+    assert detail["workOrder"]["formSchema"] == FORM
+    assert detail["workOrder"]["item"]["formVersion"] == 2
+    # new submissions are validated against the new version
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"itemId": published_item["id"], "answers": GOOD_ANSWERS}},
+                          token=resident1["token"])
+    assert "input.answers.address" in {f["path"] for f in err["extensions"]["fields"]}
+    # a stale version is refused
+    await gql.error("CONFLICT", """mutation($id: ID!) { updateServiceItem(id: $id, input: {title: "新", version: 1}) {
+        id } }""", {"id": published_item["id"]}, token=admin1)
