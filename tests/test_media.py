@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
+import sys
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
@@ -107,6 +109,8 @@ async def test_graphql_multipart_upload_and_csrf(client, gql, world, platform):
 
     refused = await client.post("/graphql", data=form(), headers=auth(token))
     assert refused.status == 400 and "CSRF" in await refused.text()
+    anonymous = await client.post("/graphql", data=form(), headers={"Apollo-Require-Preflight": "true"})
+    assert anonymous.status == 401
     assert await platform.extras["files"].coll.count_documents({}) == 0
     resp = await client.post("/graphql", data=form(), headers={**auth(token), "Apollo-Require-Preflight": "true"})
     body = await resp.json()
@@ -155,9 +159,16 @@ async def test_presigned_upload_flow(client, gql, world, platform):
     assert await put(ticket["uploadUrl"], photo) == 200
     file = (await gql.ok(CONFIRM, {"id": ticket["fileId"]}, token))["confirmUpload"]
     assert not has_gps((await fetch(file["url"]))[2]) and file["thumbnailUrl"]
-    # the staging object is gone once confirmed
+    # the staging object is gone once confirmed; a PUT to the old URL afterwards is swept once it expires
     doc = await platform.extras["files"].get(ticket["fileId"])
     assert await platform.extras["storage"].stat(doc["stagingKey"]) is None
+    assert await put(ticket["uploadUrl"], b"late overwrite attempt") == 200
+    assert await platform.extras["storage"].stat(doc["stagingKey"]) is not None
+    assert (await fetch(file["url"]))[2] != b"late overwrite attempt"
+    report = await run_once(platform, now=datetime.now(UTC) + timedelta(hours=1))
+    assert report.staging_removed == 2 and report.files_removed == 0
+    assert await platform.extras["storage"].stat(doc["stagingKey"]) is None
+    assert "stagingKey" not in await platform.extras["files"].get(ticket["fileId"])
 
 
 async def test_type_spoofing_refused(client, gql, world, platform):
@@ -391,3 +402,33 @@ async def test_50mb_upload_peak_memory(client, gql, world, tmp_path, backend):
     print(f"\n[{backend}] 50 MB upload, tracemalloc peak: POST /upload {peak / MiB:.2f} MiB, "
           f"GraphQL multipart {gql_peak / MiB:.2f} MiB")
     assert peak < 16 * MiB and gql_peak < 16 * MiB
+
+
+async def test_cleanup_runs_in_background_and_from_the_cli(aiohttp_client, client, gql, world, platform, settings,
+                                                           media_settings):
+    token = await gql.login("gw0011")
+    files = platform.extras["files"]
+    # a server sweeping every ~0.1 s with a ~0.4 s orphan lifetime removes a file by itself
+    quick = await aiohttp_client(create_app(media_settings(CP_ORPHAN_TTL_HOURS=0.0001,
+                                                           CP_ORPHAN_SWEEP_MINUTES=0.002)))
+    _, doc = await wx_upload(quick, token, pdf_bytes(), "a.pdf", "document", "application/pdf")
+    for _ in range(100):
+        if await files.get(doc["id"]) is None:
+            break
+        await asyncio.sleep(0.05)
+    assert await files.get(doc["id"]) is None
+    await quick.close()
+    # the CLI runs one sweep with the server's environment
+    _, doc = await wx_upload(client, token, pdf_bytes(), "b.pdf", "document", "application/pdf")
+    env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "CP_DATA_DIR": str(settings.data_dir),
+           "CP_STORAGE": settings.storage, "CP_ORPHAN_TTL_HOURS": "0.0001"}
+    if settings.storage == "s3":
+        env.update({k: str(v) for k, v in s3_overrides(settings.s3_endpoint).items() if k != "CP_S3_BUCKET"},
+                   CP_S3_BUCKET=settings.s3_bucket)
+    await asyncio.sleep(0.4)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "community_plus.media.cleanup", env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert "removed 1 orphan files" in out.decode()
+    assert await files.get(doc["id"]) is None

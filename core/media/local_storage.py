@@ -82,7 +82,7 @@ class LocalStorage:
     async def download(self, key: str, path: Path) -> None:
         await self._run(shutil.copyfile, self.path_of(key), path)
 
-    async def copy(self, src: str, dst: str) -> None:
+    async def copy(self, src: str, dst: str, content_type: str) -> None:
         def _copy() -> None:
             target = self.path_of(dst)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,8 @@ CSRF: a browser may send a cross-site `multipart/form-data` POST without a CORS 
 must therefore carry a non-empty header a cross-site form cannot set —
 `Apollo-Require-Preflight`, `X-Apollo-Operation-Name`, `GraphQL-Preflight` or
 `X-Requested-With` — or it is refused with 400 before its body is read. JSON requests need
-no header: `application/json` always triggers a preflight.
+no header: `application/json` always triggers a preflight. An anonymous multipart request is
+refused (401) before its body is read too: no upload path accepts anonymous files.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aiohttp import BodyPartReader, web
 from cross_web import AiohttpHTTPRequestAdapter, FormData, HTTPException
 
 from ..errors import AppError
+from ..http import SCOPE
 from .policy import MAX_UPLOAD_BYTES, MiB
 from .spool import ReceivedFile, Spool, read_text_part
 from .state import MEDIA
@@ -73,8 +75,11 @@ class MultipartUploads:
     request_adapter_class = StreamingRequestAdapter
 
     async def parse_multipart(self, request):  # type: ignore[no-untyped-def]
+        """Refuse before reading the body: no CSRF header (400), or no valid token (401)."""
         if not has_csrf_header(request.headers):
             raise HTTPException(400, CSRF_MESSAGE)
+        if request.request[SCOPE].principal is None:  # every upload needs a principal; do not spool for nobody
+            raise HTTPException(401, "请先登录再上传文件 (uploads require a valid bearer token)")
         return await super().parse_multipart(request)  # type: ignore[misc]
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:

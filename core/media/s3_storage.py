@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import structlog
 import urllib3
 from minio import Minio
-from minio.commonconfig import CopySource
+from minio.commonconfig import REPLACE, CopySource
 from minio.error import S3Error
 
 from ..settings import Settings
@@ -132,8 +132,10 @@ class S3Storage:
     async def download(self, key: str, path: Path) -> None:
         await self._call(self.client.fget_object, self.bucket, key, str(path))
 
-    async def copy(self, src: str, dst: str) -> None:
-        await self._call(self.client.copy_object, self.bucket, dst, CopySource(self.bucket, src))
+    async def copy(self, src: str, dst: str, content_type: str) -> None:
+        """Server-side; the client's Content-Type on the presigned PUT is replaced by ours."""
+        await self._call(self.client.copy_object, self.bucket, dst, CopySource(self.bucket, src),
+                         metadata={"Content-Type": content_type}, metadata_directive=REPLACE)
 
     async def delete(self, key: str) -> None:
         await self._call(self.client.remove_object, self.bucket, key)  # S3 DELETE is idempotent

@@ -277,7 +277,7 @@ class MediaService:
         """Move the staging object to its final key; images are sanitised on the way."""
         staging, content_type = doc["stagingKey"], doc["contentType"]
         if not is_image(content_type):
-            await self.storage.copy(staging, doc["key"])
+            await self.storage.copy(staging, doc["key"], content_type)
             return {}  # no sha256: hashing would mean downloading the whole object
         raw = self.spool.directory / f"{doc['_id']}.direct"
         clean = self.spool.directory / f"{doc['_id']}.clean"

@@ -70,8 +70,8 @@ class Storage(Protocol):
     async def download(self, key: str, path: Path) -> None:
         """Copy the object into a local file, streaming."""
 
-    async def copy(self, src: str, dst: str) -> None:
-        """Server-side copy (staging → final key)."""
+    async def copy(self, src: str, dst: str, content_type: str) -> None:
+        """Server-side copy (staging → final key), stored with `content_type`."""
 
     async def delete(self, key: str) -> None:
         """Remove the object; no error when it does not exist."""
