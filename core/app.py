@@ -16,6 +16,7 @@ from .graphql.view import CommunityGraphQLView, scope_error_response
 from .http import SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
+from .plugins.setup import setup_plugins
 from .metrics import Metrics
 from .settings import Settings
 from .wechat.setup import setup_wechat
@@ -106,6 +107,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     setup_media(app)
     setup_wechat(app)
+    setup_plugins(app, PLATFORM, settings)
     app.cleanup_ctx.append(background_jobs(PLATFORM))
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)

@@ -251,5 +251,37 @@ def create_user(username, role, display_name, region_id, community_id, grid_ids,
     console.print(f"[green]✔[/] created {role} [bold]{user['username']}[/] (id {user['_id']})")
 
 
+# -- plugins -------------------------------------------------------------------------------
+@main.group()
+def plugins() -> None:
+    """Installed modules (plugins)."""
+
+
+@plugins.command("list")
+def plugins_list() -> None:
+    """Installed modules: name, version, state and hooks (no database needed)."""
+    from .plugins.registry import PluginRegistry
+
+    registry = PluginRegistry(allow=_settings().allowed_plugins)
+    registry.load_entry_points()
+    table = Table(title="Community+ modules")
+    for col in ("module", "title", "version", "distribution", "state", "hooks"):
+        table.add_column(col)
+    for name, m in sorted(registry.modules.items()):
+        table.add_row(name, m.manifest.title, m.manifest.version, f"{m.distribution or '-'} {m.dist_version or ''}",
+                      "[green]loaded[/]", ", ".join(m.hooks))
+    for f in registry.failed:
+        table.add_row(f.entry_point, "", "", f.distribution or "-", f"[red]skipped[/]: {f.reason}", "")
+    Console().print(table)
+    if not registry.modules and not registry.failed:
+        console.print("no plugins installed: `pip install` a module that registers the "
+                      "'community_plus.plugins' entry point")
+
+
+from .wechat.cli import wechat  # noqa: E402
+
+main.add_command(wechat)
+
+
 if __name__ == "__main__":
     main()

@@ -91,6 +91,16 @@ class RequestContext:
     def settings(self) -> Settings:
         return self.platform.settings
 
+    def module_context(self, module: str):
+        """The SDK `ModuleContext` of `module` for this request (cached per request)."""
+        cache = self.__dict__.setdefault("_module_contexts", {})
+        if module not in cache:
+            from .plugins.context import ServerModuleContext
+
+            cache[module] = ServerModuleContext(self.platform, self.platform.extras["plugins"], module,
+                                                scope=self.scope, request_id=self.request_id, request_ctx=self)
+        return cache[module]
+
     @property
     def principal(self):
         return self.scope.principal

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +97,27 @@ async def world(platform) -> dict:
     communities = await platform.regions.coll.find({"level": "community"}).sort("_id", 1).to_list()
     grids = {c["_id"]: await platform.grids.of_community(c["_id"]) for c in communities}
     return {"communities": communities, "grids": grids}
+
+
+TEST_PLUGINS = Path(__file__).parent / "plugins"
+TEST_PLUGIN_TARGET = Path(__file__).resolve().parents[1] / ".test-plugins"
+
+
+def install_test_plugins() -> Path:
+    """Install the test plugins as real distributions into `.test-plugins/` (once per change)."""
+    sources = sorted(p for p in TEST_PLUGINS.iterdir() if (p / "pyproject.toml").exists())
+    stamp = TEST_PLUGIN_TARGET / ".stamp"
+    newest = max(f.stat().st_mtime for p in sources for f in p.rglob("*") if f.is_file())
+    if not stamp.exists() or stamp.stat().st_mtime < newest:
+        shutil.rmtree(TEST_PLUGIN_TARGET, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                        str(TEST_PLUGIN_TARGET), *map(str, sources)], check=True)
+        stamp.touch()
+    return TEST_PLUGIN_TARGET
+
+
+def pytest_configure(config):
+    target = str(install_test_plugins())
+    if target not in sys.path:
+        sys.path.append(target)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), target]))

@@ -18,6 +18,7 @@ from PIL import Image
 from community_plus.access import Principal, Scope
 from community_plus.app import PLATFORM, create_app
 from community_plus.context import RequestContext
+from community_plus.errors import BadUserInput
 from community_plus.media.cleanup import run_once
 from community_plus.media.service import attach_files, register_entity_visibility, release_files
 from community_plus.security.tokens import read_access_token
@@ -269,12 +270,12 @@ async def test_attach_release_delete_and_entity_visibility(client, gql, world, p
     docs = await attach_files(ctx, [a["id"], b["id"]], "visit", "v1")
     assert {d["state"] for d in docs} == {"attached"}
     assert (await attach_files(ctx, [a["id"]], "visit", "v1"))[0]["attachedTo"] == {"entity": "visit", "id": "v1"}
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(BadUserInput) as exc:
         await attach_files(ctx, [a["id"]], "visit", "v2")
     assert exc.value.extensions["code"] == "BAD_USER_INPUT"
     assert exc.value.extensions["fields"][0]["path"] == "fileIds.0"
     stranger = await gql.login("admin002")
-    with pytest.raises(Exception) as exc:  # others' files cannot be attached (and do not "exist" for them)
+    with pytest.raises(BadUserInput) as exc:  # others' files cannot be attached (and do not "exist" for them)
         await attach_files(context_for(platform, stranger), [b["id"]], "visit", "v9")
     assert exc.value.extensions["code"] == "BAD_USER_INPUT"
     # attached files cannot be deleted; the subsystem owning "visit" decides who else may read them

@@ -75,6 +75,7 @@ async def test_listing_residents_issues_constant_commands(gql, world, platform):
     fresh = Platform(platform.settings, client, dbm.database_of(client))
     for name in ("regions", "grids", "residents", "users", "sessions", "audit"):
         setattr(platform, name, getattr(fresh, name))
+    await gql.ok("{ me { name } }", token=token)  # warm the per-community module cache
     counts = {}
     for n in (5, 50):
         counter.commands.clear()

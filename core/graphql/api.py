@@ -5,8 +5,9 @@ from __future__ import annotations
 from ..media.graphql import MediaMutation, MediaQuery
 from .core_api import CoreMutation, CoreQuery
 from .identity_api import IdentityMutation, IdentityQuery
+from .modules_api import ModulesMutation, ModulesQuery
 from .services_api import ServicesMutation, ServicesQuery
 
-QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, IdentityQuery]
-MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, IdentityMutation]
+QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery]
+MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation]
 SUBSCRIPTIONS: list[type] = []

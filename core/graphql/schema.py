@@ -11,6 +11,8 @@ from graphql import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
+from community_plus_sdk.errors import ModuleError
+
 from ..errors import AppError
 from . import api
 
@@ -44,7 +46,8 @@ class CommunitySchema(strawberry.Schema):
     """Logs only unexpected errors; expected `AppError`s are answers, not incidents."""
 
     def process_errors(self, errors, execution_context=None) -> None:
-        unexpected = [e for e in errors if e.original_error is not None and not isinstance(e.original_error, AppError)]
+        unexpected = [e for e in errors if e.original_error is not None
+                      and not isinstance(e.original_error, AppError | ModuleError)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 

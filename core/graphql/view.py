@@ -3,6 +3,7 @@ context, masks unexpected errors and speaks GraphQL over HTTP."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -15,6 +16,8 @@ from strawberry.types import ExecutionResult
 
 from ..access import Scope
 from ..context import RequestContext
+from community_plus_sdk.errors import ModuleError, UserInputError
+
 from ..errors import AppError
 from ..http import REQUEST_ID, SCOPE
 from ..media.multipart import MultipartUploads
@@ -22,10 +25,20 @@ from ..media.multipart import MultipartUploads
 log = structlog.get_logger("community_plus.graphql")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+_UNKNOWN_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(?:Query|Mutation|Subscription)'")
 
 
 def _error_dict(err: GraphQLError) -> dict[str, Any]:
     return err.formatted
+
+
+def module_error(err: GraphQLError, original: ModuleError) -> dict[str, Any]:
+    """An SDK error as a GraphQL error with its stable code (and field paths)."""
+    extensions: dict[str, Any] = {"code": original.code, **original.extensions}
+    if isinstance(original, UserInputError):
+        extensions["fields"] = [{"path": k, "message": v} for k, v in original.fields.items()]
+    return {"message": original.message, "locations": [loc._asdict() for loc in err.locations or []],
+            "path": err.path, "extensions": extensions}
 
 
 class CommunityGraphQLView(MultipartUploads, GraphQLView):
@@ -64,6 +77,9 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
             errors = []
             for err in result.errors:
                 original = err.original_error
+                if isinstance(original, ModuleError):  # raised by a plugin through the SDK
+                    errors.append(module_error(err, original))
+                    continue
                 if original is not None and not isinstance(original, AppError):
                     log.error("unexpected error in resolver", path=err.path, exc_info=original,
                               request_id=request[REQUEST_ID])
@@ -77,11 +93,22 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
                     formatted = _error_dict(err)
                     if original is None:  # parse/validation errors
                         formatted.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+                        self._explain_disabled_module(formatted)
                     errors.append(formatted)
             data["errors"] = errors
         if result.extensions:
             data["extensions"] = result.extensions
         return data
+
+    def _explain_disabled_module(self, formatted: dict[str, Any]) -> None:
+        """A field of a module this community has not enabled: say so (MODULE_DISABLED)."""
+        match = _UNKNOWN_FIELD.match(formatted.get("message", ""))
+        registry = self.platform.extras.get("plugins")
+        if match and registry is not None and match.group(1) in registry.field_owner:
+            module = registry.field_owner[match.group(1)]
+            formatted["message"] = (f"模块 {module} 未在本社区启用 (module {module} is not enabled in this community; "
+                                    f"field '{match.group(1)}')")
+            formatted["extensions"] = {"code": "MODULE_DISABLED", "module": module}
 
     async def get_sub_response(self, request: web.Request) -> web.Response:
         response = _SubResponse()
@@ -93,7 +120,7 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         if getattr(sub_response, "wants_graphql_response", False):
             response.content_type = GRAPHQL_RESPONSE
             if isinstance(response_data, dict) and response_data.get("data") is None and response_data.get("errors"):
-                if all(e.get("extensions", {}).get("code") == "GRAPHQL_VALIDATION_FAILED"
+                if all(e.get("extensions", {}).get("code") in ("GRAPHQL_VALIDATION_FAILED", "MODULE_DISABLED")
                        for e in response_data["errors"]):
                     response.set_status(400)
         return response

@@ -13,6 +13,7 @@ Modules, one concept each:
 - `routes`      — `POST /upload` (wx.uploadFile) and the local backend's signed `/files/…` URLs;
 - `multipart`   — the GraphQL multipart request spec on `/graphql`, streaming and CSRF-safe;
 - `graphql`     — `File`, `MediaQuery`, `MediaMutation`;
+- `state`       — media's per-app state under one `web.AppKey`;
 - `setup`       — `setup_media(app)`, called once by `create_app`.
 
 Nothing is imported here so that `community_plus.graphql.view` can import `multipart`

@@ -20,6 +20,7 @@ from strawberry.file_uploads import Upload
 
 from ..errors import BadUserInput
 from ..graphql.types import Ctx
+from .direct import DirectUploads
 from .service import MediaService
 from .spool import ReceivedFile
 
@@ -78,13 +79,13 @@ class MediaMutation:
     @strawberry.mutation(description="Start a presigned direct upload: reserves a pending file and returns a PUT URL.")
     async def request_upload(self, info: Ctx, purpose: str, content_type: str, size: int,
                              community_id: strawberry.ID | None = None) -> PresignedUpload:
-        doc, signed = await MediaService(info.context).request_upload(purpose, content_type, size, community_id)
+        doc, signed = await DirectUploads(info.context).request_upload(purpose, content_type, size, community_id)
         return PresignedUpload(file_id=strawberry.ID(doc["_id"]), upload_url=signed.url, method="PUT",
                                expires_at=signed.expires_at, file=File.of(doc))
 
     @strawberry.mutation(description="Verify a presigned upload's size and content; the file becomes usable.")
     async def confirm_upload(self, info: Ctx, file_id: strawberry.ID) -> File:
-        return File.of(await MediaService(info.context).confirm_upload(file_id))
+        return File.of(await DirectUploads(info.context).confirm_upload(file_id))
 
     @strawberry.mutation(description="Delete a file that is not attached to any record.")
     async def delete_file(self, info: Ctx, id: strawberry.ID) -> bool:

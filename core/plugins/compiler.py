@@ -1,0 +1,157 @@
+"""Compile declarative SDK models into strawberry types, queries and mutations.
+
+This module deliberately does not use `from __future__ import annotations`: the resolvers it
+builds are closures whose annotations must be real type objects at definition time.
+"""
+
+import dataclasses
+from datetime import datetime
+from typing import Any, Optional
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from community_plus_sdk import Model
+from community_plus_sdk import fields as f
+
+from ..errors import ModuleDisabled
+from ..graphql.relay import DEFAULT_FIRST, Connection, connection
+from .model_service import ModelService
+
+
+@dataclasses.dataclass
+class CompiledModel:
+    model: type
+    object_type: type
+    query: type
+    mutation: type
+    type_names: list[str]
+    query_fields: list[str]
+    mutation_fields: list[str]
+
+
+def graphql_type(field: f.Field) -> Any:
+    if isinstance(field, f.List):
+        return list[graphql_type(field.of)]
+    if isinstance(field, (f.Image, f.ResidentRef)):
+        return strawberry.ID
+    return field.python_type
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _make_type(name: str, annotations: dict[str, Any], descriptions: dict[str, str | None], *,
+               input: bool = False, description: str | None = None) -> type:
+    namespace: dict[str, Any] = {"__annotations__": annotations}
+    for key in annotations:
+        namespace[key] = strawberry.field(default=None, description=descriptions.get(key)) if not input else \
+            dataclasses.field(default=None)
+    cls = type(name, (), namespace)
+    return (strawberry.input if input else strawberry.type)(cls, name=name, description=description)
+
+
+def compile_model(module: str, model: type[Model]) -> CompiledModel:
+    name = model.type_name()
+    owned = bool(model.meta("owned_by_resident"))
+    out_fields: dict[str, Any] = {"id": strawberry.ID, "community_id": strawberry.ID, "version": int,
+                                  "created_at": datetime, "updated_at": datetime}
+    if owned:
+        out_fields["resident_id"] = Optional[strawberry.ID]
+    descriptions = {n: fld.description for n, fld in model.__fields__.items()}
+    for n, fld in model.__fields__.items():
+        out_fields[n] = graphql_type(fld) if fld.required else Optional[graphql_type(fld)]
+    object_type = _make_type(name, out_fields, descriptions, description=model.description())
+
+    def to_object(row: dict[str, Any]) -> Any:
+        values = {"id": row["_id"], "community_id": row["communityId"], "version": row.get("version", 1),
+                  "created_at": row["createdAt"], "updated_at": row["updatedAt"]}
+        if owned:
+            values["resident_id"] = row.get("residentId")
+        for n, fld in model.__fields__.items():
+            values[n] = fld.to_output(row.get(n))
+        return object_type(**values)
+
+    create_fields = {n: (graphql_type(fld) if fld.required else Optional[graphql_type(fld)])
+                     for n, fld in model.__fields__.items()}
+    if owned:
+        create_fields["resident_id"] = Optional[strawberry.ID]
+    # required inputs have no default: put them first (dataclass ordering)
+    create_fields = dict(sorted(create_fields.items(), key=lambda kv: model.__fields__.get(kv[0]) is None
+                                or not model.__fields__[kv[0]].required))
+    create_input = _make_create_input(f"Create{name}Input", create_fields, model)
+    update_input = _make_type(f"Update{name}Input", {n: Optional[graphql_type(fld)] for n, fld in model.__fields__.items()},
+                              {}, input=True)
+    filterable = {n: Optional[graphql_type(fld)] for n, fld in model.__fields__.items() if fld.filter}
+    if owned:
+        filterable["resident_id"] = Optional[strawberry.ID]
+    filter_input = _make_type(f"{name}Filter", filterable or {"id": Optional[strawberry.ID]}, {}, input=True)
+    conn = Connection[object_type]
+
+    def service(info: Info) -> ModelService:
+        ctx = info.context.module_context(module)
+        if module not in info.context.module_set:
+            raise ModuleDisabled(f"模块 {module} 未在本社区启用 (module {module} is disabled here)")
+        return ModelService(ctx, model)
+
+    def plain(obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {}
+        return {k: v for k, v in vars(obj).items() if v is not None and v is not strawberry.UNSET}
+
+    def to_db_filter(obj: Any) -> dict[str, Any]:
+        values = plain(obj)
+        if "resident_id" in values:
+            values["residentId"] = values.pop("resident_id")
+        if "id" in values:
+            values["_id"] = values.pop("id")
+        return values
+
+    async def list_resolver(info: Info, filter: Optional[filter_input] = None, first: int = DEFAULT_FIRST,
+                            after: Optional[str] = None) -> conn:
+        page = await service(info).list(to_db_filter(filter), first, after)
+        return connection(page, to_object)
+
+    async def get_resolver(info: Info, id: strawberry.ID) -> object_type:
+        return to_object(await service(info).get(id))
+
+    async def create_resolver(info: Info, input: create_input) -> object_type:
+        return to_object(await service(info).create(plain(input)))
+
+    async def update_resolver(info: Info, id: strawberry.ID, input: update_input,
+                              version: Optional[int] = None) -> object_type:
+        return to_object(await service(info).update(id, plain(input), version))
+
+    async def delete_resolver(info: Info, id: strawberry.ID) -> bool:
+        return await service(info).delete(id)
+
+    single, plural = model.single_field(), model.list_field()
+    query = strawberry.type(type(f"{name}Queries", (), {
+        plural: strawberry.field(resolver=list_resolver, name=plural, description=f"{name} rows of the community, newest first."),
+        single: strawberry.field(resolver=get_resolver, name=single),
+    }), name=f"{name}Queries")
+    mutation = strawberry.type(type(f"{name}Mutations", (), {
+        f"create{name}": strawberry.mutation(resolver=create_resolver, name=f"create{name}"),
+        f"update{name}": strawberry.mutation(resolver=update_resolver, name=f"update{name}"),
+        f"delete{name}": strawberry.mutation(resolver=delete_resolver, name=f"delete{name}"),
+    }), name=f"{name}Mutations")
+    return CompiledModel(model=model, object_type=object_type, query=query, mutation=mutation,
+                         type_names=[name, f"Create{name}Input", f"Update{name}Input", f"{name}Filter",
+                                     f"{name}Connection", f"{name}Edge"],
+                         query_fields=[plural, single],
+                         mutation_fields=[f"create{name}", f"update{name}", f"delete{name}"])
+
+
+def _make_create_input(name: str, annotations: dict[str, Any], model: type[Model]) -> type:
+    namespace: dict[str, Any] = {"__annotations__": annotations}
+    for key in annotations:
+        fld = model.__fields__.get(key)
+        if fld is None or not fld.required:
+            namespace[key] = dataclasses.field(default=None)
+    return strawberry.input(type(name, (), namespace), name=name)
+
+
+__all__ = ["CompiledModel", "JSON", "compile_model"]

@@ -1,0 +1,135 @@
+"""The server's implementation of the SDK's `ModuleContext`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from community_plus_sdk.context import Caller, ModuleContext
+
+from ..errors import BadUserInput, Forbidden, Unauthenticated
+from ..repositories.base import new_id, scoped
+from ..transactions import in_transaction
+from .datastore import CommunityCollection, physical_name
+
+
+SUPERVISORS = ("platform_admin", "region_admin")
+
+
+class AllCommunities:
+    """A module collection across communities, for migrations."""
+
+    def __init__(self, coll) -> None:
+        self.coll = coll
+
+    async def find(self, filter: dict[str, Any] | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        return await self.coll.find(filter or {}).limit(limit).to_list()
+
+    async def count(self, filter: dict[str, Any] | None = None) -> int:
+        return await self.coll.count_documents(filter or {})
+
+    async def insert(self, row: dict[str, Any]) -> dict[str, Any]:
+        doc = {"_id": new_id(), **row}
+        await self.coll.insert_one(doc)
+        return doc
+
+    async def update_many(self, filter: dict[str, Any], changes: dict[str, Any]) -> int:
+        return (await self.coll.update_many(filter, {"$set": changes})).modified_count
+
+
+class ServerModuleContext(ModuleContext):
+    """One module's view of one request (or of a system task when `scope` is None)."""
+
+    def __init__(self, platform: Any, registry: Any, module: str, *, scope: Any = None,
+                 community_id: str | None = None, request_id: str | None = None, request_ctx: Any = None) -> None:
+        self.platform = platform
+        self.registry = registry
+        self.module = module
+        self.scope = scope
+        self.request_ctx = request_ctx
+        p = scope.principal if scope else None
+        self.caller = Caller(user_id=p.user_id, role=p.role, name=p.display_name, community_id=p.community_id,
+                             resident_id=p.resident_id, grid_ids=p.grid_ids) if p else None
+        self.community_id = community_id if community_id is not None else (scope.community_id if scope else None)
+        self.request_id = request_id
+        self._session = None
+
+    def _community(self) -> str:
+        if not self.community_id:
+            raise BadUserInput({"X-Community-Id": "请选择社区：设置 X-Community-Id 请求头 (choose a community with the "
+                                                   "X-Community-Id header)"})
+        return self.community_id
+
+    def collection(self, name: str) -> CommunityCollection:
+        loaded = self.registry.modules[self.module]
+        if name not in loaded.collection_names:
+            raise Forbidden(f"module {self.module} has no collection {name!r} (declare it with a model or "
+                            "register_collections)")
+        coll = self.platform.db[physical_name(self.module, name)]
+        return CommunityCollection(coll, self._community(), self.module, session=self._session)
+
+    def unscoped_collection(self, name: str) -> AllCommunities:
+        if self.scope is not None:
+            raise Forbidden("unscoped collections are for system tasks (migrate) only")
+        if name not in self.registry.modules[self.module].collection_names:
+            raise Forbidden(f"module {self.module} has no collection {name!r}")
+        return AllCommunities(self.platform.db[physical_name(self.module, name)])
+
+    async def settings(self) -> dict[str, Any]:
+        return await self.registry.states.effective_settings(self._community(), self.module)
+
+    def require_caller(self) -> Caller:
+        if self.caller is None:
+            raise self.scope.auth_error if self.scope and self.scope.auth_error else Unauthenticated()
+        return self.caller
+
+    def has_permission(self, permission: str) -> bool:
+        """Role names grant themselves; permission names grant their declared roles. Platform
+        and region admins acting in a community hold whatever community admins hold."""
+        if self.caller is None:
+            return False
+        if "." not in permission:
+            roles: tuple[str, ...] = (permission,)
+        else:
+            declared = self.registry.permission_roles.get(permission)
+            if declared is None:
+                raise KeyError(f"permission {permission!r} is not declared by any module")
+            roles = declared
+        role = self.caller.role
+        if role in SUPERVISORS and "community_admin" in roles:
+            return True
+        return role in roles
+
+    def require_permission(self, permission: str) -> None:
+        self.require_caller()
+        if not self.has_permission(permission):
+            raise Forbidden(f"需要权限 {permission} (your role lacks {permission})")
+
+    async def resident(self, resident_id: str) -> dict[str, Any] | None:
+        scope_filter = self.scope.resident_filter() if self.scope else {}
+        doc = await self.platform.residents.get(resident_id, scoped({"communityId": self._community()}, scope_filter))
+        if doc is None:
+            return None
+        return {k: v for k, v in doc.items() if not k.endswith(("Sealed", "Hash"))}
+
+    async def audit(self, action: str, entity: str, row: dict[str, Any], fields: list[str] | None = None) -> None:
+        from ..services import audit
+
+        if self.request_ctx is not None:
+            await audit.record(self.request_ctx, action, f"{self.module}.{entity}",
+                               {"communityId": self.community_id, **row}, fields, session=self._session)
+
+    async def transaction(self, fn) -> Any:
+        async def run(session):
+            tx = ServerModuleContext(self.platform, self.registry, self.module, scope=self.scope,
+                                     community_id=self.community_id, request_id=self.request_id,
+                                     request_ctx=self.request_ctx)
+            tx._session = session
+            return await fn(tx)
+
+        return await in_transaction(self.platform.client, run)
+
+    async def check_content(self, text: str, scene: int = 2) -> str:
+        checker = self.platform.extras.get("content_check")
+        if checker is None:
+            return "pass"
+        return await checker(self, text, scene)

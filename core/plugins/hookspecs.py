@@ -1,0 +1,96 @@
+"""Every hook a plugin can implement, grouped by lifecycle. Hooks are always called with
+keyword arguments; an implementation may accept fewer of them. An implementation may return
+a value, a callable or an awaitable (the server awaits it). No I/O at import or registration.
+
+Each module is one plugin (one entry point in the `community_plus.plugins` group).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pluggy
+
+PROJECT = "community_plus"
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+# -- declaration (called once at start-up, per plugin) --------------------------------------
+
+
+@hookspec(firstresult=True)
+def register_module() -> Any:
+    """Return the module's `community_plus_sdk.Module` manifest (name, title, version,
+    description, icon, entry page, permissions, settings schema). Required. firstresult."""
+
+
+@hookspec
+def register_models() -> Any:
+    """Return a list of `community_plus_sdk.Model` classes; each gets a GraphQL type, list and
+    by-id queries and create/update/delete mutations generated, and its own collection."""
+
+
+@hookspec
+def register_graphql() -> Any:
+    """Return a `GraphQLContribution` of custom strawberry query, mutation and subscription
+    classes (and extra types) for what the declarative models do not cover."""
+
+
+@hookspec
+def register_collections() -> Any:
+    """Return a list of `CollectionSpec` (name, indexes, `$jsonSchema` validator) for
+    collections the module uses besides its models'. Names are namespaced `<module>__<name>`."""
+
+
+@hookspec
+def register_permissions() -> Any:
+    """Return a list of `Permission` the module offers beyond those in its manifest."""
+
+
+# -- lifecycle --------------------------------------------------------------------------------
+
+
+@hookspec
+def migrate(ctx: Any, from_version: str | None, to_version: str) -> Any:
+    """Bring the module's data from `from_version` (None on first install) to `to_version`.
+    Runs once per version, at start-up, under a lock (never in two workers at once)."""
+
+
+@hookspec
+def module_enabled(ctx: Any, community_id: str) -> Any:
+    """The module was switched on for a community (or a region above it)."""
+
+
+@hookspec
+def module_disabled(ctx: Any, community_id: str) -> Any:
+    """The module was switched off; its data is kept (re-enabling brings it back)."""
+
+
+@hookspec
+def module_uninstalled(ctx: Any) -> Any:
+    """The module's distribution is gone and an operator confirmed `plugins uninstall`."""
+
+
+# -- reacting to the core -----------------------------------------------------------------
+
+
+@hookspec
+def on_event(ctx: Any, event: str, payload: dict[str, Any]) -> Any:
+    """A core domain event, after its write committed: `resident_created`,
+    `resident_updated`, `work_order_state_changed`, `module_enabled`, `module_disabled`.
+    Called for modules enabled in the event's community; exceptions are logged and isolated."""
+
+
+@hookspec
+def seed_demo_data(ctx: Any, community_id: str) -> Any:
+    """Add demo rows for a community where `community-plus seed` enabled the module."""
+
+
+@hookspec
+def dashboard_statistics(ctx: Any, community_id: str, since: datetime, until: datetime) -> Any:
+    """Return a list of `Stat` for the community dashboard over a time window."""
+
+
+ALL_HOOKS = ["register_module", "register_models", "register_graphql", "register_collections",
+             "register_permissions", "migrate", "module_enabled", "module_disabled", "module_uninstalled",
+             "on_event", "seed_demo_data", "dashboard_statistics"]

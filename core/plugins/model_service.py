@@ -1,0 +1,117 @@
+"""Generated behaviour of declarative models: permission checks, validation, community and
+resident scoping, optimistic concurrency and audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from community_plus_sdk import Model
+
+from ..errors import BadUserInput, Conflict, Forbidden, NotFound
+from ..repositories.base import MAX_PAGE, Page, decode_cursor
+from .context import ServerModuleContext
+
+STAFF = ("platform_admin", "region_admin", "community_admin", "grid_worker")
+
+
+class ModelService:
+    def __init__(self, ctx: ServerModuleContext, model: type[Model]) -> None:
+        self.ctx = ctx
+        self.model = model
+        self.coll = ctx.collection(model.collection_name())
+
+    def _allow(self, action: str) -> None:
+        self.ctx.require_caller()
+        allowed = self.model.allowed(action)
+        if not any(self.ctx.has_permission(p) for p in allowed):
+            raise Forbidden(f"您的角色不能{action} {self.model.type_name()} ({self.ctx.caller.role} may not {action})")
+
+    def _owner_filter(self) -> dict[str, Any]:
+        """Residents see only their own rows of resident-owned models."""
+        if self.model.meta("owned_by_resident") and self.ctx.caller.role == "resident":
+            return {"residentId": self.ctx.caller.resident_id or "\x00"}
+        return {}
+
+    async def list(self, filters: dict[str, Any], first: int, after: str | None) -> Page:
+        self._allow("read")
+        if first < 0:
+            raise BadUserInput({"first": "不能为负数 (must be ≥ 0)"})
+        first = min(first, MAX_PAGE)
+        query = {**{k: v for k, v in filters.items() if v is not None}, **self._owner_filter()}
+        paged = dict(query)
+        if after:
+            paged = {**query, "_id": {"$lt": decode_cursor(after)}}
+        docs = await self.coll.find(paged, sort=[("_id", -1)], limit=first + 1)
+        total = await self.coll.count(query)
+        return Page(docs=docs[:first], has_next=len(docs) > first, total=total, has_previous=bool(after))
+
+    async def get(self, id: str) -> dict[str, Any]:
+        self._allow("read")
+        doc = await self.coll.find_one({"_id": id, **self._owner_filter()})
+        if doc is None:
+            raise NotFound(self.model.type_name())
+        return doc
+
+    async def _check_refs(self, values: dict[str, Any]) -> None:
+        from community_plus_sdk.fields import ResidentRef
+
+        for name, field in self.model.__fields__.items():
+            if isinstance(field, ResidentRef) and values.get(name):
+                if await self.ctx.resident(values[name]) is None:
+                    raise BadUserInput({f"input.{name}": "居民不存在或不在您的范围内 (no such resident in scope)"})
+
+    async def create(self, data: dict[str, Any]) -> dict[str, Any]:
+        self._allow("create")
+        values, problems = self.model.clean(data, creating=True)
+        if problems:
+            raise BadUserInput(problems)
+        await self._check_refs(values)
+        caller = self.ctx.caller
+        if self.model.meta("owned_by_resident"):
+            if caller.role == "resident":
+                if not caller.resident_id:
+                    raise Forbidden("请先绑定居民身份 (bind your resident record first)")
+                values["residentId"] = caller.resident_id
+            else:
+                rid = data.get("resident_id")
+                if not rid or await self.ctx.resident(rid) is None:
+                    raise BadUserInput({"input.residentId": "代居民创建时需指定本社区居民 (give a resident of this community)"})
+                values["residentId"] = rid
+        values["createdBy"] = caller.user_id
+        doc = await self.coll.insert(values)
+        await self.ctx.audit("create", self.model.type_name(), doc, sorted(values))
+        return doc
+
+    async def update(self, id: str, data: dict[str, Any], version: int | None) -> dict[str, Any]:
+        self._allow("update")
+        current = await self.get_for_write(id)
+        values, problems = self.model.clean(data, creating=False)
+        if problems:
+            raise BadUserInput(problems)
+        await self._check_refs(values)
+        if not values:
+            return current
+        expect = {"version": version if version is not None else current["version"]}
+        doc = await self.coll.update({"_id": id, **self._owner_filter()}, values, expect=expect)
+        if doc is None:
+            raise Conflict("记录已被他人修改，请刷新 (the row changed meanwhile: reload and retry)")
+        await self.ctx.audit("update", self.model.type_name(), doc, sorted(values))
+        return doc
+
+    async def get_for_write(self, id: str) -> dict[str, Any]:
+        doc = await self.coll.find_one({"_id": id})
+        if doc is None:
+            raise NotFound(self.model.type_name())
+        if self._owner_filter() and doc.get("residentId") != self.ctx.caller.resident_id:
+            raise Forbidden()
+        return doc
+
+    async def delete(self, id: str) -> bool:
+        self._allow("delete")
+        doc = await self.get_for_write(id)
+        await self.coll.delete({"_id": id})
+        await self.ctx.audit("delete", self.model.type_name(), doc, [])
+        release = self.ctx.platform.extras.get("release_files")
+        if release is not None:
+            await release(self.ctx.community_id, f"{self.ctx.module}.{self.model.type_name()}", id)
+        return True

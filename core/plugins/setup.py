@@ -1,0 +1,45 @@
+"""Wire the plugin platform into an app: load plugins at creation, prepare their collections,
+migrate and watch module state when the app starts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from .events import EventBus
+from .lifecycle import ensure_collections, run_migrations
+from .registry import PluginRegistry
+from .state import ModuleSettingsRepository, ModuleStates
+
+REGISTRY = web.AppKey("plugins", PluginRegistry)
+
+
+def setup_plugins(app: web.Application, platform_key, settings) -> PluginRegistry:
+    registry = PluginRegistry(allow=settings.allowed_plugins)
+    registry.load_entry_points()
+    app[REGISTRY] = registry
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        platform = app[platform_key]
+        states = ModuleStates(platform, registry)
+        registry.states = states
+        from ..db import ensure_indexes
+
+        await ensure_indexes(platform.db, {ModuleSettingsRepository.collection: ModuleSettingsRepository.indexes})
+        await ensure_collections(platform, registry)
+        await run_migrations(platform, registry)
+        await states.refresh()
+        platform.extras["plugins"] = registry
+        platform.extras["modules"] = registry
+        platform.extras["events"] = EventBus(platform, registry)
+        watcher = asyncio.create_task(states.watch(settings.module_poll_interval))
+        yield
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+    app.cleanup_ctx.append(ctx)
+    return registry

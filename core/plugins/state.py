@@ -1,0 +1,181 @@
+"""Which modules are enabled in which community, and their settings.
+
+Decisions can be taken at any level of the region tree: the nearest explicit decision (the
+community's own, else its street's, district's…) wins, else the module's default. Every
+change bumps a version stamp; each worker clears its cache when the stamp changes (a change
+stream wakes it at once where the server offers one; polling is the fallback), so a switch
+reaches every worker process within about a second. Enabled sets are interned: memory grows
+with the number of distinct sets, not with communities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from jsonschema import Draft202012Validator
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+
+from ..errors import BadUserInput, NotFound
+from ..repositories.base import Repository
+
+log = structlog.get_logger("community_plus.modules")
+STAMP_ID = "modules_stamp"
+SECRET_MASK = "********"
+
+
+class ModuleSettingsRepository(Repository):
+    collection = "module_settings"
+    indexes = [IndexModel([("regionId", ASCENDING), ("module", ASCENDING)], unique=True),
+               IndexModel([("module", ASCENDING), ("regionPath", ASCENDING)])]
+
+
+class ModuleStates:
+    def __init__(self, platform: Any, registry: Any) -> None:
+        self.platform = platform
+        self.registry = registry
+        self.repo = ModuleSettingsRepository(platform.db)
+        self.meta = platform.db["meta"]
+        self._enabled: dict[str, frozenset[str]] = {}
+        self._interned: dict[frozenset[str], frozenset[str]] = {}
+        self._stamp: int | None = None
+
+    # -- reading ----------------------------------------------------------------------------
+    async def _chain(self, community_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        community = await self.platform.regions.get(community_id)
+        if community is None:
+            raise NotFound("community")
+        path = [*community.get("path", []), community_id]
+        rows = await self.repo.coll.find({"regionId": {"$in": path}}).to_list()
+        order = {rid: i for i, rid in enumerate(path)}
+        rows.sort(key=lambda r: order[r["regionId"]])
+        return community, rows
+
+    async def enabled_for(self, community_id: str) -> frozenset[str]:
+        cached = self._enabled.get(community_id)
+        if cached is not None:
+            return cached
+        _, rows = await self._chain(community_id)
+        names = set()
+        for name, loaded in self.registry.modules.items():
+            decision = loaded.manifest.enabled_by_default
+            for row in rows:
+                if row["module"] == name and row.get("enabled") is not None:
+                    decision = row["enabled"]
+            if decision:
+                names.add(name)
+        key = frozenset(names)
+        result = self._interned.setdefault(key, key)
+        self._enabled[community_id] = result
+        return result
+
+    async def describe(self, region_id: str, module: str) -> dict[str, Any]:
+        """Effective state of a module at a region: enabled, where decided, settings."""
+        community, rows = await self._chain(region_id)
+        loaded = self.registry.modules[module]
+        enabled, source, own = loaded.manifest.enabled_by_default, None, None
+        settings = loaded.manifest.default_settings()
+        for row in rows:
+            if row["module"] != module:
+                continue
+            if row.get("enabled") is not None:
+                enabled, source = row["enabled"], row["regionId"]
+            settings.update(row.get("settings") or {})
+            if row["regionId"] == region_id:
+                own = row
+        return {"enabled": enabled, "source": source, "settings": settings, "own": own}
+
+    async def effective_settings(self, community_id: str, module: str) -> dict[str, Any]:
+        return (await self.describe(community_id, module))["settings"]
+
+    async def overrides_below(self, region_id: str, module: str) -> list[dict[str, Any]]:
+        """Regions under `region_id` that decide for themselves (admin console)."""
+        return await self.repo.coll.find({"module": module, "regionPath": region_id}).to_list()
+
+    # -- writing ----------------------------------------------------------------------------
+    async def _upsert(self, region: dict[str, Any], module: str, changes: dict[str, Any], actor: str | None) -> None:
+        await self.repo.coll.find_one_and_update(
+            {"regionId": region["_id"], "module": module},
+            {"$set": {**changes, "updatedAt": datetime.now(UTC), "updatedBy": actor},
+             "$setOnInsert": {"_id": f"{region['_id']}:{module}", "regionPath": region.get("path", []),
+                              "level": region["level"]}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        await self.bump()
+
+    async def set_enabled(self, region: dict[str, Any], module: str, enabled: bool | None, actor: str | None) -> None:
+        await self._upsert(region, module, {"enabled": enabled}, actor)
+
+    def validate_settings(self, module: str, merged: dict[str, Any]) -> None:
+        schema = self.registry.modules[module].manifest.settings_schema
+        problems = {}
+        for err in Draft202012Validator(schema).iter_errors(merged):
+            path = ".".join(["settings", *(str(p) for p in err.absolute_path)])
+            if err.validator == "required":
+                for name in err.validator_value:
+                    if name not in (err.instance or {}):
+                        problems[f"{path}.{name}"] = "必填 (required)"
+                continue
+            problems.setdefault(path, err.message)
+        if problems:
+            raise BadUserInput(problems)
+
+    async def update_settings(self, region: dict[str, Any], module: str, settings: dict[str, Any],
+                              actor: str | None) -> None:
+        loaded = self.registry.modules[module]
+        secrets = loaded.manifest.secret_settings()
+        current = await self.describe(region["_id"], module)
+        own = dict((current["own"] or {}).get("settings") or {})
+        for key, value in settings.items():
+            if key in secrets and value == SECRET_MASK:
+                continue  # the console sends the mask back unchanged: keep the stored secret
+            own[key] = value
+        merged = {**current["settings"], **own}
+        self.validate_settings(module, merged)
+        await self._upsert(region, module, {"settings": own}, actor)
+
+    def public_settings(self, module: str, settings: dict[str, Any]) -> dict[str, Any]:
+        secrets = self.registry.modules[module].manifest.secret_settings()
+        return {k: (SECRET_MASK if k in secrets and v else v) for k, v in settings.items()}
+
+    # -- change propagation -------------------------------------------------------------------
+    async def bump(self) -> None:
+        doc = await self.meta.find_one_and_update({"_id": STAMP_ID}, {"$inc": {"version": 1}}, upsert=True,
+                                                  return_document=ReturnDocument.AFTER)
+        self._apply_stamp(doc["version"])
+
+    def _apply_stamp(self, version: int) -> None:
+        if version != self._stamp:
+            self._stamp = version
+            self._enabled.clear()
+
+    async def refresh(self) -> None:
+        doc = await self.meta.find_one({"_id": STAMP_ID})
+        self._apply_stamp(doc["version"] if doc else 0)
+
+    async def watch(self, interval: float) -> None:
+        """Keep the cache fresh: a change stream when available, polling always as a fallback."""
+        stream_task = asyncio.create_task(self._stream())
+        try:
+            while True:
+                try:
+                    await self.refresh()
+                except Exception:  # database briefly down: keep serving from the cache
+                    log.warning("module state refresh failed; retrying")
+                await asyncio.sleep(interval)
+        finally:
+            stream_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await stream_task
+
+    async def _stream(self) -> None:
+        try:
+            async with await self.meta.watch([{"$match": {"documentKey._id": STAMP_ID}}]) as stream:
+                async for _ in stream:
+                    await self.refresh()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info("change streams unavailable; polling module state", reason=str(exc)[:120])

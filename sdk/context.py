@@ -1,0 +1,107 @@
+"""The typed context a module's code receives: who is calling, in which community, the
+module's settings, and access to the module's own collections only (scoped to the community).
+
+Example (a custom resolver)::
+
+    @strawberry.field
+    async def pinned_notices(self, info) -> list[Notice]:
+        ctx = module.context(info)
+        rows = await ctx.collection("notices").find({"pinned": True}, limit=5)
+        return [Notice.from_row(r) for r in rows]
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The principal behind a request, as a module sees it."""
+
+    user_id: str
+    role: str
+    name: str
+    community_id: str | None
+    resident_id: str | None
+    grid_ids: tuple[str, ...]
+
+
+class ScopedCollection(ABC):
+    """One of the module's collections, every operation narrowed to the current community."""
+
+    @abstractmethod
+    async def find(self, filter: dict[str, Any] | None = None, *, sort: list[tuple[str, int]] | None = None,
+                   limit: int = 100) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    async def find_one(self, filter: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    async def count(self, filter: dict[str, Any] | None = None) -> int: ...
+
+    @abstractmethod
+    async def insert(self, row: dict[str, Any]) -> dict[str, Any]: ...
+
+    @abstractmethod
+    async def update(self, filter: dict[str, Any], changes: dict[str, Any], *,
+                     expect: dict[str, Any] | None = None, inc: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Atomically update one row matching `filter` (and `expect`, a compare-and-set
+        condition); returns the row after the change, or None when nothing matched."""
+
+    @abstractmethod
+    async def delete(self, filter: dict[str, Any]) -> bool: ...
+
+    @abstractmethod
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+
+
+class ModuleContext(ABC):
+    """Given to resolvers and hooks; implemented by the Community+ server."""
+
+    module: str
+    caller: Caller | None
+    community_id: str | None
+    request_id: str | None
+
+    @abstractmethod
+    def collection(self, name: str) -> ScopedCollection:
+        """One of this module's collections (declared by a model or `register_collections`)."""
+
+    @abstractmethod
+    def unscoped_collection(self, name: str) -> Any:
+        """Every community's rows of one of this module's collections, for system tasks such
+        as `migrate` only (refused inside requests). Methods: `find`, `count`, `insert`,
+        `update_many`."""
+
+    @abstractmethod
+    async def settings(self) -> dict[str, Any]:
+        """This community's effective module settings (defaults merged with region overrides)."""
+
+    @abstractmethod
+    def require_caller(self) -> Caller:
+        """The caller, or an UNAUTHENTICATED error."""
+
+    @abstractmethod
+    def has_permission(self, permission: str) -> bool: ...
+
+    @abstractmethod
+    def require_permission(self, permission: str) -> None:
+        """Raise FORBIDDEN unless the caller holds `permission` (declared by this module)."""
+
+    @abstractmethod
+    async def resident(self, resident_id: str) -> dict[str, Any] | None:
+        """A resident of the current community the caller may see (masked fields only)."""
+
+    @abstractmethod
+    async def audit(self, action: str, entity: str, row: dict[str, Any], fields: list[str] | None = None) -> None: ...
+
+    @abstractmethod
+    async def transaction(self, fn) -> Any:
+        """Run `await fn(tx)` atomically; `tx.collection(name)` works like `collection`."""
+
+    @abstractmethod
+    async def check_content(self, text: str, scene: int = 2) -> str:
+        """WeChat content check of user text shown to others: 'pass', 'review' or 'risky'."""

@@ -1,0 +1,199 @@
+"""Field types of the declarative model API. Each validates input and names a GraphQL type.
+
+Example::
+
+    class Notice(Model):
+        title = fields.String(required=True, max_length=100, filter=True)
+        pinned = fields.Boolean(default=False, filter=True)
+        photos = fields.List(fields.Image(), max_items=9)
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+_FILE_ID = re.compile(r"^[0-9a-f]{24}$")
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class Invalid(Exception):
+    """A field value is invalid; the message says why (shown to the user)."""
+
+
+class Field:
+    """Base field. `required` fields must be given on create; `filter=True` adds an equality
+    filter argument (and an index); `default` applies on create when omitted."""
+
+    python_type: Any = str
+
+    def __init__(self, *, required: bool = False, default: Any = None, filter: bool = False,
+                 description: str | None = None, index: bool = False) -> None:
+        self.required = required
+        self.default = default
+        self.filter = filter
+        self.index = index or filter
+        self.description = description
+        self.name = ""  # set by Model
+
+    def validate(self, value: Any) -> Any:
+        return value
+
+    def clean(self, value: Any) -> Any:
+        """Validate a non-null value (raises `Invalid`)."""
+        return self.validate(value)
+
+    def to_output(self, value: Any) -> Any:
+        return value
+
+
+class String(Field):
+    def __init__(self, *, max_length: int = 200, min_length: int = 0, pattern: str | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.max_length, self.min_length = max_length, min_length
+        self.pattern = re.compile(pattern) if pattern else None
+
+    def validate(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise Invalid("应为文本 (must be text)")
+        value = value.strip()
+        if self.required and not value:
+            raise Invalid("必填 (required)")
+        if len(value) > self.max_length:
+            raise Invalid(f"最多{self.max_length}字 (at most {self.max_length} characters)")
+        if len(value) < self.min_length:
+            raise Invalid(f"至少{self.min_length}字 (at least {self.min_length} characters)")
+        if self.pattern and not self.pattern.match(value):
+            raise Invalid("格式不正确 (does not match the expected format)")
+        return value
+
+
+class Text(String):
+    def __init__(self, *, max_length: int = 5000, **kw: Any) -> None:
+        super().__init__(max_length=max_length, **kw)
+
+
+class Phone(String):
+    def validate(self, value: Any) -> Any:
+        value = super().validate(value)
+        if value and not _PHONE.match(re.sub(r"[\s-]", "", value)):
+            raise Invalid("手机号格式错误 (expected an 11-digit mobile number)")
+        return re.sub(r"[\s-]", "", value)
+
+
+class Integer(Field):
+    python_type = int
+
+    def __init__(self, *, min: int | None = None, max: int | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.min, self.max = min, max
+
+    def validate(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid("应为整数 (must be an integer)")
+        return self.in_range(value)
+
+    def in_range(self, value: Any) -> Any:
+        if self.min is not None and value < self.min:
+            raise Invalid(f"不能小于{self.min} (must be ≥ {self.min})")
+        if self.max is not None and value > self.max:
+            raise Invalid(f"不能大于{self.max} (must be ≤ {self.max})")
+        return value
+
+
+class Float(Integer):
+    python_type = float
+
+    def validate(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Invalid("应为数字 (must be a number)")
+        return self.in_range(float(value))
+
+
+class Boolean(Field):
+    python_type = bool
+
+    def validate(self, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise Invalid("应为是/否 (must be true or false)")
+        return value
+
+
+class Date(Field):
+    python_type = date
+
+    def validate(self, value: Any) -> Any:
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise Invalid("应为日期 (must be a date)")
+        return datetime(value.year, value.month, value.day)
+
+    def to_output(self, value: Any) -> Any:
+        return value.date() if isinstance(value, datetime) else value
+
+
+class DateTime(Field):
+    python_type = datetime
+
+    def validate(self, value: Any) -> Any:
+        if not isinstance(value, datetime):
+            raise Invalid("应为时间 (must be a date-time)")
+        return value
+
+
+class Choice(Field):
+    """One of fixed values (shown as a String; the allowed values are listed in the schema)."""
+
+    def __init__(self, choices: list[str], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.choices = list(choices)
+        if not self.description:
+            self.description = "one of: " + ", ".join(self.choices)
+
+    def validate(self, value: Any) -> Any:
+        if value not in self.choices:
+            raise Invalid(f"应为 {' / '.join(self.choices)} (one of {self.choices})")
+        return value
+
+
+class Image(Field):
+    """A reference to an uploaded image (a file id from `/upload`)."""
+
+    def validate(self, value: Any) -> Any:
+        if not isinstance(value, str) or not _FILE_ID.match(value):
+            raise Invalid("应为上传文件的 id (must be the id of an uploaded file)")
+        return value
+
+
+class ResidentRef(Field):
+    """The id of a resident of the same community (checked by the server)."""
+
+    def validate(self, value: Any) -> Any:
+        if not isinstance(value, str) or not value:
+            raise Invalid("应为居民 id (must be a resident id)")
+        return value
+
+
+class List(Field):
+    def __init__(self, of: Field, *, max_items: int = 50, **kw: Any) -> None:
+        kw.setdefault("default", [])
+        super().__init__(**kw)
+        self.of = of
+        self.max_items = max_items
+
+    @property
+    def python_type(self) -> Any:  # type: ignore[override]
+        return list[self.of.python_type]
+
+    def validate(self, value: Any) -> Any:
+        if not isinstance(value, list):
+            raise Invalid("应为列表 (must be a list)")
+        if len(value) > self.max_items:
+            raise Invalid(f"最多{self.max_items}项 (at most {self.max_items} items)")
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(self.of.validate(v))
+            except Invalid as exc:
+                raise Invalid(f"第{i + 1}项: {exc} (item {i})") from exc
+        return out

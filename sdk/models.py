@@ -1,0 +1,137 @@
+"""The declarative model API: declare fields, permissions and ownership; Community+ generates
+the GraphQL type, a filtered Relay-paginated list query, a by-id query and create/update/delete
+mutations — with validation, community scoping and audit — without resolvers.
+
+Example::
+
+    class Notice(Model):
+        \"\"\"社区公告\"\"\"
+
+        class Meta:
+            collection = "notices"            # stored as <module>__notices
+            permissions = {"read": ["resident", "grid_worker", "community_admin"],
+                           "create": ["notice_board.notice.publish"],
+                           "update": ["notice_board.notice.publish"],
+                           "delete": ["community_admin"]}
+
+        title = fields.String(required=True, max_length=100, filter=True)
+        body = fields.Text()
+        pinned = fields.Boolean(default=False, filter=True)
+
+This yields `type Notice`, `notices(filter: NoticeFilter, first, after): NoticeConnection!`,
+`notice(id: ID!): Notice`, `createNotice(input)`, `updateNotice(id, input, version)` and
+`deleteNotice(id)`. Permission entries are role names or permission names (with a dot).
+With `owned_by_resident = True` rows belong to the resident who created them: residents see
+and change only their own, staff see all rows of their community.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from .fields import Field, Invalid
+
+ACTIONS = ("read", "create", "update", "delete")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+
+def _lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+class ModelMeta:
+    """Defaults for a model's `Meta`."""
+
+    name: str | None = None
+    collection: str | None = None
+    plural: str | None = None
+    permissions: dict[str, list[str]] = {a: ["community_admin"] for a in ACTIONS}
+    owned_by_resident = False
+    indexes: list[list[tuple[str, int]]] = []
+    description: str | None = None
+
+
+class Model:
+    """Base class of declarative models (see the module docstring)."""
+
+    __fields__: ClassVar[dict[str, Field]] = {}
+    Meta: ClassVar[type] = ModelMeta
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        declared: dict[str, Field] = {}
+        for base in reversed(cls.__mro__[1:]):
+            declared.update(getattr(base, "__fields__", {}))
+        for key, value in list(vars(cls).items()):
+            if isinstance(value, Field):
+                value.name = key
+                declared[key] = value
+        cls.__fields__ = declared
+
+    # -- names ----------------------------------------------------------------------------
+    @classmethod
+    def meta(cls, key: str) -> Any:
+        return getattr(cls.Meta, key, getattr(ModelMeta, key))
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.meta("name") or cls.__name__
+
+    @classmethod
+    def collection_name(cls) -> str:
+        return cls.meta("collection") or _plural(_snake(cls.__name__))
+
+    @classmethod
+    def single_field(cls) -> str:
+        return _lower_first(cls.type_name())
+
+    @classmethod
+    def list_field(cls) -> str:
+        return cls.meta("plural") or _plural(_lower_first(cls.type_name()))
+
+    @classmethod
+    def description(cls) -> str | None:
+        return cls.meta("description") or (cls.__doc__ or "").strip() or None
+
+    @classmethod
+    def allowed(cls, action: str) -> list[str]:
+        perms = cls.meta("permissions")
+        return list(perms.get(action, ModelMeta.permissions[action]))
+
+    # -- validation -----------------------------------------------------------------------
+    @classmethod
+    def clean(cls, data: dict[str, Any], *, creating: bool, path: str = "input") -> tuple[dict[str, Any], dict[str, str]]:
+        """Validated values and a map of field path → problem."""
+        out: dict[str, Any] = {}
+        problems: dict[str, str] = {}
+        for name, field in cls.__fields__.items():
+            if name in data and data[name] is not None:
+                try:
+                    out[name] = field.clean(data[name])
+                except Invalid as exc:
+                    problems[f"{path}.{_camel(name)}"] = str(exc)
+            elif creating:
+                if field.required:
+                    problems[f"{path}.{_camel(name)}"] = "必填 (required)"
+                elif field.default is not None:
+                    out[name] = list(field.default) if isinstance(field.default, list) else field.default
+        return out, problems
+
+
+def _plural(word: str) -> str:
+    """English plural for generated field names (override with `Meta.plural`)."""
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)

@@ -1,0 +1,111 @@
+"""What a plugin declares about itself: the module manifest, permissions, GraphQL parts,
+collections and dashboard statistics.
+
+Example::
+
+    module = Module(
+        name="notice_board", title="社区公告栏", version="0.1.0",
+        description="社区通知与活动公告", icon="bell", entry_page="/pages/notices/index",
+        permissions=[Permission("notice_board.notice.publish", "发布公告", roles=("community_admin",))],
+        settings_schema={"type": "object", "properties": {"maxPinned": {"type": "integer", "default": 3}}},
+    )
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission a module offers, granted by default to `roles`.
+
+    Example: ``Permission("elder_care.order.dispatch", "派单", roles=("community_admin",))``
+    """
+
+    name: str
+    description: str = ""
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Module:
+    """The manifest of a module. `name` namespaces its collections, permissions and settings."""
+
+    name: str
+    title: str
+    version: str
+    description: str = ""
+    icon: str | None = None
+    entry_page: str | None = None
+    permissions: list[Permission] = field(default_factory=list)
+    settings_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    enabled_by_default: bool = False
+
+    def problems(self) -> list[str]:
+        """What is wrong with this manifest (empty when valid)."""
+        out = []
+        if not NAME_RE.match(self.name or ""):
+            out.append(f"module name {self.name!r} must be lower_snake_case, 2–40 characters")
+        if not self.title:
+            out.append("title is required (shown to community admins)")
+        if not re.match(r"^\d+\.\d+(\.\d+)?([.-]?\w+)?$", self.version or ""):
+            out.append(f"version {self.version!r} must look like 1.2.3")
+        for p in self.permissions:
+            if not p.name.startswith(self.name + "."):
+                out.append(f"permission {p.name!r} must start with '{self.name}.'")
+        schema = self.settings_schema
+        if not isinstance(schema, dict) or schema.get("type") != "object":
+            out.append("settings_schema must be a JSON Schema of type object")
+        return out
+
+    def secret_settings(self) -> set[str]:
+        """Settings marked `"writeOnly": true` or `"x-secret": true` are never read back."""
+        props = (self.settings_schema or {}).get("properties", {})
+        return {k for k, v in props.items() if isinstance(v, dict) and (v.get("writeOnly") or v.get("x-secret"))}
+
+    def context(self, info: Any) -> Any:
+        """This module's `ModuleContext` inside a GraphQL resolver (`info` is strawberry's)."""
+        return info.context.module_context(self.name)
+
+    def default_settings(self) -> dict[str, Any]:
+        props = (self.settings_schema or {}).get("properties", {})
+        return {k: v["default"] for k, v in props.items() if isinstance(v, dict) and "default" in v}
+
+
+@dataclass
+class GraphQLContribution:
+    """Custom strawberry classes a module adds to the schema of communities that enable it.
+
+    `queries`/`mutations`/`subscriptions` are strawberry types whose fields are merged into
+    Query/Mutation/Subscription; `types` are extra types to include.
+    """
+
+    queries: list[type] = field(default_factory=list)
+    mutations: list[type] = field(default_factory=list)
+    subscriptions: list[type] = field(default_factory=list)
+    types: list[type] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """A collection a module owns (besides those its models declare): indexes are lists of
+    (field, direction) pairs; `validator` is a MongoDB `$jsonSchema` document."""
+
+    name: str
+    indexes: list[list[tuple[str, int]]] = field(default_factory=list)
+    validator: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One figure on the community dashboard. Example: ``Stat("orders", "护理订单", 42)``."""
+
+    key: str
+    label: str
+    value: float | int | None
+    unit: str | None = None
