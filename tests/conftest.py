@@ -15,14 +15,12 @@ from pymongo import MongoClient
 
 from community_plus.app import PLATFORM, create_app
 from community_plus.settings import load_settings
-from community_plus.testing import start_test_database
 
 
 @pytest.fixture(scope="session")
-def database_server():
-    db = start_test_database()
-    yield db
-    db.stop()
+def database_server(cp_database):
+    """The SDK harness's session database (one process for the whole run)."""
+    return cp_database
 
 
 @pytest.fixture

@@ -1,0 +1,187 @@
+"""A pytest harness for module authors: a real database, a running app with your module
+enabled in a community, logged-in clients for every role, and GraphQL helpers.
+
+Enable it in your plugin's `tests/conftest.py`::
+
+    pytest_plugins = ["community_plus_sdk.testing"]
+
+Then::
+
+    async def test_create_notice(community):
+        admin = community.client("community_admin")
+        data = await admin.ok('mutation { createNotice(input: {title: "停水"}) { id } }')
+        resident = community.client("resident")
+        await resident.error("FORBIDDEN", 'mutation { createNotice(input: {title: "x"}) { id } }')
+
+`community` is community 1 (your modules enabled); `community.other` is community 2 where
+they are disabled, for refusal tests. Override the `cp_modules` fixture to choose modules.
+The harness runs the Community+ server, so it needs `community-plus` installed (your
+module's own code still imports only `community_plus_sdk`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker", "resident")
+PASSWORD = "community-plus"
+
+
+class GraphQLClient:
+    """Runs operations as one principal. `ok` asserts success, `error` asserts a code."""
+
+    def __init__(self, http: Any, token: str | None, community_id: str | None) -> None:
+        self.http = http
+        self.token = token
+        self.community_id = community_id
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        headers = {}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.community_id:
+            headers["X-Community-Id"] = self.community_id
+        resp = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await self.execute(query, variables)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    async def error(self, code: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await self.execute(query, variables)
+        codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+        assert code in codes, f"expected {code}, got {body}"
+        return next(e for e in body["errors"] if e["extensions"]["code"] == code)
+
+
+@dataclass
+class Community:
+    """A seeded community with clients per role; `other` is a second community."""
+
+    id: str
+    http: Any
+    platform: Any
+    tokens: dict[str, str]
+    resident_ids: list[str]
+    grid_ids: list[str]
+    other: Community | None = None
+    _extra_residents: dict[str, str] = field(default_factory=dict)
+
+    def client(self, role: str) -> GraphQLClient:
+        if role not in self.tokens:
+            raise KeyError(f"unknown role {role!r}; use one of {ROLES}")
+        return GraphQLClient(self.http, self.tokens[role], self.id)
+
+    def anonymous(self) -> GraphQLClient:
+        return GraphQLClient(self.http, None, self.id)
+
+    async def resident_client(self, index: int) -> GraphQLClient:
+        """A client for another resident of this community (`index` into `resident_ids`)."""
+        rid = self.resident_ids[index]
+        if rid not in self._extra_residents:
+            self._extra_residents[rid] = await _resident_token(self.platform, rid)
+        return GraphQLClient(self.http, self._extra_residents[rid], self.id)
+
+    async def set_module(self, module: str, enabled: bool | None) -> None:
+        await self.client("platform_admin").ok(
+            "mutation($c: ID!, $m: String!, $e: Boolean) { setModuleEnabled(communityId: $c, module: $m, enabled: $e) { name } }",
+            {"c": self.id, "m": module, "e": enabled})
+
+    async def configure(self, module: str, settings: dict[str, Any]) -> dict[str, Any]:
+        data = await self.client("community_admin").ok(
+            "mutation($c: ID!, $m: String!, $s: JSON!) { updateModuleSettings(communityId: $c, module: $m, settings: $s) { settings } }",
+            {"c": self.id, "m": module, "s": settings})
+        return data["updateModuleSettings"]["settings"]
+
+
+async def _resident_token(platform: Any, resident_id: str) -> str:
+    from datetime import UTC, datetime
+
+    from community_plus.repositories.base import new_id
+    from community_plus.services.auth import AuthService
+
+    resident = await platform.residents.get(resident_id)
+    user = {"_id": new_id(), "role": "resident", "displayName": resident["name"], "residentId": resident_id,
+            "communityId": resident["communityId"], "createdAt": datetime.now(UTC)}
+    await platform.users.insert(user)
+    return (await AuthService(platform).start_session(user)).access_token
+
+
+async def _staff_token(platform: Any, username: str) -> str:
+    from community_plus.services.auth import AuthService
+
+    return (await AuthService(platform).login_with_password(username, PASSWORD)).access_token
+
+
+@pytest.fixture(scope="session")
+def cp_database():
+    """One SecantusDB process for the test session."""
+    from community_plus.testing import start_test_database
+
+    db = start_test_database(Path(tempfile.mkdtemp(prefix="cp-plugin-db-")))
+    yield db
+    db.stop()
+
+
+@pytest.fixture
+def cp_modules() -> list[str] | None:
+    """Modules to enable in the test community; None means every installed module."""
+    return None
+
+
+@pytest.fixture
+def cp_settings(cp_database, tmp_path):
+    """Settings of a fresh database for one test."""
+    from community_plus.settings import load_settings
+
+    uri = f"mongodb://{cp_database.host}:{cp_database.port}/p_{uuid.uuid4().hex[:16]}?directConnection=true"
+    return load_settings(MONGODB_URI=uri, CP_DATA_DIR=str(tmp_path), CP_ENV="dev", CP_LOG_FORMAT="console",
+                         CP_BACKGROUND_JOBS="false")
+
+
+@pytest.fixture
+async def community(cp_settings, cp_modules) -> AsyncIterator[Community]:
+    """A running app with two seeded communities; your modules enabled in the first."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from community_plus.app import PLATFORM, create_app
+    from community_plus.plugins.setup import REGISTRY
+    from community_plus.seed import seed
+
+    app = create_app(cp_settings)
+    http = TestClient(TestServer(app))
+    await http.start_server()
+    try:
+        platform = app[PLATFORM]
+        await seed(platform, communities=2, residents_per_community=10, grids_per_community=2,
+                   work_orders_per_community=0)
+        modules = list(app[REGISTRY].modules) if cp_modules is None else cp_modules
+        communities = await platform.regions.coll.find({"level": "community"}).sort("_id", 1).to_list()
+        built = []
+        for i, c in enumerate(communities[:2]):
+            residents = [d["_id"] async for d in platform.residents.coll.find({"communityId": c["_id"]}, {"_id": 1})]
+            grids = [g["_id"] for g in await platform.grids.of_community(c["_id"])]
+            suffix = c["_id"][-3:]
+            tokens = {"platform_admin": await _staff_token(platform, "admin"),
+                      "region_admin": await _staff_token(platform, "nanjing"),
+                      "community_admin": await _staff_token(platform, f"admin{suffix}"),
+                      "grid_worker": await _staff_token(platform, f"gw{suffix}1"),
+                      "resident": await _resident_token(platform, residents[0])}
+            built.append(Community(c["_id"], http, platform, tokens, residents, grids))
+        first, second = built
+        first.other = second
+        for module in modules:
+            await first.set_module(module, True)
+        yield first
+    finally:
+        await http.close()
