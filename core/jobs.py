@@ -27,6 +27,20 @@ async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]])
         await asyncio.sleep(seconds)
 
 
+async def run_module_periodic(platform) -> None:
+    """Each module's `run_periodic` hook with a system context; failures are isolated."""
+    from datetime import UTC, datetime
+
+    from .plugins.context import ServerModuleContext
+
+    registry = platform.extras.get("plugins")
+    if registry is None:
+        return
+    for name in registry.modules:
+        await registry.call(name, "run_periodic", ctx=ServerModuleContext(platform, registry, name),
+                            now=datetime.now(UTC))
+
+
 def sender_for(platform):
     """The WeChat sender when a WeChat app is configured, else a logging sender."""
     factory = platform.extras.get("notification_sender")
@@ -42,6 +56,7 @@ def background_jobs(platform_key) -> Callable[[web.Application], AsyncIterator[N
             tasks.append(asyncio.create_task(run_outbox(platform, lambda: sender_for(platform))))
             tasks.append(asyncio.create_task(every(600, "auto_close", lambda: close_stale_resolved(
                 platform, settings.auto_close_days))))
+            tasks.append(asyncio.create_task(every(60, "module_periodic", lambda: run_module_periodic(platform))))
         yield
         for task in tasks:
             task.cancel()

@@ -71,6 +71,10 @@ class ModuleContext(ABC):
         """One of this module's collections (declared by a model or `register_collections`)."""
 
     @abstractmethod
+    def for_community(self, community_id: str) -> ModuleContext:
+        """A system context acting in one community (for `run_periodic` and migrations)."""
+
+    @abstractmethod
     def unscoped_collection(self, name: str) -> Any:
         """Every community's rows of one of this module's collections, for system tasks such
         as `migrate` only (refused inside requests). Methods: `find`, `count`, `insert`,
@@ -101,6 +105,25 @@ class ModuleContext(ABC):
     @abstractmethod
     async def transaction(self, fn) -> Any:
         """Run `await fn(tx)` atomically; `tx.collection(name)` works like `collection`."""
+
+    @abstractmethod
+    async def attach_files(self, file_ids: list[str], entity: str, entity_id: str) -> None:
+        """Mark uploaded files as used by one of your rows (else the orphan sweep removes
+        them); BAD_USER_INPUT names each file that cannot be used. Models' `Image` fields do
+        this for you."""
+
+    @abstractmethod
+    async def release_files(self, entity: str, entity_id: str) -> None:
+        """Your row no longer uses its files (e.g. it was deleted)."""
+
+    @abstractmethod
+    async def notify(self, user_ids: list[str], title: str, state: str, page: str | None = None) -> None:
+        """Send WeChat subscription messages to users through the outbox (delivered after
+        the change commits, with retries); inside `transaction` it commits with it."""
+
+    @abstractmethod
+    async def grid_workers(self, grid_id: str) -> list[dict[str, Any]]:
+        """The grid workers (`_id`, `name`, `phone`) of a grid of the current community."""
 
     @abstractmethod
     async def check_content(self, text: str, scene: int = 2) -> str:

@@ -67,6 +67,11 @@ class ServerModuleContext(ModuleContext):
         coll = self.platform.db[physical_name(self.module, name)]
         return CommunityCollection(coll, self._community(), self.module, session=self._session)
 
+    def for_community(self, community_id: str) -> ServerModuleContext:
+        if self.scope is not None:
+            raise Forbidden("for_community is for system tasks only")
+        return ServerModuleContext(self.platform, self.registry, self.module, community_id=community_id)
+
     def unscoped_collection(self, name: str) -> AllCommunities:
         if self.scope is not None:
             raise Forbidden("unscoped collections are for system tasks (migrate) only")
@@ -127,6 +132,42 @@ class ServerModuleContext(ModuleContext):
             return await fn(tx)
 
         return await in_transaction(self.platform.client, run)
+
+    async def attach_files(self, file_ids: list[str], entity: str, entity_id: str) -> None:
+        if not file_ids:
+            return
+        from ..media.service import attach_files
+
+        await attach_files(self._request(), file_ids, f"{self.module}.{entity}", entity_id,
+                           community_id=self._community())
+
+    async def release_files(self, entity: str, entity_id: str) -> None:
+        from ..media.service import release_files
+
+        await release_files(self._request(), f"{self.module}.{entity}", entity_id)
+
+    def _request(self) -> Any:
+        if self.request_ctx is None:
+            raise Forbidden("files can be attached only while handling a request")
+        return self.request_ctx
+
+    async def notify(self, user_ids: list[str], title: str, state: str, page: str | None = None) -> None:
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        docs = [{"_id": new_id(), "kind": "wechat.subscribe", "recipientUserId": uid, "template": "module_notice",
+                 "page": page, "data": {"thing1": {"value": title[:20]}, "phrase2": {"value": state[:5]},
+                                        "time3": {"value": now.strftime("%Y-%m-%d %H:%M")}},
+                 "aggregateId": f"{self.module}", "event": f"{self.module}:{state}", "state": "pending",
+                 "attempts": 0, "nextAttemptAt": now, "createdAt": now} for uid in user_ids]
+        await self.platform.outbox.insert_many(docs, session=self._session)
+
+    async def grid_workers(self, grid_id: str) -> list[dict[str, Any]]:
+        grid = await self.platform.grids.get(grid_id, {"communityId": self._community()})
+        if grid is None:
+            return []
+        users = await self.platform.users.get_many(list(grid.get("workerIds", [])))
+        return [{"_id": u["_id"], "name": u.get("displayName"), "phone": u.get("phone")} for u in users.values()]
 
     async def check_content(self, text: str, scene: int = 2) -> str:
         checker = self.platform.extras.get("content_check")

@@ -82,6 +82,13 @@ def on_event(ctx: Any, event: str, payload: dict[str, Any]) -> Any:
 
 
 @hookspec
+def run_periodic(ctx: Any, now: datetime) -> Any:
+    """Called about once a minute in each worker with a system context (no caller, no
+    community): scan with `ctx.unscoped_collection`, act with `ctx.for_community(id)`, e.g.
+    raise alerts for overdue visits. Make the work idempotent (several workers may run it)."""
+
+
+@hookspec
 def seed_demo_data(ctx: Any, community_id: str) -> Any:
     """Add demo rows for a community where `community-plus seed` enabled the module."""
 
@@ -93,4 +100,4 @@ def dashboard_statistics(ctx: Any, community_id: str, since: datetime, until: da
 
 ALL_HOOKS = ["register_module", "register_models", "register_graphql", "register_collections",
              "register_permissions", "migrate", "module_enabled", "module_disabled", "module_uninstalled",
-             "on_event", "seed_demo_data", "dashboard_statistics"]
+             "on_event", "run_periodic", "seed_demo_data", "dashboard_statistics"]

@@ -79,6 +79,7 @@ class ModelService:
                 values["residentId"] = rid
         values["createdBy"] = caller.user_id
         doc = await self.coll.insert(values)
+        await self.ctx.attach_files(self._file_ids(values), self.model.type_name(), doc["_id"])
         await self.ctx.audit("create", self.model.type_name(), doc, sorted(values))
         return doc
 
@@ -95,6 +96,8 @@ class ModelService:
         doc = await self.coll.update({"_id": id, **self._owner_filter()}, values, expect=expect)
         if doc is None:
             raise Conflict("记录已被他人修改，请刷新 (the row changed meanwhile: reload and retry)")
+        new_files = set(self._file_ids(values)) - set(self._file_ids(current))
+        await self.ctx.attach_files(sorted(new_files), self.model.type_name(), id)
         await self.ctx.audit("update", self.model.type_name(), doc, sorted(values))
         return doc
 
@@ -111,7 +114,18 @@ class ModelService:
         doc = await self.get_for_write(id)
         await self.coll.delete({"_id": id})
         await self.ctx.audit("delete", self.model.type_name(), doc, [])
-        release = self.ctx.platform.extras.get("release_files")
-        if release is not None:
-            await release(self.ctx.community_id, f"{self.ctx.module}.{self.model.type_name()}", id)
+        await self.ctx.release_files(self.model.type_name(), id)
         return True
+
+    def _file_ids(self, values: dict[str, Any]) -> list[str]:
+        """Uploaded-file ids referenced by `Image` fields (or lists of them)."""
+        from community_plus_sdk.fields import Image, List
+
+        ids: list[str] = []
+        for name, fld in self.model.__fields__.items():
+            value = values.get(name)
+            if isinstance(fld, Image) and isinstance(value, str):
+                ids.append(value)
+            elif isinstance(fld, List) and isinstance(fld.of, Image) and isinstance(value, list):
+                ids += value
+        return ids
