@@ -9,6 +9,7 @@ import structlog
 from aiohttp import web
 
 from . import db as dbm
+from .admin_console import setup_admin_console
 from .context import Platform
 from .errors import AppError, Forbidden
 from .graphql.schema import SchemaCache
@@ -18,6 +19,7 @@ from .media.setup import setup_media
 from .jobs import background_jobs
 from .plugins.setup import setup_plugins
 from .metrics import Metrics
+from .services.work_orders import register_file_visibility
 from .settings import Settings
 from .wechat.setup import setup_wechat
 
@@ -38,6 +40,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     client = dbm.connect(settings.mongodb_uri)
     platform = Platform(settings, client, dbm.database_of(client))
     await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+    register_file_visibility(platform)
     app[PLATFORM] = platform
     log.info("database ready", database=platform.db.name)
     yield
@@ -114,4 +117,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    setup_admin_console(app)
     return app

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     plugins_allow: str | None = Field(default=None, alias="CP_PLUGINS")
     wechat_appid: str = Field(default="wx0000000000000000", alias="CP_WECHAT_APPID")
     wechat_secret: str | None = Field(default=None, alias="CP_WECHAT_SECRET")
+    wechat_templates: str | None = Field(default=None, alias="CP_WECHAT_TEMPLATES")
     wechat_api_base: str = Field(default="https://api.weixin.qq.com", alias="CP_WECHAT_API_BASE")
     storage: Literal["local", "s3"] = Field(default="local", alias="CP_STORAGE")
     s3_endpoint: str | None = Field(default=None, alias="CP_S3_ENDPOINT")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ..media.graphql import MediaMutation, MediaQuery
+from .audit_api import AuditQuery
 from .core_api import CoreMutation, CoreQuery
 from .identity_api import IdentityMutation, IdentityQuery
 from .modules_api import ModulesMutation, ModulesQuery
 from .services_api import ServicesMutation, ServicesQuery
 
-QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery]
+QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation]
 SUBSCRIPTIONS: list[type] = []

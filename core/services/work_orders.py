@@ -24,9 +24,11 @@ from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import Page, new_id
 from ..transactions import in_transaction
 from . import audit, forms
+from ..media.service import attach_files, register_entity_visibility, release_files
 from .catalogue import eligibility_problems
 from .notifications import work_order_messages
 
+ENTITY = "workOrder"
 OPEN_STATES = ("submitted", "accepted", "assigned", "in_progress")
 STATES = (*OPEN_STATES, "resolved", "closed", "rejected", "cancelled")
 ADMINS = ("community_admin",)
@@ -190,15 +192,25 @@ class WorkOrderService:
             await self.p.work_orders.insert(doc, session=session)
             await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
 
+        await self._attach(doc["attachments"], order_id, doc["communityId"])
         try:
             await in_transaction(self.p.client, write)
         except DuplicateKeyError:
+            await release_files(self.ctx, ENTITY, order_id)
             existing = await self.p.work_orders.by_idempotency_key(pr.user_id, key or "")
             if existing is None:
                 raise
             return self._replay(existing, fingerprint)  # a concurrent retry of the same request won
+        except BaseException:
+            await release_files(self.ctx, ENTITY, order_id)
+            raise
         await self._emit(doc, None)
         return doc
+
+    async def _attach(self, file_ids: list[str], order_id: str, community_id: str) -> None:
+        """Photos and documents become the order's (validated: owner, community, confirmed)."""
+        if file_ids:
+            await attach_files(self.ctx, list(dict.fromkeys(file_ids)), ENTITY, order_id, community_id=community_id)
 
     @staticmethod
     def _replay(existing: dict[str, Any], fingerprint: str) -> dict[str, Any]:
@@ -294,6 +306,10 @@ class WorkOrderService:
 
     async def resolve(self, id: str, note: str | None, attachments: list[str], version: int | None) -> dict[str, Any]:
         changes = {"resolution": (note or "").strip()}
+        if attachments:
+            order = await self.get(id)
+            self._check_role(TRANSITIONS["resolve"], order)
+            await self._attach(attachments, id, order["communityId"])
         return await self.transition("resolve", id, version=version, note=note, changes=changes,
                                      event_extra={"attachments": attachments} if attachments else None)
 
@@ -328,6 +344,7 @@ class WorkOrderService:
             raise Forbidden("居民不能添加处理记录 (residents cannot add handling notes)")
         if not note.strip():
             raise BadUserInput({"note": "必填 (required)"})
+        await self._attach(attachments, order["_id"], order["communityId"])
         now = datetime.now(UTC)
         updated = await self.p.work_orders.add_note(order["_id"], self.visible_filter(),
                                                     self._event("note", None, None, now, note.strip(),
@@ -350,3 +367,16 @@ async def close_stale_resolved(platform, days: float, now: datetime | None = Non
             await platform.outbox.insert_many(work_order_messages(updated, "resolved"))
             closed += 1
     return closed
+
+
+def register_file_visibility(platform) -> None:
+    """Whoever may see a work order may see its photos and documents."""
+
+    async def can_see(ctx: RequestContext, order_id: str) -> bool:
+        try:
+            await WorkOrderService(ctx).get(order_id)
+            return True
+        except NotFound:
+            return False
+
+    register_entity_visibility(platform, ENTITY, can_see)

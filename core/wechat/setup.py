@@ -13,6 +13,7 @@ from aiohttp import web
 
 from ..repositories.identity_set import IdentityRepositories
 from .client import WeChatClient
+from .notify import WeChatSender, check_content
 
 log = structlog.get_logger("community_plus.wechat")
 
@@ -30,6 +31,9 @@ async def _wechat(app: web.Application) -> AsyncIterator[None]:
         log.warning("CP_WECHAT_SECRET is not set: WeChat login will fail until it is configured")
     client = WeChatClient(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, platform.db)
     platform.extras[EXTRAS_KEY] = client
+    if settings.wechat_secret:  # deliver notifications and check content through WeChat
+        platform.extras["notification_sender"] = lambda: WeChatSender(platform)
+        platform.extras["content_check"] = check_content
     try:
         yield
     finally:
