@@ -26,6 +26,9 @@ test: $(STAMP) ## run the whole test suite
 schema: $(STAMP) ## regenerate the SDL files in schema/
 	$(BIN)/community-plus schema export
 
+sandbox: $(STAMP) ## run a plugin under development live: make sandbox PLUGIN=path/to/plugin (reloads on save)
+	$(BIN)/community-plus sandbox $(PLUGIN)
+
 bench: $(STAMP) ## run the benchmarks in bench/
 	$(BIN)/python bench/run_all.py
 

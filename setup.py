@@ -20,5 +20,5 @@ setup(
         for sub in ["", *("." + p for p in find_packages(folder))]
     ],
     package_dir={name: folder for folder, name in FOLDERS.items()},
-    package_data={"community_plus": ["static/**/*", "graphql/*.graphql"]},
+    package_data={"community_plus": ["static/**/*", "graphql/*.graphql", "devtools/templates/**/*"]},
 )

@@ -12,6 +12,10 @@ from . import db as dbm
 from .admin_console import setup_admin_console
 from .context import Platform
 from .errors import AppError, Forbidden
+from .graphql.limits import QueryLimits
+from .http_limits import RequestLimiter, parse_limits
+from .repositories.rate_limits import RateLimitRepository
+from .graphql.persisted import PersistedQueries, PersistedQueryRepository
 from .graphql.schema import SchemaCache
 from .graphql.view import CommunityGraphQLView, scope_error_response
 from .http import SCOPE, make_middlewares
@@ -41,6 +45,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     platform = Platform(settings, client, dbm.database_of(client))
     await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
     register_file_visibility(platform)
+    repo = PersistedQueryRepository(platform.db)
+    await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
+    platform.extras["persisted_queries"] = PersistedQueries(repo, strict=settings.persisted_only)
+    limits = parse_limits(settings.rate_limits)
+    if limits:
+        platform.extras["request_limiter"] = RequestLimiter(RateLimitRepository(platform.db), limits)
     app[PLATFORM] = platform
     log.info("database ready", database=platform.db.name)
     yield
@@ -80,7 +90,8 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     except AppError as exc:
         return scope_error_response(exc)
     view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
-        schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules))
+        schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
+        persisted=platform.extras["persisted_queries"]))
     return await view(request)  # type: ignore[operator]
 
 
@@ -106,7 +117,8 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=make_middlewares((PLATFORM, METRICS)), client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
-    app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled)
+    limits = QueryLimits(settings.max_depth, settings.max_aliases, settings.max_tokens, settings.max_cost)
+    app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled, limits=limits)
     app.cleanup_ctx.append(_database)
     setup_media(app)
     setup_wechat(app)

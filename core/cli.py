@@ -278,9 +278,34 @@ def plugins_list() -> None:
                       "'community_plus.plugins' entry point")
 
 
+# -- persisted queries -------------------------------------------------------------------
+@main.group()
+def queries() -> None:
+    """Registered (persisted) GraphQL operations for strict mode."""
+
+
+@queries.command("register")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def queries_register(files: tuple[Path, ...]) -> None:
+    """Register the operations in .graphql FILES (one operation per file); prints their hashes."""
+    from .graphql.persisted import PersistedQueries, PersistedQueryRepository
+
+    async def go(platform):
+        store = PersistedQueries(PersistedQueryRepository(platform.db), strict=True)
+        return [(f, await store.store(f.read_text(encoding="utf-8"), registered=True)) for f in files]
+
+    for path, digest in with_platform(_settings(), go):
+        console.print(f"[green]✔[/] {digest}  {path}")
+
+
 from .wechat.cli import wechat  # noqa: E402
 
 main.add_command(wechat)
+
+from .devtools.cli import plugin, sandbox  # noqa: E402  (plugin authors' tools: docs/plugin-guide.md)
+
+main.add_command(plugin)
+main.add_command(sandbox)
 
 
 if __name__ == "__main__":

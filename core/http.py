@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .access import Principal, Scope
 from .errors import AppError, Unauthenticated
+from .http_limits import rate_limit_middleware
 from .security.tokens import read_access_token
 
 log = structlog.get_logger("community_plus.http")
@@ -65,4 +66,4 @@ def make_middlewares(app_keys) -> list:
         request[SCOPE] = Scope(principal=principal, auth_error=auth_error)
         return await handler(request)
 
-    return [request_context, authentication]
+    return [request_context, authentication, rate_limit_middleware(platform_key, SCOPE)]

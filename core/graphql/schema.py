@@ -8,19 +8,21 @@ from collections.abc import Callable, Iterable, Sequence
 
 import strawberry
 from graphql import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from community_plus_sdk.errors import ModuleError
 
 from ..errors import AppError
 from . import api
+from .limits import QueryLimits, limits_extension
 
 # A module contributes (query types, mutation types, subscription types, extra types).
 Contribution = tuple[Sequence[type], Sequence[type], Sequence[type], Sequence[type]]
 
 
-def build_schema(contributions: Iterable[Contribution] = (), *, introspection: bool = True) -> strawberry.Schema:
+def build_schema(contributions: Iterable[Contribution] = (), *, introspection: bool = True,
+                 limits: QueryLimits | None = None) -> strawberry.Schema:
     queries: list[type] = list(api.QUERIES)
     mutations: list[type] = list(api.MUTATIONS)
     subscriptions: list[type] = list(api.SUBSCRIPTIONS)
@@ -30,7 +32,9 @@ def build_schema(contributions: Iterable[Contribution] = (), *, introspection: b
         mutations += m
         subscriptions += s
         types += t
-    extensions: list = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    limits = limits or QueryLimits()
+    extensions: list = [lambda: MaxTokensLimiter(max_token_count=limits.max_tokens), lambda: ParserCache(maxsize=512),
+                        lambda: ValidationCache(maxsize=512), limits_extension(limits)]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return CommunitySchema(
@@ -56,9 +60,10 @@ class SchemaCache:
     """`get(modules)` returns the schema for that set of module names, building it once."""
 
     def __init__(self, contributions_for: Callable[[frozenset[str]], Iterable[Contribution]],
-                 introspection: bool) -> None:
+                 introspection: bool, limits: QueryLimits | None = None) -> None:
         self._contributions_for = contributions_for
         self._introspection = introspection
+        self._limits = limits
         self._schemas: dict[frozenset[str], object] = {}
         self._lock = threading.Lock()
 
@@ -68,7 +73,8 @@ class SchemaCache:
             with self._lock:
                 found = self._schemas.get(modules)
                 if found is None:
-                    schema = build_schema(self._contributions_for(modules), introspection=self._introspection)
+                    schema = build_schema(self._contributions_for(modules), introspection=self._introspection,
+                                          limits=self._limits)
                     found = self._schemas[modules] = wrap(schema)
         return found
 

@@ -20,6 +20,7 @@ from community_plus_sdk.errors import ModuleError, UserInputError
 
 from ..errors import AppError
 from ..http import REQUEST_ID, SCOPE
+from .persisted import PersistedQueries
 from ..media.multipart import MultipartUploads
 
 log = structlog.get_logger("community_plus.graphql")
@@ -44,12 +45,14 @@ def module_error(err: GraphQLError, original: ModuleError) -> dict[str, Any]:
 class CommunityGraphQLView(MultipartUploads, GraphQLView):
     """One instance per schema (that is, per distinct set of enabled modules)."""
 
-    def __init__(self, schema, *, platform, metrics, dev: bool, module_set: frozenset[str]) -> None:
+    def __init__(self, schema, *, platform, metrics, dev: bool, module_set: frozenset[str],
+                 persisted: PersistedQueries | None = None) -> None:
         super().__init__(schema, graphql_ide="graphiql" if dev else None, allow_queries_via_get=True,
                          multipart_uploads_enabled=True)  # CSRF-checked, streamed: see media.multipart
         self.platform = platform
         self.metrics = metrics
         self.module_set = module_set
+        self.persisted = persisted
 
     async def get_context(self, request: web.Request, response: Any) -> RequestContext:  # type: ignore[override]
         return RequestContext(platform=self.platform, scope=request[SCOPE], request_id=request[REQUEST_ID],
@@ -59,6 +62,11 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         start = time.perf_counter()
         name = request_data.operation_name or "anonymous"
         status = "ok"
+        if self.persisted is not None:
+            refusal = await self.persisted.apply(request_data)
+            if refusal is not None:
+                self.metrics.observe_operation(name, "refused", time.perf_counter() - start)
+                return ExecutionResult(data=None, errors=[refusal])
         try:
             result = await super().execute_single(request, request_adapter, sub_response, context, root_value,
                                                   request_data)
@@ -91,6 +99,8 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
                     })
                 else:
                     formatted = _error_dict(err)
+                    if original is None and formatted.get("message", "").startswith("Syntax Error: Document contains more than"):
+                        formatted["extensions"] = {"code": "QUERY_TOO_COMPLEX", "measure": "tokens"}
                     if original is None:  # parse/validation errors
                         formatted.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
                         self._explain_disabled_module(formatted)

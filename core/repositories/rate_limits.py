@@ -17,12 +17,12 @@ class RateLimitRepository(Repository):
     collection = "rate_limits"
     indexes = [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0)]
 
-    async def increment(self, key: str, expires_at: datetime) -> int:
-        """Add one to the counter `key` (created on first use); the count after."""
+    async def increment(self, key: str, expires_at: datetime, by: int = 1) -> int:
+        """Add `by` to the counter `key` (created on first use); the count after."""
         for _ in range(3):  # concurrent first hits may race on the upsert
             try:
                 doc = await self.coll.find_one_and_update(
-                    {"_id": key}, {"$inc": {"n": 1}, "$setOnInsert": {"expiresAt": expires_at}},
+                    {"_id": key}, {"$inc": {"n": by}, "$setOnInsert": {"expiresAt": expires_at}},
                     upsert=True, return_document=ReturnDocument.AFTER)
                 return int(doc["n"])
             except DuplicateKeyError:

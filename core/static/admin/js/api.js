@@ -1,0 +1,143 @@
+// GraphQL client of the console: the same public /graphql endpoint and tokens as any client.
+// Tokens live in sessionStorage (gone when the tab closes); the access token is refreshed
+// shortly before it expires, and once more when the server answers UNAUTHENTICATED.
+
+const ENDPOINT = new URL('../graphql', new URL('.', document.baseURI)).pathname;
+const KEY = 'cp.admin.session';
+const SCOPE_KEY = 'cp.admin.scope';
+const EARLY_REFRESH_MS = 60_000;
+
+export class ApiError extends Error {
+  constructor(errors, status) {
+    const first = (errors && errors[0]) || {};
+    super(first.message || `请求失败 (HTTP ${status})`);
+    this.errors = errors || [];
+    this.code = first.extensions?.code || (status ? `HTTP_${status}` : 'NETWORK');
+    this.status = status;
+  }
+
+  /** Field problems of BAD_USER_INPUT errors: path → message. */
+  get fields() {
+    const out = {};
+    for (const e of this.errors) {
+      for (const f of e.extensions?.fields || []) out[f.path] = f.message;
+    }
+    return out;
+  }
+}
+
+// -- session -----------------------------------------------------------------------------
+export const session = {
+  get() {
+    try { return JSON.parse(sessionStorage.getItem(KEY)) || null; } catch { return null; }
+  },
+  save(auth) {
+    const s = {
+      accessToken: auth.accessToken,
+      refreshToken: auth.refreshToken,
+      expiresAt: Date.now() + auth.expiresIn * 1000,
+      viewer: auth.viewer,
+    };
+    sessionStorage.setItem(KEY, JSON.stringify(s));
+    return s;
+  },
+  clear() {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(SCOPE_KEY);
+  },
+  /** The community or region the console acts in (staff covering several communities). */
+  scope() {
+    try { return JSON.parse(sessionStorage.getItem(SCOPE_KEY)) || null; } catch { return null; }
+  },
+  setScope(scope) {
+    if (scope) sessionStorage.setItem(SCOPE_KEY, JSON.stringify(scope));
+    else sessionStorage.removeItem(SCOPE_KEY);
+  },
+};
+
+const AUTH_FIELDS = 'accessToken refreshToken expiresIn viewer { id name role communityId regionId }';
+
+async function post(body, headers) {
+  let res;
+  try {
+    res = await fetch(ENDPOINT, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+    });
+  } catch (e) {
+    throw new ApiError([{ message: '无法连接服务器，请检查网络 (network error)' }], 0);
+  }
+  let json = null;
+  try { json = await res.json(); } catch { /* not JSON */ }
+  if (!json) throw new ApiError([{ message: `服务器返回异常 (HTTP ${res.status})` }], res.status);
+  return json;
+}
+
+let refreshing = null;
+
+/** Exchange the refresh token once, however many requests need it at the same time. */
+export function refresh() {
+  if (!refreshing) {
+    refreshing = (async () => {
+      const s = session.get();
+      if (!s?.refreshToken) throw new ApiError([{ message: '请先登录', extensions: { code: 'UNAUTHENTICATED' } }]);
+      const json = await post({
+        query: `mutation Refresh($t: String!) { refreshSession(refreshToken: $t) { ${AUTH_FIELDS} } }`,
+        variables: { t: s.refreshToken },
+      }, {});
+      if (json.errors?.length || !json.data?.refreshSession) {
+        session.clear();
+        window.dispatchEvent(new CustomEvent('cp:session-expired'));
+        throw new ApiError(json.errors, 200);
+      }
+      return session.save(json.data.refreshSession);
+    })().finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+function scopeHeaders() {
+  const scope = session.scope();
+  return scope?.kind === 'community' && scope.id ? { 'X-Community-Id': scope.id } : {};
+}
+
+/**
+ * Run one operation. Throws ApiError when the answer has errors, unless `partial` is set, in
+ * which case `{data, errors}` is returned (a dashboard can show what it got).
+ */
+export async function gql(query, variables = {}, { partial = false, anonymous = false } = {}) {
+  let s = session.get();
+  if (!anonymous && s && s.expiresAt - Date.now() < EARLY_REFRESH_MS) {
+    try { s = await refresh(); } catch (e) { /* fall through: the request answers UNAUTHENTICATED */ }
+  }
+  const send = (sess) => post({ query, variables }, {
+    ...(sess && !anonymous ? { Authorization: `Bearer ${sess.accessToken}` } : {}),
+    ...(anonymous ? {} : scopeHeaders()),
+  });
+  let json = await send(s);
+  const unauthenticated = (j) => (j.errors || []).some((e) => e.extensions?.code === 'UNAUTHENTICATED');
+  if (!anonymous && s && unauthenticated(json)) {
+    s = await refresh();
+    json = await send(s);
+  }
+  if (unauthenticated(json) && !anonymous) {
+    session.clear();
+    window.dispatchEvent(new CustomEvent('cp:session-expired'));
+  }
+  if (json.errors?.length && (!partial || !json.data)) throw new ApiError(json.errors, 200);
+  return partial ? { data: json.data, errors: json.errors || [] } : json.data;
+}
+
+export async function login(username, password) {
+  const data = await gql(
+    `mutation Login($u: String!, $p: String!) { loginWithPassword(username: $u, password: $p) { ${AUTH_FIELDS} } }`,
+    { u: username, p: password }, { anonymous: true });
+  return session.save(data.loginWithPassword);
+}
+
+export async function logout() {
+  try { await gql('mutation Logout { logout }'); } catch { /* the session ends here anyway */ }
+  session.clear();
+}

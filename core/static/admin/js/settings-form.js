@@ -1,0 +1,213 @@
+// A form rendered from a module's settings JSON Schema. The server validates (the same schema);
+// its BAD_USER_INPUT field paths ("settings.maxPinned") are shown next to the matching fields.
+
+import { h, nextId, zh } from './ui.js';
+
+const SECRET_MASK = '********';
+const TYPE_LABELS = { integer: '整数', number: '数字', string: '文本', boolean: '是/否', array: '列表', object: '对象' };
+
+/** Chinese wording for the usual JSON Schema validator messages; null when not recognised. */
+export function translateSchemaMessage(message) {
+  const m = String(message || '');
+  let r;
+  if ((r = /is greater than or equal to the maximum of (\S+)/.exec(m))) return `应小于 ${r[1]}`;
+  if ((r = /is less than or equal to the minimum of (\S+)/.exec(m))) return `应大于 ${r[1]}`;
+  if ((r = /is greater than the maximum of (\S+)/.exec(m))) return `不能大于 ${r[1]}`;
+  if ((r = /is less than the minimum of (\S+)/.exec(m))) return `不能小于 ${r[1]}`;
+  if ((r = /is not of type '(\w+)'/.exec(m))) return `应为${TYPE_LABELS[r[1]] || r[1]}`;
+  if (/is not one of/.test(m)) return '不在可选值范围内';
+  if (/is too long|is longer than/.test(m)) return '内容过长';
+  if (/is too short|is shorter than/.test(m)) return '内容过短';
+  if (/does not match/.test(m)) return '格式不正确';
+  if (/is not a '/.test(m)) return '格式不正确';
+  if (/Additional properties are not allowed/.test(m)) return '包含不支持的设置项';
+  if (/is a required property/.test(m)) return '必填';
+  if (/is not a multiple of (\S+)/.test(m)) return `应为 ${/multiple of (\S+)/.exec(m)[1]} 的倍数`;
+  return null;
+}
+
+function typeOf(schema) {
+  const t = Array.isArray(schema.type) ? schema.type.find((x) => x !== 'null') : schema.type;
+  if (t) return t;
+  if (schema.enum) return 'enum';
+  if (schema.properties) return 'object';
+  return 'json';
+}
+
+function constraintHint(schema, type) {
+  const parts = [];
+  if (schema.description) parts.push(schema.description);
+  if (type === 'integer' || type === 'number') {
+    const lo = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? `>${schema.exclusiveMinimum}` : null);
+    const hi = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? `<${schema.exclusiveMaximum}` : null);
+    if (lo !== null && hi !== null) parts.push(`取值 ${lo} – ${hi}`);
+    else if (lo !== null) parts.push(`最小 ${lo}`);
+    else if (hi !== null) parts.push(`最大 ${hi}`);
+  }
+  if (type === 'string' && schema.maxLength) parts.push(`最多 ${schema.maxLength} 字`);
+  if (schema.default !== undefined && !schema.writeOnly) parts.push(`默认 ${JSON.stringify(schema.default)}`);
+  return parts.join('；');
+}
+
+/**
+ * Build the form. Returns {element, values(), showErrors(fields, message), clearErrors(), focusFirstError()}.
+ * `values()` answers {value} or {error} (client-side problems such as invalid JSON).
+ */
+export function settingsForm(schema, current, { idPrefix = nextId('set') } = {}) {
+  const controls = []; // {path, type, schema, read(), errorEl, input}
+  const root = h('div', { class: 'settings-fields' });
+  const formError = h('div', { class: 'alert alert-error', role: 'alert', hidden: true });
+
+  function addField(container, key, prop, path, value, required) {
+    const type = typeOf(prop);
+    const id = `${idPrefix}-${path.replace(/[^\w-]/g, '_')}`;
+    const errorEl = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
+    const hintText = constraintHint(prop, type);
+    const hintEl = hintText ? h('span', { class: 'hint', id: `${id}-hint` }, hintText) : null;
+    const labelText = [prop.title || key, required ? ' *' : ''].join('');
+    const describedBy = [hintEl && hintEl.id, errorEl.id].filter(Boolean).join(' ');
+    let input;
+    let read;
+    let wrapper;
+
+    if (type === 'object' && prop.properties) {
+      const fs = h('fieldset', { class: 'settings-group' }, h('legend', {}, prop.title || key));
+      if (prop.description) fs.append(h('p', { class: 'hint' }, prop.description));
+      const req = new Set(prop.required || []);
+      for (const [k, p] of Object.entries(prop.properties)) {
+        addField(fs, k, p, `${path}.${k}`, value?.[k], req.has(k));
+      }
+      container.append(fs);
+      return;
+    }
+    if (type === 'boolean') {
+      input = h('input', { type: 'checkbox', id, checked: Boolean(value ?? prop.default), 'aria-describedby': describedBy });
+      read = () => input.checked;
+      wrapper = h('div', { class: 'field field-check' }, input, h('label', { for: id }, labelText), hintEl, errorEl);
+    } else if (type === 'array' && prop.items?.enum) {
+      const chosen = new Set(value ?? prop.default ?? []);
+      const boxes = prop.items.enum.map((opt, i) => {
+        const cid = `${id}-${i}`;
+        const cb = h('input', { type: 'checkbox', id: cid, value: String(opt), checked: chosen.has(opt) });
+        cb.dataset.raw = JSON.stringify(opt);
+        return h('span', { class: 'check' }, cb, h('label', { for: cid }, String(opt)));
+      });
+      input = h('fieldset', { class: 'checks', id, 'aria-describedby': describedBy }, h('legend', {}, labelText), boxes);
+      read = () => [...input.querySelectorAll('input:checked')].map((cb) => JSON.parse(cb.dataset.raw));
+      wrapper = h('div', { class: 'field' }, input, hintEl, errorEl);
+    } else {
+      const common = { id, name: path, 'aria-describedby': describedBy };
+      if (prop.enum || type === 'enum') {
+        const options = (prop.enum || []).map((v) => h('option', { value: JSON.stringify(v),
+          selected: JSON.stringify(v) === JSON.stringify(value ?? prop.default) }, String(v)));
+        input = h('select', common, required ? null : h('option', { value: '' }, '（未设置）'), options);
+        read = () => (input.value === '' ? undefined : JSON.parse(input.value));
+      } else if (type === 'integer' || type === 'number') {
+        input = h('input', { ...common, type: 'number', inputmode: type === 'integer' ? 'numeric' : 'decimal',
+          step: type === 'integer' ? '1' : 'any', value: value ?? '' });
+        read = () => {
+          const raw = input.value.trim();
+          if (raw === '') return undefined;
+          const n = Number(raw);
+          return Number.isFinite(n) ? n : raw; // let the server say what is wrong
+        };
+      } else if (type === 'string') {
+        const secret = prop.writeOnly || prop.format === 'password';
+        if (secret) {
+          const isSet = value === SECRET_MASK || (value && value !== '');
+          input = h('input', { ...common, type: 'password', autocomplete: 'new-password',
+            placeholder: isSet ? '已设置，留空则保持不变' : '未设置' });
+          read = () => (input.value === '' ? undefined : input.value);
+        } else {
+          const multi = (prop.maxLength && prop.maxLength > 120) || prop.format === 'textarea';
+          const inputType = { date: 'date', time: 'time', email: 'email', uri: 'url' }[prop.format] || 'text';
+          input = multi ? h('textarea', { ...common, rows: 3 }) : h('input', { ...common, type: inputType });
+          input.value = value ?? '';
+          read = () => input.value;
+        }
+      } else if (type === 'array') {
+        input = h('textarea', { ...common, rows: 3 });
+        input.value = (value ?? []).join('\n');
+        const itemType = prop.items?.type;
+        read = () => input.value.split('\n').map((s) => s.trim()).filter(Boolean)
+          .map((s) => (itemType === 'integer' || itemType === 'number') && Number.isFinite(Number(s)) ? Number(s) : s);
+        if (hintEl) hintEl.textContent = `每行一项${hintEl.textContent ? `；${hintEl.textContent}` : ''}`;
+      } else {
+        input = h('textarea', { ...common, rows: 4, class: 'mono' });
+        input.value = value === undefined ? '' : JSON.stringify(value, null, 2);
+        read = () => {
+          if (input.value.trim() === '') return undefined;
+          try { return JSON.parse(input.value); } catch { throw new Error('不是有效的 JSON'); }
+        };
+      }
+      wrapper = h('div', { class: 'field' }, h('label', { for: id }, labelText), input, hintEl, errorEl);
+    }
+    controls.push({ path, read, errorEl, input });
+    container.append(wrapper);
+  }
+
+  const props = schema?.properties || {};
+  const required = new Set(schema?.required || []);
+  for (const [k, p] of Object.entries(props)) addField(root, k, p, k, current?.[k], required.has(k));
+  if (!Object.keys(props).length) root.append(h('p', { class: 'muted' }, '此模块没有可配置的设置项。'));
+
+  function setError(c, message) {
+    c.errorEl.textContent = message;
+    c.errorEl.hidden = false;
+    c.input.setAttribute('aria-invalid', 'true');
+    c.input.closest('.field')?.classList.add('has-error');
+  }
+
+  function clearErrors() {
+    formError.hidden = true;
+    formError.textContent = '';
+    for (const c of controls) {
+      c.errorEl.hidden = true;
+      c.errorEl.textContent = '';
+      c.input.removeAttribute('aria-invalid');
+      c.input.closest('.field')?.classList.remove('has-error');
+    }
+  }
+
+  function values() {
+    clearErrors();
+    const out = {};
+    let problem = false;
+    for (const c of controls) {
+      let v;
+      try { v = c.read(); } catch (e) { setError(c, e.message); problem = true; continue; }
+      if (v === undefined) continue;
+      const keys = c.path.split('.');
+      let node = out;
+      for (const k of keys.slice(0, -1)) node = node[k] ??= {};
+      node[keys.at(-1)] = v;
+    }
+    return problem ? { error: true } : { value: out };
+  }
+
+  /** fields: {"settings.maxPinned": "11 is greater than…"}; unmatched ones go to the form-level box. */
+  function showErrors(fields, message) {
+    clearErrors();
+    const leftovers = [];
+    for (const [rawPath, msg] of Object.entries(fields || {})) {
+      const path = rawPath.replace(/^settings\.?/, '');
+      const c = controls.find((x) => x.path === path) || controls.find((x) => path.startsWith(`${x.path}.`));
+      const zhMsg = translateSchemaMessage(msg);
+      const text = zhMsg ? `${zhMsg}（${msg}）` : zh(msg);
+      if (c) setError(c, text);
+      else leftovers.push(path ? `${path}：${text}` : text);
+    }
+    if (leftovers.length || (message && !Object.keys(fields || {}).length)) {
+      formError.textContent = leftovers.length ? leftovers.join('；') : message;
+      formError.hidden = false;
+    }
+  }
+
+  function focusFirstError() {
+    const c = controls.find((x) => !x.errorEl.hidden);
+    if (c) (c.input.matches('fieldset') ? c.input.querySelector('input') : c.input)?.focus();
+    else if (!formError.hidden) formError.focus?.();
+  }
+
+  return { element: h('div', {}, formError, root), values, showErrors, clearErrors, focusFirstError };
+}
