@@ -7,6 +7,7 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from pymongo.errors import ConnectionFailure
 
 from . import db as dbm
 from .admin_console import setup_admin_console
@@ -17,8 +18,8 @@ from .http_limits import RequestLimiter, parse_limits
 from .repositories.rate_limits import RateLimitRepository
 from .graphql.persisted import PersistedQueries, PersistedQueryRepository
 from .graphql.schema import SchemaCache
-from .graphql.view import CommunityGraphQLView, scope_error_response
-from .http import SCOPE, make_middlewares
+from .graphql.view import CommunityGraphQLView, scope_error_response, unavailable_error
+from .http import REQUEST_ID, SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
 from .plugins.setup import setup_plugins
@@ -78,7 +79,11 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     scope = request[SCOPE]
     header = request.headers.get("X-Community-Id")
     if header and scope.principal is not None:
-        community = await platform.regions.get(header)
+        try:
+            community = await platform.regions.get(header)
+        except ConnectionFailure:
+            return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
+                                     headers={"Retry-After": "5"})
         if community is None or community.get("level") != "community" or not scope.covers_community(community):
             return scope_error_response(Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
         scope.community_id = header
@@ -89,6 +94,9 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         modules = await _module_set(request, scope.community_id)
     except AppError as exc:
         return scope_error_response(exc)
+    except ConnectionFailure:
+        return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
+                                 headers={"Retry-After": "5"})
     view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
         schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
         persisted=platform.extras["persisted_queries"]))

@@ -17,10 +17,14 @@ DEFAULT_DB = "community_plus"
 def connect(uri: str, **options: object) -> AsyncMongoClient:
     """An async client with timeouts that fail fast when the database is down."""
     opts: dict[str, object] = {
-        "serverSelectionTimeoutMS": 3000,
+        "serverSelectionTimeoutMS": 2000,
         "connectTimeoutMS": 3000,
         "tz_aware": True,
         "uuidRepresentation": "standard",
+        # acknowledged means durable: on a majority and in the journal (a killed database
+        # process loses nothing it acknowledged)
+        "w": "majority",
+        "journal": True,
     }
     opts.update(options)
     return AsyncMongoClient(uri, **opts)

@@ -72,8 +72,9 @@ def secantus_command() -> str:
 class EmbeddedDatabase:
     """One SecantusDB process with its storage under `root/db` and its log in `root`."""
 
-    def __init__(self, root: Path, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path, port: int, host: str = "127.0.0.1", durable: bool = True) -> None:
         self.root = Path(root)
+        self.durable = durable  # fsync every commit (throwaway test databases skip it)
         self.host = host
         self.port = port
         self.process: subprocess.Popen | None = None
@@ -100,7 +101,9 @@ class EmbeddedDatabase:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [secantus_command(), "--host", self.host, "--port", str(self.port),
-             "--storage-path", str(self.root / "db"), "--log-level", "WARNING"],
+             "--storage-path", str(self.root / "db"), "--log-level", "WARNING",
+             # acknowledged means durable: commits reach the disk before they are acknowledged
+             *(["--sync-on-commit"] if self.durable else [])],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, preexec_fn=_set_parent_death_signal,
         )

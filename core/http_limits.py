@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import web
+from pymongo.errors import PyMongoError
 
 from .repositories.rate_limits import RateLimitRepository
 
@@ -63,8 +64,11 @@ class RequestLimiter:
         if c.pending >= batch or time.monotonic() - c.synced_at > 1.0:
             pending, c.pending = c.pending, 0
             c.synced_at = time.monotonic()
-            c.shared = await self.repo.increment(f"{key}:{window}", datetime.fromtimestamp((window + 1) * WINDOW, UTC),
-                                                 by=pending)
+            try:
+                c.shared = await self.repo.increment(f"{key}:{window}",
+                                                     datetime.fromtimestamp((window + 1) * WINDOW, UTC), by=pending)
+            except PyMongoError:  # database down: count locally, fail open (requests fail clearly anyway)
+                c.pending += pending
         if c.shared + c.pending > limit:
             return max(1, math.ceil((window + 1) * WINDOW - now))
         return None

@@ -15,9 +15,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_test_database(storage: str | Path | None = None) -> EmbeddedDatabase:
+def start_test_database(storage: str | Path | None = None, durable: bool = False) -> EmbeddedDatabase:
     """Start SecantusDB on a free port with throwaway storage; call `stop()` when done."""
     storage = Path(storage or tempfile.mkdtemp(prefix="cp-testdb-"))
-    db = EmbeddedDatabase(storage, port=free_port())
+    db = EmbeddedDatabase(storage, port=free_port(), durable=durable)
     db.start()
     return db

@@ -123,6 +123,7 @@ async def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     path = ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"
+    await page.evaluate("window.scrollTo(0, 0)")  # the top bar is sticky: capture from the top
     await page.screenshot(path=str(path), full_page=True)
     return path
 
@@ -154,12 +155,11 @@ async def desk(gql, world, platform):
 
 
 # -- tests ---------------------------------------------------------------------------------------
-async def test_login_and_every_page_at_both_screen_sizes(console, desk):
+async def test_login_every_page_at_both_sizes_and_the_dashboard(console, desk, gql):
     page = await console.page()
     await page.goto(console.base_url.rstrip("/"))  # /admin redirects to /admin/
     await page.get_by_label("用户名").wait_for()
     await wait_until(page, "() => location.pathname === '/admin/' && location.hash === '#/login'")
-    await shot(page, "login")
     # a wrong password is refused with a visible message
     await page.get_by_label("用户名").fill("admin001")
     await page.get_by_label("密码").fill("wrong")
@@ -167,18 +167,26 @@ async def test_login_and_every_page_at_both_screen_sizes(console, desk):
     await page.get_by_role("alert").filter(has_text="用户名或密码错误").wait_for()
     await page.close()
 
+    stats = (await gql.ok("{ statistics { total } }", token=desk["admin"]))["statistics"]
     pages = {"dashboard": "数据概览", "modules": "模块管理", "work-orders": "工单受理", "residents": "居民信息",
              "grids": "网格管理", "audit": "审计日志"}
     for size in SIZES:
+        page = await console.page(size)
+        await page.goto(console.base_url)
+        await page.get_by_label("用户名").wait_for()
+        await shot(page, "login")
+        await page.close()
         page = await console.login(size=size)
         assert await page.evaluate("JSON.parse(sessionStorage.getItem('cp.admin.session')).refreshToken")
         for route, title in pages.items():
             await goto(page, f"#/{route}")
             assert await page.locator("main h1").first.inner_text() == title
-            assert await page.locator(f'nav a[aria-current="page"]').inner_text() == title
+            assert await page.locator('nav a[aria-current="page"]').inner_text() == title
             # laid out for the screen: nothing wider than the viewport, navigation and heading visible
             assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (route, size)
             assert await page.locator("nav.sidenav").is_visible()
+            if route == "dashboard":
+                await check_dashboard(page, stats["total"])
             await shot(page, route)
         # keyboard: after a load, the first Tab reaches the skip link, which moves focus to the content
         await page.reload()
@@ -190,7 +198,23 @@ async def test_login_and_every_page_at_both_screen_sizes(console, desk):
         await page.close()
 
 
-async def test_switching_a_module_off_removes_its_fields_from_the_schema(console, desk, gql):
+async def check_dashboard(page, total: int) -> None:
+    await page.locator("canvas#chart-states").wait_for()
+    assert await page.evaluate("Object.keys(Chart.instances).length") >= 5
+    kpi = page.locator(".kpi").filter(has_text="工单总数").locator(".kpi-value")
+    assert await kpi.inner_text() == str(total) == "2"
+    states = page.locator('[data-chart="chart-states"]')
+    await states.get_by_text("查看数据表").click()  # every chart has its numbers as a table
+    assert "待受理" in await states.locator("table").inner_text()
+    # figures contributed by the enabled notice-board module
+    assert "公告数" in await page.locator(".module-stats").inner_text()
+    await goto(page, "#/dashboard?days=7")
+    assert await page.locator("select[name=days]").input_value() == "7"
+    await page.locator("canvas#chart-states").wait_for()
+    assert not page.js_errors, page.js_errors
+
+
+async def test_module_switch_and_settings_form(console, desk, gql):
     admin = desk["admin"]
     fields = lambda data: {f["name"] for f in data["__type"]["fields"]}  # noqa: E731
     assert "pinnedNotices" in fields(await gql.ok(QUERY_FIELDS, token=admin))
@@ -199,7 +223,7 @@ async def test_switching_a_module_off_removes_its_fields_from_the_schema(console
     await goto(page, "#/modules")
     switch = page.get_by_role("switch", name="启用「测试公告栏」")
     assert await switch.get_attribute("aria-checked") == "true"
-    await shot(page, "modules")
+    await shot(page, "modules-enabled")
 
     # disabling asks first; cancelling changes nothing
     await switch.click()
@@ -212,8 +236,7 @@ async def test_switching_a_module_off_removes_its_fields_from_the_schema(console
 
     await switch.click()
     await dialog.get_by_role("button", name="停用").click()
-    await wait_until(page, 
-        """() => document.querySelector('[data-module="test_notices"] [role=switch]')
+    await wait_until(page, """() => document.querySelector('[data-module="test_notices"] [role=switch]')
                    ?.getAttribute('aria-checked') === 'false'""")
     assert "已停用" in await page.locator('[data-module="test_notices"] .pill').inner_text()
     # the community's schema no longer has the module's fields; calling one says why
@@ -225,16 +248,12 @@ async def test_switching_a_module_off_removes_its_fields_from_the_schema(console
     # keyboard: focus is back on the switch; Space turns the module on again (no confirmation)
     assert await page.evaluate("document.activeElement.getAttribute('role')") == "switch"
     await page.keyboard.press("Space")
-    await wait_until(page, 
-        """() => document.querySelector('[data-module="test_notices"] [role=switch]')
+    await wait_until(page, """() => document.querySelector('[data-module="test_notices"] [role=switch]')
                    ?.getAttribute('aria-checked') === 'true'""")
     assert "pinnedNotices" in fields(await gql.ok(QUERY_FIELDS, token=admin))
     assert not page.js_errors, page.js_errors
 
-
-async def test_settings_form_shows_server_validation_then_saves(console, desk, gql):
-    page = await console.login()
-    await goto(page, "#/modules")
+    # settings: one invalid value (the server says why, next to the field), then a valid one
     card = page.locator('article[data-module="test_notices"]')
     toggle = card.get_by_role("button", name="设置", exact=True)
     await toggle.click()
@@ -325,28 +344,7 @@ async def test_accept_and_assign_a_work_order(console, desk, gql, world, platfor
     assert not page.js_errors, page.js_errors
 
 
-async def test_dashboard_shows_statistics_and_module_figures(console, desk, gql):
-    stats = (await gql.ok("{ statistics { total } }", token=desk["admin"]))["statistics"]
-    for size in SIZES:
-        page = await console.login(size=size)
-        await goto(page, "#/dashboard")
-        await page.locator("canvas#chart-states").wait_for()
-        assert await page.evaluate("Object.keys(Chart.instances).length") >= 5
-        kpi = page.locator(".kpi").filter(has_text="工单总数").locator(".kpi-value")
-        assert await kpi.inner_text() == str(stats["total"]) == "2"
-        states = page.locator('[data-chart="chart-states"]')
-        await states.get_by_text("查看数据表").click()  # every chart has its numbers as a table
-        assert "待受理" in await states.locator("table").inner_text()
-        # figures contributed by the enabled notice-board module
-        assert "公告数" in await page.locator(".module-stats").inner_text()
-        await shot(page, "dashboard")
-        await goto(page, "#/dashboard?days=7")
-        assert await page.locator("select[name=days]").input_value() == "7"
-        assert not page.js_errors, page.js_errors
-        await page.close()
-
-
-async def test_residents_grids_and_audit_trail(console, desk, gql, world, platform):
+async def test_residents_grids_audit_trail_and_session_refresh(console, desk, gql, world, platform):
     resident = desk["residents"][0]
     page = await console.login()
     await goto(page, "#/grids")
@@ -391,42 +389,7 @@ async def test_residents_grids_and_audit_trail(console, desk, gql, world, platfo
     await shot(page, "audit")
     assert not page.js_errors, page.js_errors
 
-
-async def test_region_admin_sets_subtree_defaults_and_sees_overrides(console, desk, gql, world):
-    page = await console.login("nanjing")
-    scope = page.get_by_label("管理范围")
-    assert "全辖区" in await scope.locator("option:checked").inner_text()
-    await goto(page, "#/modules")
-    card = page.locator('article[data-module="test_notices"]')
-    # community 1 decided for itself (the fixture switched the module on there)
-    assert "长江社区" in await card.locator(".overrides").inner_text() or \
-        world["communities"][0]["name"] in await card.locator(".overrides").inner_text()
-    wishes = page.get_by_role("switch", name="启用「测试心愿」")
-    assert await wishes.get_attribute("aria-checked") == "false"
-    await wishes.click()
-    await wait_until(page, 
-        """() => document.querySelector('[data-module="test_wishes"] [role=switch]')
-                   ?.getAttribute('aria-checked') === 'true'""")
-    await shot(page, "modules-region")
-    # the default reaches both communities
-    region = await gql.login("nanjing")
-    for c in world["communities"]:
-        mods = (await gql.ok("query($c: ID) { modules(communityId: $c) { name enabled decidedAt } }",
-                             {"c": c["_id"]}, token=region))["modules"]
-        wish = next(m for m in mods if m["name"] == "test_wishes")
-        assert wish["enabled"] and wish["decidedAt"] == world["communities"][0]["path"][1]
-
-    # picking a community narrows every page to it
-    await scope.select_option(f"community:{desk['community']}")
-    await settle(page)
-    assert await page.get_by_role("switch", name="启用「测试公告栏」").get_attribute("aria-checked") == "true"
-    await goto(page, "#/work-orders")
-    assert await page.locator("main tbody tr").count() == 2
-    assert not page.js_errors, page.js_errors
-
-
-async def test_an_expired_access_token_is_refreshed(console, desk):
-    page = await console.login()
+    # an expired access token is refreshed; a revoked session leads back to the login page
     old = await page.evaluate("JSON.parse(sessionStorage.getItem('cp.admin.session'))")
     # pretend the access token expired and was garbled: the console refreshes, then retries
     await page.evaluate("""() => {
@@ -451,3 +414,36 @@ async def test_an_expired_access_token_is_refreshed(console, desk):
     await page.get_by_role("button", name="登录").click()
     await wait_until(page, "() => location.hash === '#/residents'")  # back where the user was
     await settle(page)
+
+
+async def test_region_admin_sets_subtree_defaults_and_sees_overrides(console, desk, gql, world):
+    page = await console.login("nanjing")
+    scope = page.get_by_label("管理范围")
+    assert "全辖区" in await scope.locator("option:checked").inner_text()
+    await goto(page, "#/modules")
+    card = page.locator('article[data-module="test_notices"]')
+    # community 1 decided for itself (the fixture switched the module on there)
+    assert world["communities"][0]["name"] in await card.locator(".overrides").inner_text()
+    wishes = page.get_by_role("switch", name="启用「测试心愿」")
+    assert await wishes.get_attribute("aria-checked") == "false"
+    await wishes.click()
+    await wait_until(page, """() => document.querySelector('[data-module="test_wishes"] [role=switch]')
+                   ?.getAttribute('aria-checked') === 'true'""")
+    await shot(page, "modules-region")
+    # the default reaches both communities
+    region = await gql.login("nanjing")
+    for c in world["communities"]:
+        mods = (await gql.ok("query($c: ID) { modules(communityId: $c) { name enabled decidedAt } }",
+                             {"c": c["_id"]}, token=region))["modules"]
+        wish = next(m for m in mods if m["name"] == "test_wishes")
+        assert wish["enabled"] and wish["decidedAt"] == world["communities"][0]["path"][1]
+
+    # picking a community narrows every page to it
+    await scope.select_option(f"community:{desk['community']}")
+    name = world["communities"][0]["name"]
+    await wait_until(page, "n => document.querySelector('main .page-head')?.textContent.includes(n)", name)
+    await settle(page)
+    assert await page.get_by_role("switch", name="启用「测试公告栏」").get_attribute("aria-checked") == "true"
+    await goto(page, "#/work-orders")
+    assert await page.locator("main tbody tr").count() == 2
+    assert not page.js_errors, page.js_errors

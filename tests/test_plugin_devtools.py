@@ -30,24 +30,63 @@ def pip_install(target: Path, plugin: Path, editable: bool = True) -> None:
                     *(["-e"] if editable else []), str(plugin)], check=True, capture_output=True)
 
 
+class Plugin:
+    """A scaffolded plugin folder; `edit` makes a mistake in one of its files."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root
+        self.init = root / NAME / "__init__.py"
+        self.models = root / NAME / "models.py"
+        self.pyproject = root / "pyproject.toml"
+
+    @staticmethod
+    def edit(path: Path, old: str, new: str) -> None:
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1))
+
+
+def make_plugin(folder: Path) -> Plugin:
+    return Plugin(new_plugin(NAME, folder, title="开发公告板", validate=False))
+
+
 @pytest.fixture
-def scaffold(tmp_path):
-    """A fresh scaffolded plugin; edit its files to make mistakes."""
-    root = new_plugin(NAME, tmp_path, title="开发公告板", validate=False)
+def scaffold(tmp_path) -> Plugin:
+    return make_plugin(tmp_path)
 
-    class Plugin:
-        path = root
-        init = root / NAME / "__init__.py"
-        models = root / NAME / "models.py"
-        pyproject = root / "pyproject.toml"
 
-        @staticmethod
-        def edit(path: Path, old: str, new: str) -> None:
-            text = path.read_text()
-            assert old in text, old
-            path.write_text(text.replace(old, new, 1))
-
-    return Plugin
+@pytest.fixture(scope="module")
+def many_mistakes(tmp_path_factory):
+    """One plugin with mistakes of several classes that do not hide each other (one check run,
+    since each run imports the plugin in a child process); each test below looks at one class."""
+    p = make_plugin(tmp_path_factory.mktemp("mistakes"))
+    # settings-schema: an unknown type
+    p.edit(p.init, '"showOnDashboard": {', '"limit": {"type": "integr"},\n            "showOnDashboard": {')
+    # hooks: a misspelled hook, an argument the hook does not pass, an implementation nobody registers
+    p.edit(p.init, "async def dashboard_statistics(ctx, community_id, since, until):",
+           "async def dashboard_statistic(ctx, community_id, since, until):")
+    p.edit(p.init, "@hookimpl\ndef register_models():",
+           "@hookimpl\ndef module_enabled(ctx, community):\n    pass\n\n\n@hookimpl\ndef register_models():")
+    p.edit(p.models, "from community_plus_sdk import Model, fields",
+           "from community_plus_sdk import Model, fields, hookimpl\n\n\n@hookimpl\ndef on_event(ctx, event, payload):\n"
+           "    pass")
+    # collisions: a model whose type name is the core's Grid
+    p.edit(p.models, "class CpDevBoardEntry(Model):", "class Grid(Model):")
+    p.edit(p.init, "from .models import CpDevBoardEntry", "from .models import Grid as CpDevBoardEntry")
+    # collections: a pre-namespaced name, a collection the module does not own
+    p.edit(p.models, 'collection = "entries"', f'collection = "{NAME}__entries"')
+    p.edit(p.init, 'ctx.collection("entries")', 'ctx.collection("residents")')
+    # permissions: used but undeclared (in code and in Meta), an unknown role, declared but unused
+    p.edit(p.models, f'"update": ["{NAME}.entry.manage"]', f'"update": ["{NAME}.entry.edit"]')
+    p.edit(p.models, '"delete": ["community_admin"]', '"delete": ["admin"]')
+    p.edit(p.init, "    if not (await ctx.settings())",
+           f'    ctx.require_permission("{NAME}.stats.read")\n    if not (await ctx.settings())')
+    p.edit(p.init, "    permissions=[\n",
+           f'    permissions=[\n        Permission("{NAME}.entry.archive", "归档", roles=("community_admin",)),\n')
+    # core-imports: the server's internals and the driver
+    p.edit(p.init, "from .models import",
+           "import pymongo\nfrom community_plus.repositories.base import new_id\nfrom .models import")
+    return p, check_plugin(p.path)
 
 
 def problems_of(report, check: str):
@@ -101,99 +140,97 @@ def test_check_pyproject_without_entry_point_or_dependency(scaffold):
     assert result.exit_code == 1 and "fix:" in result.output and "2 errors" in result.output
 
 
-def test_check_invalid_manifest(scaffold):
+def test_check_invalid_manifest_and_bad_setting_default(scaffold):
     scaffold.edit(scaffold.init, 'title="开发公告板"', 'title=""')
     scaffold.edit(scaffold.init, 'version="0.1.0"', 'version="first"')
     scaffold.edit(scaffold.init, f'Permission("{NAME}.entry.manage"', 'Permission("entry.manage"')
+    scaffold.edit(scaffold.init, '"default": True', '"default": "yes"')
     report = check_plugin(scaffold.path)
     found = problems_of(report, "manifest")
-    assert {("title is required" in p.message, "version 'first'" in p.message,
-             "must start with" in p.message) for p in found} >= {(True, False, False), (False, True, False),
-                                                                  (False, False, True)}
+    assert ["title is required" in found[0].message, "version 'first'" in found[1].message,
+            "'entry.manage' must start with 'cp_dev_board.'" in found[2].message] == [True, True, True]
     assert {(p.file, p.line) for p in found} == {(f"{NAME}/__init__.py", line_of(scaffold.init, "module = Module("))}
-    assert report.errors
-
-
-def test_check_settings_schema(scaffold):
-    scaffold.edit(scaffold.init, '"showOnDashboard": {"type": "boolean", "default": True',
-                  '"showOnDashboard": {"type": "boolean", "default": "yes"}, "limit": {"type": "integr"')
-    report = check_plugin(scaffold.path)
-    [problem] = problems_of(report, "settings-schema")
-    assert "not valid JSON Schema at properties/limit/type" in problem.message
-    assert (problem.file, problem.line) == (f"{NAME}/__init__.py", line_of(scaffold.init, "settings_schema="))
-    scaffold.edit(scaffold.init, ', "limit": {"type": "integr"', "")
-    [bad_default] = problems_of(check_plugin(scaffold.path), "settings-schema")
-    assert "default of setting 'showOnDashboard' is invalid" in bad_default.message
+    [bad_default] = problems_of(report, "settings-schema")
+    assert "default of setting 'showOnDashboard' is invalid: 'yes' is not of type 'boolean'" in bad_default.message
     assert bad_default.line == line_of(scaffold.init, '"showOnDashboard"')
 
 
-def test_check_hooks_names_arguments_and_registration(scaffold):
-    scaffold.edit(scaffold.init, "async def dashboard_statistics(ctx, community_id, since, until):",
-                  "async def dashboard_statistic(ctx, community_id, since, until):")
-    scaffold.edit(scaffold.init, "def register_models():", "def register_models(ctx):")
-    scaffold.models.write_text(scaffold.models.read_text().replace(
-        "from community_plus_sdk import Model, fields",
-        "from community_plus_sdk import Model, fields, hookimpl\n\n\n@hookimpl\ndef on_event(ctx, event, payload):\n"
-        "    pass"))
-    report = check_plugin(scaffold.path)
+def test_check_settings_schema(many_mistakes):
+    plugin, report = many_mistakes
+    [problem] = problems_of(report, "settings-schema")
+    assert "not valid JSON Schema at properties/limit/type" in problem.message
+    assert (problem.file, problem.line) == (f"{NAME}/__init__.py", line_of(plugin.init, "settings_schema="))
+
+
+def test_check_hooks_names_arguments_and_registration(many_mistakes):
+    plugin, report = many_mistakes
     hooks = {p.message.split(" ")[0]: p for p in problems_of(report, "hooks")}
+    assert "dashboard_statistic is not a Community+ hook" in hooks["dashboard_statistic"].message
     assert "did you mean dashboard_statistics" in hooks["dashboard_statistic"].fix
-    assert hooks["dashboard_statistic"].line == line_of(scaffold.init, "def dashboard_statistic(") - 1  # decorator
-    assert "takes ctx, which the hook does not pass" in hooks["register_models()"].message
+    assert hooks["dashboard_statistic"].line == line_of(plugin.init, "def dashboard_statistic(") - 1  # @hookimpl
+    wrong_argument = hooks["module_enabled()"]
+    assert "takes community, which the hook does not pass (it passes: ctx, community_id)" in wrong_argument.message
+    assert wrong_argument.line == line_of(plugin.init, "def module_enabled") - 1
     unregistered = hooks["hook"]
     assert "on_event is never registered" in unregistered.message
-    assert (unregistered.file, unregistered.line) == (f"{NAME}/models.py", line_of(scaffold.models, "def on_event"))
+    assert (unregistered.file, unregistered.line) == (f"{NAME}/models.py", line_of(plugin.models, "def on_event"))
 
 
-def test_check_collisions_with_core_and_installed_modules(scaffold):
-    scaffold.edit(scaffold.models, f"class {NAME.title().replace('_', '')}Entry(Model):", "class Grid(Model):")
-    scaffold.edit(scaffold.init, "from .models import CpDevBoardEntry", "from .models import Grid as CpDevBoardEntry")
-    [core] = problems_of(check_plugin(scaffold.path), "collisions")
-    assert "'Grid' collides with the core schema" in core.message
-    assert (core.file, core.line) == (f"{NAME}/models.py", line_of(scaffold.models, "class Grid(Model):"))
+def test_check_collision_with_the_core(many_mistakes):
+    plugin, report = many_mistakes
+    [core] = problems_of(report, "collisions")
+    assert "'Grid' collides with the core schema" in core.message and "rename" in core.fix
+    assert (core.file, core.line) == (f"{NAME}/models.py", line_of(plugin.models, "class Grid(Model):"))
+
+
+def test_check_collision_with_an_installed_module(scaffold):
     # test_notices (installed for this test session) already has a type Notice and a query `notices`
-    scaffold.edit(scaffold.models, "class Grid(Model):", "class Notice(Model):")
-    scaffold.edit(scaffold.init, "import Grid as", "import Notice as")
+    scaffold.edit(scaffold.models, "class CpDevBoardEntry(Model):", "class Notice(Model):")
+    scaffold.edit(scaffold.init, "from .models import CpDevBoardEntry", "from .models import Notice as CpDevBoardEntry")
     [installed] = problems_of(check_plugin(scaffold.path), "collisions")
-    assert "collides with another module" in installed.message and "'Notice'" in installed.message
+    assert "'Notice' collides with another module" in installed.message
+    assert installed.line == line_of(scaffold.models, "class Notice(Model):")
 
 
-def test_check_collections(scaffold):
-    scaffold.edit(scaffold.models, 'collection = "entries"', f'collection = "{NAME}__entries"')
-    scaffold.edit(scaffold.init, 'ctx.collection("entries")', 'ctx.collection("residents")')
-    report = check_plugin(scaffold.path)
+def test_check_collections(many_mistakes):
+    plugin, report = many_mistakes
     bad_name, undeclared = problems_of(report, "collections")
     assert f"'{NAME}__entries'" in bad_name.message and "without '__'" in bad_name.message
-    assert bad_name.file == f"{NAME}/models.py"
+    assert (bad_name.file, bad_name.line) == (f"{NAME}/models.py", line_of(plugin.models, "class Grid(Model):"))
     assert "ctx.collection('residents') is not one of this module's collections" in undeclared.message
-    assert undeclared.line == line_of(scaffold.init, 'ctx.collection("residents")')
+    assert undeclared.line == line_of(plugin.init, 'ctx.collection("residents")')
 
 
-def test_check_permissions_declared_and_used(scaffold):
-    scaffold.edit(scaffold.models, f'"update": ["{NAME}.entry.manage"]', f'"update": ["{NAME}.entry.edit"]')
-    scaffold.edit(scaffold.models, '"delete": ["community_admin"]', '"delete": ["admin"]')
-    scaffold.edit(scaffold.init, "    if not (await ctx.settings())",
-                  f'    ctx.require_permission("{NAME}.stats.read")\n    if not (await ctx.settings())')
-    scaffold.edit(scaffold.init, "    permissions=[\n",
-                  f'    permissions=[\n        Permission("{NAME}.entry.archive", "归档", roles=("community_admin",)),\n')
-    report = check_plugin(scaffold.path)
+def test_check_permissions_declared_and_used(many_mistakes):
+    plugin, report = many_mistakes
     found = {p.message: p for p in problems_of(report, "permissions")}
     used = found[f"permission '{NAME}.stats.read' is used but not declared"]
-    assert used.line == line_of(scaffold.init, "require_permission") and used.severity == "error"
-    assert f"permission '{NAME}.entry.edit' is used but not declared" in found
-    assert "'admin' is neither a role nor a permission name" in found
+    assert used.line == line_of(plugin.init, "require_permission") and used.severity == "error"
+    assert 'Permission("cp_dev_board.stats.read"' in used.fix
+    meta = found[f"permission '{NAME}.entry.edit' is used but not declared"]
+    assert (meta.file, meta.line) == (f"{NAME}/models.py", line_of(plugin.models, "entry.edit"))
+    assert found["'admin' is neither a role nor a permission name"].line == line_of(plugin.models, '["admin"]')
     unused = found[f"permission '{NAME}.entry.archive' is declared but never used"]
-    assert unused.severity == "warning" and unused.line == line_of(scaffold.init, "entry.archive")
+    assert unused.severity == "warning" and unused.line == line_of(plugin.init, "entry.archive")
 
 
-def test_check_core_imports(scaffold):
-    scaffold.edit(scaffold.init, "from .models import",
-                  "import pymongo\nfrom community_plus.repositories.base import new_id\nfrom .models import")
-    report = check_plugin(scaffold.path)
+def test_check_core_imports(many_mistakes):
+    plugin, report = many_mistakes
     found = problems_of(report, "core-imports")
-    assert [(p.line, "community_plus.repositories.base" in p.message or "pymongo" in p.message) for p in found] == \
-        [(line_of(scaffold.init, "import pymongo"), True), (line_of(scaffold.init, "community_plus.repositories"), True)]
+    assert [(p.file, p.line) for p in found] == [(f"{NAME}/__init__.py", line_of(plugin.init, "import pymongo")),
+                                                 (f"{NAME}/__init__.py", line_of(plugin.init, "community_plus.repos"))]
+    assert "never talk to MongoDB directly" in found[0].message
+    assert "community_plus.repositories.base, an internal" in found[1].message
     assert "community_plus_sdk" in found[1].fix
+
+
+def test_check_cli_prints_every_problem_with_its_fix(many_mistakes):
+    plugin, report = many_mistakes
+    result = CliRunner().invoke(main, ["plugin", "check", str(plugin.path)])
+    assert result.exit_code == 1
+    assert result.output.count("fix:") == len(report.problems) >= 10
+    assert f"{NAME}/models.py:{line_of(plugin.models, 'def on_event')}" in result.output
+    assert f"{len(report.errors)} errors, {len(report.warnings)} warning" in result.output
 
 
 def test_check_reports_import_errors_with_their_line(scaffold):

@@ -30,6 +30,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -336,7 +337,11 @@ def check_collisions(loaded: LoadedPlugin, registry: Any) -> list[Problem]:
     if loaded.ep.name in registry.pm.list_name_plugin() and registry.pm.get_plugin(loaded.ep.name) is not None:
         return [Problem("collisions", f"entry point name {loaded.ep.name!r} is already used by an installed plugin",
                         "choose another entry point (and module) name", "pyproject.toml", loaded.ep.line)]
-    if registry.add(loaded.plugin, loaded.ep.name, loaded.project.dist_name, loaded.project.version):
+    # only the declaration hooks: a mistake in another hook (reported by check_hooks) must not
+    # stop the registry from comparing names
+    proxy = types.SimpleNamespace(**{name: fn for name, fn in loaded.impls.items()
+                                     if name in DECLARATION_HOOKS and not any(_required_arguments(fn))})
+    if registry.add(proxy, loaded.ep.name, loaded.project.dist_name, loaded.project.version):
         return []
     reason = registry.failed[-1].reason
     if not any(k in reason for k in ("collides", "already used", "already declared", "do not build")):

@@ -78,9 +78,11 @@ def _files_for(project: PluginProject, module: str) -> dict[Path, ast.Module]:
 
 
 def _call_declaration(loaded: LoadedPlugin, hook: str) -> list[Any]:
+    from .check import _required_arguments
+
     fn = loaded.impls.get(hook)
-    if fn is None or inspect.iscoroutinefunction(fn):
-        return []
+    if fn is None or inspect.iscoroutinefunction(fn) or any(_required_arguments(fn)):
+        return []  # check_hooks reports why
     value = fn()
     if callable(value) and not isinstance(value, type):
         value = value()

@@ -169,9 +169,9 @@ class PluginProject:
     def find_literal(self, value: str) -> tuple[str | None, int | None]:
         """File and line of the first string literal equal to `value` in the plugin's code."""
         for path, tree in self.syntax_trees().items():
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Constant) and node.value == value:
-                    return self.rel(path), node.lineno
+            lines = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value == value]
+            if lines:
+                return self.rel(path), min(lines)
         return None, None
 
     def find_definition(self, *names: str) -> tuple[str | None, int | None]:

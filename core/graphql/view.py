@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 from graphql import GraphQLError
+from pymongo.errors import ConnectionFailure
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -31,6 +32,14 @@ _UNKNOWN_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(?:Query|Muta
 
 def _error_dict(err: GraphQLError) -> dict[str, Any]:
     return err.formatted
+
+
+def unavailable_error(request_id: str, err: GraphQLError | None = None) -> dict[str, Any]:
+    """The database is unreachable: a clear, retryable error (no internals)."""
+    return {"message": "服务暂时不可用，请稍后重试 (the database is unavailable: retry in a few seconds)",
+            "locations": [loc._asdict() for loc in (err.locations if err else None) or []],
+            "path": err.path if err else None,
+            "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5, "requestId": request_id}}
 
 
 def module_error(err: GraphQLError, original: ModuleError) -> dict[str, Any]:
@@ -88,6 +97,9 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
                 if isinstance(original, ModuleError):  # raised by a plugin through the SDK
                     errors.append(module_error(err, original))
                     continue
+                if isinstance(original, ConnectionFailure):
+                    errors.append(unavailable_error(request[REQUEST_ID], err))
+                    continue
                 if original is not None and not isinstance(original, AppError):
                     log.error("unexpected error in resolver", path=err.path, exc_info=original,
                               request_id=request[REQUEST_ID])
@@ -127,6 +139,11 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
 
     def create_response(self, response_data, sub_response: web.Response) -> web.Response:
         response = super().create_response(response_data, sub_response)
+        errors = response_data.get("errors") if isinstance(response_data, dict) else None
+        if errors and response_data.get("data") is None and all(
+                e.get("extensions", {}).get("code") == "SERVICE_UNAVAILABLE" for e in errors):
+            response.set_status(503)
+            response.headers["Retry-After"] = "5"
         if getattr(sub_response, "wants_graphql_response", False):
             response.content_type = GRAPHQL_RESPONSE
             if isinstance(response_data, dict) and response_data.get("data") is None and response_data.get("errors"):

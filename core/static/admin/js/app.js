@@ -95,10 +95,21 @@ function scopePicker() {
       toast(`已切换到 ${context.scope.name}`);
       route();
     },
-  }, context.scopes.map((s) => h('option', {
-    value: `${s.kind}:${s.id}`, selected: s.kind === context.scope?.kind && s.id === context.scope?.id,
-  }, s.kind === 'region' ? `${s.name}` : `　${s.name}`)));
+  }, ...scopeOptions());
   return h('span', { class: 'scope-picker' }, h('label', { for: 'scope-select' }, '管理范围'), sel);
+}
+
+function scopeOptions() {
+  const option = (s) => h('option', {
+    value: `${s.kind}:${s.id}`, selected: s.kind === context.scope?.kind && s.id === context.scope?.id,
+  }, s.name);
+  const regions = context.scopes.filter((s) => s.kind === 'region');
+  const communities = context.scopes.filter((s) => s.kind === 'community');
+  return [
+    regions.length ? h('optgroup', { label: '辖区（默认设置与汇总）' }, regions.map(option)) : null,
+    communities.length ? h('optgroup', { label: context.truncated ? '社区（仅列出前 100 个）' : '社区' },
+      communities.map(option)) : null,
+  ];
 }
 
 function shell() {

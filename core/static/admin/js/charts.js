@@ -32,6 +32,7 @@ export function chartCard({ id, title, type, labels, datasets, options = {}, sum
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+        datasets: { bar: { maxBarThickness: 40 } },
         ...options,
       },
     });

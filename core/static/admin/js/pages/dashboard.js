@@ -46,7 +46,6 @@ export async function render(ctx) {
     ev.preventDefault();
     ctx.navigate(hashWith('/dashboard', { days: new FormData(form).get('days') }));
   });
-  form.querySelector('select').addEventListener('change', () => form.requestSubmit());
 
   clear(main, h('div', { class: 'page-head page-head-row' },
     h('div', {}, h('h1', {}, '数据概览'), h('p', { class: 'muted' }, `${scope?.name || ''} · ${spec.text}的工单与模块数据`)),

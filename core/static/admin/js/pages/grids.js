@@ -48,5 +48,5 @@ export async function render(ctx) {
 }
 
 function kpi(title, value) {
-  return h('div', { class: 'kpi' }, h('div', { class: 'kpi-value' }, String(value)), h('div', { class: 'kpi-label' }, title));
+  return h('div', { class: 'kpi' }, h('div', { class: 'kpi-label' }, title), h('div', { class: 'kpi-value' }, String(value)));
 }

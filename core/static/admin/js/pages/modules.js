@@ -179,9 +179,13 @@ function buildSettings(panel, m, opts, card) {
     status.textContent = '';
     const { value, error } = form.values();
     if (error) { form.focusFirstError(); return; }
+    // send only what the admin changed: untouched values stay inherited from the region or the module
+    const before = m.settings || {};
+    const changed = Object.fromEntries(Object.entries(value)
+      .filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(before[k])));
     save.disabled = true;
     try {
-      const res = await gql(UPDATE_SETTINGS, { c: opts.regionId, m: m.name, s: value });
+      const res = await gql(UPDATE_SETTINGS, { c: opts.regionId, m: m.name, s: changed });
       Object.assign(m, res.updateModuleSettings);
       form.clearErrors();
       status.textContent = '已保存';
