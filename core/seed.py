@@ -51,11 +51,21 @@ async def seed_regions(platform: Platform, communities: int) -> list[dict[str, A
     return result
 
 
+_demo_hash: dict[str, str] = {}
+
+
+def _demo_password_hash() -> str:
+    """Every demo account has the same password: hash it once (argon2 is deliberately slow)."""
+    if "h" not in _demo_hash:
+        _demo_hash["h"] = hash_password(DEMO_PASSWORD)
+    return _demo_hash["h"]
+
+
 async def _upsert_user(platform: Platform, username: str, role: str, display: str, **scope: Any) -> dict:
     existing = await platform.users.by_username(username)
     if existing:
         return existing
-    doc = {"_id": str(ObjectId()), "username": username, "passwordHash": hash_password(DEMO_PASSWORD),
+    doc = {"_id": str(ObjectId()), "username": username, "passwordHash": _demo_password_hash(),
            "role": role, "displayName": display, "createdAt": datetime.now(UTC), **scope}
     await platform.users.insert(doc)
     return doc

@@ -15,7 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 T = TypeVar("T")
-ATTEMPTS = 6
+ATTEMPTS = 10
 
 
 async def in_transaction(client: AsyncMongoClient, fn: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
@@ -29,8 +29,16 @@ async def in_transaction(client: AsyncMongoClient, fn: Callable[[AsyncClientSess
             except ConnectionFailure:
                 raise
             except PyMongoError as exc:
-                if exc.has_error_label("TransientTransactionError") and attempt < ATTEMPTS - 1:
-                    await asyncio.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+                if exc.has_error_label("TransientTransactionError"):
+                    if attempt == ATTEMPTS - 1:
+                        raise _busy() from exc
+                    await asyncio.sleep(random.uniform(0, min(0.01 * 2 ** attempt, 0.5)))
                     continue
                 raise
     raise AssertionError("unreachable")
+
+
+def _busy() -> Exception:
+    from .errors import Conflict
+
+    return Conflict("系统繁忙，请稍后重试 (too many concurrent changes to the same records: retry)", retryable=True)

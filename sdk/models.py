@@ -56,6 +56,10 @@ class ModelMeta:
     description: str | None = None
 
 
+RESERVED = {"id", "community_id", "resident_id", "version", "created_at", "updated_at", "created_by", "meta",
+            "type_name", "collection_name", "single_field", "list_field", "description", "allowed", "clean", "Meta"}
+
+
 class Model:
     """Base class of declarative models (see the module docstring)."""
 
@@ -69,6 +73,9 @@ class Model:
             declared.update(getattr(base, "__fields__", {}))
         for key, value in list(vars(cls).items()):
             if isinstance(value, Field):
+                if key in RESERVED or key.startswith("_"):
+                    raise TypeError(f"{cls.__name__}.{key}: the field name {key!r} is reserved by Model "
+                                    f"(reserved: {', '.join(sorted(RESERVED))}); rename the field")
                 value.name = key
                 declared[key] = value
         cls.__fields__ = declared

@@ -94,11 +94,16 @@ class GraphQLContribution:
 @dataclass(frozen=True)
 class CollectionSpec:
     """A collection a module owns (besides those its models declare): indexes are lists of
-    (field, direction) pairs; `validator` is a MongoDB `$jsonSchema` document."""
+    (field, direction) pairs; `validator` is a MongoDB `$jsonSchema` document.
+
+    Example: ``CollectionSpec("signups", indexes=[[("activityId", 1)]],
+    unique=[[("activityId", 1), ("residentId", 1)]])``"""
 
     name: str
     indexes: list[list[tuple[str, int]]] = field(default_factory=list)
     validator: dict[str, Any] | None = None
+    unique: list[list[tuple[str, int]]] = field(default_factory=list)
+    """Unique indexes; each is scoped to the community (`communityId` is prepended)."""
 
 
 @dataclass(frozen=True)

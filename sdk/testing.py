@@ -118,9 +118,10 @@ async def _resident_token(platform: Any, resident_id: str) -> str:
 
 
 async def _staff_token(platform: Any, username: str) -> str:
+    """A session for a seeded staff account (no password check: argon2 is slow on purpose)."""
     from community_plus.services.auth import AuthService
 
-    return (await AuthService(platform).login_with_password(username, PASSWORD)).access_token
+    return (await AuthService(platform).start_session(await platform.users.by_username(username))).access_token
 
 
 @pytest.fixture(scope="session")

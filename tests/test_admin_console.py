@@ -155,6 +155,26 @@ async def desk(gql, world, platform):
 
 
 # -- tests ---------------------------------------------------------------------------------------
+async def test_console_files_are_served_offline_with_a_strict_policy(client):
+    resp = await client.get("/admin", allow_redirects=False)
+    assert resp.status == 308 and resp.headers["Location"] == "/admin/"
+    resp = await client.get("/admin/")
+    html = await resp.text()
+    assert resp.status == 200 and resp.content_type == "text/html" and 'lang="zh-CN"' in html
+    policy = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    # everything the page loads is served here: no CDN, no absolute URL to elsewhere
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)
+    for path in re.findall(r'(?:src|href)="([^"#]+)"', html):
+        assert (await client.get(f"/admin/{path}")).status == 200, path
+    chart = await (await client.get("/admin/vendor/chart.umd.min.js")).text()
+    assert chart.startswith("/*!\n * Chart.js v4") and "Released under the MIT License" in chart[:300]
+    assert (await client.get("/admin/js/app.js")).content_type in ("application/javascript", "text/javascript")
+    assert (await client.get("/admin/js/")).status in (403, 404)  # no directory listings
+    assert (await client.get("/admin/missing.js")).status == 404
+
+
 async def test_login_every_page_at_both_sizes_and_the_dashboard(console, desk, gql):
     page = await console.page()
     await page.goto(console.base_url.rstrip("/"))  # /admin redirects to /admin/

@@ -3,9 +3,15 @@ tests; `check` catches each class of mistake, with file, line and a fix."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,6 +20,7 @@ from click.testing import CliRunner
 from community_plus.cli import main
 from community_plus.devtools.check import check_plugin
 from community_plus.devtools.scaffold import new_plugin
+from community_plus.testing import free_port
 
 NAME = "cp_dev_board"  # the scaffolded module in these tests
 
@@ -241,3 +248,87 @@ def test_check_reports_import_errors_with_their_line(scaffold):
     assert problem.line == line_of(scaffold.models, "note = fields.Text")
     result = CliRunner().invoke(main, ["plugin", "check", "--json", str(scaffold.path)])
     assert result.exit_code == 1 and '"check": "load"' in result.output
+
+
+# -- sandbox ----------------------------------------------------------------------------------
+def _post(port: int, query: str, token: str | None = None) -> dict:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", json.dumps({"query": query}).encode(), headers)
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+class Output:
+    """A child's merged output, read by a thread so that the child never blocks on a full pipe."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=lambda: self.lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+        self.thread.start()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, needle: str, proc: subprocess.Popen, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in self.text:
+            assert proc.poll() is None, self.text[-4000:]
+            assert time.monotonic() < deadline, f"no {needle!r} within {timeout}s:\n{self.text[-4000:]}"
+            time.sleep(0.1)
+
+
+def test_sandbox_serves_the_plugin_and_reloads_it_on_change(scaffold, tmp_path, db_uri):
+    port, wechat_port = free_port(), free_port()
+    env = {**plugin_env(), "MONGODB_URI": db_uri}
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "community_plus.cli", "sandbox", str(scaffold.path),
+                             "--port", str(port), "--wechat-port", str(wechat_port), "--data-dir", str(tmp_path / "data"),
+                             "--target", str(tmp_path / "site"), "--communities", "2", "--residents-per-community", "10"],
+                            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    out = Output(proc)
+    try:
+        out.wait_for("sandbox ready", proc, 180)
+        assert f"http://127.0.0.1:{port}/sandbox" in out.text and "password community-plus" in out.text
+        # the demo resident logs in through the fake WeChat and is bound to a resident record
+        code = "user:resident:before-reload"
+        wx = _post(port, 'mutation { loginWithWechat(code: "%s") { viewer { role residentId communityId } } }' % code)
+        viewer = wx["data"]["loginWithWechat"]["viewer"]
+        assert viewer["role"] == "RESIDENT" and viewer["residentId"] and viewer["communityId"] == "320102001001"
+        login = 'mutation { loginWithPassword(username: "admin001", password: "community-plus") { accessToken } }'
+        token = _post(port, login)["data"]["loginWithPassword"]["accessToken"]
+        created = _post(port, 'mutation { createCpDevBoardEntry(input: {title: "改之前"}) { id } }', token)
+        assert not created.get("errors"), created
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/sandbox", timeout=10).read().decode()
+        assert "loginWithWechat" in page and "createCpDevBoardEntry(input: {title: &quot;示例&quot;})" in page
+        assert "enabled in 长江社区" in page
+
+        Plugin.edit(scaffold.models, "    note = fields.Text(max_length=1000)",
+                    "    note = fields.Text(max_length=1000)\n    priority = fields.Integer(default=0, filter=True)")
+        changed = time.monotonic()
+        query = "{ cpDevBoardEntries { totalCount edges { node { title priority } } } }"
+        while True:
+            try:
+                answer = _post(port, query, token)
+                if not answer.get("errors"):
+                    break
+                assert "priority" in answer["errors"][0]["message"], answer
+            except OSError:
+                pass  # between the old server and the new one
+            assert time.monotonic() - changed < 90, out.text[-4000:]
+            time.sleep(0.3)
+        # the new field is served; the database kept its rows and the fake WeChat its state
+        assert answer["data"]["cpDevBoardEntries"] == {"totalCount": 1, "edges": [
+            {"node": {"title": "改之前", "priority": None}}]}
+        reused = _post(port, 'mutation { loginWithWechat(code: "%s") { accessToken } }' % code)
+        assert reused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"  # the code was used before the reload
+        out.wait_for("reloaded", proc, 30)
+        assert "changed: cp_dev_board/models.py" in out.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+    out.thread.join(5)
+    assert proc.returncode == 0, out.text[-3000:]
+    assert "sandbox stopped" in out.text
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the server process outlived the sandbox"

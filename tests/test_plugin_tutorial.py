@@ -85,13 +85,6 @@ class Tutorial:
                               stdin=subprocess.DEVNULL)
 
     def run(self, command: str) -> None:
-        t0 = time.monotonic()
-        try:
-            self._run(command)
-        finally:
-            print(f"TIMING {time.monotonic() - t0:.1f}s {command}")
-
-    def _run(self, command: str) -> None:
         self.ran.append(command)
         words = shlex.split(command)
         if words[:3] == ["community-plus", "plugin", "new"]:

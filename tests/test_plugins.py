@@ -266,3 +266,22 @@ async def test_switch_reaches_a_second_server_process_within_two_seconds(gql, wo
     finally:
         server.terminate()
         server.wait(30)
+
+
+async def test_seed_enables_modules_in_some_communities_and_seeds_them(client, platform):
+    from community_plus.extensions import seed_modules
+    from community_plus.seed import seed
+
+    await seed(platform, communities=3, residents_per_community=3, grids_per_community=1, work_orders_per_community=0)
+    communities = await platform.regions.coll.find({"level": "community"}).sort("_id", 1).to_list()
+    first = await seed_modules(platform, communities)
+    again = await seed_modules(platform, communities)  # idempotent
+    assert first == again
+    registry = client.app[REGISTRY]
+    for name, ids in first.items():
+        assert 0 < len(ids) < len(communities)
+        for c in communities:
+            assert (name in await registry.states.enabled_for(c["_id"])) == (c["_id"] in ids)
+    assert len({tuple(v) for v in first.values()}) > 1  # different mixes
+    notices = platform.db["test_notices__notices"]
+    assert await notices.count_documents({"title": "演示公告"}) == len(first["test_notices"])

@@ -40,7 +40,9 @@ async def ensure_collections(platform: Any, registry: PluginRegistry) -> None:
                     await platform.db.command("collMod", name, validator={"$jsonSchema": spec.validator})
                 except OperationFailure as exc:
                     log.warning("could not update validator", collection=name, error=str(exc))
-            indexes[name] = [IndexModel(list(keys)) for keys in spec.indexes]
+            indexes[name] = [IndexModel(list(keys)) for keys in spec.indexes] + [
+                IndexModel([("communityId", 1), *keys], unique=True,
+                           name="unique_" + "_".join(f"{k}_{d}" for k, d in keys)) for keys in spec.unique]
         await ensure_indexes(platform.db, indexes)
 
 

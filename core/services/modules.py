@@ -95,8 +95,10 @@ class ModuleService:
         since = since or until - timedelta(days=30)
         out = []
         for name in sorted(await self.registry.enabled_for(region["_id"])):
-            ctx = self.ctx.module_context(name)
-            ctx.community_id = region["_id"]
+            from ..plugins.context import ServerModuleContext
+
+            ctx = ServerModuleContext(self.p, self.registry, name, scope=self.scope, community_id=region["_id"],
+                                      request_id=self.ctx.request_id, request_ctx=self.ctx)
             for stats in await self.registry.call(name, "dashboard_statistics", ctx=ctx, community_id=region["_id"],
                                                   since=since, until=until):
                 out += [(name, s) for s in stats or []]

@@ -91,5 +91,11 @@ async def on_event(ctx, event, payload):
 
 
 @hookimpl
+async def seed_demo_data(ctx, community_id):
+    if not await ctx.collection("notices").count({"title": "演示公告"}):
+        await ctx.collection("notices").insert({"title": "演示公告", "pinned": True, "category": "通知"})
+
+
+@hookimpl
 async def dashboard_statistics(ctx, community_id, since, until):
     return [Stat("notices", "公告数", await ctx.collection("notices").count())]
