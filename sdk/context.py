@@ -122,6 +122,10 @@ class ModuleContext(ABC):
         the change commits, with retries); inside `transaction` it commits with it."""
 
     @abstractmethod
+    async def wards(self) -> list[dict[str, Any]]:
+        """Residents the calling resident is guardian of (family members they act for)."""
+
+    @abstractmethod
     async def grid_workers(self, grid_id: str) -> list[dict[str, Any]]:
         """The grid workers (`_id`, `name`, `phone`) of a grid of the current community."""
 

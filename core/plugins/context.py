@@ -162,6 +162,15 @@ class ServerModuleContext(ModuleContext):
                  "attempts": 0, "nextAttemptAt": now, "createdAt": now} for uid in user_ids]
         await self.platform.outbox.insert_many(docs, session=self._session)
 
+    async def wards(self) -> list[dict[str, Any]]:
+        caller = self.caller
+        if caller is None or not caller.resident_id:
+            return []
+        links = await self.platform.db["guardianships"].find({"guardianResidentId": caller.resident_id}).to_list()
+        found = await self.platform.residents.get_many([g["wardResidentId"] for g in links])
+        return [{k: v for k, v in d.items() if not k.endswith(("Sealed", "Hash"))} for d in found.values()
+                if d.get("communityId") == self.community_id]
+
     async def grid_workers(self, grid_id: str) -> list[dict[str, Any]]:
         grid = await self.platform.grids.get(grid_id, {"communityId": self._community()})
         if grid is None:

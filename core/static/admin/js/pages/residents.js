@@ -104,8 +104,9 @@ async function renderDetail(ctx, id) {
   const data = await gql(DETAIL, { id });
   if (!ctx.alive()) return;
   const r = data.resident;
-  const addr = r.address ? [r.address.building && `${r.address.building}栋`, r.address.unit && `${r.address.unit}单元`,
-    r.address.room && `${r.address.room}室`, r.address.detail].filter(Boolean).join(' ') : '';
+  const part = (v, suffix) => (v ? `${v}${/^\d+$/.test(v) ? suffix : ''}` : null);
+  const addr = r.address ? [part(r.address.building, '栋'), part(r.address.unit, '单元'), part(r.address.room, '室'),
+    r.address.detail].filter(Boolean).join(' ') : '';
 
   const revealable = (fieldName, text) => {
     const value = h('span', { class: 'mono' }, text || '—');

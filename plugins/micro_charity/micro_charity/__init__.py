@@ -1,0 +1,50 @@
+"""微公益 (micro-philanthropy), a Community+ module: micro-wishes, public-good projects with
+pledges and donations, volunteer activities with recorded hours, and a points catalogue.
+
+Discovered through the `community_plus.plugins` entry point; uses `community_plus_sdk` only.
+"""
+
+from __future__ import annotations
+
+from community_plus_sdk import GraphQLContribution, hookimpl
+
+from . import demo, stats
+from .manifest import COLLECTIONS, module
+from .points import CharityCatalogueItem, CharityPointsMutation, CharityPointsQuery
+from .projects import CharityProjectMutation, CharityProjectQuery
+from .volunteer import CharityActivityMutation, CharityActivityQuery
+from .wishes import CharityWishMutation, CharityWishQuery
+
+__all__ = ["module"]
+
+
+@hookimpl
+def register_module():
+    return module
+
+
+@hookimpl
+def register_models():
+    return [CharityCatalogueItem]
+
+
+@hookimpl
+def register_graphql():
+    return GraphQLContribution(
+        queries=[CharityWishQuery, CharityProjectQuery, CharityActivityQuery, CharityPointsQuery],
+        mutations=[CharityWishMutation, CharityProjectMutation, CharityActivityMutation, CharityPointsMutation])
+
+
+@hookimpl
+def register_collections():
+    return COLLECTIONS
+
+
+@hookimpl
+async def seed_demo_data(ctx, community_id):
+    await demo.seed(ctx, community_id)
+
+
+@hookimpl
+async def dashboard_statistics(ctx, community_id, since, until):
+    return await stats.statistics(ctx, since, until)
