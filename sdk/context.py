@@ -121,9 +121,9 @@ class ModuleContext(ABC):
         """Send WeChat subscription messages to users through the outbox (delivered after
         the change commits, with retries); inside `transaction` it commits with it."""
 
-    @abstractmethod
     async def wards(self) -> list[dict[str, Any]]:
         """Residents the calling resident is guardian of (family members they act for)."""
+        return []
 
     @abstractmethod
     async def grid_workers(self, grid_id: str) -> list[dict[str, Any]]:

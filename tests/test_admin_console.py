@@ -63,8 +63,9 @@ class Console:
 
     async def page(self, size: str = "1280x800"):
         width, height = SIZES[size]
-        context = await (await self.browser()).new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                                  timezone_id="Asia/Shanghai")
+        browser = await self.browser()
+        context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
+                                            timezone_id="Asia/Shanghai")
         page = await context.new_page()
         page.set_default_timeout(10_000)
         errors: list[str] = []

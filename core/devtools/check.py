@@ -118,7 +118,7 @@ def check_pyproject(project: PluginProject) -> list[Problem]:
             out.append(Problem("pyproject", f"entry point name {ep.name!r} is not lower_snake_case",
                                "name the entry point like the module (e.g. notice_board); CP_PLUGINS lists these names",
                                "pyproject.toml", ep.line))
-        elif ep.top_package and not project.packages:
+        elif ep.top_package and not any(p.name in (ep.top_package, f"{ep.top_package}.py") for p in project.packages):
             out.append(Problem("pyproject", f"entry point {ep.name!r} names package {ep.top_package!r}, which is not in "
                                f"{project.rel(project.source_root) or '.'}",
                                f"create {ep.top_package}/__init__.py or fix the entry point", "pyproject.toml", ep.line))
@@ -303,11 +303,12 @@ def check_hooks(loaded: LoadedPlugin) -> list[Problem]:
 
 def check_unregistered_hooks(project: PluginProject, plugins: list[LoadedPlugin]) -> list[Problem]:
     """`@hookimpl` functions that no entry point object exposes are silently ignored."""
-    registered = {(getattr(fn, "__code__", None) and Path(fn.__code__.co_filename).resolve(),
-                   getattr(getattr(fn, "__code__", None), "co_firstlineno", None))
-                  for p in plugins for fn in p.impls.values()}
-    registered_names = {(Path(f).resolve(), n) for p in plugins for n, fn in p.impls.items()
-                        if (f := getattr(getattr(fn, "__code__", None), "co_filename", None))}
+    registered = set()  # (file, first line) of every implementation an entry point exposes
+    for plugin in plugins:
+        for fn in plugin.impls.values():
+            code = getattr(inspect.unwrap(fn), "__code__", None)
+            if code is not None:
+                registered.add((Path(code.co_filename).resolve(), code.co_firstlineno))
     out = []
     for path, tree in project.syntax_trees().items():
         for node in tree.body:
@@ -318,8 +319,7 @@ def check_unregistered_hooks(project: PluginProject, plugins: list[LoadedPlugin]
                        (isinstance(d, ast.Attribute) and d.attr == "hookimpl") for d in decorators):
                 continue
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            if (path.resolve(), node.lineno) in registered or (path.resolve(), first) in registered or \
-                    (path.resolve(), node.name) in registered_names:
+            if {(path.resolve(), node.lineno), (path.resolve(), first)} & registered:
                 continue
             out.append(Problem("hooks", f"hook implementation {node.name} is never registered: no entry point "
                                "module exposes it", f"import it in the entry point module (from .{path.stem} import "

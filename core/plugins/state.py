@@ -74,7 +74,18 @@ class ModuleStates:
 
     async def describe(self, region_id: str, module: str) -> dict[str, Any]:
         """Effective state of a module at a region: enabled, where decided, settings."""
-        community, rows = await self._chain(region_id)
+        _, rows = await self._chain(region_id)
+        return self._describe(region_id, module, rows)
+
+    async def describe_all(self, region: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """`describe` for every module at once: one query."""
+        path = [*region.get("path", []), region["_id"]]
+        rows = await self.repo.coll.find({"regionId": {"$in": path}}).to_list()
+        order = {rid: i for i, rid in enumerate(path)}
+        rows.sort(key=lambda r: order[r["regionId"]])
+        return {name: self._describe(region["_id"], name, rows) for name in sorted(self.registry.modules)}
+
+    def _describe(self, region_id: str, module: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         loaded = self.registry.modules[module]
         enabled, source, own = loaded.manifest.enabled_by_default, None, None
         settings = loaded.manifest.default_settings()

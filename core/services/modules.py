@@ -39,9 +39,9 @@ class ModuleService:
                                           f"{', '.join(sorted(self.registry.modules)) or 'none'})"})
         return loaded
 
-    async def describe(self, region: dict[str, Any], name: str) -> dict[str, Any]:
+    async def describe(self, region: dict[str, Any], name: str, state: dict[str, Any] | None = None) -> dict[str, Any]:
         loaded = self._module(name)
-        state = await self.registry.states.describe(region["_id"], name)
+        state = state or await self.registry.states.describe(region["_id"], name)
         is_admin = self.scope.role in ADMINS
         return {"loaded": loaded, "enabled": state["enabled"], "source": state["source"],
                 "settings": self.registry.states.public_settings(name, state["settings"]) if is_admin else None,
@@ -49,7 +49,8 @@ class ModuleService:
 
     async def list(self, region_id: str | None) -> list[dict[str, Any]]:
         region = await self._region(region_id, write=False)
-        return [await self.describe(region, name) for name in sorted(self.registry.modules)]
+        states = await self.registry.states.describe_all(region)
+        return [await self.describe(region, name, state) for name, state in states.items()]
 
     async def set_enabled(self, region_id: str, name: str, enabled: bool | None) -> dict[str, Any]:
         region = await self._region(region_id, write=True)

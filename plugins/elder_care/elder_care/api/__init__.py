@@ -1,0 +1,1 @@
+"""GraphQL API of the module: strawberry types, queries and mutations."""
