@@ -70,6 +70,11 @@ class ModuleContext(ABC):
     def collection(self, name: str) -> ScopedCollection:
         """One of this module's collections (declared by a model or `register_collections`)."""
 
+    async def is_enabled(self, community_id: str | None = None) -> bool:
+        """Whether this module is switched on in a community (default: the current one);
+        use it in `run_periodic` to skip communities that switched the module off."""
+        return True
+
     @abstractmethod
     def for_community(self, community_id: str) -> ModuleContext:
         """A system context acting in one community (for `run_periodic` and migrations)."""

@@ -285,3 +285,20 @@ async def test_seed_enables_modules_in_some_communities_and_seeds_them(client, p
     assert len({tuple(v) for v in first.values()}) > 1  # different mixes
     notices = platform.db["test_notices__notices"]
     assert await notices.count_documents({"title": "演示公告"}) == len(first["test_notices"])
+
+
+async def test_settings_inherit_from_region_and_null_returns_to_it(gql, world, platform):
+    c1 = world["communities"][0]["_id"]
+    street = world["communities"][0]["parentId"]
+    region_admin, admin = await gql.login("nanjing"), await gql.login("admin001")
+    upd = """mutation($c: ID!, $s: JSON!) { updateModuleSettings(communityId: $c, module: "test_notices", settings: $s) {
+      settings } }"""
+    await gql.ok(upd, {"c": street, "s": {"maxPinned": 5}}, token=region_admin)
+    mods = {m["name"]: m for m in (await gql.ok(MODULES, {"c": c1}, token=admin))["modules"]}
+    assert mods["test_notices"]["settings"]["maxPinned"] == 5  # the street's default reaches the community
+    own = (await gql.ok(upd, {"c": c1, "s": {"maxPinned": 2}}, token=admin))["updateModuleSettings"]
+    assert own["settings"]["maxPinned"] == 2
+    back = (await gql.ok(upd, {"c": c1, "s": {"maxPinned": None}}, token=admin))["updateModuleSettings"]
+    assert back["settings"]["maxPinned"] == 5  # null drops the community's own value
+    entries = await platform.audit.coll.count_documents({"action": "update_module_settings"})
+    assert entries == 3

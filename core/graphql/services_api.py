@@ -94,12 +94,17 @@ class WorkOrderEvent:
     actor_id: strawberry.ID
     actor_role: str
     actor_name: str | None
+    assignee_id: strawberry.ID | None = strawberry.field(description="On assign: the grid worker chosen.")
+    assignee_name: str | None
+    attachments: list[strawberry.ID]
 
     @classmethod
     def of(cls, e: dict[str, Any]) -> WorkOrderEvent:
         return cls(at=e["at"], action=e["action"], from_state=WorkOrderState(e["from"]) if e.get("from") else None,
                    to_state=WorkOrderState(e["to"]) if e.get("to") else None, note=e.get("note"),
-                   actor_id=e["actorId"], actor_role=e["actorRole"], actor_name=e.get("actorName"))
+                   actor_id=e["actorId"], actor_role=e["actorRole"], actor_name=e.get("actorName"),
+                   assignee_id=e.get("assigneeId"), assignee_name=e.get("assigneeName"),
+                   attachments=e.get("attachments") or [])
 
 
 @strawberry.type

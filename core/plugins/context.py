@@ -67,6 +67,10 @@ class ServerModuleContext(ModuleContext):
         coll = self.platform.db[physical_name(self.module, name)]
         return CommunityCollection(coll, self._community(), self.module, session=self._session)
 
+    async def is_enabled(self, community_id: str | None = None) -> bool:
+        cid = community_id or self.community_id
+        return bool(cid) and self.module in await self.registry.states.enabled_for(cid)
+
     def for_community(self, community_id: str) -> ServerModuleContext:
         if self.scope is not None:
             raise Forbidden("for_community is for system tasks only")
@@ -120,8 +124,11 @@ class ServerModuleContext(ModuleContext):
         from ..services import audit
 
         if self.request_ctx is not None:
+            community = await self.request_ctx.loaders.by_id("regions").load(self.community_id) if self.community_id else None
+            path = [*community["path"], community["_id"]] if community else []
             await audit.record(self.request_ctx, action, f"{self.module}.{entity}",
-                               {"communityId": self.community_id, **row}, fields, session=self._session)
+                               {"communityId": self.community_id, "regionPath": path, **row}, fields,
+                               session=self._session)
 
     async def transaction(self, fn) -> Any:
         async def run(session):

@@ -99,6 +99,16 @@ class ModuleStates:
                 own = row
         return {"enabled": enabled, "source": source, "settings": settings, "own": own}
 
+    async def describe_inherited(self, region: dict[str, Any], module: str) -> dict[str, Any]:
+        """Settings this region would have without its own values (defaults + ancestors)."""
+        settings = self.registry.modules[module].manifest.default_settings()
+        if region.get("path"):
+            rows = await self.repo.coll.find({"regionId": {"$in": region["path"]}, "module": module}).to_list()
+            order = {rid: i for i, rid in enumerate(region["path"])}
+            for row in sorted(rows, key=lambda r: order[r["regionId"]]):
+                settings.update(row.get("settings") or {})
+        return settings
+
     async def effective_settings(self, community_id: str, module: str) -> dict[str, Any]:
         return (await self.describe(community_id, module))["settings"]
 
@@ -142,8 +152,12 @@ class ModuleStates:
         for key, value in settings.items():
             if key in secrets and value == SECRET_MASK:
                 continue  # the console sends the mask back unchanged: keep the stored secret
+            if value is None:
+                own.pop(key, None)  # null: drop this region's value and inherit again
+                continue
             own[key] = value
-        merged = {**current["settings"], **own}
+        inherited = await self.describe_inherited(region, module)
+        merged = {**inherited, **own}
         self.validate_settings(module, merged)
         await self._upsert(region, module, {"settings": own}, actor)
 
