@@ -298,6 +298,31 @@ def queries_register(files: tuple[Path, ...]) -> None:
         console.print(f"[green]✔[/] {digest}  {path}")
 
 
+# -- personal data ---------------------------------------------------------------------------
+@main.group()
+def pii() -> None:
+    """Personal-data encryption keys."""
+
+
+@pii.command("rotate-key")
+@click.option("--batch", default=200, show_default=True, help="Rows per batch.")
+def pii_rotate_key(batch: int) -> None:
+    """Re-encrypt ID and phone numbers under the first key of CP_PII_KEY (resumable)."""
+    from .services.pii_rotation import remaining, rotate_pii
+
+    async def go(platform):
+        total = await remaining(platform)
+        with Progress(TextColumn("[bold]re-encrypting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as bar:
+            task = bar.add_task("rows", total=total)
+            done = await rotate_pii(platform, batch, progress=lambda n: bar.advance(task, n))
+        return total, done, await remaining(platform), platform.keyring.current_id
+
+    total, done, left, kid = with_platform(_settings(), go)
+    console.print(f"[green]✔[/] {done} of {total} rows now sealed with key {kid!r}; {left} left"
+                  + ("" if not left else " (run the command again to finish)"))
+
+
 from .wechat.cli import wechat  # noqa: E402
 
 main.add_command(wechat)
