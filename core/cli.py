@@ -120,12 +120,31 @@ def _run_worker(settings: Settings, host: str, port: int, reuse_port: bool) -> N
     from .logs import configure_logging
 
     configure_logging(settings.log_format)
+    app = create_app(settings)
+    app.on_shutdown.append(_shutdown_watchdog)
     try:
-        web.run_app(create_app(settings), host=host, port=port, reuse_port=reuse_port or None,
-                    shutdown_timeout=15, print=None, access_log=None)
+        web.run_app(app, host=host, port=port, reuse_port=reuse_port or None,
+                    shutdown_timeout=10, print=None, access_log=None)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. "
                                    f"Is another server running? Choose another port with --port.") from exc
+
+
+SHUTDOWN_DEADLINE = 45.0
+
+
+async def _shutdown_watchdog(app) -> None:
+    """In-flight requests get 10 s to finish; if shutting down hangs past the deadline, exit
+    anyway (the embedded database gets SIGTERM from the kernel when we die: no orphan)."""
+    import threading
+
+    def give_up() -> None:
+        console.print(f"[red]shutdown took over {SHUTDOWN_DEADLINE:.0f}s: exiting now[/]")
+        os._exit(1)
+
+    timer = threading.Timer(SHUTDOWN_DEADLINE, give_up)
+    timer.daemon = True
+    timer.start()
 
 
 @main.command()

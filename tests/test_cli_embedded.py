@@ -83,7 +83,7 @@ def test_serve_reuse_and_sigterm_leaves_no_database_process(tmp_path):
             assert json.loads(resp.read())["data"]["loginWithPassword"]["viewer"]["role"] == "COMMUNITY_ADMIN"
     finally:
         server.send_signal(signal.SIGTERM)
-        out, _ = server.communicate(timeout=60)
+        out, _ = server.communicate(timeout=90)
     assert server.returncode == 0, out
     assert "stopped cleanly" in out
     deadline = time.monotonic() + 5
