@@ -36,6 +36,7 @@ async def test_discovery_reports_and_skips_broken_plugins(client):
     assert "import failed" in failed["test_import_error"]
     assert "invalid manifest" in failed["test_bad_manifest"] and "lower_snake_case" in failed["test_bad_manifest"]
     assert "collides with the core schema" in failed["test_collision"] and "'Resident'" in failed["test_collision"]
+    assert "unknown hook(s) on_events" in failed["test_misspelled"]
     notices = registry.modules["test_notices"]
     assert notices.distribution == "cp-test-notices" and notices.dist_version == "1.1.0"
     assert "on_event" in notices.hooks and (await client.get("/healthz")).status == 200

@@ -127,14 +127,29 @@ class PluginRegistry:
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
             if impl.plugin_name == plugin_name:
                 value = impl.function()
+                if inspect.isawaitable(value):
+                    value.close()
+                    raise ValueError(f"{hook}() must not be async: declarations are plain functions (no I/O at "
+                                     "registration time)")
                 results.append(value() if callable(value) and not isinstance(value, type) else value)
         return results
 
     def add(self, plugin: Any, name: str, dist: str | None = None, dist_version: str | None = None) -> bool:
         """Register one plugin object; False (and a recorded reason) when it is skipped."""
+        if self.pm.get_plugin(name) is not None:
+            self._fail(name, dist, f"entry point name {name!r} is used by two plugins: rename one")
+            return False
         try:
             self.pm.register(plugin, name=name)
-        except Exception as exc:  # pluggy.PluginValidationError: wrong hook names/arguments
+            unknown = [impl.function.__name__ for caller in self.pm.hook.__dict__.values()
+                       if isinstance(caller, pluggy.HookCaller) and not caller.has_spec()
+                       for impl in caller.get_hookimpls() if impl.plugin_name == name]
+            if unknown:
+                raise ValueError(f"unknown hook(s) {', '.join(sorted(unknown))}: check the spelling against "
+                                 "community_plus.plugins.hookspecs (`community-plus plugin check` explains)")
+        except Exception as exc:  # pluggy.PluginValidationError: wrong hook arguments
+            if self.pm.get_plugin(name) is not None:
+                self.pm.unregister(name=name)
             self._fail(name, dist, f"invalid hook implementation: {exc}")
             return False
         try:

@@ -2,16 +2,14 @@
 
 Decisions can be taken at any level of the region tree: the nearest explicit decision (the
 community's own, else its street's, district's…) wins, else the module's default. Every
-change bumps a version stamp; each worker clears its cache when the stamp changes (a change
-stream wakes it at once where the server offers one; polling is the fallback), so a switch
-reaches every worker process within about a second. Enabled sets are interned: memory grows
+change bumps a version stamp; each worker polls the stamp every second and clears its cache
+when it changes, so a switch reaches every worker process within about a second. Enabled sets are interned: memory grows
 with the number of distinct sets, not with communities.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -181,26 +179,15 @@ class ModuleStates:
         self._apply_stamp(doc["version"] if doc else 0)
 
     async def watch(self, interval: float) -> None:
-        """Keep the cache fresh: a change stream when available, polling always as a fallback."""
-        stream_task = asyncio.create_task(self._stream())
-        try:
-            while True:
-                try:
-                    await self.refresh()
-                except Exception:  # database briefly down: keep serving from the cache
-                    log.warning("module state refresh failed; retrying")
-                await asyncio.sleep(interval)
-        finally:
-            stream_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await stream_task
+        """Keep the cache fresh by polling the version stamp (one `find_one` per interval).
 
-    async def _stream(self) -> None:
-        try:
-            async with await self.meta.watch([{"$match": {"documentKey._id": STAMP_ID}}]) as stream:
-                async for _ in stream:
-                    await self.refresh()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.info("change streams unavailable; polling module state", reason=str(exc)[:120])
+        Polling works on every deployment (a standalone server, a replica set, a sharded
+        cluster) and meets the "within 2 seconds" promise at the default 1 s interval. A change
+        stream was tried first, but cancelling one mid-`getMore` at shutdown could hang the
+        worker, so the simpler mechanism won."""
+        while True:
+            try:
+                await self.refresh()
+            except Exception:  # database briefly down: keep serving from the cache
+                log.warning("module state refresh failed; retrying")
+            await asyncio.sleep(interval)
