@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -18,7 +19,7 @@ from .http_limits import RequestLimiter, parse_limits
 from .repositories.rate_limits import RateLimitRepository
 from .graphql.persisted import PersistedQueries, PersistedQueryRepository
 from .graphql.schema import SchemaCache
-from .graphql.view import CommunityGraphQLView, scope_error_response, unavailable_error
+from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response, unavailable_error
 from .http import REQUEST_ID, SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
@@ -134,6 +135,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(background_jobs(PLATFORM))
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)
+    if settings.dev:  # GraphiQL's scripts, vendored (no CDN needed)
+        app.router.add_static(GRAPHIQL_ASSETS, Path(__file__).parent / "static" / "graphiql")
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

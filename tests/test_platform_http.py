@@ -79,3 +79,14 @@ def test_prod_requires_secrets(monkeypatch):
     monkeypatch.delenv("CP_SECRET_KEY", raising=False)
     with pytest.raises(ConfigurationError, match="CP_SECRET_KEY"):
         load_settings(CP_ENV="prod")
+
+
+async def test_graphiql_works_offline(client):
+    resp = await client.get("/graphql", headers={"Accept": "text/html"})
+    html = await resp.text()
+    assert resp.status == 200 and "graphiql" in html.lower()
+    assert "unpkg.com" not in html and "https://" not in html.split("<body")[0]
+    for src in ("/graphiql-assets/graphiql.min.js", "/graphiql-assets/react.production.min.js"):
+        assert src in html
+        asset = await client.get(src)
+        assert asset.status == 200 and len(await asset.read()) > 1000

@@ -63,6 +63,11 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         self.module_set = module_set
         self.persisted = persisted
 
+    @property
+    def graphql_ide_html(self) -> str:
+        """strawberry's GraphiQL page, with its scripts served from here (works offline)."""
+        return offline_graphiql(super().graphql_ide_html)
+
     async def get_context(self, request: web.Request, response: Any) -> RequestContext:  # type: ignore[override]
         return RequestContext(platform=self.platform, scope=request[SCOPE], request_id=request[REQUEST_ID],
                               request=request, response=response, module_set=self.module_set)
@@ -152,6 +157,24 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
                     response.set_status(400)
         return response
 
+
+
+GRAPHIQL_ASSETS = "/graphiql-assets"
+_CDN = {
+    "https://unpkg.com/react@18.2.0/umd/react.production.min.js": "react.production.min.js",
+    "https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js": "react-dom.production.min.js",
+    "https://unpkg.com/js-cookie@3.0.5/dist/js.cookie.min.js": "js.cookie.min.js",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.css": "graphiql.min.css",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.js": "graphiql.min.js",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/style.css": "plugin-explorer.css",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": "plugin-explorer.umd.js",
+}
+
+
+def offline_graphiql(html: str) -> str:
+    for url, name in _CDN.items():
+        html = html.replace(url, f"{GRAPHIQL_ASSETS}/{name}")
+    return html
 
 
 class _SubResponse(web.Response):
