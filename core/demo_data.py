@@ -33,7 +33,7 @@ def person_name(rng: random.Random, gender: str) -> str:
 
 def id_number(area: str, birth: date, seq: int, gender: str) -> str:
     """A checksum-valid ID number; the 17th digit is odd for men, even for women."""
-    seq3 = (seq % 500) * 2 + (1 if gender == "male" else 0)
+    seq3 = seq * 2 + (1 if gender == "male" else 0)  # seq < 500
     first17 = f"{area}{birth:%Y%m%d}{seq3:03d}"
     return first17 + id_check_digit(first17)
 

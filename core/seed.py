@@ -92,8 +92,12 @@ async def seed_grids_and_staff(platform: Platform, community: dict, grids: int, 
     return result
 
 
-def _households(rng: random.Random, community: dict, grids: list[dict], count: int) -> list[dict[str, Any]]:
-    """Deterministic residents of one community, grouped into households."""
+def _households(rng: random.Random, community: dict, grids: list[dict], count: int,
+                serials: dict[tuple[str, date, str], int]) -> list[dict[str, Any]]:
+    """Deterministic residents of one community, grouped into households.
+
+    `serials` numbers people sharing an area code, birth date and sex across the whole seed,
+    so every generated ID number is unique (it is filled in the same order on every run)."""
     today = date.today()
     area = community["path"][2] if len(community["path"]) > 2 else "320102"
     people: list[dict[str, Any]] = []
@@ -136,7 +140,7 @@ def _households(rng: random.Random, community: dict, grids: list[dict], count: i
             people.append({
                 "seedKey": f"{community['_id']}-{n}", "householdKey": household_key, "name": dd.person_name(rng, gender),
                 "gender": gender, "birthDate": as_datetime_utc(birth), "relation": relation, "address": address,
-                "idNumber": dd.id_number(area, birth, community["seedIndex"] * 100_000 + n, gender),
+                "idNumber": dd.id_number(area, birth, _serial(serials, area, birth, gender), gender),
                 "phone": dd.phone(rng) if age >= 16 else None,
                 "communityId": community["_id"], "regionPath": [*community["path"], community["_id"]],
                 "gridId": grid["_id"], "registered": registered, "tags": sorted(tags),
@@ -145,11 +149,21 @@ def _households(rng: random.Random, community: dict, grids: list[dict], count: i
     return people
 
 
+def _serial(serials: dict[tuple[str, date, str], int], area: str, birth: date, gender: str) -> int:
+    key = (area, birth, gender)
+    n = serials.get(key, 0)
+    serials[key] = n + 1
+    if n >= 500:
+        raise ValueError(f"more than 500 demo residents of one sex born on {birth} in area {area}")
+    return n
+
+
 async def seed_residents(platform: Platform, community: dict, grids: list[dict], count: int,
-                         rng: random.Random, progress: Progress) -> int:
+                         rng: random.Random, progress: Progress,
+                         serials: dict[tuple[str, date, str], int] | None = None) -> int:
     coll = platform.residents.coll
     have = set(await coll.distinct("seedKey", {"communityId": community["_id"]}))
-    people = _households(rng, community, grids, count)
+    people = _households(rng, community, grids, count, {} if serials is None else serials)
     household_ids: dict[str, str] = {}
     existing_heads = await coll.find({"communityId": community["_id"], "relation": "self"},
                                      {"householdKey": 1, "householdId": 1}).to_list()
@@ -188,10 +202,11 @@ async def seed(platform: Platform, communities: int = 12, residents_per_communit
     city = dd.CITY[0]
     await _upsert_user(platform, "nanjing", "region_admin", "南京市管理员", regionId=city)
     created = orders = 0
+    serials: dict[tuple[str, date, str], int] = {}
     for community in comms:
         rng = random.Random(f"community-plus:{community['_id']}")
         grids = await seed_grids_and_staff(platform, community, grids_per_community, rng)
-        created += await seed_residents(platform, community, grids, residents_per_community, rng, progress)
+        created += await seed_residents(platform, community, grids, residents_per_community, rng, progress, serials)
     items = await seed_service_items(platform, comms)
     for community in comms:
         orders += await seed_work_orders(platform, community, items[community["_id"]], work_orders_per_community)

@@ -80,3 +80,23 @@ def test_published_sdl_is_current():
     for name, text in all_sdl().items():
         assert (root / name).read_text(encoding="utf-8") == text, (
             f"schema/{name} is stale: run `make schema` (community-plus schema export) and commit it")
+
+
+def test_default_seed_generates_unique_id_numbers():
+    """The full default seed (12 communities × 2,000 residents) without a database."""
+    import random as rnd
+
+    from community_plus.seed import _households
+
+    serials: dict = {}
+    seen: set[str] = set()
+    for c in range(12):
+        community = {"_id": f"32010{2 + 2 * (c % 2)}00{c // 3 + 1}{c + 1:03d}", "seedIndex": c,
+                     "path": ["320000", "320100", "320102" if c % 2 == 0 else "320104", "x"]}
+        grids = [{"_id": f"g{c}-{g}"} for g in range(6)]
+        people = _households(rnd.Random(f"community-plus:{community['_id']}"), community, grids, 2000, serials)
+        ids = [p["idNumber"] for p in people]
+        assert all(id_number_problem(i) is None for i in ids)
+        assert not seen & set(ids)
+        seen |= set(ids)
+    assert len(seen) == 24000

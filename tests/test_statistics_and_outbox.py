@@ -137,3 +137,21 @@ async def test_outbox_messages_are_written_with_the_change(gql, world, platform,
     await deliver_due(platform, RecordingSender(ConnectionError("network down")))
     retried = await platform.outbox.coll.find({}).to_list()
     assert all(m["state"] == "pending" and m["nextAttemptAt"] > datetime.now(UTC) and m["attempts"] == 1 for m in retried)
+
+
+async def test_inbox_unread_count_and_mark_read(gql, world, platform, resident1):
+    token = resident1["token"]
+    order = (await gql.ok('mutation { submitWorkOrder(input: {description: "电梯停了"}) { id } }', token=token))
+    admin = await gql.login("admin001")
+    await gql.ok("mutation($id: ID!) { acceptWorkOrder(id: $id) { state } }", {"id": order["submitWorkOrder"]["id"]},
+                 token=admin)
+    home = await gql.ok("{ unreadNotificationCount myNotifications(first: 5) { edges { node { id title state read page } } } }",
+                        token=token)
+    assert home["unreadNotificationCount"] == 2
+    nodes = [e["node"] for e in home["myNotifications"]["edges"]]
+    assert [n["state"] for n in nodes] == ["已受理", "已提交"] and nodes[0]["title"] == "问题上报"
+    assert (await gql.ok("mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) }", {"ids": [nodes[0]["id"]]},
+                         token=token))["markNotificationsRead"] == 1
+    assert (await gql.ok("{ unreadNotificationCount }", token=token))["unreadNotificationCount"] == 1
+    assert (await gql.ok("mutation { markNotificationsRead }", token=token))["markNotificationsRead"] == 1
+    assert (await gql.ok("{ unreadNotificationCount }", token=admin))["unreadNotificationCount"] == 0  # own only

@@ -7,8 +7,10 @@ from .audit_api import AuditQuery
 from .core_api import CoreMutation, CoreQuery
 from .identity_api import IdentityMutation, IdentityQuery
 from .modules_api import ModulesMutation, ModulesQuery
+from .notifications_api import NotificationsMutation, NotificationsQuery
 from .services_api import ServicesMutation, ServicesQuery
 
-QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery]
-MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation]
+QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery]
+MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
+                             NotificationsMutation]
 SUBSCRIPTIONS: list[type] = []

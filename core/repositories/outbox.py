@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from .base import Repository
 
@@ -16,7 +16,18 @@ class OutboxRepository(Repository):
     indexes = [
         IndexModel([("state", ASCENDING), ("nextAttemptAt", ASCENDING)]),
         IndexModel([("aggregateId", ASCENDING)]),
+        IndexModel([("recipientUserId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("recipientUserId", ASCENDING), ("read", ASCENDING)]),
     ]
+
+    async def unread_count(self, user_id: str) -> int:
+        return await self.coll.count_documents({"recipientUserId": user_id, "read": {"$ne": True}})
+
+    async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
+        query: dict[str, Any] = {"recipientUserId": user_id, "read": {"$ne": True}}
+        if ids is not None:
+            query["_id"] = {"$in": ids}
+        return (await self.coll.update_many(query, {"$set": {"read": True}})).modified_count
 
     async def insert_many(self, docs: list[dict[str, Any]], session=None) -> None:
         if docs:
