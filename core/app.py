@@ -27,6 +27,7 @@ from .plugins.setup import setup_plugins
 from .metrics import Metrics
 from .services.work_orders import register_file_visibility
 from .settings import Settings
+from .tasks import bounded
 from .wechat.setup import setup_wechat
 
 log = structlog.get_logger("community_plus.app")
@@ -56,7 +57,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[PLATFORM] = platform
     log.info("database ready", database=platform.db.name)
     yield
-    await client.close()
+    await bounded(client.close(), "close the database client")
 
 
 def _contributions_for(app: web.Application):

@@ -4,13 +4,13 @@ Every job is safe to run in several workers at once (claims and compare-and-set)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
 from aiohttp import web
 
 from .services.notifications import LogSender, run_outbox
+from .tasks import stop_tasks
 from .services.work_orders import close_stale_resolved
 
 log = structlog.get_logger("community_plus.jobs")
@@ -58,10 +58,6 @@ def background_jobs(platform_key) -> Callable[[web.Application], AsyncIterator[N
                 platform, settings.auto_close_days))))
             tasks.append(asyncio.create_task(every(60, "module_periodic", lambda: run_module_periodic(platform))))
         yield
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(tasks)
 
     return ctx

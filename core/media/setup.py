@@ -10,11 +10,12 @@ starts the periodic orphan sweep, cancelled on shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+
+from ..tasks import bounded, stop_tasks
 
 from .. import db as dbm
 from .cleanup import sweep_forever
@@ -66,11 +67,8 @@ def setup_media(app: web.Application) -> None:
         if getattr(settings, "background_jobs", True):  # CP_BACKGROUND_JOBS=false: run the CLI instead
             sweeper = asyncio.create_task(sweep_forever(platform), name="media-orphan-sweep")
         yield
-        if sweeper is not None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-        await storage.close()
+        await stop_tasks([sweeper])
+        await bounded(storage.close(), "close storage")
         state.platform = None
 
     app.cleanup_ctx.append(media_context)

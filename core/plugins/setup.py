@@ -4,11 +4,11 @@ migrate and watch module state when the app starts."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ..tasks import stop_tasks
 from .events import EventBus
 from .lifecycle import ensure_collections, run_migrations
 from .registry import PluginRegistry
@@ -37,9 +37,7 @@ def setup_plugins(app: web.Application, platform_key, settings) -> PluginRegistr
         platform.extras["events"] = EventBus(platform, registry)
         watcher = asyncio.create_task(states.watch(settings.module_poll_interval))
         yield
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        await stop_tasks([watcher])
 
     app.cleanup_ctx.append(ctx)
     return registry

@@ -12,6 +12,7 @@ import structlog
 from aiohttp import web
 
 from ..repositories.identity_set import IdentityRepositories
+from ..tasks import bounded
 from .client import WeChatClient
 from .notify import WeChatSender, check_content
 
@@ -38,7 +39,7 @@ async def _wechat(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         platform.extras.pop(EXTRAS_KEY, None)
-        await client.close()
+        await bounded(client.close(), "close the WeChat client")
 
 
 def setup_wechat(app: web.Application) -> None:
