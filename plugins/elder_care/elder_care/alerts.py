@@ -32,6 +32,8 @@ async def scan_overdue(ctx: ModuleContext, now: datetime) -> int:
         by_community[order["communityId"]].append(order)
     raised = 0
     for community_id, orders in by_community.items():
+        if not await ctx.is_enabled(community_id):
+            continue  # switched off there: its data is kept, but no alerts are raised
         local = ctx.for_community(community_id)
         tolerance = timedelta(minutes=(await local.settings())["checkInToleranceMinutes"])
         for order in orders:

@@ -24,6 +24,9 @@ async def test_overdue_check_in_alerts_once(care):
 
     start = datetime.fromisoformat(overdue["slotStart"])
     assert await care.call_hook("run_periodic", now=start + timedelta(minutes=20)) == 0  # within the tolerance
+    await care.community.set_module("elder_care", False)  # switched off: no alerts there
+    assert await care.call_hook("run_periodic", now=start + timedelta(minutes=40)) == 0
+    await care.community.set_module("elder_care", True)
     raised = await asyncio.gather(*[care.call_hook("run_periodic", now=start + timedelta(minutes=40))
                                     for _ in range(3)])  # several workers scan at once
     assert sum(raised) == 1
