@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     introspection: bool | None = Field(default=None, alias="CP_INTROSPECTION")
     access_token_ttl: int = Field(default=900, alias="CP_ACCESS_TOKEN_TTL")
     refresh_token_ttl: int = Field(default=30 * 86400, alias="CP_REFRESH_TOKEN_TTL")
-    module_poll_interval: float = Field(default=1.0, alias="CP_MODULE_POLL_INTERVAL")
+    module_poll_interval: float = Field(default=0.5, alias="CP_MODULE_POLL_INTERVAL")
     plugins_allow: str | None = Field(default=None, alias="CP_PLUGINS")
     wechat_appid: str = Field(default="wx0000000000000000", alias="CP_WECHAT_APPID")
     wechat_secret: str | None = Field(default=None, alias="CP_WECHAT_SECRET")

@@ -2,9 +2,9 @@
 
 Decisions can be taken at any level of the region tree: the nearest explicit decision (the
 community's own, else its street's, district's…) wins, else the module's default. Every
-change bumps a version stamp; each worker polls the stamp every second and clears its cache
-when it changes, so a switch reaches every worker process within about a second. Enabled sets are interned: memory grows
-with the number of distinct sets, not with communities.
+change bumps a version stamp; each worker polls the stamp (every 0.5 s) and clears its cache
+when it changes, so a switch reaches every worker process within about a second. Enabled sets
+are interned: memory grows with the number of distinct sets, not with communities.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class ModuleStates:
         """Keep the cache fresh by polling the version stamp (one `find_one` per interval).
 
         Polling works on every deployment (a standalone server, a replica set, a sharded
-        cluster) and meets the "within 2 seconds" promise at the default 1 s interval. A change
+        cluster) and meets the "within 2 seconds" promise at the default 0.5 s interval. A change
         stream was tried first, but cancelling one mid-`getMore` at shutdown could hang the
         worker, so the simpler mechanism won."""
         while True:
