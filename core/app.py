@@ -75,6 +75,12 @@ async def _module_set(request: web.Request, community_id: str | None) -> frozens
     return await provider.enabled_for(community_id)
 
 
+def _unavailable(request: web.Request) -> web.Response:
+    """503 with Retry-After while the database is unreachable."""
+    return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
+                             headers={"Retry-After": "5"})
+
+
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
     app = request.app
     platform = app[PLATFORM]
@@ -84,8 +90,7 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         try:
             community = await platform.regions.get(header)
         except ConnectionFailure:
-            return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
-                                     headers={"Retry-After": "5"})
+            return _unavailable(request)
         if community is None or community.get("level") != "community" or not scope.covers_community(community):
             return scope_error_response(Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
         scope.community_id = header
@@ -97,8 +102,7 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     except AppError as exc:
         return scope_error_response(exc)
     except ConnectionFailure:
-        return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
-                                 headers={"Retry-After": "5"})
+        return _unavailable(request)
     view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
         schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
         persisted=platform.extras["persisted_queries"]))

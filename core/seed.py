@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable
@@ -51,14 +52,10 @@ async def seed_regions(platform: Platform, communities: int) -> list[dict[str, A
     return result
 
 
-_demo_hash: dict[str, str] = {}
-
-
+@functools.cache
 def _demo_password_hash() -> str:
     """Every demo account has the same password: hash it once (argon2 is deliberately slow)."""
-    if "h" not in _demo_hash:
-        _demo_hash["h"] = hash_password(DEMO_PASSWORD)
-    return _demo_hash["h"]
+    return hash_password(DEMO_PASSWORD)
 
 
 async def _upsert_user(platform: Platform, username: str, role: str, display: str, **scope: Any) -> dict:

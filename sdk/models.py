@@ -121,10 +121,10 @@ class Model:
                 try:
                     out[name] = field.clean(data[name])
                 except Invalid as exc:
-                    problems[f"{path}.{_camel(name)}"] = str(exc)
+                    problems[f"{path}.{camel(name)}"] = str(exc)
             elif creating:
                 if field.required:
-                    problems[f"{path}.{_camel(name)}"] = "必填 (required)"
+                    problems[f"{path}.{camel(name)}"] = "必填 (required)"
                 elif field.default is not None:
                     out[name] = list(field.default) if isinstance(field.default, list) else field.default
         return out, problems
@@ -139,6 +139,7 @@ def _plural(word: str) -> str:
     return word + "s"
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
+    """The GraphQL name of a Python field name (`price_fen` → `priceFen`)."""
     head, *rest = name.split("_")
     return head + "".join(p.title() for p in rest)

@@ -89,7 +89,7 @@ class Community:
         """A client for another resident of this community (`index` into `resident_ids`)."""
         rid = self.resident_ids[index]
         if rid not in self._extra_residents:
-            self._extra_residents[rid] = await _resident_token(self.platform, rid)
+            self._extra_residents[rid] = await resident_token(self.platform, rid)
         return GraphQLClient(self.http, self._extra_residents[rid], self.id)
 
     async def set_module(self, module: str, enabled: bool | None) -> None:
@@ -104,7 +104,9 @@ class Community:
         return data["updateModuleSettings"]["settings"]
 
 
-async def _resident_token(platform: Any, resident_id: str) -> str:
+async def resident_token(platform: Any, resident_id: str) -> str:
+    """A session for a resident principal bound to `resident_id` (what WeChat login and
+    phone binding produce), without going through WeChat."""
     from datetime import UTC, datetime
 
     from community_plus.repositories.base import new_id
@@ -177,7 +179,7 @@ async def community(cp_settings, cp_modules) -> AsyncIterator[Community]:
                       "region_admin": await _staff_token(platform, "nanjing"),
                       "community_admin": await _staff_token(platform, f"admin{suffix}"),
                       "grid_worker": await _staff_token(platform, f"gw{suffix}1"),
-                      "resident": await _resident_token(platform, residents[0])}
+                      "resident": await resident_token(platform, residents[0])}
             built.append(Community(c["_id"], http, platform, tokens, residents, grids))
         first, second = built
         first.other = second

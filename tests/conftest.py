@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from community_plus.app import PLATFORM, create_app
 from community_plus.settings import load_settings
@@ -79,6 +79,40 @@ class GraphQL:
         data = await self.ok("mutation($u:String!,$p:String!){loginWithPassword(username:$u,password:$p){accessToken}}",
                              {"u": username, "p": password})
         return data["loginWithPassword"]["accessToken"]
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Names of the commands sent to one database."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.commands: list[str] = []
+
+    def started(self, event):
+        if event.database_name == self.database:
+            self.commands.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+@pytest.fixture
+async def command_counter(platform):
+    """Route the app's repositories through a client that counts every command it sends."""
+    from community_plus import db as dbm
+    from community_plus.context import Platform
+
+    counter = CommandCounter(platform.db.name)
+    client = dbm.connect(platform.settings.mongodb_uri, event_listeners=[counter])
+    fresh = Platform(platform.settings, client, dbm.database_of(client))
+    for repo in fresh.repositories():
+        name = next(k for k, v in vars(fresh).items() if v is repo)
+        setattr(platform, name, repo)
+    yield counter
+    await client.close()
 
 
 @pytest.fixture

@@ -6,11 +6,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from community_plus import db as dbm
-from community_plus.context import Platform
 from community_plus.seed_services import seed_service_items, seed_work_orders
 from community_plus.services.notifications import PermanentDeliveryError, deliver_due
-from test_pagination_and_loaders import CommandCounter
 from workorder_fixtures import SUBMIT, resident1  # noqa: F401
 
 STATS = """query($c: ID, $r: ID, $g: ID, $since: DateTime) { statistics(communityId: $c, regionId: $r, gridId: $g, since: $since) {
@@ -84,14 +81,10 @@ LIST = """{ workOrders(first: 50) { totalCount edges { node { id title state ove
   item { title kind } grid { name } assignee { name phone } resident { name phone } timeline { action } } } } }"""
 
 
-async def test_listing_work_orders_issues_constant_commands(gql, world, platform):
+async def test_listing_work_orders_issues_constant_commands(gql, world, platform, command_counter):
+    counter = command_counter
     await _seed_orders(platform, world, n=60)
     token = await gql.login("admin001")
-    counter = CommandCounter(platform.db.name)
-    client = dbm.connect(platform.settings.mongodb_uri, event_listeners=[counter])
-    fresh = Platform(platform.settings, client, dbm.database_of(client))
-    for name in ("regions", "grids", "residents", "users", "service_items", "work_orders"):
-        setattr(platform, name, getattr(fresh, name))
     await gql.ok("{ me { name } }", token=token)  # warm the per-community module cache
     counts = []
     for first in (5, 50):
@@ -99,7 +92,6 @@ async def test_listing_work_orders_issues_constant_commands(gql, world, platform
         data = await gql.ok(LIST.replace("first: 50", f"first: {first}"), token=token)
         assert len(data["workOrders"]["edges"]) == first
         counts.append(sorted(counter.commands))
-    await client.close()
     assert counts[0] == counts[1]
     assert len(counts[1]) == 6, counts[1]  # page, count, items, grids, assignees, residents
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from community_plus.repositories.base import new_id
-from community_plus.services.auth import AuthService
+from community_plus_sdk.testing import resident_token as sdk_resident_token
 
 FORM = {"type": "object", "required": ["phone", "preferredDate"], "additionalProperties": False, "properties": {
     "phone": {"type": "string", "format": "phone"},
@@ -27,11 +24,8 @@ SUBMIT = """mutation($input: SubmitWorkOrderInput!) { submitWorkOrder(input: $in
 
 
 async def resident_token(platform, resident: dict) -> str:
-    """A logged-in resident bound to `resident` (what WeChat login + binding produce)."""
-    user = {"_id": new_id(), "role": "resident", "displayName": resident["name"], "residentId": resident["_id"],
-            "communityId": resident["communityId"], "createdAt": datetime.now(UTC)}
-    await platform.users.insert(user)
-    return (await AuthService(platform).start_session(user)).access_token
+    """A logged-in resident bound to `resident` (the SDK harness's helper)."""
+    return await sdk_resident_token(platform, resident["_id"])
 
 
 @pytest.fixture

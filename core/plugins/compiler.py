@@ -39,11 +39,6 @@ def graphql_type(field: f.Field) -> Any:
     return field.python_type
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
-
-
 def _make_type(name: str, annotations: dict[str, Any], descriptions: dict[str, str | None], *,
                input: bool = False, description: str | None = None) -> type:
     namespace: dict[str, Any] = {"__annotations__": annotations}

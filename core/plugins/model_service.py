@@ -6,15 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from community_plus_sdk import Model
+from community_plus_sdk.models import camel
 
 from ..errors import BadUserInput, Conflict, Forbidden, NotFound
 from ..repositories.base import MAX_PAGE, Page, decode_cursor
 from .context import ServerModuleContext
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
-
 
 STAFF = ("platform_admin", "region_admin", "community_admin", "grid_worker")
 
@@ -63,7 +59,7 @@ class ModelService:
         for name, field in self.model.__fields__.items():
             if isinstance(field, ResidentRef) and values.get(name):
                 if await self.ctx.resident(values[name]) is None:
-                    raise BadUserInput({f"input.{_camel(name)}": "居民不存在或不在您的范围内 (no such resident in scope)"})
+                    raise BadUserInput({f"input.{camel(name)}": "居民不存在或不在您的范围内 (no such resident in scope)"})
 
     async def create(self, data: dict[str, Any]) -> dict[str, Any]:
         self._allow("create")
