@@ -7,10 +7,12 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from pymongo import MongoClient, monitoring
 
 from community_plus.app import PLATFORM, create_app
@@ -34,8 +36,13 @@ def db_uri(database_server) -> str:
 
 
 @pytest.fixture
-def settings(db_uri, tmp_path):
-    return load_settings(MONGODB_URI=db_uri, CP_DATA_DIR=str(tmp_path), CP_ENV="dev", CP_LOG_FORMAT="console")
+def settings(request, db_uri, tmp_path):
+    # Tests that count database commands run without background jobs (outbox, auto-close,
+    # module periodic): fewer strangers on the wire. Attribution by request id (below) is what
+    # makes the count exact; this only keeps the test quiet.
+    quiet = {"CP_BACKGROUND_JOBS": "false"} if "command_counter" in request.fixturenames else {}
+    return load_settings(MONGODB_URI=db_uri, CP_DATA_DIR=str(tmp_path), CP_ENV="dev", CP_LOG_FORMAT="console",
+                         **quiet)
 
 
 @pytest.fixture
@@ -82,15 +89,20 @@ class GraphQL:
 
 
 class CommandCounter(monitoring.CommandListener):
-    """Names of the commands sent to one database."""
+    """Names of the commands each HTTP request sent to one database.
+
+    A command is attributed to the request whose id the request middleware bound into the
+    context (`structlog.contextvars`, inherited by DataLoader tasks); commands of background
+    jobs, module pollers or the test itself carry no request id and are never counted."""
 
     def __init__(self, database: str) -> None:
         self.database = database
-        self.commands: list[str] = []
+        self.by_request: dict[str, list[str]] = defaultdict(list)
 
     def started(self, event):
-        if event.database_name == self.database:
-            self.commands.append(event.command_name)
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if event.database_name == self.database and request_id:
+            self.by_request[request_id].append(event.command_name)
 
     def succeeded(self, event):
         pass
@@ -98,10 +110,20 @@ class CommandCounter(monitoring.CommandListener):
     def failed(self, event):
         pass
 
+    async def run(self, gql: GraphQL, query: str, variables: dict | None = None,
+                  token: str | None = None) -> tuple[dict, list[str]]:
+        """Run one operation; its data and the commands that request (and only it) sent."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        resp = await gql.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        body = await resp.json()
+        assert resp.status == 200 and not body.get("errors"), body
+        return body["data"], self.by_request.pop(resp.headers["X-Request-Id"], [])
+
 
 @pytest.fixture
 async def command_counter(platform):
-    """Route the app's repositories through a client that counts every command it sends."""
+    """Route the app's repositories through a client that counts the commands of each request
+    (the app runs without background jobs for these tests; see `settings`)."""
     from community_plus import db as dbm
     from community_plus.context import Platform
 

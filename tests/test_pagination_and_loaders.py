@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from community_plus.repositories.base import new_id
@@ -46,17 +47,40 @@ LIST = """query($n: Int!) { residents(first: $n) { totalCount edges { node {
 
 
 async def test_listing_residents_issues_constant_commands(gql, world, platform, command_counter):
-    counter = command_counter
     community = world["communities"][0]
     await _insert(platform, community, 50)
     token = await gql.login("admin001")
     await gql.ok("{ me { name } }", token=token)  # warm the per-community module cache
     counts = {}
     for n in (5, 50):
-        counter.commands.clear()
-        data = await gql.ok(LIST, {"n": n}, token=token)
+        data, counts[n] = await command_counter.run(gql, LIST, {"n": n}, token=token)
         assert len(data["residents"]["edges"]) == n
-        counts[n] = list(counter.commands)
     assert sorted(counts[5]) == sorted(counts[50]), counts  # order varies with scheduling
     # page + count, grids, communities, workers, resident counts, ancestors
     assert len(counts[50]) == 7, counts[50]
+
+
+async def test_commands_outside_the_request_are_not_counted(gql, world, platform, command_counter):
+    """A background job (here: the test itself) talking to the database while a request runs
+    does not land in that request's count (it once made the test above flaky)."""
+    token = await gql.login("admin001")
+    await gql.ok("{ me { name } }", token=token)  # warm the per-community module cache
+    done = asyncio.Event()
+    strangers = 0
+
+    async def background_job():  # like the outbox: claims messages for as long as the request runs
+        nonlocal strangers
+        while not done.is_set():
+            await platform.outbox.coll.find_one_and_update({"_id": "none"}, {"$set": {"x": 1}})
+            strangers += 1
+
+    job = asyncio.create_task(background_job())
+    try:
+        _, alone = await command_counter.run(gql, LIST, {"n": 5}, token=token)
+    finally:
+        done.set()
+        await job
+    assert strangers >= 2, "the stranger's commands did not overlap the request"
+    assert "findAndModify" not in alone, alone
+    _, again = await command_counter.run(gql, LIST, {"n": 5}, token=token)
+    assert sorted(alone) == sorted(again) and len(again) == 7, (alone, again)

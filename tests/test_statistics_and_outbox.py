@@ -82,16 +82,14 @@ LIST = """{ workOrders(first: 50) { totalCount edges { node { id title state ove
 
 
 async def test_listing_work_orders_issues_constant_commands(gql, world, platform, command_counter):
-    counter = command_counter
     await _seed_orders(platform, world, n=60)
     token = await gql.login("admin001")
     await gql.ok("{ me { name } }", token=token)  # warm the per-community module cache
     counts = []
     for first in (5, 50):
-        counter.commands.clear()
-        data = await gql.ok(LIST.replace("first: 50", f"first: {first}"), token=token)
+        data, commands = await command_counter.run(gql, LIST.replace("first: 50", f"first: {first}"), token=token)
         assert len(data["workOrders"]["edges"]) == first
-        counts.append(sorted(counter.commands))
+        counts.append(sorted(commands))
     assert counts[0] == counts[1]
     assert len(counts[1]) == 6, counts[1]  # page, count, items, grids, assignees, residents
 
