@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: serve test install schema bench clean sandbox
+.PHONY: serve test install schema bench clean sandbox system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,10 @@ install: $(STAMP) ## create .venv and install Community+ with its built-in modul
 serve: $(STAMP) ## run the server on http://127.0.0.1:8080 (embedded database, demo data)
 	$(BIN)/community-plus serve --seed-if-empty
 
-test: $(STAMP) ## run the whole test suite
+system-deps: ## Debian packages the tests need (chromium, a CJK font): apt-get as root, else prints the command
+	scripts/system-deps
+
+test: $(STAMP) system-deps ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 schema: $(STAMP) ## regenerate the SDL files in schema/

@@ -52,7 +52,7 @@ class Console:
     async def browser(self):
         if not Path(CHROMIUM).exists():
             pytest.fail(f"Chromium is not installed ({CHROMIUM} is missing): the admin-console end-to-end tests need "
-                        "Debian's browser. Install it with `apt-get install -y chromium` (.ci/run does this).",
+                        "Debian's browser. Install it with `apt-get install -y chromium` (`make test` does this as root: scripts/system-deps).",
                         pytrace=False)
         if _playwright() is None:
             pytest.fail("Playwright for Python is not installed: `pip install -e '.[dev]'` (it is in the dev extra). "
