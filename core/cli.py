@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import subprocess
@@ -13,7 +14,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .embedded import DatabaseError, acquire_database
@@ -57,34 +57,42 @@ def main() -> None:
 
 
 # -- seed ----------------------------------------------------------------------------------
-async def run_seed(platform, communities: int, residents: int, quiet: bool = False) -> dict[str, int]:
+async def run_seed(platform, size, quiet: bool = False) -> dict[str, int]:
+    """Seed `size` (a `seed.SeedSize`) with a progress bar (plain lines when not a terminal)."""
+    from .progress import TaskProgress
     from .seed import seed
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, disable=quiet, transient=False) as bar:
-        tasks: dict[str, Any] = {}
+    with TaskProgress(console, "seeding", quiet=quiet) as progress:
+        return await seed(platform, size.communities, size.residents_per_community, size.grids_per_community,
+                          size.work_orders_per_community, progress=progress, extra=platform.extras.get("seed_extra"))
 
-        def progress(task: str, advance: int, total: int) -> None:
-            if task not in tasks:
-                tasks[task] = bar.add_task(f"seeding {task}", total=total or None)
-            elif total:
-                bar.update(tasks[task], total=total)
-            bar.advance(tasks[task], advance)
 
-        extra = platform.extras.get("seed_extra")
-        return await seed(platform, communities, residents, progress=progress, extra=extra)
+def _seed_size(province: bool, communities: int | None, residents: int | None):
+    from .seed import DEMO, PROVINCE
+
+    base = PROVINCE if province else DEMO
+    return dataclasses.replace(base, communities=communities or base.communities,
+                               residents_per_community=base.residents_per_community if residents is None
+                               else residents)
 
 
 @main.command("seed")
-@click.option("--communities", default=12, show_default=True, help="Communities in the demo province.")
-@click.option("--residents-per-community", default=2000, show_default=True)
-def seed_cmd(communities: int, residents_per_community: int) -> None:
-    """Create realistic demo data (idempotent; safe to re-run)."""
+@click.option("--province", is_flag=True,
+              help="The big demo province: 12 communities × 2,000 residents (about a minute).")
+@click.option("--communities", type=click.IntRange(1, 60), default=None,
+              help="Communities to make [default: 3, or 12 with --province].")
+@click.option("--residents-per-community", type=click.IntRange(0, 20000), default=None,
+              help="[default: 100, or 2,000 with --province]")
+def seed_cmd(province: bool, communities: int | None, residents_per_community: int | None) -> None:
+    """Create realistic demo data: a small demo (3 communities × 100 residents, grids, staff,
+    work orders, modules) or with --province a big one. Idempotent; a bigger run completes a
+    smaller one."""
     settings = _settings()
+    size = _seed_size(province, communities, residents_per_community)
 
     async def go(platform):
         _attach_extensions(platform)
-        return await run_seed(platform, communities, residents_per_community)
+        return await run_seed(platform, size)
 
     result = with_platform(settings, go)
     console.print(f"[green]✔[/] seeded {result['communities']} communities, "
@@ -152,30 +160,52 @@ async def _shutdown_watchdog(app) -> None:
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes sharing the port (SO_REUSEPORT).")
-@click.option("--seed-if-empty", is_flag=True, help="Seed demo data first when the database is empty.")
-def serve(host: str, port: int, workers: int, seed_if_empty: bool) -> None:
-    """Serve the API; starts the embedded database unless MONGODB_URI is set."""
+@click.option("--seed-if-empty", is_flag=True,
+              help="Seed demo data first when the database is empty: 3 communities × 100 residents "
+                   "(a few seconds), or the big province with --province.")
+@click.option("--province", is_flag=True, help="With --seed-if-empty: 12 communities × 2,000 residents (a minute).")
+def serve(host: str, port: int, workers: int, seed_if_empty: bool, province: bool) -> None:
+    """Serve the API; starts the embedded database unless MONGODB_URI is set.
+
+    In dev (CP_ENV=dev) without CP_WECHAT_APPID/CP_WECHAT_SECRET/CP_WECHAT_API_BASE it also runs
+    the fake WeChat server (docs/wechat.md) on 127.0.0.1:9080 and points the API at it, so
+    loginWithWechat works out of the box; the banner says how to get a login code."""
+    from .wechat.dev_fake import dev_wechat
+
     settings = _settings()
     try:
-        with acquire_database(settings) as uri:
-            s = settings.model_copy(update={"mongodb_uri": uri})
+        with acquire_database(settings) as uri, \
+                dev_wechat(settings.model_copy(update={"mongodb_uri": uri})) as (s, wechat_base):
             if seed_if_empty:
-                _seed_if_empty(s)
+                _seed_if_empty(s, _seed_size(province, None, None))
             console.print(f"[bold green]Community+[/] on http://{host}:{port}/graphql "
                           f"({'GraphiQL, ' if s.dev else ''}{workers} worker{'s' if workers > 1 else ''}; "
                           f"database {'embedded' if not settings.mongodb_uri else 'MONGODB_URI'})")
             if s.dev:
                 _print_demo_accounts()
+            if wechat_base:
+                _print_fake_wechat(wechat_base)
             if workers == 1:
                 _run_worker(s, host, port, reuse_port=False)
             else:
                 _run_workers(s, host, port, workers)
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from exc
+    except RuntimeError as exc:  # the fake WeChat server could not start
+        raise click.ClickException(str(exc)) from exc
     console.print("stopped cleanly")
 
 
-def _seed_if_empty(settings: Settings) -> None:
+def _print_fake_wechat(base: str) -> None:
+    console.print(f"[bold]WeChat[/] (dev): a fake WeChat server runs on {base} (docs/wechat.md). "
+                  "A login code for test user alice:\n"
+                  f"  curl -X POST '{base}/_fake/code?user=alice'\n"
+                  '  then: mutation { loginWithWechat(code: "<code>") { accessToken viewer { role } } }\n'
+                  "  (or use the code user:alice:<any new text>; set CP_WECHAT_APPID/CP_WECHAT_SECRET to use "
+                  "real WeChat)", markup=True, highlight=False, soft_wrap=True)
+
+
+def _seed_if_empty(settings: Settings, size) -> None:
     from . import db as dbm
     from .context import Platform
 
@@ -184,10 +214,11 @@ def _seed_if_empty(settings: Settings) -> None:
         platform = Platform(settings, client, dbm.database_of(client))
         try:
             if await platform.regions.count() == 0:
-                console.print("empty database: seeding demo data (first start only)…")
+                console.print(f"empty database: seeding demo data, {size.communities} communities × "
+                              f"{size.residents_per_community:,} residents (first start only)…")
                 await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
                 _attach_extensions(platform)
-                await run_seed(platform, 12, 2000)
+                await run_seed(platform, size)
         finally:
             await client.close()
 
@@ -196,6 +227,9 @@ def _seed_if_empty(settings: Settings) -> None:
 
 def _run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
     env = {**os.environ, "MONGODB_URI": settings.mongodb_uri or "", "CP_ENV": settings.env}
+    if settings.wechat_secret:  # e.g. pointed at the dev fake WeChat: every worker uses the same one
+        env.update(CP_WECHAT_API_BASE=settings.wechat_api_base, CP_WECHAT_APPID=settings.wechat_appid,
+                   CP_WECHAT_SECRET=settings.wechat_secret)
     cmd = [sys.executable, "-m", "community_plus.cli", "_worker", "--host", host, "--port", str(port)]
     procs = [subprocess.Popen(cmd, env=env) for _ in range(workers)]
 
@@ -327,14 +361,14 @@ def pii() -> None:
 @click.option("--batch", default=200, show_default=True, help="Rows per batch.")
 def pii_rotate_key(batch: int) -> None:
     """Re-encrypt ID and phone numbers under the first key of CP_PII_KEY (resumable)."""
+    from .progress import TaskProgress
     from .services.pii_rotation import remaining, rotate_pii
 
     async def go(platform):
         total = await remaining(platform)
-        with Progress(TextColumn("[bold]re-encrypting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console) as bar:
-            task = bar.add_task("rows", total=total)
-            done = await rotate_pii(platform, batch, progress=lambda n: bar.advance(task, n))
+        with TaskProgress(console, "re-encrypting") as progress:
+            progress("rows", 0, total)
+            done = await rotate_pii(platform, batch, progress=lambda n: progress("rows", n, 0))
         return total, done, await remaining(platform), platform.keyring.current_id
 
     total, done, left, kid = with_platform(_settings(), go)

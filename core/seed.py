@@ -6,6 +6,7 @@ import functools
 import math
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from .security.passwords import hash_password
 from .seed_services import seed_service_items, seed_work_orders
 
 DEMO_PASSWORD = "community-plus"
+MAX_COMMUNITIES = 60
+SERIAL_SLOTS = 50  # see _serial: with community c in district min(c // 6, 3), c and c + 50 never share one below 69
 Progress = Callable[[str, int, int], None]  # (task, advance, total)
 
 
@@ -27,26 +30,35 @@ def _region(id: str, name: str, level: str, parent: dict | None, **extra: Any) -
             "path": path, "code": id, **extra}
 
 
-async def seed_regions(platform: Platform, communities: int) -> list[dict[str, Any]]:
-    """Province → city → districts → streets → communities; returns the communities."""
-    streets_n = max(1, math.ceil(communities / 3))
-    districts_n = min(len(dd.DISTRICTS), max(1, math.ceil(streets_n / 2)))
+def region_layout(communities: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Province → city → districts → streets → communities: (all region docs, the communities).
+
+    Community c lies in street c // 3, street s in district s // 2 (the last district takes
+    the rest), so a smaller seed is a prefix of a bigger one: the demo's communities are the
+    province's first three, with the same ids, and seeding the province later completes it."""
+    if not 1 <= communities <= MAX_COMMUNITIES:
+        raise ValueError(f"communities must be between 1 and {MAX_COMMUNITIES}")
+    streets_n = math.ceil(communities / 3)
+    districts_n = min(len(dd.DISTRICTS), math.ceil(streets_n / 2))
     province = _region(dd.PROVINCE[0], dd.PROVINCE[1], "province", None)
     city = _region(dd.CITY[0], dd.CITY[1], "city", province)
-    docs = [province, city]
     districts = [_region(code, name, "district", city) for code, name in dd.DISTRICTS[:districts_n]]
-    docs += districts
-    streets = [_region(f"{districts[s % districts_n]['_id']}{s + 1:03d}", dd.STREETS[s % len(dd.STREETS)], "street",
-                       districts[s % districts_n]) for s in range(streets_n)]
-    docs += streets
+    streets = []
+    for s in range(streets_n):
+        district = districts[min(s // 2, districts_n - 1)]
+        streets.append(_region(f"{district['_id']}{s + 1:03d}", dd.STREETS[s % len(dd.STREETS)], "street", district))
     result = []
     for c in range(communities):
-        street = streets[c % streets_n]
+        street = streets[c // 3]
         lon, lat = dd.community_origin(c)
-        comm = _region(f"{street['_id']}{c + 1:03d}", dd.community_name(c), "community", street,
-                       location={"type": "Point", "coordinates": [lon + 0.006, lat + 0.004]}, seedIndex=c)
-        result.append(comm)
-    docs += result
+        result.append(_region(f"{street['_id']}{c + 1:03d}", dd.community_name(c), "community", street,
+                              location={"type": "Point", "coordinates": [lon + 0.006, lat + 0.004]}, seedIndex=c))
+    return [province, city, *districts, *streets, *result], result
+
+
+async def seed_regions(platform: Platform, communities: int) -> list[dict[str, Any]]:
+    """Upsert the region tree of `region_layout`; returns the communities."""
+    docs, result = region_layout(communities)
     for d in docs:
         await platform.regions.upsert(d)
     return result
@@ -89,13 +101,11 @@ async def seed_grids_and_staff(platform: Platform, community: dict, grids: int, 
     return result
 
 
-def _households(rng: random.Random, community: dict, grids: list[dict], count: int,
-                serials: dict[tuple[str, date, str], int]) -> list[dict[str, Any]]:
-    """Deterministic residents of one community, grouped into households.
-
-    `serials` numbers people sharing an area code, birth date and sex across the whole seed,
-    so every generated ID number is unique (it is filled in the same order on every run)."""
+def _households(rng: random.Random, community: dict, grids: list[dict], count: int) -> list[dict[str, Any]]:
+    """Deterministic residents of one community, grouped into households (the first n of a
+    bigger count are the same n people, so seeding more residents later completes a seed)."""
     today = date.today()
+    serials: dict[tuple[date, str], int] = {}
     area = community["path"][2] if len(community["path"]) > 2 else "320102"
     people: list[dict[str, Any]] = []
     n = 0
@@ -137,7 +147,7 @@ def _households(rng: random.Random, community: dict, grids: list[dict], count: i
             people.append({
                 "seedKey": f"{community['_id']}-{n}", "householdKey": household_key, "name": dd.person_name(rng, gender),
                 "gender": gender, "birthDate": as_datetime_utc(birth), "relation": relation, "address": address,
-                "idNumber": dd.id_number(area, birth, _serial(serials, area, birth, gender), gender),
+                "idNumber": dd.id_number(area, birth, _serial(serials, community["seedIndex"], birth, gender), gender),
                 "phone": dd.phone(rng) if age >= 16 else None,
                 "communityId": community["_id"], "regionPath": [*community["path"], community["_id"]],
                 "gridId": grid["_id"], "registered": registered, "tags": sorted(tags),
@@ -146,21 +156,28 @@ def _households(rng: random.Random, community: dict, grids: list[dict], count: i
     return people
 
 
-def _serial(serials: dict[tuple[str, date, str], int], area: str, birth: date, gender: str) -> int:
-    key = (area, birth, gender)
+def _serial(serials: dict[tuple[date, str], int], community_index: int, birth: date, gender: str) -> int:
+    """The ID number's sequence (0–499) for the next person of one community born on `birth`.
+
+    The range is shared by all communities of an area code (a district): community i owns the
+    numbers ≡ i (mod SERIAL_SLOTS), so ID numbers never depend on other communities' sizes and
+    stay unique however the seed grows (region_layout keeps fewer than SERIAL_SLOTS communities
+    apart in any district as long as communities ≤ MAX_COMMUNITIES)."""
+    key = (birth, gender)
     n = serials.get(key, 0)
     serials[key] = n + 1
-    if n >= 500:
-        raise ValueError(f"more than 500 demo residents of one sex born on {birth} in area {area}")
-    return n
+    seq = n * SERIAL_SLOTS + community_index % SERIAL_SLOTS
+    if seq >= 500:
+        raise ValueError(f"more than {500 // SERIAL_SLOTS} demo residents of one sex born on {birth} "
+                         "in one community: seed fewer residents per community")
+    return seq
 
 
 async def seed_residents(platform: Platform, community: dict, grids: list[dict], count: int,
-                         rng: random.Random, progress: Progress,
-                         serials: dict[tuple[str, date, str], int] | None = None) -> int:
+                         rng: random.Random, progress: Progress) -> int:
     coll = platform.residents.coll
     have = set(await coll.distinct("seedKey", {"communityId": community["_id"]}))
-    people = _households(rng, community, grids, count, {} if serials is None else serials)
+    people = _households(rng, community, grids, count)
     household_ids: dict[str, str] = {}
     existing_heads = await coll.find({"communityId": community["_id"], "relation": "self"},
                                      {"householdKey": 1, "householdId": 1}).to_list()
@@ -188,10 +205,29 @@ async def seed_residents(platform: Platform, community: dict, grids: list[dict],
     return created
 
 
-async def seed(platform: Platform, communities: int = 12, residents_per_community: int = 2000,
+@dataclass(frozen=True)
+class SeedSize:
+    """How much demo data `seed` makes."""
+
+    communities: int
+    residents_per_community: int
+    grids_per_community: int = 6
+    work_orders_per_community: int = 40
+
+
+DEMO = SeedSize(3, 100)  # `serve --seed-if-empty` and `seed`: a few seconds
+PROVINCE = SeedSize(12, 2000)  # `seed --province`: about a minute
+
+
+async def seed(platform: Platform, communities: int = DEMO.communities,
+               residents_per_community: int = DEMO.residents_per_community,
                grids_per_community: int = 6, work_orders_per_community: int = 40, progress: Progress | None = None,
                extra: Callable[[Platform, list[dict]], Any] | None = None) -> dict[str, int]:
-    """Build (or complete) the demo province. Safe to run repeatedly."""
+    """Build (or complete) the demo province. Safe to run repeatedly; a bigger run completes a
+    smaller one (the same communities and residents, more of them).
+
+    `progress(task, advance, total)` is told about three tasks: "residents" (one unit per
+    resident), "work orders" (one per community) and "modules" (one)."""
     progress = progress or (lambda task, advance, total: None)
     progress("residents", 0, communities * residents_per_community)
     await _upsert_user(platform, "admin", "platform_admin", "平台管理员")
@@ -199,14 +235,17 @@ async def seed(platform: Platform, communities: int = 12, residents_per_communit
     city = dd.CITY[0]
     await _upsert_user(platform, "nanjing", "region_admin", "南京市管理员", regionId=city)
     created = orders = 0
-    serials: dict[tuple[str, date, str], int] = {}
     for community in comms:
         rng = random.Random(f"community-plus:{community['_id']}")
         grids = await seed_grids_and_staff(platform, community, grids_per_community, rng)
-        created += await seed_residents(platform, community, grids, residents_per_community, rng, progress, serials)
+        created += await seed_residents(platform, community, grids, residents_per_community, rng, progress)
+    progress("work orders", 0, len(comms))
     items = await seed_service_items(platform, comms)
     for community in comms:
         orders += await seed_work_orders(platform, community, items[community["_id"]], work_orders_per_community)
+        progress("work orders", 1, len(comms))
     if extra is not None:
+        progress("modules", 0, 1)
         await extra(platform, comms)
+        progress("modules", 1, 1)
     return {"communities": len(comms), "residents_created": created, "work_orders_created": orders}

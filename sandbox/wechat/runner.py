@@ -20,17 +20,19 @@ async def serve_fake_wechat(appid: str, secret: str, host: str = "127.0.0.1", po
     """Serve until `stop` is set (or forever); `on_ready(base_url)` runs once listening.
 
     `phones` pre-registers test users with phone numbers (`{"alice": "13812345678"}`).
+    `port=0` takes a free port (`on_ready` is told which). A port in use raises OSError.
     """
     app = create_fake_wechat(appid, secret, unionid=unionid, templates=DEMO_TEMPLATES, flagged=DEMO_FLAGGED)
     for name, phone in (phones or {}).items():
         app[FAKE_WECHAT].add_user(name, phone=phone)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
     try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if port == 0 else port
         if on_ready is not None:
-            on_ready(f"http://{host}:{port}")
+            on_ready(f"http://{host}:{bound}")
         await (stop or asyncio.Event()).wait()
     finally:
         await runner.cleanup()
