@@ -48,7 +48,7 @@ class TaskProgress:
     def _line(self, task: str, advance: int, total: int) -> None:
         """At most one line per task every `interval` seconds, and one when it completes."""
         now = time.monotonic()
-        state = self._plain.setdefault(task, [0, 0, now, 0.0])
+        state = self._plain.setdefault(task, [0, 0, now, float("-inf")])
         finished_before = state[1] and state[0] >= state[1]
         state[0] += advance
         state[1] = total or state[1]

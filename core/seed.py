@@ -114,7 +114,7 @@ def _households(rng: random.Random, community: dict, grids: list[dict], count: i
         building = rng.randint(1, 30)
         address = {"building": f"{building}栋", "unit": f"{rng.randint(1, 4)}单元",
                    "room": f"{rng.randint(1, 18)}{rng.randint(1, 4):02d}"}
-        size = min(rng.choice([1, 1, 2, 2, 3, 3, 3, 4, 5]), count - n)
+        size = rng.choice([1, 1, 2, 2, 3, 3, 3, 4, 5])  # the last household is cut below, not made smaller
         registered = rng.random() > 0.15
         head_age = rng.randint(25, 92)
         household_key = f"{community['_id']}-{n}"
@@ -153,7 +153,7 @@ def _households(rng: random.Random, community: dict, grids: list[dict], count: i
                 "gridId": grid["_id"], "registered": registered, "tags": sorted(tags),
             })
             n += 1
-    return people
+    return people[:count]
 
 
 def _serial(serials: dict[tuple[date, str], int], community_index: int, birth: date, gender: str) -> int:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -47,6 +50,87 @@ def _wait_http(url: str, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer")
+
+
+class Output:
+    """The merged output of a child process, read line by line in a thread so that a test can
+    wait for a line with a deadline (a blocking read on the pipe could hang the test)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, args=(proc.stdout,), daemon=True).start()
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, pattern: str, timeout: float = 90) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        for line in self.lines:
+            if m := re.search(pattern, line):
+                return m
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            if m := re.search(pattern, line):
+                return m
+        raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(self.lines)}")
+
+    def rest(self, timeout: float = 30) -> str:
+        """Everything until the process closes its output."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+        return "".join(self.lines)
+
+
+def _post_json(url: str, payload: dict) -> dict:
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"},
+                                 method="POST")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def test_dev_serve_seeds_a_small_demo_and_logs_in_through_its_fake_wechat(tmp_path):
+    """`make serve` on a fresh machine: the small demo in seconds, plain progress lines when the
+    output is not a terminal, and WeChat login through the fake WeChat that serve starts."""
+    env = {k: v for k, v in _env(tmp_path).items() if not k.startswith("CP_WECHAT_")}
+    port = free_port()
+    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--seed-if-empty"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = Output(server)
+    try:
+        out.wait_for(r"seeding residents: 300/300 \(100%\)")
+        base = out.wait_for(r"fake WeChat server runs on (http://127\.0\.0\.1:\d+)").group(1)
+        _wait_http(f"http://127.0.0.1:{port}/readyz")
+        minted = _post_json(f"{base}/_fake/code?user=alice", {})
+        login = "mutation($c: String!) { loginWithWechat(code: $c) { accessToken viewer { role } } }"
+        body = _post_json(f"http://127.0.0.1:{port}/graphql", {"query": login, "variables": {"c": minted["code"]}})
+        assert body.get("data", {}).get("loginWithWechat", {}).get("viewer") == {"role": "RESIDENT"}, body
+        again = _post_json(f"http://127.0.0.1:{port}/graphql", {"query": login, "variables": {"c": minted["code"]}})
+        assert again.get("errors"), again  # a code works once (the fake answers 40163)
+        staff = _post_json(f"http://127.0.0.1:{port}/graphql", {"query": 'mutation { loginWithPassword(username: '
+                           '"admin001", password: "community-plus") { viewer { role } } }'})
+        assert staff["data"]["loginWithPassword"]["viewer"]["role"] == "COMMUNITY_ADMIN"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        text = out.rest(timeout=60)
+        server.wait(timeout=30)
+    assert server.returncode == 0, text
+    assert "stopped cleanly" in text
 
 
 def test_serve_reuse_and_sigterm_leaves_no_database_process(tmp_path):

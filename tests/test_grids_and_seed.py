@@ -82,21 +82,60 @@ def test_published_sdl_is_current():
             f"schema/{name} is stale: run `make schema` (community-plus schema export) and commit it")
 
 
-def test_default_seed_generates_unique_id_numbers():
-    """The full default seed (12 communities × 2,000 residents) without a database."""
+def test_province_seed_generates_unique_id_numbers_and_contains_the_demo():
+    """The province (12 communities × 2,000 residents) without a database: every ID number
+    valid and unique, and the demo's people (3 × 100) are exactly the province's first ones."""
     import random as rnd
 
-    from community_plus.seed import _households
+    from community_plus.seed import DEMO, PROVINCE, _households, region_layout
 
-    serials: dict = {}
-    seen: set[str] = set()
-    for c in range(12):
-        community = {"_id": f"32010{2 + 2 * (c % 2)}00{c // 3 + 1}{c + 1:03d}", "seedIndex": c,
-                     "path": ["320000", "320100", "320102" if c % 2 == 0 else "320104", "x"]}
-        grids = [{"_id": f"g{c}-{g}"} for g in range(6)]
-        people = _households(rnd.Random(f"community-plus:{community['_id']}"), community, grids, 2000, serials)
-        ids = [p["idNumber"] for p in people]
-        assert all(id_number_problem(i) is None for i in ids)
-        assert not seen & set(ids)
-        seen |= set(ids)
-    assert len(seen) == 24000
+    def people(size):
+        _, communities = region_layout(size.communities)
+        for community in communities:
+            grids = [{"_id": f"{community['_id']}-g{g}"} for g in range(size.grids_per_community)]
+            yield from _households(rnd.Random(f"community-plus:{community['_id']}"), community, grids,
+                                   size.residents_per_community)
+
+    province = {p["seedKey"]: p for p in people(PROVINCE)}
+    ids = [p["idNumber"] for p in province.values()]
+    assert len(province) == len(set(ids)) == 24000
+    assert all(id_number_problem(i) is None for i in ids)
+    demo = list(people(DEMO))
+    assert len(demo) == 300
+    assert all(province[p["seedKey"]] == p for p in demo)
+
+
+async def test_a_bigger_seed_completes_a_smaller_one(platform, world):
+    """`seed` after a smaller seed (e.g. `seed --province` after `make serve`'s demo) adds
+    communities and residents without duplicating or clashing with what is there."""
+    from community_plus.seed import seed
+
+    small = {c["_id"] for c in world["communities"]}
+    result = await seed(platform, communities=4, residents_per_community=20, grids_per_community=2,
+                        work_orders_per_community=0)
+    communities = {d["_id"] async for d in platform.regions.coll.find({"level": "community"})}
+    assert small < communities and len(communities) == result["communities"] == 4
+    assert result["residents_created"] == 4 * 20 - 2 * 12
+    assert await platform.residents.coll.count_documents({}) == 80
+    numbers = [platform.residents.reveal(d, "idNumber") async for d in platform.residents.coll.find({})]
+    assert len(set(numbers)) == 80
+
+
+def test_plain_progress_lines_when_not_a_terminal():
+    import io
+
+    from rich.console import Console
+
+    from community_plus.progress import TaskProgress
+
+    out = io.StringIO()
+    with TaskProgress(Console(file=out, force_terminal=False, width=200), "seeding", interval=3600) as progress:
+        progress("residents", 0, 300)
+        for _ in range(3):
+            progress("residents", 100, 0)
+        progress("modules", 0, 1)
+        progress("modules", 1, 1)
+        progress("modules", 0, 0)  # nothing new: no line
+    lines = out.getvalue().splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "seeding residents: 100/300 (33%)", "seeding residents: 300/300 (100%)", "seeding modules: 1/1 (100%)"]
