@@ -229,7 +229,7 @@ def _run_workers(settings: Settings, host: str, port: int, workers: int) -> None
     env = {**os.environ, "MONGODB_URI": settings.mongodb_uri or "", "CP_ENV": settings.env}
     if settings.wechat_secret:  # e.g. pointed at the dev fake WeChat: every worker uses the same one
         env.update(CP_WECHAT_API_BASE=settings.wechat_api_base, CP_WECHAT_APPID=settings.wechat_appid,
-                   CP_WECHAT_SECRET=settings.wechat_secret)
+                   CP_WECHAT_SECRET=settings.wechat_secret, CP_WECHAT_TEMPLATES=settings.wechat_templates or "")
     cmd = [sys.executable, "-m", "community_plus.cli", "_worker", "--host", host, "--port", str(port)]
     procs = [subprocess.Popen(cmd, env=env) for _ in range(workers)]
 

@@ -17,7 +17,7 @@ PROD = {"CP_ENV": "prod", "CP_SECRET_KEY": "k" * 32, "CP_PII_KEY": "ZGV2LW9ubHkt
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     """No WeChat settings from the caller's environment or a `.env` file."""
-    for name in ("CP_WECHAT_APPID", "CP_WECHAT_SECRET", "CP_WECHAT_API_BASE", "CP_ENV"):
+    for name in ("CP_WECHAT_APPID", "CP_WECHAT_SECRET", "CP_WECHAT_API_BASE", "CP_WECHAT_TEMPLATES", "CP_ENV"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -56,6 +56,8 @@ def test_dev_settings_point_at_a_running_fake_and_a_taken_port_falls_back(clean_
     assert not fake._thread.is_alive()
     with dev_wechat(load_settings(CP_ENV="dev")) as (used, base):
         assert used.wechat_api_base == base and used.wechat_secret
+        assert used.wechat_templates == ("work_order_status=TPL_WORK_ORDER_UPDATE,"
+                                         "module_notice=TPL_WORK_ORDER_UPDATE")
         query = (f"appid={used.wechat_appid}&secret={used.wechat_secret}&js_code=user:alice:1"
                  "&grant_type=authorization_code")
         with urllib.request.urlopen(f"{base}/sns/jscode2session?{query}", timeout=5) as resp:
