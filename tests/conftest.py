@@ -37,10 +37,12 @@ def db_uri(database_server) -> str:
 
 @pytest.fixture
 def settings(request, db_uri, tmp_path):
-    # Tests that count database commands run without background jobs (outbox, auto-close,
-    # module periodic): fewer strangers on the wire. Attribution by request id (below) is what
-    # makes the count exact; this only keeps the test quiet.
-    quiet = {"CP_BACKGROUND_JOBS": "false"} if "command_counter" in request.fixturenames else {}
+    # Tests that drive background work themselves (`deliver_due`…) or count database commands
+    # run without the app's background jobs (outbox, auto-close, module periodic), which would
+    # otherwise race them. For command counts, attribution by request id (below) is what makes
+    # the count exact; this only keeps the wire quiet.
+    quiet = {"CP_BACKGROUND_JOBS": "false"} if ("command_counter" in request.fixturenames
+                                                or request.node.get_closest_marker("no_background_jobs")) else {}
     return load_settings(MONGODB_URI=db_uri, CP_DATA_DIR=str(tmp_path), CP_ENV="dev", CP_LOG_FORMAT="console",
                          **quiet)
 
@@ -171,6 +173,8 @@ def install_test_plugins() -> Path:
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "no_background_jobs: build the app with CP_BACKGROUND_JOBS=false "
+                                       "(the test runs outbox delivery or other jobs itself)")
     target = str(install_test_plugins())
     if target not in sys.path:
         sys.path.append(target)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from community_plus.seed_services import seed_service_items, seed_work_orders
 from community_plus.services.notifications import PermanentDeliveryError, deliver_due
 from workorder_fixtures import SUBMIT, resident1  # noqa: F401
@@ -105,7 +107,9 @@ class RecordingSender:
         self.sent.append(message)
 
 
+@pytest.mark.no_background_jobs  # the test delivers the outbox itself: the app's loop would race it
 async def test_outbox_messages_are_written_with_the_change(gql, world, platform, resident1):
+    assert platform.settings.background_jobs is False
     order = (await gql.ok(SUBMIT, {"input": {"description": "路灯坏了"}}, token=resident1["token"]))["submitWorkOrder"]
     admin = await gql.login("admin001")
     await gql.ok("mutation($id: ID!) { acceptWorkOrder(id: $id) { state } }", {"id": order["id"]}, token=admin)

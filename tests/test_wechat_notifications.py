@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from community_plus.jobs import sender_for
 from community_plus.services.notifications import deliver_due
 from test_wechat_login import BIND, resident_with_unique_phone, wechat_login
@@ -9,7 +11,9 @@ from wechat_fixtures import *  # noqa: F403
 from wechat_fixtures import TEMPLATE
 
 
+@pytest.mark.no_background_jobs  # the test delivers the outbox itself: the app's loop would race it
 async def test_state_changes_reach_wechat_and_43101_is_recorded(gql, fake, world, platform):
+    assert platform.settings.background_jobs is False
     platform.settings.__dict__["wechat_templates"] = f"work_order_status={TEMPLATE}"
     community = world["communities"][0]
     resident, phone = await resident_with_unique_phone(platform, community["_id"])
