@@ -78,7 +78,7 @@ def _seed_size(province: bool, communities: int | None, residents: int | None):
 
 @main.command("seed")
 @click.option("--province", is_flag=True,
-              help="The big demo province: 12 communities × 2,000 residents (about a minute).")
+              help="The big demo province: 12 communities × 2,000 residents (about half a minute).")
 @click.option("--communities", type=click.IntRange(1, 60), default=None,
               help="Communities to make [default: 3, or 12 with --province].")
 @click.option("--residents-per-community", type=click.IntRange(0, 20000), default=None,
@@ -163,7 +163,7 @@ async def _shutdown_watchdog(app) -> None:
 @click.option("--seed-if-empty", is_flag=True,
               help="Seed demo data first when the database is empty: 3 communities × 100 residents "
                    "(a few seconds), or the big province with --province.")
-@click.option("--province", is_flag=True, help="With --seed-if-empty: 12 communities × 2,000 residents (a minute).")
+@click.option("--province", is_flag=True, help="With --seed-if-empty: 12 communities × 2,000 residents (about half a minute).")
 def serve(host: str, port: int, workers: int, seed_if_empty: bool, province: bool) -> None:
     """Serve the API; starts the embedded database unless MONGODB_URI is set.
 

@@ -216,7 +216,7 @@ class SeedSize:
 
 
 DEMO = SeedSize(3, 100)  # `serve --seed-if-empty` and `seed`: a few seconds
-PROVINCE = SeedSize(12, 2000)  # `seed --province`: about a minute
+PROVINCE = SeedSize(12, 2000)  # `seed --province`: about half a minute
 
 
 async def seed(platform: Platform, communities: int = DEMO.communities,
