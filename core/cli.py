@@ -168,7 +168,7 @@ def serve(host: str, port: int, workers: int, seed_if_empty: bool, province: boo
     """Serve the API; starts the embedded database unless MONGODB_URI is set.
 
     In dev (CP_ENV=dev) without CP_WECHAT_APPID/CP_WECHAT_SECRET/CP_WECHAT_API_BASE it also runs
-    the fake WeChat server (docs/wechat.md) on 127.0.0.1:9080 and points the API at it, so
+    the fake WeChat server (docs/wechat.md) on 127.0.0.1:9081 and points the API at it, so
     loginWithWechat works out of the box; the banner says how to get a login code."""
     from .wechat.dev_fake import dev_wechat
 

@@ -2,7 +2,7 @@
 
 When `CP_ENV=dev` and none of `CP_WECHAT_APPID`, `CP_WECHAT_SECRET`, `CP_WECHAT_API_BASE` is
 configured, `serve` starts the sandbox's fake WeChat server (docs/wechat.md) in a thread of
-its own process, on 127.0.0.1:9080 (or a free port when that one is taken), and points the
+its own process, on 127.0.0.1:9081 (or a free port when that one is taken), and points the
 API at it with a fresh secret (and, unless `CP_WECHAT_TEMPLATES` is set, at the fake's demo
 subscription template), so `loginWithWechat` and notifications work out of the box. The thread dies with
 the process; `serve` stops it on exit. Never in `prod`.
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from ..settings import Settings
 
 HOST = "127.0.0.1"  # a dev fake: never exposed beyond this machine, whatever `serve --host` says
-PREFERRED_PORT = 9080  # the port of `community-plus wechat sandbox`
+PREFERRED_PORT = 9081  # beside `wechat sandbox` and `sandbox` (9080), which may run at the same time
 CONFIGURED_BY = {"wechat_appid", "wechat_secret", "wechat_api_base"}
 
 
