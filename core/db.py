@@ -5,11 +5,13 @@ Motor reached end of life in 2026; `pymongo.AsyncMongoClient` is its official su
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
+import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 DEFAULT_DB = "community_plus"
 
@@ -50,9 +52,29 @@ async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexMod
             await db[collection].create_indexes(missing)
 
 
-async def ping(client: AsyncMongoClient) -> bool:
-    try:
-        await client.admin.command("ping")
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means "the database cannot answer right now" (retry later): a lost or
+    refused connection, a timeout (the request's deadline or the server's `maxTimeMS`), or a
+    driver-internal error that a dying connection leaves behind (e.g. PyMongo's async pool
+    raising `RuntimeError: cannot wait on un-acquired lock` after a pause)."""
+    if isinstance(exc, ConnectionFailure):
         return True
-    except PyMongoError:
+    if isinstance(exc, PyMongoError):
+        return bool(exc.timeout)
+    if isinstance(exc, RuntimeError | OSError):
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        return tb is not None and "/pymongo/" in tb.tb_frame.f_code.co_filename
+    return False
+
+
+async def ping(client: AsyncMongoClient, timeout: float = 2.0) -> bool:
+    """One `ping` under a short deadline: readiness must answer quickly, whatever the state."""
+    try:
+        with pymongo.timeout(timeout):
+            async with asyncio.timeout(timeout + 1):
+                await client.admin.command("ping")
+        return True
+    except (PyMongoError, TimeoutError, RuntimeError, OSError):
         return False
