@@ -76,6 +76,11 @@ async def _module_set(request: web.Request, community_id: str | None) -> frozens
     return await provider.enabled_for(community_id)
 
 
+def _database_down(request: web.Request) -> bool:
+    platform = request.app.get(PLATFORM)
+    return platform is not None and dbm.known_down(platform.client)
+
+
 def _unavailable(request: web.Request) -> web.Response:
     """503 with Retry-After while the database is unreachable."""
     return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
@@ -136,7 +141,7 @@ def create_app(settings: Settings) -> web.Application:
     admission = Admission(AdmissionLimits(settings.max_concurrent, settings.max_queue, settings.queue_wait,
                                           settings.request_timeout))
     middlewares = make_middlewares((PLATFORM, METRICS))
-    middlewares.insert(1, deadline_middleware(admission, REQUEST_ID))  # after the request id, before any I/O
+    middlewares.insert(1, deadline_middleware(admission, REQUEST_ID, _database_down))  # before any I/O
     app = web.Application(middlewares=middlewares, client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
     app[ADMISSION] = admission

@@ -12,6 +12,7 @@ import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.server_type import SERVER_TYPE
 
 DEFAULT_DB = "community_plus"
 
@@ -27,6 +28,9 @@ def connect(uri: str, **options: object) -> AsyncMongoClient:
         # process loses nothing it acknowledged)
         "w": "majority",
         "journal": True,
+        # the driver's monitor re-checks a lost server every second, so `known_down` clears
+        # (and requests flow again) about a second after the database is back
+        "heartbeatFrequencyMS": 1000,
     }
     opts.update(options)
     return AsyncMongoClient(uri, **opts)
@@ -50,6 +54,15 @@ async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexMod
         missing = [m for m in models if m.document["name"] not in present]
         if missing:
             await db[collection].create_indexes(missing)
+
+
+def known_down(client: AsyncMongoClient) -> bool:
+    """True when the driver's own monitor has found every server unreachable (a failed
+    heartbeat or operation, not merely "not checked yet"). Requests then answer 503 at once
+    instead of spending their whole budget waiting for a server (CSOT makes server selection
+    wait for the remaining budget, not `serverSelectionTimeoutMS`)."""
+    servers = client.topology_description.server_descriptions().values()
+    return bool(servers) and all(sd.server_type == SERVER_TYPE.Unknown and sd.error is not None for sd in servers)
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pymongo
@@ -91,13 +91,17 @@ def unavailable_response(request_id: str | None) -> web.Response:
                 "DATABASE_UNAVAILABLE", request_id)
 
 
-def deadline_middleware(admission: Admission, request_id_key: web.RequestKey):
-    """Admission control, then the request under the database deadline."""
+def deadline_middleware(admission: Admission, request_id_key: web.RequestKey,
+                        database_down: Callable[[web.Request], bool]):
+    """Admission control, then the request under the database deadline. While the driver
+    knows the database is down (`database_down`), requests answer 503 at once."""
 
     @web.middleware
     async def deadline(request: web.Request, handler):
         if request.path in OPERATIONAL:
             return await handler(request)
+        if database_down(request):
+            return unavailable_response(request.get(request_id_key))
         try:
             async with admission.slot():
                 with pymongo.timeout(admission.limits.request_timeout):
