@@ -8,11 +8,11 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from pymongo.errors import ConnectionFailure
 
 from . import db as dbm
 from .admin_console import setup_admin_console
 from .context import Platform
+from .deadline import Admission, AdmissionLimits, deadline_middleware
 from .errors import AppError, Forbidden
 from .graphql.limits import QueryLimits
 from .http_limits import RequestLimiter, parse_limits
@@ -36,6 +36,7 @@ SETTINGS = web.AppKey("settings", Settings)
 PLATFORM = web.AppKey("platform", Platform)
 METRICS = web.AppKey("metrics", Metrics)
 SCHEMAS = web.AppKey("schemas", SchemaCache)
+ADMISSION = web.AppKey("admission", Admission)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -75,6 +76,11 @@ async def _module_set(request: web.Request, community_id: str | None) -> frozens
     return await provider.enabled_for(community_id)
 
 
+def _database_down(request: web.Request) -> bool:
+    platform = request.app.get(PLATFORM)
+    return platform is not None and dbm.known_down(platform.client)
+
+
 def _unavailable(request: web.Request) -> web.Response:
     """503 with Retry-After while the database is unreachable."""
     return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
@@ -89,8 +95,10 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     if header and scope.principal is not None:
         try:
             community = await platform.regions.get(header)
-        except ConnectionFailure:
-            return _unavailable(request)
+        except Exception as exc:
+            if dbm.is_unavailable(exc):
+                return _unavailable(request)
+            raise
         if community is None or community.get("level") != "community" or not scope.covers_community(community):
             return scope_error_response(Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
         scope.community_id = header
@@ -101,8 +109,10 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         modules = await _module_set(request, scope.community_id)
     except AppError as exc:
         return scope_error_response(exc)
-    except ConnectionFailure:
-        return _unavailable(request)
+    except Exception as exc:
+        if dbm.is_unavailable(exc):
+            return _unavailable(request)
+        raise
     view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
         schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
         persisted=platform.extras["persisted_queries"]))
@@ -128,8 +138,13 @@ async def metrics(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application; resources open in cleanup contexts on start-up."""
-    app = web.Application(middlewares=make_middlewares((PLATFORM, METRICS)), client_max_size=2 * 1024 * 1024)
+    admission = Admission(AdmissionLimits(settings.max_concurrent, settings.max_queue, settings.queue_wait,
+                                          settings.request_timeout))
+    middlewares = make_middlewares((PLATFORM, METRICS))
+    middlewares.insert(1, deadline_middleware(admission, REQUEST_ID, _database_down))  # before any I/O
+    app = web.Application(middlewares=middlewares, client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
+    app[ADMISSION] = admission
     app[METRICS] = Metrics()
     limits = QueryLimits(settings.max_depth, settings.max_aliases, settings.max_tokens, settings.max_cost)
     app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled, limits=limits)

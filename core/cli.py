@@ -132,7 +132,8 @@ def _run_worker(settings: Settings, host: str, port: int, reuse_port: bool) -> N
     app.on_shutdown.append(_shutdown_watchdog)
     try:
         web.run_app(app, host=host, port=port, reuse_port=reuse_port or None,
-                    shutdown_timeout=10, print=None, access_log=None)
+                    shutdown_timeout=10, print=None, access_log=None,
+                    handler_cancellation=True)  # a client that leaves cancels its work
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. "
                                    f"Is another server running? Choose another port with --port.") from exc
@@ -174,7 +175,7 @@ def serve(host: str, port: int, workers: int, seed_if_empty: bool, province: boo
 
     settings = _settings()
     try:
-        with acquire_database(settings) as uri, \
+        with acquire_database(settings, supervise=True) as uri, \
                 dev_wechat(settings.model_copy(update={"mongodb_uri": uri})) as (s, wechat_base):
             if seed_if_empty:
                 _seed_if_empty(s, _seed_size(province, None, None))

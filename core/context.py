@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from . import repositories as r
 from .access import Scope
 from .security.pii import Keyring
+from .security.session_gate import SessionGate
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Platform:
         self.service_forms = r.ServiceFormRepository(db)
         self.work_orders = r.WorkOrderRepository(db)
         self.outbox = r.OutboxRepository(db)
+        self.session_gate = SessionGate(self.sessions, self.users)
         self.extras: dict[str, Any] = {}  # later subsystems register themselves here
 
     def repositories(self) -> list[r.Repository]:

@@ -5,11 +5,14 @@ Motor reached end of life in 2026; `pymongo.AsyncMongoClient` is its official su
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
+import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.server_type import SERVER_TYPE
 
 DEFAULT_DB = "community_plus"
 
@@ -25,6 +28,9 @@ def connect(uri: str, **options: object) -> AsyncMongoClient:
         # process loses nothing it acknowledged)
         "w": "majority",
         "journal": True,
+        # the driver's monitor re-checks a lost server every second, so `known_down` clears
+        # (and requests flow again) about a second after the database is back
+        "heartbeatFrequencyMS": 1000,
     }
     opts.update(options)
     return AsyncMongoClient(uri, **opts)
@@ -50,9 +56,38 @@ async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexMod
             await db[collection].create_indexes(missing)
 
 
-async def ping(client: AsyncMongoClient) -> bool:
-    try:
-        await client.admin.command("ping")
+def known_down(client: AsyncMongoClient) -> bool:
+    """True when the driver's own monitor has found every server unreachable (a failed
+    heartbeat or operation, not merely "not checked yet"). Requests then answer 503 at once
+    instead of spending their whole budget waiting for a server (CSOT makes server selection
+    wait for the remaining budget, not `serverSelectionTimeoutMS`)."""
+    servers = client.topology_description.server_descriptions().values()
+    return bool(servers) and all(sd.server_type == SERVER_TYPE.Unknown and sd.error is not None for sd in servers)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means "the database cannot answer right now" (retry later): a lost or
+    refused connection, a timeout (the request's deadline or the server's `maxTimeMS`), or a
+    driver-internal error that a dying connection leaves behind (e.g. PyMongo's async pool
+    raising `RuntimeError: cannot wait on un-acquired lock` after a pause)."""
+    if isinstance(exc, ConnectionFailure):
         return True
-    except PyMongoError:
+    if isinstance(exc, PyMongoError):
+        return bool(exc.timeout)
+    if isinstance(exc, RuntimeError | OSError):
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        return tb is not None and "/pymongo/" in tb.tb_frame.f_code.co_filename
+    return False
+
+
+async def ping(client: AsyncMongoClient, timeout: float = 2.0) -> bool:
+    """One `ping` under a short deadline: readiness must answer quickly, whatever the state."""
+    try:
+        with pymongo.timeout(timeout):
+            async with asyncio.timeout(timeout + 1):
+                await client.admin.command("ping")
+        return True
+    except (PyMongoError, TimeoutError, RuntimeError, OSError):
         return False

@@ -18,10 +18,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import structlog
 from pymongo import MongoClient
 from pymongo.errors import ConfigurationError as MongoConfigurationError
 from pymongo.errors import PyMongoError
@@ -127,11 +129,68 @@ class EmbeddedDatabase:
         if proc is None or proc.poll() is not None:
             return
         proc.terminate()
+        with contextlib.suppress(OSError):
+            os.kill(proc.pid, signal.SIGCONT)  # a paused (SIGSTOPped) database must see the SIGTERM
         try:
             proc.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+class Supervisor:
+    """Restarts the embedded database when it dies, on the same port and data, with back-off.
+
+    The server that started the database owns it: a crash (or a `kill -9`) is logged and the
+    process restarted after 0.5 s, then 1, 2, 4… up to 30 s while restarts keep failing; the
+    delay resets once the database has stayed up for a minute. Requests answer 503 meanwhile
+    and recover by themselves (the driver reconnects). `on_restart(pid)` records the new pid.
+    """
+
+    def __init__(self, db: EmbeddedDatabase, on_restart=None, log=None, poll: float = 0.25) -> None:
+        self.db = db
+        self.on_restart = on_restart or (lambda pid: None)
+        self.log = log or structlog.get_logger("community_plus.embedded").warning
+        self.poll = poll
+        self.restarts = 0
+        self._stopping = threading.Event()
+        # PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, so restarted
+        # children are forked by this long-lived thread and stopped before it ends.
+        self._thread = threading.Thread(target=self._run, name="embedded-db-supervisor", daemon=True)
+
+    def start(self) -> Supervisor:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(READY_TIMEOUT + 5)
+
+    def _run(self) -> None:
+        delay, up_since = 0.5, time.monotonic()
+        while not self._stopping.wait(self.poll):
+            if self.db.alive():
+                if time.monotonic() - up_since > 60:
+                    delay = 0.5
+                continue
+            code = self.db.process.returncode if self.db.process else None
+            self.log(f"embedded database exited (code {code}); restarting in {delay:g}s "
+                     f"(log: {self.db.log_path})")
+            if self._stopping.wait(delay):
+                return
+            try:
+                self.db.start()
+            except DatabaseError as exc:
+                self.log(f"embedded database restart failed: {exc}")
+                delay = min(delay * 2, 30.0)
+                continue
+            self.restarts += 1
+            up_since = time.monotonic()
+            self.on_restart(self.db.process.pid)
+            self.log(f"embedded database restarted (pid {self.db.process.pid}, restart #{self.restarts})")
+            delay = min(delay * 2, 30.0)
+        if self.db.alive():  # stop the child this thread forked before the thread ends
+            self.db.stop()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -143,8 +202,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def acquire_database(settings: Settings) -> Iterator[str]:
-    """Yield a MongoDB URI: `MONGODB_URI`, the running embedded database, or a new one."""
+def acquire_database(settings: Settings, supervise: bool = False) -> Iterator[str]:
+    """Yield a MongoDB URI: `MONGODB_URI`, the running embedded database, or a new one.
+    With `supervise`, a database started here is restarted when it dies (see `Supervisor`)."""
     if settings.mongodb_uri:
         try:
             ok = ping(settings.mongodb_uri, 3000)
@@ -170,11 +230,18 @@ def acquire_database(settings: Settings) -> Iterator[str]:
             return
         db = EmbeddedDatabase(root, settings.db_port)
         db.start()
-        state.write_text(json.dumps({"pid": db.process.pid, "uri": db.uri, "owner": os.getpid()}))
+
+        def record(pid: int) -> None:
+            state.write_text(json.dumps({"pid": pid, "uri": db.uri, "owner": os.getpid()}))
+
+        record(db.process.pid)
         fcntl.flock(lock, fcntl.LOCK_UN)
+    supervisor = Supervisor(db, on_restart=record).start() if supervise else None
     try:
         yield db.uri
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         db.stop()
         with contextlib.suppress(OSError):
             state.unlink()

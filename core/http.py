@@ -59,10 +59,15 @@ def make_middlewares(app_keys) -> list:
             if scheme.lower() != "bearer" or not token:
                 auth_error = Unauthenticated("Authorization 头格式应为 'Bearer <token>' (expected 'Bearer <access token>')")
             else:
+                platform = request.app[platform_key]
                 try:
-                    principal = Principal.from_claims(read_access_token(token.strip(), request.app[platform_key].settings.signing_key))
+                    principal = Principal.from_claims(read_access_token(token.strip(), platform.settings.signing_key))
                 except AppError as exc:
                     auth_error = exc
+                if principal is not None and not await platform.session_gate.live(principal):
+                    principal = None  # logged out, session revoked, or account disabled
+                    auth_error = Unauthenticated("会话已结束，请重新登录 (session ended: log in again)",
+                                                 reason="SESSION_ENDED")
         request[SCOPE] = Scope(principal=principal, auth_error=auth_error)
         return await handler(request)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import pymongo
 import structlog
 from aiohttp import web
 
+from .db import is_unavailable
 from .services.notifications import LogSender, run_outbox
 from .tasks import stop_tasks
 from .services.work_orders import close_stale_resolved
@@ -17,13 +19,18 @@ log = structlog.get_logger("community_plus.jobs")
 
 
 async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
+    """Run `job` every `seconds`, each run bounded by a database deadline of `seconds`."""
     while True:
         try:
-            await job()
+            with pymongo.timeout(max(seconds, 5.0)):
+                await job()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("background job failed; will retry", job=name)
+        except Exception as exc:
+            if is_unavailable(exc):
+                log.warning("background job: database unavailable; will retry", job=name)
+            else:
+                log.exception("background job failed; will retry", job=name)
         await asyncio.sleep(seconds)
 
 

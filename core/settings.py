@@ -63,6 +63,10 @@ class Settings(BaseSettings):
                                      "platform_admin=2400,anonymous=600", alias="CP_RATE_LIMITS")
     auto_close_days: float = Field(default=7, alias="CP_AUTO_CLOSE_DAYS")
     background_jobs: bool = Field(default=True, alias="CP_BACKGROUND_JOBS")
+    request_timeout: float = Field(default=10.0, gt=0, alias="CP_REQUEST_TIMEOUT")  # seconds, per request
+    max_concurrent: int = Field(default=64, ge=1, alias="CP_MAX_CONCURRENT")  # requests running per worker
+    max_queue: int = Field(default=256, ge=0, alias="CP_MAX_QUEUE")  # requests waiting per worker
+    queue_wait: float = Field(default=5.0, gt=0, alias="CP_QUEUE_WAIT")  # seconds a request may wait
     log_format: Literal["json", "console"] = Field(default="json", alias="CP_LOG_FORMAT")
 
     @model_validator(mode="after")

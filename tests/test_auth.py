@@ -54,3 +54,44 @@ async def test_expired_access_token(gql, world, platform):
     token = issue_access_token({"sub": "x", "role": "platform_admin"}, platform.settings.signing_key, ttl=-10)
     err = await gql.error("UNAUTHENTICATED", "{ residents { totalCount } }", token=token)
     assert "expired" in err["message"]
+
+
+RESIDENTS = "{ residents(first: 1) { totalCount } }"
+
+
+async def test_access_token_dies_with_its_session(gql, world):
+    """Logout ends the access token at once (not when it expires 15 minutes later)."""
+    tokens = (await gql.ok(LOGIN, {"u": "admin001", "p": "community-plus"}))["loginWithPassword"]
+    await gql.ok(RESIDENTS, token=tokens["accessToken"])
+    await gql.ok("mutation { logout }", token=tokens["accessToken"])
+    err = await gql.error("UNAUTHENTICATED", RESIDENTS, token=tokens["accessToken"])
+    assert err["extensions"]["reason"] == "SESSION_ENDED"
+
+
+async def test_refresh_reuse_and_disabled_account_end_access_tokens_on_every_worker(gql, world, settings,
+                                                                                   aiohttp_client):
+    """Another worker (a second app on the same database) sees revocations within its cache TTL."""
+    from community_plus.app import PLATFORM, create_app
+
+    other = await aiohttp_client(create_app(settings))
+    other_gate = other.app[PLATFORM].session_gate
+
+    async def on_other(token: str) -> dict:
+        resp = await other.post("/graphql", json={"query": RESIDENTS}, headers={"Authorization": f"Bearer {token}"})
+        return await resp.json()
+
+    first = (await gql.ok(LOGIN, {"u": "admin001", "p": "community-plus"}))["loginWithPassword"]
+    assert not (await on_other(first["accessToken"])).get("errors")  # cached as live on the other worker
+    second = (await gql.ok(REFRESH, {"t": first["refreshToken"]}))["refreshSession"]
+    await gql.error("UNAUTHENTICATED", REFRESH, {"t": first["refreshToken"]})  # reuse → session revoked
+    await gql.error("UNAUTHENTICATED", RESIDENTS, token=second["accessToken"])  # this worker: at once
+    other_gate.clock = lambda: float("inf")  # the other worker's cache entry is past its TTL
+    body = await on_other(first["accessToken"])
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    staff = (await gql.ok(LOGIN, {"u": "gw0011", "p": "community-plus"}))["loginWithPassword"]
+    await gql.ok(RESIDENTS, token=staff["accessToken"])
+    platform = gql.client.app[PLATFORM]
+    await platform.users.coll.update_one({"username": "gw0011"}, {"$set": {"disabled": True}})
+    platform.session_gate.clock = lambda: float("inf")
+    await gql.error("UNAUTHENTICATED", RESIDENTS, token=staff["accessToken"])

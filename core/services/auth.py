@@ -76,15 +76,18 @@ class AuthService:
             reused = await self.p.sessions.by_previous(old)
             if reused is not None:
                 await self.p.sessions.revoke(reused["_id"])
+                self.p.session_gate.forget(reused["_id"])
                 raise Unauthenticated("刷新令牌已被使用，会话已注销 (refresh token reused: the session was revoked, log in again)")
             raise Unauthenticated("刷新令牌无效或已过期 (invalid or expired refresh token: log in again)")
         user = await self.p.users.get(session["userId"])
         if user is None or user.get("disabled"):
             await self.p.sessions.revoke(session["_id"])
+            self.p.session_gate.forget(session["_id"])
             raise Unauthenticated("账号已停用 (account disabled)")
         return self._tokens(principal_of(user, session["_id"]), new)
 
     async def logout(self, principal: Principal) -> bool:
         if principal.session_id:
             await self.p.sessions.revoke(principal.session_id)
+            self.p.session_gate.forget(principal.session_id)
         return True
