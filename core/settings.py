@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     orphan_sweep_minutes: float = Field(default=30.0, gt=0, alias="CP_ORPHAN_SWEEP_MINUTES")
     file_url_ttl: int = Field(default=600, ge=30, le=7 * 86400, alias="CP_FILE_URL_TTL")  # seconds
     public_url: str | None = Field(default=None, alias="CP_PUBLIC_URL")  # base of local /files URLs
+    image_workers: int = Field(default=2, ge=1, le=64, alias="CP_IMAGE_WORKERS")  # threads per process
+    image_queue_seconds: float = Field(default=30.0, gt=0, alias="CP_IMAGE_QUEUE_SECONDS")
     max_depth: int = Field(default=12, alias="CP_MAX_DEPTH")
     max_aliases: int = Field(default=30, alias="CP_MAX_ALIASES")
     max_tokens: int = Field(default=3000, alias="CP_MAX_TOKENS")

@@ -18,8 +18,6 @@ when it stops (or is deleted); released files are then removed by the orphan swe
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,11 +28,12 @@ import structlog
 from ..access import STAFF_ROLES
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import new_id
-from .inspection import ImageRejected, is_image, sanitize_image, sniff
+from .inspection import ImageRejected, SanitizedImage, is_image, sniff
 from .policy import MiB, Purpose, purpose_of, size_problem, type_problem
 from .repository import ATTACHED, DELETING, PENDING, STORED, FileRepository
 from .spool import ReceivedFile, Spool
 from .storage import SignedUrl, Storage, StorageError, StorageUnavailable
+from .workers import ImageWorkers
 
 if TYPE_CHECKING:
     from ..context import Platform, RequestContext
@@ -93,12 +92,13 @@ async def purge(files: FileRepository, storage: Storage, doc: dict[str, Any]) ->
     return True
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(MiB):
-            digest.update(chunk)
-    return digest.hexdigest()
+class ImageRefused(BadUserInput):
+    """An image over the decoding budget, too slow or corrupt (BAD_USER_INPUT with a `reason`:
+    IMAGE_TOO_LARGE, IMAGE_TOO_SLOW or IMAGE_UNREADABLE)."""
+
+    def __init__(self, field: str, exc: ImageRejected) -> None:
+        super().__init__({field: str(exc)})
+        self.extensions["reason"] = exc.reason
 
 
 class MediaService:
@@ -109,6 +109,7 @@ class MediaService:
         self.files: FileRepository = self.p.extras["files"]
         self.storage: Storage = self.p.extras["storage"]
         self.spool: Spool = self.p.extras["media.spool"]
+        self.images: ImageWorkers = self.p.extras["media.images"]
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, id: str) -> dict[str, Any]:
@@ -173,12 +174,8 @@ class MediaService:
         try:
             if is_image(content_type):
                 path = self.spool.directory / f"{file_id}.clean"
-                try:
-                    image = await asyncio.to_thread(sanitize_image, received.path, path, content_type)
-                except ImageRejected as exc:
-                    raise BadUserInput({field: str(exc)}) from exc
-                size, thumb = image.size, image.thumbnail
-                sha256 = await asyncio.to_thread(sha256_file, path)
+                image = await self.sanitize(received.path, path, content_type, field)
+                size, thumb, sha256 = image.size, image.thumbnail, image.sha256
                 extra = {"width": image.width, "height": image.height, "thumbSize": len(thumb)}
             doc = self._new_doc(file_id, pr.user_id, community, purpose, content_type, size, keys["key"],
                                 name=received.filename, sha256=sha256, **extra)
@@ -201,6 +198,15 @@ class MediaService:
             raise Conflict("上传已被取消 (the upload was removed while it was being stored; upload again)")
         log.info("file stored", file=file_id, purpose=purpose.name, size=size, type=content_type)
         return stored
+
+    async def sanitize(self, src: Path, dst: Path, content_type: str, field: str) -> SanitizedImage:
+        """Check an image's budget from its headers, then re-encode it, on the image lanes."""
+        try:
+            plan = await self.images.plan(src, content_type)
+            return await self.images.sanitize(src, dst, content_type, plan)
+        except ImageRejected as exc:
+            log.info("image refused", reason=exc.reason, detail=str(exc))
+            raise ImageRefused(field, exc) from exc
 
     # -- delete, attach, release --------------------------------------------------------
     async def delete(self, file_id: str) -> bool:
