@@ -1,9 +1,19 @@
 """Media rules: who may store, read, attach and delete files, and how uploads become usable.
 
-A file belongs to one community and one owner. Reading it (a short-lived URL) is allowed to
-its owner, to staff whose scope covers its community, and — once it is attached to a record
-— to whoever the owning subsystem says may see that record (`register_entity_visibility`).
-Out-of-scope reads are NOT_FOUND, never FORBIDDEN, so ids leak nothing.
+A file belongs to one community and one owner, and follows the visibility of the record it
+is attached to. Reading it (a short-lived URL) is allowed to
+
+- its owner (the uploader), and administrators (community, region, platform) whose scope
+  covers its community — they manage the community's storage;
+- once it is attached to a record, whoever the owning subsystem says may see that record
+  (`register_entity_visibility`): a work order's photos to whoever may see the work order,
+  a module row's files to whoever may read that row (both checks are scoped to the caller's
+  community). An entity nobody registered is visible to owner and administrators only.
+
+Nobody else, whatever their role: a grid worker does not see another grid's photos, nor
+anyone's unattached uploads. Attaching, confirming and deleting follow the same
+owner-or-administrator rule. Out-of-scope reads are NOT_FOUND, never FORBIDDEN, so ids leak
+nothing.
 
 Quota: the `files` collection is the single source of truth. An upload first inserts its
 record (state `pending`, with its size) and then sums the community's usage; when the sum
@@ -25,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ..access import STAFF_ROLES
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import new_id
 from .inspection import ImageRejected, SanitizedImage, is_image, sniff
@@ -121,21 +130,24 @@ class MediaService:
         return doc
 
     async def can_read(self, doc: dict[str, Any]) -> bool:
+        """Owner and administrators; for an attached file, whoever may see its record."""
         if self._may_manage(doc):
             return True
         attached = doc.get("attachedTo")
-        checker = self.p.extras.get("media.visibility", {}).get(attached["entity"]) if attached else None
+        if self.scope.principal is None or not attached:
+            return False
+        checker = self.p.extras.get("media.visibility", {}).get(attached["entity"])
         return bool(checker and await checker(self.ctx, attached["id"]))
 
     def _may_manage(self, doc: dict[str, Any]) -> bool:
-        """Owner, or staff whose scope covers the file's community."""
+        """Owner, or an administrator whose scope covers the file's community (never other staff)."""
         p = self.scope.principal
         if p is None:
             return False
         if doc["ownerId"] == p.user_id:
             return True
         community = {"_id": doc["communityId"], "path": doc.get("regionPath", [])}
-        return p.role in STAFF_ROLES and self.scope.covers_community(community)
+        return p.role in ADMIN_ROLES and self.scope.covers_community(community)
 
     def url(self, doc: dict[str, Any], thumbnail: bool = False) -> SignedUrl | None:
         """A short-lived URL for the file (or its thumbnail); None while it is not usable."""

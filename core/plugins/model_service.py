@@ -1,5 +1,6 @@
 """Generated behaviour of declarative models: permission checks, validation, community and
-resident scoping, optimistic concurrency and audit."""
+resident scoping, optimistic concurrency and audit — and the visibility of the files their
+`Image` fields reference (`register_file_visibility`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from community_plus_sdk import Model
 from community_plus_sdk.models import camel
 
-from ..errors import BadUserInput, Conflict, Forbidden, NotFound
+from ..errors import AppError, BadUserInput, Conflict, Forbidden, NotFound
 from ..repositories.base import MAX_PAGE, Page, decode_cursor
 from .context import ServerModuleContext
 
@@ -130,3 +131,28 @@ class ModelService:
             elif isinstance(fld, List) and isinstance(fld.of, Image) and isinstance(value, list):
                 ids += value
         return ids
+
+
+def register_file_visibility(platform: Any, registry: Any) -> None:
+    """Files attached to a model's row (`<module>.<Type>`) are visible to whoever may read that
+    row: the model's read permission, resident ownership and the module being on."""
+    from ..media.service import register_entity_visibility
+
+    for loaded in registry.modules.values():
+        for compiled in loaded.compiled:
+            entity = f"{loaded.name}.{compiled.model.type_name()}"
+            register_entity_visibility(platform, entity, _row_visibility(loaded.name, compiled.model))
+
+
+def _row_visibility(module: str, model: type[Model]) -> Any:
+    async def can_see(ctx: Any, row_id: str) -> bool:
+        mctx = ctx.module_context(module)
+        if not mctx.community_id or not await mctx.is_enabled():
+            return False
+        try:
+            await ModelService(mctx, model).get(row_id)
+        except AppError:  # FORBIDDEN (no read permission) or NOT_FOUND (not this caller's row)
+            return False
+        return True
+
+    return can_see
