@@ -9,22 +9,24 @@ from community_plus_sdk.context import Caller, ModuleContext
 from ..errors import BadUserInput, Forbidden, Unauthenticated
 from ..repositories.base import new_id, scoped
 from ..transactions import in_transaction
-from .datastore import CommunityCollection, physical_name
+from .datastore import CommunityCollection, check_filter, physical_name
 
 
 SUPERVISORS = ("platform_admin", "region_admin")
 
 
 class AllCommunities:
-    """A module collection across communities, for migrations."""
+    """A module collection across communities, for migrations (filters checked like scoped ones)."""
 
     def __init__(self, coll) -> None:
         self.coll = coll
 
     async def find(self, filter: dict[str, Any] | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        check_filter(filter)
         return await self.coll.find(filter or {}).limit(limit).to_list()
 
     async def count(self, filter: dict[str, Any] | None = None) -> int:
+        check_filter(filter)
         return await self.coll.count_documents(filter or {})
 
     async def insert(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +35,7 @@ class AllCommunities:
         return doc
 
     async def update_many(self, filter: dict[str, Any], changes: dict[str, Any]) -> int:
+        check_filter(filter)
         return (await self.coll.update_many(filter, {"$set": changes})).modified_count
 
 
