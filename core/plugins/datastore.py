@@ -20,6 +20,7 @@ from community_plus_sdk.errors import ConflictError
 
 from ..errors import BadUserInput, Forbidden
 from ..repositories.base import new_id
+from .sealing import Sealer
 
 # Stages a module's pipeline may use, at the top level and inside `$facet`: each reads only
 # the documents flowing into it, which start as the module's own rows of one community.
@@ -87,49 +88,71 @@ def check_pipeline(pipeline: Any) -> None:
 
 
 class CommunityCollection(ScopedCollection):
-    """A module collection seen from one community; `session` joins a transaction."""
+    """A module collection seen from one community; `session` joins a transaction; `sealer`
+    seals, finds and masks its sealed fields (see `sealing`)."""
 
-    def __init__(self, coll: AsyncCollection, community_id: str, owner_module: str, session=None) -> None:
+    def __init__(self, coll: AsyncCollection, community_id: str, owner_module: str, session=None,
+                 sealer: Sealer | None = None) -> None:
         self.coll = coll
         self.community_id = community_id
         self.owner_module = owner_module
         self.session = session
+        self.sealer = sealer
 
     def _scope(self, filter: dict[str, Any] | None) -> dict[str, Any]:
         check_filter(filter or {})
         if not filter:
             return {"communityId": self.community_id}
+        if self.sealer:
+            filter = self.sealer.rewrite(filter)
         return {"$and": [filter, {"communityId": self.community_id}]}
+
+    def _out(self, doc: dict[str, Any] | None) -> dict[str, Any] | None:
+        return self.sealer.public(doc) if self.sealer else doc
 
     async def find(self, filter=None, *, sort=None, limit: int = 100) -> list[dict[str, Any]]:
         cursor = self.coll.find(self._scope(filter), session=self.session).limit(max(1, min(limit, 1000)))
         if sort:
             cursor = cursor.sort(sort)
-        return await cursor.to_list()
+        rows = await cursor.to_list()
+        return [self._out(r) for r in rows] if self.sealer else rows
 
     async def find_one(self, filter: dict[str, Any]) -> dict[str, Any] | None:
-        return await self.coll.find_one(self._scope(filter), session=self.session)
+        return self._out(await self.coll.find_one(self._scope(filter), session=self.session))
+
+    async def reveal(self, row_id: str, field: str) -> tuple[dict[str, Any], str | None] | None:
+        """(the row as modules see it, the field's full value), or None when there is no such row."""
+        if not self.sealer or field not in self.sealer.labels:
+            raise Forbidden(f"{field} 不是加密字段 ({field} is not a sealed field of this collection)")
+        doc = await self.coll.find_one(self._scope({"_id": row_id}), session=self.session)
+        if doc is None:
+            return None
+        return self.sealer.public(doc), self.sealer.open(doc, field)
 
     async def count(self, filter=None) -> int:
         return await self.coll.count_documents(self._scope(filter), session=self.session)
 
     async def insert(self, row: dict[str, Any]) -> dict[str, Any]:
         now = datetime.now(UTC)
+        if self.sealer:
+            row = self.sealer.seal(row)
         doc = {"_id": new_id(), "createdAt": now, "updatedAt": now, "version": 1, **row,
                "communityId": self.community_id}
         try:
             await self.coll.insert_one(doc, session=self.session)
         except DuplicateKeyError as exc:
             raise ConflictError("记录已存在 (a row with the same unique key exists)") from exc
-        return doc
+        return self._out(doc)
 
     async def update(self, filter, changes, *, expect=None, inc=None) -> dict[str, Any] | None:
         query = self._scope({**filter, **(expect or {})})
         if "communityId" in changes:
             raise BadUserInput({"communityId": "modules cannot move rows between communities"})
+        if self.sealer:
+            changes = self.sealer.seal(changes)
         update: dict[str, Any] = {"$set": {**changes, "updatedAt": datetime.now(UTC)}, "$inc": {"version": 1, **(inc or {})}}
-        return await self.coll.find_one_and_update(query, update, return_document=ReturnDocument.AFTER,
-                                                   session=self.session)
+        return self._out(await self.coll.find_one_and_update(query, update, return_document=ReturnDocument.AFTER,
+                                                             session=self.session))
 
     async def delete(self, filter: dict[str, Any]) -> bool:
         result = await self.coll.delete_one(self._scope(filter), session=self.session)

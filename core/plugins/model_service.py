@@ -119,6 +119,17 @@ class ModelService:
         await self.ctx.release_files(self.model.type_name(), id)
         return True
 
+    async def reveal(self, row: dict[str, Any], name: str) -> str | None:
+        """The full value of a sealed field of `row`, for permitted callers only; audited."""
+        fld = self.model.__fields__[name]
+        caller = self.ctx.require_caller()
+        allowed = fld.reveal if getattr(fld, "reveal", None) is not None else self.model.allowed("update")
+        own = bool(self.model.meta("owned_by_resident") and caller.role == "resident" and caller.resident_id
+                   and row.get("residentId") == caller.resident_id)
+        if not own and not any(self.ctx.has_permission(p) for p in allowed):
+            raise Forbidden(f"无权查看完整的手机号 (your role may not reveal {camel(name)})")
+        return await self.ctx.reveal(self.model.collection_name(), row["_id"], name, entity=self.model.type_name())
+
     def _file_ids(self, values: dict[str, Any]) -> list[str]:
         """Uploaded-file ids referenced by `Image` fields (or lists of them)."""
         from community_plus_sdk.fields import Image, List
