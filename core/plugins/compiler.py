@@ -43,12 +43,14 @@ def _make_type(name: str, annotations: dict[str, Any], descriptions: dict[str, s
                input: bool = False, description: str | None = None, resolvers: dict[str, Any] | None = None) -> type:
     namespace: dict[str, Any] = {"__annotations__": dict(annotations)}
     for key in annotations:
+        if resolvers and key in resolvers:  # computed from the stored row (sealed phones), kept privately
+            namespace[key] = resolvers[key]
+            continue
         namespace[key] = strawberry.field(default=None, description=descriptions.get(key)) if not input else \
             dataclasses.field(default=None)
-    if resolvers:  # fields computed from the stored row (sealed phones), which the object keeps privately
+    if resolvers:
         namespace["__annotations__"]["_row"] = strawberry.Private[Optional[dict]]
         namespace["_row"] = None
-        namespace.update(resolvers)
     cls = type(name, (), namespace)
     return (strawberry.input if input else strawberry.type)(cls, name=name, description=description)
 
@@ -62,9 +64,8 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
         out_fields["resident_id"] = Optional[strawberry.ID]
     descriptions = {n: fld.description for n, fld in model.__fields__.items()}
     sealed = {n: fld for n, fld in model.__fields__.items() if isinstance(fld, f.SealedPhone)}
-    for n, fld in model.__fields__.items():
-        if n not in sealed:
-            out_fields[n] = graphql_type(fld) if fld.required else Optional[graphql_type(fld)]
+    for n, fld in model.__fields__.items():  # sealed ones keep their place; a resolver computes them
+        out_fields[n] = graphql_type(fld) if fld.required else Optional[graphql_type(fld)]
 
     def service(info: Info) -> ModelService:
         ctx = info.context.module_context(module)
