@@ -11,7 +11,10 @@ module cannot store the plaintext by mistake. A sealed field `phone` is stored a
   `phone` (`{"phone": "13812345678"}`, `$eq`, `$in`) are rewritten to it.
 
 `phoneSealed`/`phoneHash` never leave the datastore (rows are returned without them);
-`ModuleContext.reveal` decrypts one value and audits it. Writing back a masked value is a
+`ModuleContext.reveal` decrypts one value and audits it. Aggregation pipelines are not
+rewritten: `$match` on a sealed field sees the masked value. Lookups try every configured key
+(`Keyring.blind_indexes`), so they keep working while keys rotate; `pii rotate-key` re-seals
+residents only, so keep older keys in `CP_PII_KEY` while module rows still use them. Writing back a masked value is a
 no-op, so code that copies a row it read does not destroy the number. `seal_existing` turns
 rows written before a field was sealed into this form (modules call it from `migrate`).
 """
@@ -73,10 +76,10 @@ class Sealer:
             if isinstance(plain, str) and _MASKED.match(plain.strip()):
                 del out[field]  # a masked value read back: keep what is stored
                 continue
-            if not isinstance(plain, str) or not normalize(plain):
+            if plain is None or not normalize(str(plain)):
                 out[field] = out[f"{field}Sealed"] = out[f"{field}Hash"] = None
                 continue
-            plain = normalize(plain)
+            plain = normalize(str(plain))
             out[field] = mask_phone(plain)
             out[f"{field}Sealed"] = self.keyring.seal(plain, label)
             out[f"{field}Hash"] = self.keyring.blind_index(plain, label)
