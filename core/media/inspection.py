@@ -30,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -154,26 +156,32 @@ def _unreadable(exc: BaseException) -> ImageRejected:
     return ImageRejected(f"图片已损坏或无法识别 (the image cannot be decoded: {exc.__class__.__name__})")
 
 
-def plan_image(src: Path, content_type: str) -> ImagePlan:
-    """Read an image's headers and refuse it (ImageRejected) when decoding it would be over budget."""
-    fmt = _FORMATS[content_type]
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """Pillow's errors while opening or decoding, as ImageRejected (ours pass through)."""
     try:
-        with Image.open(src, formats=[fmt]) as im:
-            width, height = im.size
-            if width * height > MAX_PIXELS:
-                raise _too_large_frame(width, height)
-            frames = 1
-            if fmt == "GIF":
-                with open(src, "rb") as f:
-                    frames, width, height = gif_extent(f, MAX_FRAMES)
-            elif fmt in _ANIMATED_FORMATS:
-                frames = max(1, int(getattr(im, "n_frames", 1)))
+        yield
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected(f"图片分辨率过大 (image too large: {exc})", TOO_LARGE) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise _unreadable(exc) from exc
+
+
+def plan_image(src: Path, content_type: str) -> ImagePlan:
+    """Read an image's headers and refuse it (ImageRejected) when decoding it would be over budget."""
+    fmt = _FORMATS[content_type]
+    with _decoding(), Image.open(src, formats=[fmt]) as im:
+        width, height = im.size
+        if width * height > MAX_PIXELS:
+            raise _too_large_frame(width, height)
+        frames = 1
+        if fmt == "GIF":
+            with open(src, "rb") as f:
+                frames, width, height = gif_extent(f, MAX_FRAMES)
+        elif fmt in _ANIMATED_FORMATS:
+            frames = max(1, int(getattr(im, "n_frames", 1)))
     if problem := _over_budget(frames, width, height):
         raise problem
     return ImagePlan(width, height, frames)
@@ -228,40 +236,33 @@ def sanitize_image(src: Path, dst: Path, content_type: str, plan: ImagePlan | No
     fmt = _FORMATS[content_type]
     plan = plan or plan_image(src, content_type)
     deadline = time.monotonic() + DEADLINE_SECONDS if deadline is None else deadline
-    try:
-        with Image.open(src, formats=[fmt]) as im:
-            options: dict[str, object] = {}
-            if icc := im.info.get("icc_profile"):
-                options["icc_profile"] = icc
-            if plan.frames > 1 and fmt in _ANIMATED_FORMATS:
-                frames = _frames(im, deadline)
-                first, rest = frames[0], frames[1:]
-                options.update(save_all=True, append_images=rest, loop=im.info.get("loop", 0),
-                               duration=[fr.info.get("duration", 100) for fr in frames])
-                if fmt == "WEBP":
-                    options["quality"] = 90
-                first.save(dst, fmt, **options)
-                thumb_source = first.copy()
-            else:
-                im.load()
-                clean = ImageOps.exif_transpose(im)  # a new image: pixels upright, no orientation tag
-                if fmt == "JPEG":
-                    options.update(quality=90, optimize=True)
-                    if clean.mode not in ("RGB", "L", "CMYK"):
-                        clean = clean.convert("RGB")
-                elif fmt == "WEBP":
-                    options["quality"] = 90
-                clean.info = {}  # drop EXIF, XMP and comments before saving
-                clean.save(dst, fmt, **options)
-                thumb_source = clean
-            width, height = thumb_source.size
-            thumb = _thumbnail(thumb_source.copy())
-    except ImageRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected(f"图片分辨率过大 (image too large: {exc})", TOO_LARGE) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise _unreadable(exc) from exc
+    with _decoding(), Image.open(src, formats=[fmt]) as im:
+        options: dict[str, object] = {}
+        if icc := im.info.get("icc_profile"):
+            options["icc_profile"] = icc
+        if plan.frames > 1 and fmt in _ANIMATED_FORMATS:
+            frames = _frames(im, deadline)
+            first, rest = frames[0], frames[1:]
+            options.update(save_all=True, append_images=rest, loop=im.info.get("loop", 0),
+                           duration=[fr.info.get("duration", 100) for fr in frames])
+            if fmt == "WEBP":
+                options["quality"] = 90
+            first.save(dst, fmt, **options)
+            thumb_source = first.copy()
+        else:
+            im.load()
+            clean = ImageOps.exif_transpose(im)  # a new image: pixels upright, no orientation tag
+            if fmt == "JPEG":
+                options.update(quality=90, optimize=True)
+                if clean.mode not in ("RGB", "L", "CMYK"):
+                    clean = clean.convert("RGB")
+            elif fmt == "WEBP":
+                options["quality"] = 90
+            clean.info = {}  # drop EXIF, XMP and comments before saving
+            clean.save(dst, fmt, **options)
+            thumb_source = clean
+        width, height = thumb_source.size
+        thumb = _thumbnail(thumb_source.copy())
     return SanitizedImage(size=dst.stat().st_size, width=width, height=height, thumbnail=thumb,
                           sha256=sha256_file(dst))
 
