@@ -1,7 +1,10 @@
 """Configuration from environment variables (and an optional `.env` file).
 
 Names are part of the operator contract (see README): `MONGODB_URI`, `CP_*`.
-In `prod`, missing secrets are a start-up error, never a silent default.
+In `prod`, missing or weak secrets are a start-up error, never a silent default: the signing
+key must carry ≥ 32 random bytes and the current PII key must be 32 random bytes, neither a
+development default nor a placeholder (see `security.key_quality`). Older PII keys listed
+after the current one only need to decrypt, so a deployment can rotate away from a weak key.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .security.key_quality import GENERATE_PII_KEY, GENERATE_SECRET, pii_key_problem, secret_problem
 
 DEV_SECRET = "dev-only-secret-key-change-me-000000000000"
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="  # 32 bytes, base64, dev only
@@ -53,6 +58,8 @@ class Settings(BaseSettings):
     orphan_sweep_minutes: float = Field(default=30.0, gt=0, alias="CP_ORPHAN_SWEEP_MINUTES")
     file_url_ttl: int = Field(default=600, ge=30, le=7 * 86400, alias="CP_FILE_URL_TTL")  # seconds
     public_url: str | None = Field(default=None, alias="CP_PUBLIC_URL")  # base of local /files URLs
+    image_workers: int = Field(default=2, ge=1, le=64, alias="CP_IMAGE_WORKERS")  # threads per process
+    image_queue_seconds: float = Field(default=30.0, gt=0, alias="CP_IMAGE_QUEUE_SECONDS")
     max_depth: int = Field(default=12, alias="CP_MAX_DEPTH")
     max_aliases: int = Field(default=30, alias="CP_MAX_ALIASES")
     max_tokens: int = Field(default=3000, alias="CP_MAX_TOKENS")
@@ -70,14 +77,28 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = Field(default="json", alias="CP_LOG_FORMAT")
 
     @model_validator(mode="after")
-    def _require_secrets_in_prod(self) -> Settings:
-        if self.env == "prod":
-            missing = [n for n, v in (("CP_SECRET_KEY", self.secret_key), ("CP_PII_KEY", self.pii_key)) if not v]
-            if missing:
-                raise ConfigurationError(
-                    f"{', '.join(missing)} must be set when CP_ENV=prod "
-                    "(generate one with: python -c 'import secrets,base64;print(base64.b64encode(secrets.token_bytes(32)).decode())')"
-                )
+    def _require_strong_secrets_in_prod(self) -> Settings:
+        if self.env != "prod":
+            return self
+        problems: list[str] = []
+        if not self.secret_key:
+            problems.append("CP_SECRET_KEY 未设置 (CP_SECRET_KEY must be set when CP_ENV=prod)")
+        elif why := secret_problem(self.secret_key, {DEV_SECRET}):
+            problems.append(f"CP_SECRET_KEY 不安全：{why}")
+        if not self.pii_key:
+            problems.append("CP_PII_KEY 未设置 (CP_PII_KEY must be set when CP_ENV=prod)")
+        else:
+            current = self.pii_key.split(",")[0].strip()
+            b64 = current.rpartition(":")[2] if ":" in current else current
+            if why := pii_key_problem(b64, {DEV_PII_KEY}):
+                problems.append(f"CP_PII_KEY 的当前密钥不安全：{why}")
+            elif self.secret_key and self.secret_key.strip() in (b64, self.pii_key.strip()):
+                problems.append("CP_SECRET_KEY 与 CP_PII_KEY 不能相同 (use two different keys)")
+        if problems:
+            raise ConfigurationError(
+                "生产环境密钥配置有误 (refusing to start with CP_ENV=prod):\n  - " + "\n  - ".join(problems)
+                + f"\n生成签名密钥 (make CP_SECRET_KEY): {GENERATE_SECRET}"
+                + f"\n生成个人信息密钥 (make CP_PII_KEY): {GENERATE_PII_KEY}")
         return self
 
     @property

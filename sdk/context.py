@@ -83,7 +83,8 @@ class ModuleContext(ABC):
     def unscoped_collection(self, name: str) -> Any:
         """Every community's rows of one of this module's collections, for system tasks such
         as `migrate` only (refused inside requests). Methods: `find`, `count`, `insert`,
-        `update_many`."""
+        `update_many`, and `seal_existing()` (encrypt numbers stored in plaintext before a
+        field became sealed)."""
 
     @abstractmethod
     async def settings(self) -> dict[str, Any]:
@@ -125,6 +126,13 @@ class ModuleContext(ABC):
     async def notify(self, user_ids: list[str], title: str, state: str, page: str | None = None) -> None:
         """Send WeChat subscription messages to users through the outbox (delivered after
         the change commits, with retries); inside `transaction` it commits with it."""
+
+    async def reveal(self, collection: str, row_id: str, field: str, entity: str | None = None) -> str | None:
+        """The full value of a sealed field (`fields.SealedPhone`, `CollectionSpec.sealed`) of one
+        row of the current community, recorded in the audit log as a `reveal` of `entity`
+        (default: the collection). Check the caller's permission first: reads are masked
+        for a reason."""
+        raise NotImplementedError
 
     async def wards(self) -> list[dict[str, Any]]:
         """Residents the calling resident is guardian of (family members they act for)."""

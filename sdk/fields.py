@@ -197,3 +197,27 @@ class List(Field):
             except Invalid as exc:
                 raise Invalid(f"第{i + 1}项: {exc} (item {i})") from exc
         return out
+
+
+class SealedPhone(Phone):
+    """A person's mobile number kept like residents' phones: encrypted at rest with the
+    platform's PII keyring, stored with a keyed blind index (so `filter=True` still finds
+    rows by the full number) and read back masked (`138****5678`). The generated GraphQL field
+    takes `reveal: true` to return the full number, audited, for the roles in `reveal`
+    (role or permission names; default: whoever may update the row; a resident always may
+    for their own rows).
+
+    Example::
+
+        class CareProvider(Model):
+            contact_phone = fields.SealedPhone(reveal=["elder_care.provider.manage"])
+    """
+
+    def __init__(self, *, reveal: list[str] | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.reveal = list(reveal) if reveal is not None else None
+
+    @property
+    def index_key(self) -> str:
+        """The stored field that `filter`/`index` look up: the blind index, never the number."""
+        return f"{self.name}Hash"

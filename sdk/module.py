@@ -104,6 +104,10 @@ class CollectionSpec:
     validator: dict[str, Any] | None = None
     unique: list[list[tuple[str, int]]] = field(default_factory=list)
     """Unique indexes; each is scoped to the community (`communityId` is prepended)."""
+    sealed: tuple[str, ...] = ()
+    """Top-level fields holding a person's phone number: encrypted at rest, stored with a blind
+    index (equality filters on them still work) and read back masked, like `fields.SealedPhone`;
+    `ModuleContext.reveal` returns one in full (audited)."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 Modules, one concept each:
 
 - `policy`      — upload purposes, the content types and sizes each allows;
-- `inspection`  — content type from magic bytes; image sanitising (EXIF/GPS) and thumbnails;
+- `inspection`  — content type from magic bytes; the decoding budget; image sanitising
+  (EXIF/GPS) and thumbnails;
+- `workers`     — the bounded thread lanes image work runs on (never the event loop);
 - `spool`       — streaming a request body part into a temporary file, chunk by chunk;
 - `storage`     — the `Storage` protocol, its errors and the factory; `local_storage`,
   `s3_storage` are the two backends;

@@ -16,16 +16,15 @@ direct uploads: computing it would mean downloading the whole object.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden
 from ..repositories.base import new_id
-from .inspection import HEAD_BYTES, ImageRejected, is_image, sanitize_image, sniff
+from .inspection import HEAD_BYTES, is_image, sniff
 from .policy import Purpose, purpose_of, size_problem, type_problem
 from .repository import DELETING, PENDING, STORED
-from .service import MediaService, log, object_keys, purge, sha256_file
+from .service import ImageRefused, MediaService, log, object_keys, purge
 from .storage import SignedUrl, StorageError, StorageUnavailable
 
 UPLOAD_URL_TTL = 900  # seconds a presigned PUT URL stays valid
@@ -116,11 +115,11 @@ class DirectUploads(MediaService):
         try:
             await self.storage.download(staging, raw)
             try:
-                image = await asyncio.to_thread(sanitize_image, raw, clean, content_type)
-            except ImageRejected as exc:
+                image = await self.sanitize(raw, clean, content_type, "fileId")
+            except ImageRefused:
                 await purge(self.files, self.storage, doc)
-                raise BadUserInput({"fileId": str(exc)}) from exc
-            sha256 = await asyncio.to_thread(sha256_file, clean)
+                raise
+            sha256 = image.sha256
             await self.storage.put_file(doc["key"], clean, image.size, content_type)
             thumb_key = object_keys(doc["communityId"], doc["_id"])["thumbKey"]
             await self.storage.put_bytes(thumb_key, image.thumbnail, "image/jpeg")

@@ -6,7 +6,8 @@ not tied to one community; `X-Community-Id` works too). It authenticates with th
 token (no cookies, hence no CSRF exposure) and answers JSON, which wx.uploadFile hands to
 the mini-program as a string: `{"id", "purpose", "contentType", "size", "name", "url",
 "thumbnailUrl", "createdAt"}`, or `{"errors": [...]}` shaped like GraphQL errors with
-`extensions.code` and an HTTP status (400, 401, 403, 413, 503).
+`extensions.code` and an HTTP status (400, 401, 403, 413, 503; 503 carries `retryAfter`
+when the image workers are busy).
 
 The body is streamed to a temp file chunk by chunk (`spool`), so a 50 MB upload costs about
 1 MiB of memory. Send the `purpose` field before the file and an oversized file is refused
@@ -35,7 +36,7 @@ from .state import MEDIA
 from .storage import StorageError
 
 STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409,
-          "RATE_LIMITED": 429, "STORAGE_UNAVAILABLE": 503}
+          "RATE_LIMITED": 429, "SERVICE_UNAVAILABLE": 503, "STORAGE_UNAVAILABLE": 503}
 
 
 def add_routes(app: web.Application, local: bool) -> None:

@@ -1,9 +1,19 @@
 """Media rules: who may store, read, attach and delete files, and how uploads become usable.
 
-A file belongs to one community and one owner. Reading it (a short-lived URL) is allowed to
-its owner, to staff whose scope covers its community, and — once it is attached to a record
-— to whoever the owning subsystem says may see that record (`register_entity_visibility`).
-Out-of-scope reads are NOT_FOUND, never FORBIDDEN, so ids leak nothing.
+A file belongs to one community and one owner, and follows the visibility of the record it
+is attached to. Reading it (a short-lived URL) is allowed to
+
+- its owner (the uploader), and administrators (community, region, platform) whose scope
+  covers its community — they manage the community's storage;
+- once it is attached to a record, whoever the owning subsystem says may see that record
+  (`register_entity_visibility`): a work order's photos to whoever may see the work order,
+  a module row's files to whoever may read that row (both checks are scoped to the caller's
+  community). An entity nobody registered is visible to owner and administrators only.
+
+Nobody else, whatever their role: a grid worker does not see another grid's photos, nor
+anyone's unattached uploads. Attaching, confirming and deleting follow the same
+owner-or-administrator rule. Out-of-scope reads are NOT_FOUND, never FORBIDDEN, so ids leak
+nothing.
 
 Quota: the `files` collection is the single source of truth. An upload first inserts its
 record (state `pending`, with its size) and then sums the community's usage; when the sum
@@ -18,8 +28,6 @@ when it stops (or is deleted); released files are then removed by the orphan swe
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,14 +35,14 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from ..access import STAFF_ROLES
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import new_id
-from .inspection import ImageRejected, is_image, sanitize_image, sniff
+from .inspection import ImageRejected, SanitizedImage, is_image, sniff
 from .policy import MiB, Purpose, purpose_of, size_problem, type_problem
 from .repository import ATTACHED, DELETING, PENDING, STORED, FileRepository
 from .spool import ReceivedFile, Spool
 from .storage import SignedUrl, Storage, StorageError, StorageUnavailable
+from .workers import ImageWorkers
 
 if TYPE_CHECKING:
     from ..context import Platform, RequestContext
@@ -93,12 +101,13 @@ async def purge(files: FileRepository, storage: Storage, doc: dict[str, Any]) ->
     return True
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(MiB):
-            digest.update(chunk)
-    return digest.hexdigest()
+class ImageRefused(BadUserInput):
+    """An image over the decoding budget, too slow or corrupt (BAD_USER_INPUT with a `reason`:
+    IMAGE_TOO_LARGE, IMAGE_TOO_SLOW or IMAGE_UNREADABLE)."""
+
+    def __init__(self, field: str, exc: ImageRejected) -> None:
+        super().__init__({field: str(exc)})
+        self.extensions["reason"] = exc.reason
 
 
 class MediaService:
@@ -109,6 +118,7 @@ class MediaService:
         self.files: FileRepository = self.p.extras["files"]
         self.storage: Storage = self.p.extras["storage"]
         self.spool: Spool = self.p.extras["media.spool"]
+        self.images: ImageWorkers = self.p.extras["media.images"]
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, id: str) -> dict[str, Any]:
@@ -120,21 +130,24 @@ class MediaService:
         return doc
 
     async def can_read(self, doc: dict[str, Any]) -> bool:
+        """Owner and administrators; for an attached file, whoever may see its record."""
         if self._may_manage(doc):
             return True
         attached = doc.get("attachedTo")
-        checker = self.p.extras.get("media.visibility", {}).get(attached["entity"]) if attached else None
+        if self.scope.principal is None or not attached:
+            return False
+        checker = self.p.extras.get("media.visibility", {}).get(attached["entity"])
         return bool(checker and await checker(self.ctx, attached["id"]))
 
     def _may_manage(self, doc: dict[str, Any]) -> bool:
-        """Owner, or staff whose scope covers the file's community."""
+        """Owner, or an administrator whose scope covers the file's community (never other staff)."""
         p = self.scope.principal
         if p is None:
             return False
         if doc["ownerId"] == p.user_id:
             return True
         community = {"_id": doc["communityId"], "path": doc.get("regionPath", [])}
-        return p.role in STAFF_ROLES and self.scope.covers_community(community)
+        return p.role in ADMIN_ROLES and self.scope.covers_community(community)
 
     def url(self, doc: dict[str, Any], thumbnail: bool = False) -> SignedUrl | None:
         """A short-lived URL for the file (or its thumbnail); None while it is not usable."""
@@ -173,12 +186,8 @@ class MediaService:
         try:
             if is_image(content_type):
                 path = self.spool.directory / f"{file_id}.clean"
-                try:
-                    image = await asyncio.to_thread(sanitize_image, received.path, path, content_type)
-                except ImageRejected as exc:
-                    raise BadUserInput({field: str(exc)}) from exc
-                size, thumb = image.size, image.thumbnail
-                sha256 = await asyncio.to_thread(sha256_file, path)
+                image = await self.sanitize(received.path, path, content_type, field)
+                size, thumb, sha256 = image.size, image.thumbnail, image.sha256
                 extra = {"width": image.width, "height": image.height, "thumbSize": len(thumb)}
             doc = self._new_doc(file_id, pr.user_id, community, purpose, content_type, size, keys["key"],
                                 name=received.filename, sha256=sha256, **extra)
@@ -201,6 +210,15 @@ class MediaService:
             raise Conflict("上传已被取消 (the upload was removed while it was being stored; upload again)")
         log.info("file stored", file=file_id, purpose=purpose.name, size=size, type=content_type)
         return stored
+
+    async def sanitize(self, src: Path, dst: Path, content_type: str, field: str) -> SanitizedImage:
+        """Check an image's budget from its headers, then re-encode it, on the image lanes."""
+        try:
+            plan = await self.images.plan(src, content_type)
+            return await self.images.sanitize(src, dst, content_type, plan)
+        except ImageRejected as exc:
+            log.info("image refused", reason=exc.reason, detail=str(exc))
+            raise ImageRefused(field, exc) from exc
 
     # -- delete, attach, release --------------------------------------------------------
     async def delete(self, file_id: str) -> bool:

@@ -3,8 +3,9 @@
 It registers the routes (`POST /upload`; the local backend's `/files/…`), the spool used by
 uploads, and a cleanup context that runs after the database context: it opens the storage
 backend chosen by the settings, publishes it as `platform.extras["storage"]` (with the
-`files` repository and its indexes), adds a `storage` readiness probe to `/readyz` and
-starts the periodic orphan sweep, cancelled on shutdown.
+`files` repository and its indexes, and the image worker lanes as `"media.images"`), adds a
+`storage` readiness probe to `/readyz` and starts the periodic orphan sweep, cancelled on
+shutdown (the image lanes are shut down then too).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .routes import add_routes
 from .spool import Spool
 from .state import MEDIA, MediaState
 from .storage import Storage, create_storage, media_root
+from .workers import ImageWorkers
 
 if TYPE_CHECKING:
     from ..context import Platform
@@ -47,6 +49,7 @@ async def open_media(platform: Platform, storage: Storage | None = None) -> Stor
     platform.extras["storage"] = storage
     platform.extras["files"] = files
     platform.extras["media.spool"] = spool
+    platform.extras["media.images"] = ImageWorkers(settings.image_workers, settings.image_queue_seconds)
     platform.extras.setdefault("readiness", {})["storage"] = storage.healthy
     return storage
 
@@ -68,6 +71,7 @@ def setup_media(app: web.Application) -> None:
             sweeper = asyncio.create_task(sweep_forever(platform), name="media-orphan-sweep")
         yield
         await stop_tasks([sweeper])
+        platform.extras["media.images"].close()
         await bounded(storage.close(), "close storage")
         state.platform = None
 

@@ -40,11 +40,17 @@ def graphql_type(field: f.Field) -> Any:
 
 
 def _make_type(name: str, annotations: dict[str, Any], descriptions: dict[str, str | None], *,
-               input: bool = False, description: str | None = None) -> type:
-    namespace: dict[str, Any] = {"__annotations__": annotations}
+               input: bool = False, description: str | None = None, resolvers: dict[str, Any] | None = None) -> type:
+    namespace: dict[str, Any] = {"__annotations__": dict(annotations)}
     for key in annotations:
+        if resolvers and key in resolvers:  # computed from the stored row (sealed phones), kept privately
+            namespace[key] = resolvers[key]
+            continue
         namespace[key] = strawberry.field(default=None, description=descriptions.get(key)) if not input else \
             dataclasses.field(default=None)
+    if resolvers:
+        namespace["__annotations__"]["_row"] = strawberry.Private[Optional[dict]]
+        namespace["_row"] = None
     cls = type(name, (), namespace)
     return (strawberry.input if input else strawberry.type)(cls, name=name, description=description)
 
@@ -57,9 +63,18 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
     if owned:
         out_fields["resident_id"] = Optional[strawberry.ID]
     descriptions = {n: fld.description for n, fld in model.__fields__.items()}
-    for n, fld in model.__fields__.items():
+    sealed = {n: fld for n, fld in model.__fields__.items() if isinstance(fld, f.SealedPhone)}
+    for n, fld in model.__fields__.items():  # sealed ones keep their place; a resolver computes them
         out_fields[n] = graphql_type(fld) if fld.required else Optional[graphql_type(fld)]
-    object_type = _make_type(name, out_fields, descriptions, description=model.description())
+
+    def service(info: Info) -> ModelService:
+        ctx = info.context.module_context(module)
+        if module not in info.context.module_set:
+            raise ModuleDisabled(f"模块 {module} 未在本社区启用 (module {module} is disabled here)")
+        return ModelService(ctx, model)
+
+    resolvers = {n: _sealed_field(n, fld, service) for n, fld in sealed.items()}
+    object_type = _make_type(name, out_fields, descriptions, description=model.description(), resolvers=resolvers)
 
     def to_object(row: dict[str, Any]) -> Any:
         values = {"id": row["_id"], "community_id": row["communityId"], "version": row.get("version", 1),
@@ -67,7 +82,10 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
         if owned:
             values["resident_id"] = row.get("residentId")
         for n, fld in model.__fields__.items():
-            values[n] = fld.to_output(row.get(n))
+            if n not in sealed:
+                values[n] = fld.to_output(row.get(n))
+        if sealed:
+            values["_row"] = row
         return object_type(**values)
 
     create_fields = {n: (graphql_type(fld) if fld.required else Optional[graphql_type(fld)])
@@ -85,12 +103,6 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
         filterable["resident_id"] = Optional[strawberry.ID]
     filter_input = _make_type(f"{name}Filter", filterable or {"id": Optional[strawberry.ID]}, {}, input=True)
     conn = Connection[object_type]
-
-    def service(info: Info) -> ModelService:
-        ctx = info.context.module_context(module)
-        if module not in info.context.module_set:
-            raise ModuleDisabled(f"模块 {module} 未在本社区启用 (module {module} is disabled here)")
-        return ModelService(ctx, model)
 
     def plain(obj: Any) -> dict[str, Any]:
         if obj is None:
@@ -138,6 +150,21 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
                                      f"{name}Connection", f"{name}Edge"],
                          query_fields=[plural, single],
                          mutation_fields=[f"create{name}", f"update{name}", f"delete{name}"])
+
+
+def _sealed_field(name: str, fld: f.SealedPhone, service: Any) -> Any:
+    """A sealed phone: masked, or in full with `reveal: true` (permitted roles only, audited)."""
+
+    async def resolve(root: Any, info: Info, reveal: bool = False) -> Optional[str]:
+        masked = (root._row or {}).get(name)
+        if not reveal or masked is None:
+            return masked
+        return await service(info).reveal(root._row, name)
+
+    who = "whoever may update the row" if fld.reveal is None else ", ".join(fld.reveal)
+    description = (f"{fld.description + '; ' if fld.description else ''}默认脱敏 (masked as 138****5678); "
+                   f"reveal: true gives the full number to {who} (audited)")
+    return strawberry.field(resolver=resolve, description=description)
 
 
 def _make_create_input(name: str, annotations: dict[str, Any], model: type[Model]) -> type:

@@ -9,31 +9,45 @@ from community_plus_sdk.context import Caller, ModuleContext
 from ..errors import BadUserInput, Forbidden, Unauthenticated
 from ..repositories.base import new_id, scoped
 from ..transactions import in_transaction
-from .datastore import CommunityCollection, physical_name
+from .datastore import CommunityCollection, check_filter, physical_name
+from .sealing import Sealer, sealed_fields
 
 
 SUPERVISORS = ("platform_admin", "region_admin")
 
 
 class AllCommunities:
-    """A module collection across communities, for migrations."""
+    """A module collection across communities, for migrations (filters checked and sealed
+    fields handled like scoped ones)."""
 
-    def __init__(self, coll) -> None:
+    def __init__(self, coll, sealer: Sealer | None = None) -> None:
         self.coll = coll
+        self.sealer = sealer
+
+    def _filter(self, filter: dict[str, Any] | None) -> dict[str, Any]:
+        check_filter(filter)
+        return self.sealer.rewrite(filter or {}) if self.sealer else (filter or {})
 
     async def find(self, filter: dict[str, Any] | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        return await self.coll.find(filter or {}).limit(limit).to_list()
+        rows = await self.coll.find(self._filter(filter)).limit(limit).to_list()
+        return [self.sealer.public(r) for r in rows] if self.sealer else rows
 
     async def count(self, filter: dict[str, Any] | None = None) -> int:
-        return await self.coll.count_documents(filter or {})
+        return await self.coll.count_documents(self._filter(filter))
 
     async def insert(self, row: dict[str, Any]) -> dict[str, Any]:
-        doc = {"_id": new_id(), **row}
+        doc = {"_id": new_id(), **(self.sealer.seal(row) if self.sealer else row)}
         await self.coll.insert_one(doc)
-        return doc
+        return self.sealer.public(doc) if self.sealer else doc
 
     async def update_many(self, filter: dict[str, Any], changes: dict[str, Any]) -> int:
-        return (await self.coll.update_many(filter, {"$set": changes})).modified_count
+        changes = self.sealer.seal(changes) if self.sealer else changes
+        return (await self.coll.update_many(self._filter(filter), {"$set": changes})).modified_count
+
+    async def seal_existing(self) -> int:
+        """Encrypt the numbers rows stored in plaintext before their field was sealed; returns
+        how many were sealed (0 when the collection has no sealed field). Idempotent."""
+        return await self.sealer.seal_existing(self.coll) if self.sealer else 0
 
 
 class ServerModuleContext(ModuleContext):
@@ -65,7 +79,12 @@ class ServerModuleContext(ModuleContext):
             raise Forbidden(f"module {self.module} has no collection {name!r} (declare it with a model or "
                             "register_collections)")
         coll = self.platform.db[physical_name(self.module, name)]
-        return CommunityCollection(coll, self._community(), self.module, session=self._session)
+        return CommunityCollection(coll, self._community(), self.module, session=self._session,
+                                   sealer=self._sealer(name))
+
+    def _sealer(self, name: str) -> Sealer | None:
+        fields = sealed_fields(self.registry.modules[self.module], name)
+        return Sealer.of(self.platform.keyring, self.module, name, fields)
 
     async def is_enabled(self, community_id: str | None = None) -> bool:
         cid = community_id or self.community_id
@@ -81,7 +100,7 @@ class ServerModuleContext(ModuleContext):
             raise Forbidden("unscoped collections are for system tasks (migrate) only")
         if name not in self.registry.modules[self.module].collection_names:
             raise Forbidden(f"module {self.module} has no collection {name!r}")
-        return AllCommunities(self.platform.db[physical_name(self.module, name)])
+        return AllCommunities(self.platform.db[physical_name(self.module, name)], self._sealer(name))
 
     async def settings(self) -> dict[str, Any]:
         return await self.registry.states.effective_settings(self._community(), self.module)
@@ -168,6 +187,14 @@ class ServerModuleContext(ModuleContext):
                  "aggregateId": f"{self.module}", "event": f"{self.module}:{state}", "state": "pending",
                  "attempts": 0, "nextAttemptAt": now, "createdAt": now} for uid in user_ids]
         await self.platform.outbox.insert_many(docs, session=self._session)
+
+    async def reveal(self, collection: str, row_id: str, field: str, entity: str | None = None) -> str | None:
+        found = await self.collection(collection).reveal(row_id, field)
+        if found is None:
+            return None
+        row, value = found
+        await self.audit("reveal", entity or collection, row, [field])
+        return value
 
     async def wards(self) -> list[dict[str, Any]]:
         caller = self.caller

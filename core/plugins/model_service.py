@@ -1,5 +1,6 @@
 """Generated behaviour of declarative models: permission checks, validation, community and
-resident scoping, optimistic concurrency and audit."""
+resident scoping, optimistic concurrency and audit — and the visibility of the files their
+`Image` fields reference (`register_file_visibility`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from community_plus_sdk import Model
 from community_plus_sdk.models import camel
 
-from ..errors import BadUserInput, Conflict, Forbidden, NotFound
+from ..errors import AppError, BadUserInput, Conflict, Forbidden, NotFound
 from ..repositories.base import MAX_PAGE, Page, decode_cursor
 from .context import ServerModuleContext
 
@@ -118,6 +119,17 @@ class ModelService:
         await self.ctx.release_files(self.model.type_name(), id)
         return True
 
+    async def reveal(self, row: dict[str, Any], name: str) -> str | None:
+        """The full value of a sealed field of `row`, for permitted callers only; audited."""
+        fld = self.model.__fields__[name]
+        caller = self.ctx.require_caller()
+        allowed = fld.reveal if getattr(fld, "reveal", None) is not None else self.model.allowed("update")
+        own = bool(self.model.meta("owned_by_resident") and caller.role == "resident" and caller.resident_id
+                   and row.get("residentId") == caller.resident_id)
+        if not own and not any(self.ctx.has_permission(p) for p in allowed):
+            raise Forbidden(f"无权查看完整的手机号 (your role may not reveal {camel(name)})")
+        return await self.ctx.reveal(self.model.collection_name(), row["_id"], name, entity=self.model.type_name())
+
     def _file_ids(self, values: dict[str, Any]) -> list[str]:
         """Uploaded-file ids referenced by `Image` fields (or lists of them)."""
         from community_plus_sdk.fields import Image, List
@@ -130,3 +142,28 @@ class ModelService:
             elif isinstance(fld, List) and isinstance(fld.of, Image) and isinstance(value, list):
                 ids += value
         return ids
+
+
+def register_file_visibility(platform: Any, registry: Any) -> None:
+    """Files attached to a model's row (`<module>.<Type>`) are visible to whoever may read that
+    row: the model's read permission, resident ownership and the module being on."""
+    from ..media.service import register_entity_visibility
+
+    for loaded in registry.modules.values():
+        for compiled in loaded.compiled:
+            entity = f"{loaded.name}.{compiled.model.type_name()}"
+            register_entity_visibility(platform, entity, _row_visibility(loaded.name, compiled.model))
+
+
+def _row_visibility(module: str, model: type[Model]) -> Any:
+    async def can_see(ctx: Any, row_id: str) -> bool:
+        mctx = ctx.module_context(module)
+        if not mctx.community_id or not await mctx.is_enabled():
+            return False
+        try:
+            await ModelService(mctx, model).get(row_id)
+        except AppError:  # FORBIDDEN (no read permission) or NOT_FOUND (not this caller's row)
+            return False
+        return True
+
+    return can_see

@@ -184,7 +184,7 @@ class PluginRegistry:
             for model in models or []:
                 compiled = compile_model(manifest.name, model)
                 loaded.compiled.append(compiled)
-                idx = [[(fname, 1)] for fname, fld in model.__fields__.items() if fld.index]
+                idx = [[(getattr(fld, "index_key", fname), 1)] for fname, fld in model.__fields__.items() if fld.index]
                 if model.meta("owned_by_resident"):
                     idx.append([("residentId", 1), ("_id", -1)])
                 loaded.collections[model.collection_name()] = CollectionSpec(

@@ -11,6 +11,7 @@ from aiohttp import web
 from ..tasks import stop_tasks
 from .events import EventBus
 from .lifecycle import ensure_collections, run_migrations
+from .model_service import register_file_visibility
 from .registry import PluginRegistry
 from .state import ModuleSettingsRepository, ModuleStates
 
@@ -33,6 +34,7 @@ def setup_plugins(app: web.Application, platform_key, settings) -> PluginRegistr
         await run_migrations(platform, registry)
         await states.refresh()
         platform.extras["plugins"] = registry
+        register_file_visibility(platform, registry)
         platform.extras["modules"] = registry
         platform.extras["events"] = EventBus(platform, registry)
         watcher = asyncio.create_task(states.watch(settings.module_poll_interval))

@@ -44,6 +44,14 @@ def register_collections():
 
 
 @hookimpl
+async def migrate(ctx, from_version, to_version):
+    """0.2.0 seals people's phone numbers (encrypted at rest, masked on read): seal the
+    numbers stored in plaintext before."""
+    for name in ("providers", "care_workers", "elders"):
+        await ctx.unscoped_collection(name).seal_existing()
+
+
+@hookimpl
 async def run_periodic(ctx, now):
     """Raise alerts for visits whose check-in is overdue (every community); returns how many."""
     return await scan_overdue(ctx, now)

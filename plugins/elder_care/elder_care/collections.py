@@ -8,9 +8,10 @@ C = ("communityId", 1)
 
 COLLECTIONS = [
     CollectionSpec("elders", indexes=[[C, ("_id", -1)], [C, ("guardianResidentIds", 1)],
-                                      [C, ("gridId", 1), ("_id", -1)], [C, ("active", 1), ("_id", -1)]]),
+                                      [C, ("gridId", 1), ("_id", -1)], [C, ("active", 1), ("_id", -1)]],
+                   sealed=("contactPhone",)),  # people's numbers: encrypted at rest, masked on read
     CollectionSpec("care_workers", indexes=[[C, ("providerId", 1), ("_id", -1)], [C, ("userId", 1)],
-                                            [C, ("bindingCode", 1)]]),
+                                            [C, ("bindingCode", 1)]], sealed=("phone",)),
     CollectionSpec("orders", indexes=[
         [C, ("_id", -1)], [C, ("state", 1), ("_id", -1)], [C, ("elderId", 1), ("_id", -1)],
         [C, ("elderId", 1), ("month", 1), ("slotStart", 1)], [C, ("providerId", 1), ("month", 1)],

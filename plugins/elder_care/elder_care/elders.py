@@ -76,6 +76,11 @@ class ElderService:
             raise NotFoundError("老人档案不存在 (no such elder profile)")
         return doc
 
+    async def reveal_contact_phone(self, elder_id: str) -> str | None:
+        """The full contact number (audited), for whoever may see the profile."""
+        await self.get(elder_id)
+        return await self.ctx.reveal("elders", elder_id, "contactPhone", entity="ElderProfile")
+
     async def list(self, grid_id: str | None, active: bool | None, first: int, after: str | None) -> Page:
         """Staff: enrolled elders (grid workers: of their grids)."""
         if not (self.ctx.has_permission(MANAGE_ELDERS) or self.ctx.has_permission(READ_ALL)):

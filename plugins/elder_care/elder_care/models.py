@@ -20,7 +20,7 @@ class CareProvider(Model):
     name = fields.String(required=True, max_length=60, filter=True)
     license_no = fields.String(max_length=50, description="统一社会信用代码或备案号 (registration number)")
     contact_name = fields.String(max_length=30)
-    contact_phone = fields.Phone()
+    contact_phone = fields.SealedPhone()  # encrypted at rest, masked on read; reveal: provider managers
     address = fields.String(max_length=200)
     categories = fields.List(fields.Choice(CATEGORIES), max_items=len(CATEGORIES),
                              description="Categories offered: " + ", ".join(CATEGORIES))

@@ -96,6 +96,17 @@ class WorkerService:
         await self.ctx.audit("bind", "CareWorker", doc, ["userId"])
         return doc
 
+    async def reveal_phone(self, worker_id: str) -> str | None:
+        """The worker's full number (audited): provider managers, that provider's dispatchers and
+        the worker themself."""
+        worker = await self.coll.find_one({"_id": worker_id})
+        if worker is None:
+            raise NotFoundError("护理员不存在 (no such care worker)")
+        if not (self.may_manage() or worker.get("userId") == self.actor.caller.user_id
+                or worker["providerId"] in await self.actor.dispatch_provider_ids()):
+            raise ForbiddenError("无权查看完整的手机号 (only provider managers and dispatchers may reveal it)")
+        return await self.ctx.reveal("care_workers", worker_id, "phone", entity="CareWorker")
+
     def may_manage(self) -> bool:
         return self.ctx.has_permission(MANAGE_PROVIDERS)
 

@@ -57,8 +57,17 @@ def register_collections():
         CollectionSpec(REQUESTS),
         CollectionSpec(DINERS, indexes=[[c, ("residentId", 1)], [c, ("guardianResidentIds", 1)],
                                         [c, ("snapshot.gridId", 1), ("_id", -1)]]),
-        CollectionSpec(STAFF, indexes=[[c, ("userId", 1), ("canteenId", 1)], [c, ("canteenId", 1)]]),
+        CollectionSpec(STAFF, indexes=[[c, ("userId", 1), ("canteenId", 1)], [c, ("canteenId", 1)]],
+                       sealed=("phone",)),
     ]
+
+
+@hookimpl
+async def migrate(ctx: Any, from_version: str | None, to_version: str) -> None:
+    """0.2.0 seals people's phone numbers (encrypted at rest, masked on read): seal the
+    numbers stored in plaintext before."""
+    for name in ("canteens", "volunteers", STAFF):
+        await ctx.unscoped_collection(name).seal_existing()
 
 
 @hookimpl

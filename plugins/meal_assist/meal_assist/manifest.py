@@ -8,7 +8,7 @@ from __future__ import annotations
 from community_plus_sdk import Module, Permission
 
 NAME = "meal_assist"
-VERSION = "0.1.0"
+VERSION = "0.2.0"  # 0.2.0: people's phone numbers sealed (see migrate)
 
 MANAGE = "meal_assist.canteen.manage"
 SERVE = "meal_assist.canteen.serve"

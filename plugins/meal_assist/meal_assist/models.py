@@ -22,7 +22,7 @@ class Canteen(Model):
 
     name = fields.String(required=True, max_length=50, filter=True)
     address = fields.String(max_length=100)
-    phone = fields.Phone(description="联系电话 (contact mobile number)")
+    phone = fields.SealedPhone(description="联系电话 (contact mobile number)")  # encrypted at rest, masked on read
     opening_hours = fields.String(max_length=100, pattern=_HOURS,
                                   description="营业时间，如 06:30-08:30,10:30-13:00 (opening hours, local time)")
     capacity_per_meal = fields.Integer(required=True, min=1, max=1000,
@@ -46,5 +46,5 @@ class MealVolunteer(Model):
     resident = fields.ResidentRef(required=True, filter=True,
                                   description="志愿者的居民 id (the volunteer's resident id)")
     name = fields.String(required=True, max_length=30)
-    phone = fields.Phone()
+    phone = fields.SealedPhone()  # a resident's own number: encrypted at rest, masked on read
     active = fields.Boolean(default=True, filter=True)

@@ -9,6 +9,9 @@ from typing import Any
 import strawberry
 
 from ..clock import age_on, utcnow
+from ..manifest import module
+from ..elders import ElderService
+from ..workers import WorkerService
 
 
 @strawberry.enum(description="Lifecycle of a care order: placed → dispatched → in service (checked in) → "
@@ -61,7 +64,7 @@ class ElderProfile:
     home_address: str
     longitude: float
     latitude: float
-    contact_phone: str | None
+    masked_contact_phone: strawberry.Private[str | None]
     care_notes: str | None
     guardian_resident_ids: list[strawberry.ID]
     active: bool
@@ -77,10 +80,17 @@ class ElderProfile:
         return cls(id=d["_id"], resident_id=d["residentId"], name=d.get("name"), gender=d.get("gender"),
                    birth_date=birth.date() if isinstance(birth, datetime) else birth, age=age_on(birth, utcnow()),
                    tags=list(d.get("tags") or []), grid_id=d.get("gridId"), home_address=d["homeAddress"],
-                   longitude=d["longitude"], latitude=d["latitude"], contact_phone=d.get("contactPhone"),
+                   longitude=d["longitude"], latitude=d["latitude"], masked_contact_phone=d.get("contactPhone"),
                    care_notes=d.get("careNotes"), guardian_resident_ids=list(d.get("guardianResidentIds") or []),
                    active=d.get("active", True), version=d.get("version", 1), created_at=d["createdAt"],
                    updated_at=d["updatedAt"], subsidy=CareSubsidyBalance.of(balance) if balance else None)
+
+    @strawberry.field(description="联系电话：默认脱敏 (masked, 138****5678); reveal: true gives the full number to "
+                                  "whoever may see this profile (audited).")
+    async def contact_phone(self, info: strawberry.Info, reveal: bool = False) -> str | None:
+        if not reveal or self.masked_contact_phone is None:
+            return self.masked_contact_phone
+        return await ElderService(module.context(info)).reveal_contact_phone(self.id)
 
 
 @strawberry.type(description="护理员: a care worker of a provider.")
@@ -89,7 +99,7 @@ class CareWorker:
     provider_id: strawberry.ID
     provider_name: str | None
     name: str
-    phone: str | None
+    masked_phone: strawberry.Private[str | None]
     skills: list[str]
     can_dispatch: bool = strawberry.field(description="Dispatches the provider's orders.")
     active: bool
@@ -103,10 +113,17 @@ class CareWorker:
     @classmethod
     def of(cls, d: dict[str, Any], show_code: bool = False) -> CareWorker:
         return cls(id=d["_id"], provider_id=d["providerId"], provider_name=d.get("providerName"), name=d["name"],
-                   phone=d.get("phone"), skills=list(d.get("skills") or []), can_dispatch=bool(d.get("canDispatch")),
+                   masked_phone=d.get("phone"), skills=list(d.get("skills") or []), can_dispatch=bool(d.get("canDispatch")),
                    active=d.get("active", True), bound=bool(d.get("userId")), user_name=d.get("userName"),
                    binding_code=d.get("bindingCode") if show_code else None, version=d.get("version", 1),
                    created_at=d["createdAt"])
+
+    @strawberry.field(description="手机号：默认脱敏 (masked, 138****5678); reveal: true gives the full number to "
+                                  "provider managers, the provider's dispatchers and the worker (audited).")
+    async def phone(self, info: strawberry.Info, reveal: bool = False) -> str | None:
+        if not reveal or self.masked_phone is None:
+            return self.masked_phone
+        return await WorkerService(module.context(info)).reveal_phone(self.id)
 
 
 @strawberry.type(description="Where and when a care worker checked in or out.")
