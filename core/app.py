@@ -19,8 +19,8 @@ from .http_limits import RequestLimiter, parse_limits
 from .repositories.rate_limits import RateLimitRepository
 from .graphql.persisted import PersistedQueries, PersistedQueryRepository
 from .graphql.schema import SchemaCache
-from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response, unavailable_error
-from .http import REQUEST_ID, SCOPE, make_middlewares
+from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response, unavailable_response
+from .http import SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
 from .plugins.setup import setup_plugins
@@ -75,12 +75,6 @@ async def _module_set(request: web.Request, community_id: str | None) -> frozens
     return await provider.enabled_for(community_id)
 
 
-def _unavailable(request: web.Request) -> web.Response:
-    """503 with Retry-After while the database is unreachable."""
-    return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
-                             headers={"Retry-After": "5"})
-
-
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
     app = request.app
     platform = app[PLATFORM]
@@ -90,9 +84,9 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         try:
             community = await platform.regions.get(header)
         except ConnectionFailure:
-            return _unavailable(request)
+            return unavailable_response(request)
         if community is None or community.get("level") != "community" or not scope.covers_community(community):
-            return scope_error_response(Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
+            return scope_error_response(request, Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
         scope.community_id = header
     elif scope.principal is not None:
         scope.community_id = None if scope.principal.role in ("platform_admin", "region_admin") \
@@ -100,9 +94,9 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     try:
         modules = await _module_set(request, scope.community_id)
     except AppError as exc:
-        return scope_error_response(exc)
+        return scope_error_response(request, exc)
     except ConnectionFailure:
-        return _unavailable(request)
+        return unavailable_response(request)
     view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
         schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
         persisted=platform.extras["persisted_queries"]))
