@@ -138,8 +138,10 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         return offline_graphiql(super().graphql_ide_html)
 
     def should_render_graphql_ide(self, request) -> bool:  # type: ignore[no-untyped-def]
-        """GraphiQL in dev; in prod a GET without a query is a plain 400, not a 404."""
-        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
+        """GraphiQL in dev, for a browser (`Accept: text/html`) asking without a query; otherwise
+        (prod, or `*/*` from a script) a GET without a query is a plain 400 BAD_REQUEST."""
+        return (self.graphql_ide is not None and request.method == "GET" and not request.query_params.get("query")
+                and "text/html" in request.headers.get("accept", ""))
 
     async def get_context(self, request: web.Request, response: Any) -> RequestContext:  # type: ignore[override]
         return RequestContext(platform=self.platform, scope=request[SCOPE], request_id=request[REQUEST_ID],
