@@ -44,7 +44,7 @@ from .roots import explain_unknown_root_field
 
 log = structlog.get_logger("community_plus.graphql")
 
-_VARIABLE = re.compile(r"^Variable '\$(\w+)' has invalid (?:default )?value((?:\.\w+|\[\d+\])*)")
+_VARIABLE = re.compile(r"^Variable '\$(\w+)' has invalid (?:default )?value(?: at ((?:\.\w+|\[\d+\])+))?:")
 _HTTP_CODES = {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 429: "RATE_LIMITED"}
 
 
@@ -92,7 +92,7 @@ def variable_error(err: GraphQLError) -> dict[str, Any]:
     naming the variable's path inside the request's `variables` (`variables.input.gender`)."""
     match = _VARIABLE.match(err.message)
     if match:
-        path = f"variables.{match.group(1)}{match.group(2)}"
+        path = f"variables.{match.group(1)}{match.group(2) or ''}"
     else:
         node = (err.nodes or [None])[0]
         variable = getattr(getattr(node, "variable", None), "name", None)
