@@ -157,7 +157,7 @@ async def test_wechat_login_without_credentials_is_wechat_not_configured(gql, pl
 
 
 # -- DateTime --------------------------------------------------------------------------------
-async def test_datetime_without_offset_is_read_as_utc(gql, world):
+async def test_statistics_window_without_utc_offset_is_read_as_utc(gql, world):
     token = await gql.login("admin001")
     since = (datetime.now(UTC) - timedelta(days=3)).replace(tzinfo=None).isoformat()  # no offset
     query = "query($s: DateTime) { statistics(since: $s) { total } }"

@@ -3,37 +3,19 @@ with that set (memory does not grow with the number of communities)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Sequence
-
-import dateutil.parser
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
-from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.tools import merge_types
-from strawberry.types.scalar import ScalarDefinition
 
 from community_plus_sdk.errors import ModuleError
 
 from ..errors import AppError
 from . import api
 from .limits import QueryLimits, limits_extension
-
-def _aware_datetime(value: str) -> dt.datetime:
-    parsed = dateutil.parser.isoparse(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
-
-
-# Every DateTime a client sends is timezone-aware: one without an offset is read as UTC (as
-# MongoDB stores it), so services never compare naive with aware datetimes.
-AWARE_DATETIME = ScalarDefinition(
-    name="DateTime", description="Date with time (ISO 8601); a value without a UTC offset is read as UTC",
-    specified_by_url=None, serialize=lambda v: v.isoformat(),
-    parse_value=wrap_parser(_aware_datetime, "DateTime", exceptions=(ValueError, OverflowError)),
-    parse_literal=None, origin=dt.datetime)
 
 # A module contributes (query types, mutation types, subscription types, extra types).
 Contribution = tuple[Sequence[type], Sequence[type], Sequence[type], Sequence[type]]
@@ -61,7 +43,6 @@ def build_schema(contributions: Iterable[Contribution] = (), *, introspection: b
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
         types=types,
         extensions=extensions,
-        scalar_overrides={dt.datetime: AWARE_DATETIME},
     )
 
 
