@@ -19,7 +19,7 @@ from .http_limits import RequestLimiter, parse_limits
 from .repositories.rate_limits import RateLimitRepository
 from .graphql.persisted import PersistedQueries, PersistedQueryRepository
 from .graphql.schema import SchemaCache
-from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response, unavailable_error
+from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response, unavailable_response
 from .http import REQUEST_ID, SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
@@ -81,12 +81,6 @@ def _database_down(request: web.Request) -> bool:
     return platform is not None and dbm.known_down(platform.client)
 
 
-def _unavailable(request: web.Request) -> web.Response:
-    """503 with Retry-After while the database is unreachable."""
-    return web.json_response({"data": None, "errors": [unavailable_error(request[REQUEST_ID])]}, status=503,
-                             headers={"Retry-After": "5"})
-
-
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
     app = request.app
     platform = app[PLATFORM]
@@ -97,10 +91,10 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
             community = await platform.regions.get(header)
         except Exception as exc:
             if dbm.is_unavailable(exc):
-                return _unavailable(request)
+                return unavailable_response(request)
             raise
         if community is None or community.get("level") != "community" or not scope.covers_community(community):
-            return scope_error_response(Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
+            return scope_error_response(request, Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
         scope.community_id = header
     elif scope.principal is not None:
         scope.community_id = None if scope.principal.role in ("platform_admin", "region_admin") \
@@ -108,10 +102,10 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     try:
         modules = await _module_set(request, scope.community_id)
     except AppError as exc:
-        return scope_error_response(exc)
+        return scope_error_response(request, exc)
     except Exception as exc:
         if dbm.is_unavailable(exc):
-            return _unavailable(request)
+            return unavailable_response(request)
         raise
     view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
         schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,

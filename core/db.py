@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.server_type import SERVER_TYPE
 
 DEFAULT_DB = "community_plus"
@@ -65,6 +65,10 @@ def known_down(client: AsyncMongoClient) -> bool:
     return bool(servers) and all(sd.server_type == SERVER_TYPE.Unknown and sd.error is not None for sd in servers)
 
 
+# server error codes of a primary stepping down or a node shutting down / recovering
+_RESTARTING = frozenset({11600, 91, 189, 10107, 13435, 13436, 11602})
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when `exc` means "the database cannot answer right now" (retry later): a lost or
     refused connection, a timeout (the request's deadline or the server's `maxTimeMS`), or a
@@ -72,8 +76,10 @@ def is_unavailable(exc: BaseException) -> bool:
     raising `RuntimeError: cannot wait on un-acquired lock` after a pause)."""
     if isinstance(exc, ConnectionFailure):
         return True
+    if isinstance(exc, OperationFailure) and exc.code in _RESTARTING:
+        return True
     if isinstance(exc, PyMongoError):
-        return bool(exc.timeout)
+        return bool(exc.timeout) or exc.has_error_label("RetryableWriteError")
     if isinstance(exc, RuntimeError | OSError):
         tb = exc.__traceback__
         while tb is not None and tb.tb_next is not None:

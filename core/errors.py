@@ -1,4 +1,10 @@
-"""The exception tree. Every user-facing error carries a stable `extensions.code`."""
+"""The exception tree. Every user-facing error carries a stable `extensions.code`.
+
+`http_status` is the status a *request error* of that class gets (an error that stops the
+request before execution, answered without `data`, e.g. with
+`Accept: application/graphql-response+json`); a field error inside a response is always 200.
+`status_for(code)` covers classes without one and codes that arrive as plain dicts.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,11 @@ class AppError(GraphQLError):
 
 
 class Unauthenticated(AppError):
+    """No principal. `reason` tells a presented-but-refused token (TOKEN_EXPIRED: refresh the
+    session; TOKEN_INVALID: log in again) apart from no token at all (no `reason`)."""
+
     code = "UNAUTHENTICATED"
+    http_status = 401
 
     def __init__(self, message: str = "请先登录 (authentication required)", **ext: Any) -> None:
         super().__init__(message, **ext)
@@ -25,6 +35,7 @@ class Unauthenticated(AppError):
 
 class Forbidden(AppError):
     code = "FORBIDDEN"
+    http_status = 403
 
     def __init__(self, message: str = "无权执行此操作 (not allowed for your role or scope)", **ext: Any) -> None:
         super().__init__(message, **ext)
@@ -32,6 +43,7 @@ class Forbidden(AppError):
 
 class NotFound(AppError):
     code = "NOT_FOUND"
+    http_status = 404
 
     def __init__(self, what: str = "record", **ext: Any) -> None:
         super().__init__(f"{what} not found", **ext)
@@ -39,6 +51,7 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     code = "CONFLICT"
+    http_status = 409
 
 
 class ModuleDisabled(AppError):
@@ -47,6 +60,7 @@ class ModuleDisabled(AppError):
 
 class RateLimited(AppError):
     code = "RATE_LIMITED"
+    http_status = 429
 
     def __init__(self, message: str, retry_after: int, **ext: Any) -> None:
         super().__init__(message, retryAfter=retry_after, **ext)
@@ -54,6 +68,31 @@ class RateLimited(AppError):
 
 class QueryTooComplex(AppError):
     code = "QUERY_TOO_COMPLEX"
+
+
+class BadRequest(AppError):
+    """The HTTP request itself is malformed (body, content type, envelope fields, multipart
+    form): nothing was executed. `http_status` is 400 unless a more precise one applies (405,
+    413, 415)."""
+
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, http_status: int = 400, **ext: Any) -> None:
+        super().__init__(message, **ext)
+        self.http_status = http_status
+
+
+class WeChatNotConfigured(AppError):
+    """The server's WeChat credentials are missing or refused by WeChat: an operator must set
+    CP_WECHAT_APPID / CP_WECHAT_SECRET. Not retryable by the client."""
+
+    code = "WECHAT_NOT_CONFIGURED"
+    http_status = 503
+
+    def __init__(self, message: str = "微信登录暂未开通，请联系社区管理员 (WeChat login is not configured on this "
+                                      "server: ask the operator; the details are in the server log)",
+                 **ext: Any) -> None:
+        super().__init__(message, **ext)
 
 
 class BadUserInput(AppError):
@@ -79,3 +118,15 @@ class FieldErrors:
     def raise_if_any(self) -> None:
         if self.fields:
             raise BadUserInput(dict(self.fields))
+
+
+HTTP_STATUS = {"BAD_REQUEST": 400, "BAD_USER_INPUT": 400, "GRAPHQL_VALIDATION_FAILED": 400,
+               "QUERY_TOO_COMPLEX": 400, "MODULE_DISABLED": 400,
+               "PERSISTED_QUERY_NOT_FOUND": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
+               "CONFLICT": 409, "RATE_LIMITED": 429, "SERVICE_UNAVAILABLE": 503, "WECHAT_NOT_CONFIGURED": 503,
+               "STORAGE_UNAVAILABLE": 503, "INTERNAL_SERVER_ERROR": 500}
+
+
+def status_for(code: str | None) -> int:
+    """The HTTP status of a request error with this code (400 for codes not listed)."""
+    return HTTP_STATUS.get(code or "", 400)

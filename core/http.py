@@ -1,7 +1,13 @@
-"""HTTP middleware and the operational endpoints (`/healthz`, `/readyz`, `/metrics`)."""
+"""HTTP middleware and the operational endpoints (`/healthz`, `/readyz`, `/metrics`).
+
+A client that goes away mid-request (connection reset, the handler cancelled) is not a server
+error: it is counted as status 499 ("client closed request", nginx's convention) and logged
+at debug level, never as an unhandled error or a 500.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -11,12 +17,42 @@ from aiohttp import web
 from .access import Principal, Scope
 from .errors import AppError, Unauthenticated
 from .http_limits import rate_limit_middleware
-from .security.tokens import read_access_token
+from .security.tokens import SESSION_ENDED, TOKEN_INVALID, read_access_token
 
 log = structlog.get_logger("community_plus.http")
 
 REQUEST_ID = web.RequestKey("request_id", str)
 SCOPE = web.RequestKey("scope", Scope)
+CLIENT_CLOSED = 499
+MAX_REQUEST_ID = 128
+
+
+def client_gone(request: web.Request) -> bool:
+    """The client's connection is closed or closing (it will never read an answer)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _request_id(header: str | None) -> str:
+    """The caller's X-Request-Id when it is a sane token (it is echoed and logged), else a new one."""
+    if header and len(header) <= MAX_REQUEST_ID and header.isascii() and header.isprintable():
+        return header
+    return uuid.uuid4().hex
+
+
+def principal_of(header: str, signing_key: str) -> tuple[Principal | None, AppError | None]:
+    """The principal of an `Authorization` header, or why the presented credentials were refused."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, Unauthenticated("Authorization 头格式应为 'Bearer <token>' (expected 'Bearer <access token>')",
+                                     reason=TOKEN_INVALID)
+    try:
+        return Principal.from_claims(read_access_token(token.strip(), signing_key)), None
+    except AppError as exc:
+        return None, exc
+    except (KeyError, TypeError, ValueError):  # signed by us but not an access token (claims missing)
+        return None, Unauthenticated("无效的访问令牌，请重新登录 (invalid access token: log in again)",
+                                     reason=TOKEN_INVALID)
 
 
 def make_middlewares(app_keys) -> list:
@@ -24,7 +60,7 @@ def make_middlewares(app_keys) -> list:
 
     @web.middleware
     async def request_context(request: web.Request, handler):
-        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        request_id = _request_id(request.headers.get("X-Request-Id"))
         request[REQUEST_ID] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
         start = time.perf_counter()
@@ -38,11 +74,20 @@ def make_middlewares(app_keys) -> list:
         except web.HTTPException as exc:
             status = exc.status
             raise
+        except asyncio.CancelledError:  # the client went away (or the server is stopping)
+            status = CLIENT_CLOSED
+            log.debug("request cancelled: client closed the connection", path=request.path)
+            raise
+        except ConnectionError:
+            if not client_gone(request):  # e.g. an upstream refused us: our problem, not the client's
+                log.exception("unhandled error", path=request.path)
+                return _internal_error(request_id)
+            status = CLIENT_CLOSED
+            log.debug("client closed the connection", path=request.path)
+            raise
         except Exception:
             log.exception("unhandled error", path=request.path)
-            return web.json_response({"errors": [{"message": f"internal error; request id {request_id}",
-                                                  "extensions": {"code": "INTERNAL_SERVER_ERROR",
-                                                                 "requestId": request_id}}]}, status=500)
+            return _internal_error(request_id)
         finally:
             metrics = request.app[metrics_key]
             metrics.http_requests.labels(request.method, route, str(status)).inc()
@@ -51,24 +96,22 @@ def make_middlewares(app_keys) -> list:
 
     @web.middleware
     async def authentication(request: web.Request, handler):
-        principal = None
-        auth_error: AppError | None = None
+        principal, auth_error = None, None
         header = request.headers.get("Authorization", "")
         if header:
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                auth_error = Unauthenticated("Authorization 头格式应为 'Bearer <token>' (expected 'Bearer <access token>')")
-            else:
-                platform = request.app[platform_key]
-                try:
-                    principal = Principal.from_claims(read_access_token(token.strip(), platform.settings.signing_key))
-                except AppError as exc:
-                    auth_error = exc
-                if principal is not None and not await platform.session_gate.live(principal):
-                    principal = None  # logged out, session revoked, or account disabled
-                    auth_error = Unauthenticated("会话已结束，请重新登录 (session ended: log in again)",
-                                                 reason="SESSION_ENDED")
+            platform = request.app[platform_key]
+            principal, auth_error = principal_of(header, platform.settings.signing_key)
+            if principal is not None and not await platform.session_gate.live(principal):
+                principal = None  # logged out, session revoked, or account disabled
+                auth_error = Unauthenticated("会话已结束，请重新登录 (session ended: log in again)",
+                                             reason=SESSION_ENDED)
         request[SCOPE] = Scope(principal=principal, auth_error=auth_error)
         return await handler(request)
 
     return [request_context, authentication, rate_limit_middleware(platform_key, SCOPE)]
+
+
+def _internal_error(request_id: str) -> web.Response:
+    return web.json_response({"errors": [{"message": f"服务器内部错误 (internal error; request id {request_id})",
+                                          "extensions": {"code": "INTERNAL_SERVER_ERROR",
+                                                         "requestId": request_id}}]}, status=500)

@@ -3,6 +3,7 @@ all workers through MongoDB counters. To keep the database off the hot path, eac
 counts locally and adds its count to the shared fixed-window counter in batches (every
 `sync_every` requests or second), deciding with the last shared total plus what it has not
 yet added. Over the limit: HTTP 429, `Retry-After`, and a GraphQL error RATE_LIMITED.
+While the shared counter cannot be reached the worker counts locally (fails open).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 from pymongo.errors import PyMongoError
 
+from .graphql.envelope import error_response
 from .repositories.rate_limits import RateLimitRepository
 
 WINDOW = 60
@@ -88,10 +90,10 @@ def rate_limit_middleware(platform_key, scope_key):
             subject, role = (principal.user_id, principal.role) if principal else (request.remote or "?", "anonymous")
             wait = await limiter.check(subject, role)
             if wait is not None:
-                return web.json_response(
-                    {"data": None, "errors": [{"message": f"请求过于频繁，请{wait}秒后再试 (rate limited: retry after {wait} s)",
-                                               "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]},
-                    status=429, headers={"Retry-After": str(wait)})
+                return error_response(
+                    request, [{"message": f"请求过于频繁，请{wait}秒后再试 (rate limited: retry after {wait} s)",
+                               "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}],
+                    429, {"Retry-After": str(wait)})
         return await handler(request)
 
     return middleware

@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+MAX_OPERATION_NAMES = 500  # operation names come from clients: past this many, new ones count as "other"
 
 
 class Metrics:
@@ -19,9 +20,16 @@ class Metrics:
                                   ["operation", "status"], registry=self.registry)
         self.operation_latency = Histogram("cp_graphql_operation_seconds", "GraphQL operation latency",
                                            ["operation"], buckets=_BUCKETS, registry=self.registry)
+        self._operation_names: set[str] = set()
 
     def observe_operation(self, name: str, status: str, seconds: float) -> None:
+        """Count one operation; label cardinality is bounded (names are client-chosen)."""
         name = name[:64]
+        if name not in self._operation_names:
+            if len(self._operation_names) >= MAX_OPERATION_NAMES:
+                name = "other"
+            else:
+                self._operation_names.add(name)
         self.operations.labels(name, status).inc()
         self.operation_latency.labels(name).observe(seconds)
 

@@ -6,6 +6,8 @@
 A fixed window allows at most 2 × limit in a burst straddling a boundary; that is fine for
 abuse control (login and binding attempts) and costs one atomic update per attempt.
 Subjects are hashed before they are stored (no IPs or openids in the collection).
+When the database is unreachable `hit` raises `ConnectionFailure` (the request answers 503
+SERVICE_UNAVAILABLE); any other database error fails open (logged): the request goes on.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
+from pymongo.errors import ConnectionFailure, PyMongoError
+
 from .errors import RateLimited
 from .repositories.rate_limits import RateLimitRepository
+
+log = structlog.get_logger("community_plus.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +48,14 @@ class RateLimiter:
         window = int(now // limit.window)
         window_end = (window + 1) * limit.window
         digest = hashlib.sha256(f"{limit.name}:{subject}".encode()).hexdigest()[:32]
-        count = await self.repo.increment(f"{limit.name}:{digest}:{window}",
-                                          datetime.fromtimestamp(window_end, UTC))
+        try:
+            count = await self.repo.increment(f"{limit.name}:{digest}:{window}",
+                                              datetime.fromtimestamp(window_end, UTC))
+        except ConnectionFailure:
+            raise
+        except PyMongoError as exc:
+            log.warning("rate-limit counter unavailable: failing open", limit=limit.name, error=str(exc))
+            return 0
         if count > limit.limit:
             retry_after = max(1, math.ceil(window_end - now))
             raise RateLimited(f"操作过于频繁，请{retry_after}秒后再试 (too many attempts: retry after {retry_after} s)",

@@ -106,9 +106,13 @@ async def test_wechat_errors_become_clear_graphql_errors(gql, fake, platform):
     busy = await gql.error("RATE_LIMITED", LOGIN, {"code": CODE_BUSY})
     assert busy["extensions"]["retryable"] is True and "稍后重试" in busy["message"]
     assert fake.calls["jscode2session"] == 3 + 3  # 3 single calls; the busy code was retried twice
-    platform.extras["wechat"].secret = "wrong-secret"  # an operator mistake is masked, not explained to users
-    internal = await gql.error("INTERNAL_SERVER_ERROR", LOGIN, {"code": "user:dan:1"})
-    assert "40125" not in internal["message"] and "secret" not in internal["message"]
+    platform.extras["wechat"].secret = "wrong-secret"  # an operator mistake: a clear code, no detail for users
+    refused = await gql.error("WECHAT_NOT_CONFIGURED", LOGIN, {"code": "user:dan:1"})
+    assert "40125" not in str(refused) and "secret" not in str(refused)
+    platform.extras["wechat"].secret = None  # CP_WECHAT_SECRET not set at all: the same answer, WeChat not called
+    calls = fake.calls["jscode2session"]
+    missing = await gql.error("WECHAT_NOT_CONFIGURED", LOGIN, {"code": "user:dan:1"})
+    assert missing["path"] == ["loginWithWechat"] and fake.calls["jscode2session"] == calls
 
 
 async def test_login_is_rate_limited_per_openid_and_ip(gql, fake, platform):

@@ -96,10 +96,14 @@ def _input_dict(obj) -> dict:
 
 @strawberry.type
 class CoreQuery:
-    @strawberry.field(description="The logged-in principal, or null when anonymous.")
+    @strawberry.field(description="The logged-in principal, or null when no token was sent. A token that was sent "
+                                  "but refused answers UNAUTHENTICATED with extensions.reason TOKEN_EXPIRED "
+                                  "(refresh the session) or TOKEN_INVALID (log in again).")
     def me(self, info: Ctx) -> Viewer | None:
-        p = info.context.scope.principal
-        return viewer_of(p) if p else None
+        scope = info.context.scope
+        if scope.principal is None and scope.auth_error is not None:
+            raise scope.auth_error
+        return viewer_of(scope.principal) if scope.principal else None
 
     @strawberry.field
     async def community(self, info: Ctx, id: strawberry.ID) -> Community:

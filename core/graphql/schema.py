@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import strawberry
-from graphql import NoSchemaIntrospectionCustomRule
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
@@ -46,12 +46,19 @@ def build_schema(contributions: Iterable[Contribution] = (), *, introspection: b
     )
 
 
+def _expected(error: GraphQLError) -> bool:
+    """A client's mistake: an `AppError`/`ModuleError`, or a variable that failed coercion
+    (graphql-core's GraphQLError wrapping a GraphQLError, outside any field)."""
+    original = error.original_error
+    return original is None or isinstance(original, AppError | ModuleError) or (
+        error.path is None and isinstance(original, GraphQLError))
+
+
 class CommunitySchema(strawberry.Schema):
-    """Logs only unexpected errors; expected `AppError`s are answers, not incidents."""
+    """Logs only unexpected errors; expected `AppError`s and client mistakes are answers, not incidents."""
 
     def process_errors(self, errors, execution_context=None) -> None:
-        unexpected = [e for e in errors if e.original_error is not None
-                      and not isinstance(e.original_error, AppError | ModuleError)]
+        unexpected = [e for e in errors if not _expected(e)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 

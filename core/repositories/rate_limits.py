@@ -18,13 +18,27 @@ class RateLimitRepository(Repository):
     indexes = [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0)]
 
     async def increment(self, key: str, expires_at: datetime, by: int = 1) -> int:
-        """Add `by` to the counter `key` (created on first use); the count after."""
+        """Add `by` to the counter `key` (created on first use); the count after.
+
+        An upsert answered without a document (seen with SecantusDB when first hits race,
+        e.g. right after a restart: the increment is applied, the reply is empty) is read back;
+        a counter that still cannot be read counts as `by`.
+        """
         for _ in range(3):  # concurrent first hits may race on the upsert
             try:
                 doc = await self.coll.find_one_and_update(
                     {"_id": key}, {"$inc": {"n": by}, "$setOnInsert": {"expiresAt": expires_at}},
                     upsert=True, return_document=ReturnDocument.AFTER)
-                return int(doc["n"])
             except DuplicateKeyError:
                 continue
-        raise RuntimeError(f"rate-limit counter {key!r} kept colliding")
+            if doc is None:
+                doc = await self.coll.find_one({"_id": key}, {"n": 1})
+            return _count(doc, by)
+        doc = await self.coll.find_one_and_update({"_id": key}, {"$inc": {"n": by}},
+                                                  return_document=ReturnDocument.AFTER)
+        return _count(doc, by)
+
+
+def _count(doc: dict | None, default: int) -> int:
+    n = (doc or {}).get("n")
+    return int(n) if isinstance(n, int | float) else default

@@ -12,6 +12,9 @@ import jwt
 from ..errors import Unauthenticated
 
 ISSUER = "community-plus"
+TOKEN_EXPIRED = "TOKEN_EXPIRED"  # `extensions.reason` of UNAUTHENTICATED: refresh the session
+TOKEN_INVALID = "TOKEN_INVALID"  # … a token that is not ours, tampered or malformed: log in again
+SESSION_ENDED = "SESSION_ENDED"  # … its session was logged out or revoked, or the account disabled: log in again
 
 
 def issue_access_token(claims: dict[str, Any], key: str, ttl: int) -> str:
@@ -23,9 +26,11 @@ def read_access_token(token: str, key: str) -> dict[str, Any]:
     try:
         return jwt.decode(token, key, algorithms=["HS256"], issuer=ISSUER)
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("登录已过期，请刷新 (access token expired: call refreshSession)") from exc
+        raise Unauthenticated("登录已过期，请刷新 (access token expired: call refreshSession)",
+                              reason=TOKEN_EXPIRED) from exc
     except jwt.PyJWTError as exc:
-        raise Unauthenticated("无效的访问令牌 (invalid access token)") from exc
+        raise Unauthenticated("无效的访问令牌，请重新登录 (invalid access token: log in again)",
+                              reason=TOKEN_INVALID) from exc
 
 
 def new_refresh_token() -> str:

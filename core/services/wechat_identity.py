@@ -19,13 +19,13 @@ from typing import Any
 import structlog
 
 from ..context import RequestContext
-from ..errors import BadUserInput, Forbidden, RateLimited, Unauthenticated
+from ..errors import BadUserInput, Forbidden, RateLimited, Unauthenticated, WeChatNotConfigured
 from ..ratelimit import Limit, RateLimiter
 from ..repositories.base import new_id
 from ..repositories.identity_set import IdentityRepositories
 from ..validation import mask_phone, normalize_phone
-from ..wechat import (CodeUsed, InvalidCode, RiskyUser, WeChatBusy, WeChatClient, WeChatDataError,
-                      WeChatRateLimited, decrypt_legacy_phone)
+from ..wechat import (CodeUsed, InvalidCode, RiskyUser, WeChatBusy, WeChatClient, WeChatConfigError,
+                      WeChatDataError, WeChatRateLimited, decrypt_legacy_phone)
 from .auth import AuthService, Tokens
 from .bindings import BindingService, BindOutcome
 
@@ -71,7 +71,13 @@ def wechat_errors(code_field: str = "code", *, phone: bool = False) -> Iterator[
         log.warning("wechat unavailable", errcode=exc.errcode, errmsg=exc.errmsg)
         raise RateLimited("微信服务繁忙，请稍后重试 (WeChat is busy or unreachable: retry in a few seconds)",
                           retry_after=BUSY_RETRY_AFTER, retryable=True, wechatErrcode=exc.errcode) from exc
-    # Anything else (bad appid/secret, unexpected errcodes) is our fault: masked and logged.
+    except WeChatConfigError as exc:  # no CP_WECHAT_SECRET, or WeChat refused our appid/secret
+        log.error("wechat credentials missing or refused: set CP_WECHAT_APPID and CP_WECHAT_SECRET",
+                  errcode=exc.errcode, errmsg=exc.errmsg)
+        raise WeChatNotConfigured() from exc  # no errcode: it would only hint at our secret
+    except WeChatDataError as exc:  # a phone code issued to another mini-program (watermark.appid)
+        raise BadUserInput({code_field: PHONE_CODE_INVALID if phone else LOGIN_CODE_INVALID}) from exc
+    # Anything else (unexpected errcodes) is unknown to us: masked and logged.
 
 
 class WeChatIdentityService:
@@ -85,8 +91,9 @@ class WeChatIdentityService:
     @property
     def client(self) -> WeChatClient:
         client = self.p.extras.get("wechat")
-        if client is None:
-            raise RuntimeError("the WeChat client is not configured: call setup_wechat(app) in create_app")
+        if client is None:  # setup_wechat(app) missing from create_app, or the app is shutting down
+            log.error("the WeChat client is not set up: call setup_wechat(app) in create_app")
+            raise WeChatNotConfigured()
         return client
 
     def _ip(self) -> str:
