@@ -37,6 +37,7 @@ PLATFORM = web.AppKey("platform", Platform)
 METRICS = web.AppKey("metrics", Metrics)
 SCHEMAS = web.AppKey("schemas", SchemaCache)
 ADMISSION = web.AppKey("admission", Admission)
+OUTAGE = web.AppKey("outage", dbm.Outage)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -78,7 +79,7 @@ async def _module_set(request: web.Request, community_id: str | None) -> frozens
 
 def _database_down(request: web.Request) -> bool:
     platform = request.app.get(PLATFORM)
-    return platform is not None and dbm.known_down(platform.client)
+    return platform is not None and request.app[OUTAGE].ongoing(platform.client)
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
@@ -139,6 +140,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=middlewares, client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
     app[ADMISSION] = admission
+    app[OUTAGE] = dbm.Outage()
     app[METRICS] = Metrics()
     limits = QueryLimits(settings.max_depth, settings.max_aliases, settings.max_tokens, settings.max_cost)
     app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled, limits=limits)

@@ -6,15 +6,18 @@ Motor reached end of life in 2026; `pymongo.AsyncMongoClient` is its official su
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable
 
 import pymongo
+import structlog
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.server_type import SERVER_TYPE
 
 DEFAULT_DB = "community_plus"
+log = structlog.get_logger("community_plus.db")
 
 
 def connect(uri: str, **options: object) -> AsyncMongoClient:
@@ -28,7 +31,7 @@ def connect(uri: str, **options: object) -> AsyncMongoClient:
         # process loses nothing it acknowledged)
         "w": "majority",
         "journal": True,
-        # the driver's monitor re-checks a lost server every second, so `known_down` clears
+        # the driver's monitor re-checks a lost server every second, so an `Outage` ends
         # (and requests flow again) about a second after the database is back
         "heartbeatFrequencyMS": 1000,
     }
@@ -56,13 +59,40 @@ async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexMod
             await db[collection].create_indexes(missing)
 
 
-def known_down(client: AsyncMongoClient) -> bool:
-    """True when the driver's own monitor has found every server unreachable (a failed
-    heartbeat or operation, not merely "not checked yet"). Requests then answer 503 at once
-    instead of spending their whole budget waiting for a server (CSOT makes server selection
-    wait for the remaining budget, not `serverSelectionTimeoutMS`)."""
-    servers = client.topology_description.server_descriptions().values()
-    return bool(servers) and all(sd.server_type == SERVER_TYPE.Unknown and sd.error is not None for sd in servers)
+def down_error(client: AsyncMongoClient) -> Exception | None:
+    """The error by which the driver's own monitor found every server unreachable (a failed
+    heartbeat or operation, not merely "not checked yet"), else None."""
+    servers = list(client.topology_description.server_descriptions().values())
+    if servers and all(sd.server_type == SERVER_TYPE.Unknown and sd.error is not None for sd in servers):
+        return servers[0].error
+    return None
+
+
+class Outage:
+    """Requests answer 503 at once while the database has been known down for `grace` seconds.
+
+    Without it every request would spend its whole budget waiting for a server (CSOT makes
+    server selection wait for the remaining budget, not `serverSelectionTimeoutMS`). A blip
+    shorter than `grace` (one dropped connection, a stepdown) is ridden out instead: the
+    driver re-checks the server at once and the waiting requests go on.
+    """
+
+    def __init__(self, grace: float = 1.0, clock=time.monotonic) -> None:
+        self.grace = grace
+        self.clock = clock
+        self.since: float | None = None
+
+    def ongoing(self, client: AsyncMongoClient) -> bool:
+        error = down_error(client)
+        if error is None:
+            if self.since is not None:
+                log.info("database reachable again", down_seconds=round(self.clock() - self.since, 1))
+            self.since = None
+            return False
+        if self.since is None:
+            self.since = self.clock()
+            log.warning("database unreachable", error=str(error)[:300])
+        return self.clock() - self.since >= self.grace
 
 
 # server error codes of a primary stepping down or a node shutting down / recovering
