@@ -34,10 +34,10 @@ def expected(docs, now):
     groups: dict[str, int] = {}
     for d in docs:
         for t in d["residentTags"]:
-            groups[t] = groups.get(t, 0) + 1
+            groups[t.upper()] = groups.get(t.upper(), 0) + 1  # keys as the ResidentTag enum spells them
     states: dict[str, int] = {}
     for d in docs:
-        states[d["state"]] = states.get(d["state"], 0) + 1
+        states[d["state"].upper()] = states.get(d["state"].upper(), 0) + 1  # as WorkOrderState spells them
     return {"total": len(docs), "states": states, "hours": hours, "ratings": ratings, "late": len(late),
             "counted": len(counted), "groups": groups}
 

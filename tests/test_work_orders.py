@@ -57,7 +57,7 @@ async def test_happy_path_with_timeline_and_routing(gql, world, platform, actors
     data = (await gql.ok(q, {"id": oid}, token=actors["resident"]))["workOrder"]
     assert data["state"] == "CLOSED" and data["rating"]["score"] == 5
     assert [e["action"] for e in data["timeline"]] == ["submit", "accept", "assign", "start", "resolve", "rate"]
-    assert data["timeline"][1]["actorRole"] == "community_admin"
+    assert data["timeline"][1]["actorRole"] == "COMMUNITY_ADMIN"
     assert data["assignee"]["name"].endswith("（网格员）")  # routed to the resident's grid worker by default
 
 
@@ -74,7 +74,7 @@ async def test_every_transition_from_every_state(gql, world, platform, actors, r
             assert code == "FORBIDDEN", (action, wrong, state, body)
         if state not in from_states:
             err = await gql.error("CONFLICT", ACT[action], {"id": oid}, token=actors[role])
-            assert err["extensions"]["state"] == state
+            assert err["extensions"]["state"] == state.upper()  # as WorkOrderState spells it
     # out of scope entirely: another community's admin cannot even see it
     await gql.error("NOT_FOUND", ACT["accept"], {"id": oid}, token=actors["other_admin"])
 

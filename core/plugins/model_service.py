@@ -38,6 +38,9 @@ class ModelService:
         if first < 0:
             raise BadUserInput({"first": "不能为负数 (must be ≥ 0)"})
         first = min(first, MAX_PAGE)
+        filters, problems = self.model.clean_filter(filters)
+        if problems:
+            raise BadUserInput(problems)
         query = {**{k: v for k, v in filters.items() if v is not None}, **self._owner_filter()}
         paged = dict(query)
         if after:

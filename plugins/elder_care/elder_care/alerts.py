@@ -20,7 +20,7 @@ from .workflow import OPEN
 
 OPEN_ALERT, ACKNOWLEDGED = "open", "acknowledged"
 SCAN_LIMIT = 500
-ALERTS_PAGE = "/pages/elder-care/alerts"
+ALERTS_PAGE = "/pages/elder_care/alerts"
 
 
 async def scan_overdue(ctx: ModuleContext, now: datetime) -> int:

@@ -85,7 +85,7 @@ module = Module(
     version="0.1.0",
     description="居家养老服务：机构与护理员、服务目录、下单派单、上门签到签退、评价、政府补贴与月度结算",
     icon="heart",
-    entry_page="/pages/elder-care/index",
+    entry_page="/pages/elder_care/index",
     permissions=PERMISSIONS,
     settings_schema=SETTINGS_SCHEMA,
 )

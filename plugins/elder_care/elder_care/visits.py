@@ -20,8 +20,8 @@ from .workflow import ACTIVE, COMPLETED, CONFIRMED, DISPATCHED, IN_SERVICE, OPEN
 
 _FILE_ID = re.compile(r"^[0-9a-f]{24}$")
 MAX_PHOTOS = 9
-VISITS_PAGE = "/pages/elder-care/visits"
-ORDER_PAGE = "/pages/elder-care/order"
+VISITS_PAGE = "/pages/elder_care/visits"
+ORDER_PAGE = "/pages/elder_care/order"
 
 
 def too_far(distance: float, limit: int) -> UserInputError:

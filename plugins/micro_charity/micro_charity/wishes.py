@@ -176,7 +176,7 @@ async def _transition(ctx: ModuleContext, row: dict[str, Any], from_state: str, 
 async def _tell_wisher(ctx: ModuleContext, row: dict[str, Any], title: str, state: str) -> None:
     users = {u for u in (row.get("wisherUserId"), row.get("postedBy")) if u}
     if users:
-        await ctx.notify(sorted(users), title, state, f"/pages/charity/wish?id={row['_id']}")
+        await ctx.notify(sorted(users), title, state, f"/pages/micro_charity/wish?id={row['_id']}")
 
 
 # -- queries ---------------------------------------------------------------------------------------
@@ -438,7 +438,7 @@ class CharityWishMutation:
             await tx.audit("confirm", "Wish", done, ["state"])
             if done.get("claimantUserId"):
                 await tx.notify([done["claimantUserId"]], f"您认领的心愿「{done['title']}」已完成", "已完成",
-                                f"/pages/charity/wish?id={done['_id']}")
+                                f"/pages/micro_charity/wish?id={done['_id']}")
             return done
 
         return CharityWish.of(ctx, await transaction(ctx, write))
