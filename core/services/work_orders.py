@@ -31,7 +31,8 @@ from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import Page, new_id
 from ..transactions import in_transaction
 from . import audit, forms
-from ..media.service import attach_files, register_entity_visibility, release_files
+from ..media.service import register_entity_visibility, release_files
+from .attachments import attach, unique_files
 from .catalogue import eligibility_problems
 from .notifications import work_order_messages
 from ..validation import as_utc
@@ -256,13 +257,7 @@ class WorkOrderService:
     async def _attach(self, files: list[tuple[str, str]], order_id: str, community_id: str) -> None:
         """Photos and documents become the order's (validated: owner, community, confirmed);
         a refusal names the input path each file came from (`input.attachments.0`)."""
-        files = unique_files(files)
-        if not files:
-            return
-        try:
-            await attach_files(self.ctx, [fid for fid, _ in files], ENTITY, order_id, community_id=community_id)
-        except BadUserInput as exc:
-            raise BadUserInput(input_paths(exc.fields, [path for _, path in files])) from exc
+        await attach(self.ctx, files, ENTITY, order_id, community_id=community_id)
 
     @staticmethod
     def _replay(existing: dict[str, Any], fingerprint: str) -> dict[str, Any]:
@@ -409,25 +404,6 @@ class WorkOrderService:
                                                     self._event("note", None, None, now, note.strip(),
                                                                 attachments=[fid for fid, _ in files]))
         return updated
-
-
-def unique_files(files: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(file id, input path) pairs, each file once (the first path it was given at)."""
-    seen: dict[str, str] = {}
-    for fid, path in files:
-        seen.setdefault(fid, path)
-    return list(seen.items())
-
-
-def input_paths(fields: dict[str, str], paths: list[str]) -> dict[str, str]:
-    """Media's `fileIds.<i>` paths as the input paths the files came from."""
-    out: dict[str, str] = {}
-    for key, message in fields.items():
-        head, _, index = key.partition(".")
-        if head == "fileIds" and index.isdigit() and int(index) < len(paths):
-            key = paths[int(index)]
-        out.setdefault(key, message)
-    return out
 
 
 async def close_stale_resolved(platform, days: float, now: datetime | None = None) -> int:

@@ -166,7 +166,8 @@ class VisitService:
         p.raise_if_any()
         settings = await self.ctx.settings()
         distance = await self._distance(order, data["longitude"], data["latitude"], settings)
-        await self.ctx.attach_files(photos, "CareOrder", order_id)  # BAD_USER_INPUT names unusable files
+        await self.ctx.attach_files(photos, "CareOrder", order_id,  # BAD_USER_INPUT names unusable files
+                                    [f"input.photoIds.{i}" for i in range(len(photos))])
         now = utcnow()
         started = order.get("checkedInAt") or now
         changes = {"checkOut": {"at": now, "longitude": data["longitude"], "latitude": data["latitude"],

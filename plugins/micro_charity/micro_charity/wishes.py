@@ -157,8 +157,9 @@ def _wrong_state(row: dict[str, Any], doing: str) -> ConflictError:
         return ConflictError("心愿已被认领 (this wish has already been claimed)", reason="ALREADY_CLAIMED")
     label = {"pending_review": "待审核", "open": "待认领", "claimed": "已认领", "fulfilled": "已送达",
              "completed": "已完成", "rejected": "未通过", "cancelled": "已取消"}[row["state"]]
-    return ConflictError(f"心愿当前为「{label}」，不能{doing} (wish is {row['state']}: cannot {doing})",
-                         reason="WRONG_STATE", state=row["state"])
+    state = row["state"].upper()  # as CharityWishState spells it
+    return ConflictError(f"心愿当前为「{label}」，不能{doing} (wish is {state}: cannot {doing})",
+                         reason="WRONG_STATE", state=state)
 
 
 async def _transition(ctx: ModuleContext, row: dict[str, Any], from_state: str, changes: dict[str, Any],
