@@ -29,6 +29,7 @@ class Notice(Model):
     body = fields.Text(max_length=500)
     pinned = fields.Boolean(default=False, filter=True)
     category = fields.Choice(["活动", "通知", "提醒"], default="通知", filter=True)
+    expires_on = fields.Date(filter=True, description="Last day the notice is shown.")
 
 
 @strawberry.type
