@@ -53,14 +53,9 @@ class Role(enum.Enum):
     RESIDENT = "resident"
 
 
-@strawberry.enum(description="Who did something: a role, or the system itself (automatic steps).")
-class ActorRole(enum.Enum):
-    PLATFORM_ADMIN = "platform_admin"
-    REGION_ADMIN = "region_admin"
-    COMMUNITY_ADMIN = "community_admin"
-    GRID_WORKER = "grid_worker"
-    RESIDENT = "resident"
-    SYSTEM = "system"
+# Role plus SYSTEM, the actor of automatic steps (auto-closing, reminders).
+ActorRole = strawberry.enum(enum.Enum("ActorRole", {**{r.name: r.value for r in Role}, "SYSTEM": "system"}),
+                            description="Who did something: a role, or the system itself (automatic steps).")
 
 
 @strawberry.type(description="A province, city, district or street (or a community, seen as a region).")

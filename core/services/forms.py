@@ -90,49 +90,35 @@ def check_form_schema(schema: Any, path: str = "input.form") -> dict[str, Any]:
     return schema
 
 
+# keyword → message; {v} is the keyword's value in the form
+MESSAGES = {
+    "maxLength": "最多{v}字 (at most {v} characters)", "minLength": "至少{v}字 (at least {v} characters)",
+    "minimum": "不能小于{v} (must be ≥ {v})", "maximum": "不能大于{v} (must be ≤ {v})",
+    "exclusiveMinimum": "应大于{v} (must be > {v})", "exclusiveMaximum": "应小于{v} (must be < {v})",
+    "multipleOf": "应为{v}的倍数 (must be a multiple of {v})", "maxItems": "最多{v}项 (at most {v} items)",
+    "minItems": "至少{v}项 (at least {v} items)", "uniqueItems": "不能有重复项 (items must be unique)",
+    "pattern": "格式不正确 (must match {v})", "const": "应为 {v} (must be {v})",
+}
+FORMAT_MESSAGES = {"date": "日期格式应为 YYYY-MM-DD (a date like 2025-06-01)",
+                   "file-id": "应为上传文件的 id (must be the id of an uploaded file)",
+                   "phone": "手机号格式错误 (invalid phone number)", "id-number": "身份证号无效 (invalid ID number)"}
+
+
 def _message(err: Any) -> str:
     """A Chinese message (English hint) for one failed JSON Schema keyword."""
     kw, v = err.validator, err.validator_value
     if kw == "type":
-        wanted = v if isinstance(v, list) else [v]
-        return "应为" + " 或 ".join(TYPE_TEXT.get(t, t) for t in wanted)
+        return "应为" + " 或 ".join(TYPE_TEXT.get(t, t) for t in (v if isinstance(v, list) else [v]))
     if kw == "enum":
         return f"应为以下之一: {' / '.join(map(str, v))} (must be one of {v})"
-    if kw == "const":
-        return f"应为 {v} (must be {v!r})"
-    if kw == "maxLength":
-        return f"最多{v}字 (at most {v} characters)"
-    if kw == "minLength":
-        return "必填 (required)" if v == 1 else f"至少{v}字 (at least {v} characters)"
-    if kw == "minimum":
-        return f"不能小于{v} (must be ≥ {v})"
-    if kw == "maximum":
-        return f"不能大于{v} (must be ≤ {v})"
-    if kw == "exclusiveMinimum":
-        return f"应大于{v} (must be > {v})"
-    if kw == "exclusiveMaximum":
-        return f"应小于{v} (must be < {v})"
-    if kw == "multipleOf":
-        return f"应为{v}的倍数 (must be a multiple of {v})"
-    if kw == "maxItems":
-        return f"最多{v}项 (at most {v} items)"
-    if kw == "minItems":
-        return f"至少{v}项 (at least {v} items)"
-    if kw == "uniqueItems":
-        return "不能有重复项 (items must be unique)"
-    if kw == "pattern":
-        return f"格式不正确 (must match {v})"
+    if kw == "minLength" and v == 1:
+        return "必填 (required)"
     if kw == "format":
-        value = err.instance
-        if v == "phone" and isinstance(value, str):
-            return phone_problem(value) or "手机号格式错误 (invalid phone number)"
-        if v == "id-number" and isinstance(value, str):
-            return id_number_problem(value) or "身份证号无效 (invalid ID number)"
-        if v == "date":
-            return "日期格式应为 YYYY-MM-DD (a date like 2025-06-01)"
-        if v == "file-id":
-            return "应为上传文件的 id (must be the id of an uploaded file)"
-        return f"格式不正确 (must be a valid {v})"
+        checks = {"phone": phone_problem, "id-number": id_number_problem}
+        found = checks[v](err.instance) if v in checks and isinstance(err.instance, str) else None
+        return found or FORMAT_MESSAGES.get(v, f"格式不正确 (must be a valid {v})")
+    if kw in MESSAGES:
+        return MESSAGES[kw].format(v=v)
     return f"不符合表单要求 (does not satisfy '{kw}' of the form)"
 
 
