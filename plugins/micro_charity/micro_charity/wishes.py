@@ -158,8 +158,13 @@ def _wrong_state(row: dict[str, Any], doing: str) -> ConflictError:
     label = {"pending_review": "待审核", "open": "待认领", "claimed": "已认领", "fulfilled": "已送达",
              "completed": "已完成", "rejected": "未通过", "cancelled": "已取消"}[row["state"]]
     state = row["state"].upper()  # as CharityWishState spells it
-    return ConflictError(f"心愿当前为「{label}」，不能{doing} (wish is {state}: cannot {doing})",
+    zh, en = DOING.get(doing, (doing, doing))
+    return ConflictError(f"心愿当前为「{label}」，不能{zh} (the wish is {state}: cannot {en} it)",
                          reason="WRONG_STATE", state=state)
+
+
+DOING = {"claim": ("认领", "claim"), "审核": ("审核", "review"), "撤回": ("撤回", "withdraw"),
+         "放弃认领": ("放弃认领", "release"), "提交凭证": ("提交凭证", "deliver"), "确认": ("确认", "confirm")}
 
 
 async def _transition(ctx: ModuleContext, row: dict[str, Any], from_state: str, changes: dict[str, Any],
