@@ -1,9 +1,10 @@
-"""Validators for domain values: resident ID numbers (GB 11643), phones, grid boundaries."""
+"""Validators for domain values: resident ID numbers (GB 11643), phones, grid boundaries, and
+the values every input must satisfy (storable text, representable times)."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 from shapely.geometry import shape
 from shapely.validation import explain_validity
@@ -12,6 +13,40 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 _PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# NUL cannot be stored in BSON keys or regular expressions; a lone surrogate is not UTF-8 at all.
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+MAX_JSON_DEPTH = 32
+MAX_AGE = 150
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text (an unpaired surrogate, NUL), or None."""
+    found = _BAD_TEXT.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return "不能包含空字符 (must not contain the NUL character U+0000)"
+    return "含有无效字符 (contains an unpaired UTF-16 surrogate: send valid Unicode text)"
+
+
+def time_problem(value: date | datetime) -> str | None:
+    """Why a date or time is outside the range the server accepts (1900–2999), or None."""
+    if isinstance(value, datetime):
+        try:
+            instant = as_utc(value)
+        except OverflowError:
+            instant = None
+        ok = instant is not None and EARLIEST <= instant <= LATEST
+    else:
+        ok = EARLIEST.date() <= value <= LATEST.date()
+    return None if ok else "日期超出范围 (dates must lie between 1900-01-01 and 2999-12-31)"
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC datetime; one without an offset is read as UTC (as MongoDB stores it)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def id_check_digit(first17: str) -> str:
@@ -25,9 +60,11 @@ def id_number_problem(value: str) -> str | None:
     if not _ID_RE.match(v):
         return "身份证号应为18位 (must be 17 digits plus a digit or X)"
     try:
-        date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
+        born = date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
         return "身份证号中的出生日期无效 (birth date in the ID number is invalid)"
+    if not EARLIEST.date() <= born <= date.today():
+        return "身份证号中的出生日期超出范围 (birth date in the ID number is before 1900 or in the future)"
     if id_check_digit(v[:17]) != v[17]:
         return "身份证号校验位错误 (check digit does not match, GB 11643)"
     return None

@@ -113,10 +113,12 @@ class ModuleContext(ABC):
         """Run `await fn(tx)` atomically; `tx.collection(name)` works like `collection`."""
 
     @abstractmethod
-    async def attach_files(self, file_ids: list[str], entity: str, entity_id: str) -> None:
+    async def attach_files(self, file_ids: list[str], entity: str, entity_id: str,
+                           paths: list[str] | None = None) -> None:
         """Mark uploaded files as used by one of your rows (else the orphan sweep removes
-        them); BAD_USER_INPUT names each file that cannot be used. Models' `Image` fields do
-        this for you."""
+        them); a file given twice is attached once. BAD_USER_INPUT names each file that cannot
+        be used by `paths[i]`, the input path `file_ids[i]` came from (e.g.
+        `input.photoIds.0`; default `fileIds.<i>`). Models' `Image` fields do this for you."""
 
     @abstractmethod
     async def release_files(self, entity: str, entity_id: str) -> None:

@@ -44,6 +44,11 @@ class Field:
         """Validate a non-null value (raises `Invalid`)."""
         return self.validate(value)
 
+    def filter_value(self, value: Any) -> Any:
+        """A filter argument as stored (a `Date` becomes the stored datetime); raises `Invalid`
+        for a value no row can hold."""
+        return self.validate(value)
+
     def to_output(self, value: Any) -> Any:
         return value
 
@@ -67,6 +72,13 @@ class String(Field):
         if self.pattern and not self.pattern.match(value):
             raise Invalid("格式不正确 (does not match the expected format)")
         return value
+
+    def filter_value(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise Invalid("应为文本 (must be text)")
+        if len(value.strip()) > self.max_length:
+            raise Invalid(f"最多{self.max_length}字 (at most {self.max_length} characters)")
+        return value.strip()
 
 
 class Text(String):

@@ -130,6 +130,24 @@ class Model:
         return out, problems
 
 
+    @classmethod
+    def clean_filter(cls, data: dict[str, Any], path: str = "filter") -> tuple[dict[str, Any], dict[str, str]]:
+        """Filter arguments as stored values (keys that are not fields pass unchanged), and a
+        map of field path → problem."""
+        out: dict[str, Any] = {}
+        problems: dict[str, str] = {}
+        for name, value in data.items():
+            field = cls.__fields__.get(name)
+            if field is None or value is None:
+                out[name] = value
+                continue
+            try:
+                out[name] = field.filter_value(value)
+            except Invalid as exc:
+                problems[f"{path}.{camel(name)}"] = str(exc)
+        return out, problems
+
+
 def _plural(word: str) -> str:
     """English plural for generated field names (override with `Meta.plural`)."""
     if word.endswith(("s", "x", "z", "ch", "sh")):

@@ -5,7 +5,7 @@ Example::
 
     module = Module(
         name="notice_board", title="社区公告栏", version="0.1.0",
-        description="社区通知与活动公告", icon="bell", entry_page="/pages/notices/index",
+        description="社区通知与活动公告", icon="bell", entry_page="/pages/notice_board/index",
         permissions=[Permission("notice_board.notice.publish", "发布公告", roles=("community_admin",))],
         settings_schema={"type": "object", "properties": {"maxPinned": {"type": "integer", "default": 3}}},
     )
@@ -18,6 +18,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+_PAGE_RE = re.compile(r"^/pages(/[A-Za-z0-9_-]+)+(\?[^\s#]*)?$")
+
+
+def page_path(page: str) -> str:
+    """A mini-program page as `wx.navigateTo` takes it: the absolute `/pages/<dir>/<page>`
+    (with an optional `?query`). `pages/x/y` is given its leading slash; anything else
+    (a URL, a relative path) raises ValueError.
+
+    Example: ``page_path("pages/elder_care/order?id=42")`` → ``"/pages/elder_care/order?id=42"``
+    """
+    value = page if page.startswith("/") else "/" + page
+    if not _PAGE_RE.match(value):
+        raise ValueError(f"{page!r} is not a mini-program page: use an absolute path like /pages/<module>/index")
+    return value
 
 
 @dataclass(frozen=True)
@@ -34,7 +48,9 @@ class Permission:
 
 @dataclass(frozen=True)
 class Module:
-    """The manifest of a module. `name` namespaces its collections, permissions and settings."""
+    """The manifest of a module. `name` namespaces its collections, permissions, settings and
+    mini-program pages: `entry_page` is an absolute path under `/pages/<name>/` (a missing
+    leading slash is added)."""
 
     name: str
     title: str
@@ -45,6 +61,10 @@ class Module:
     permissions: list[Permission] = field(default_factory=list)
     settings_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
     enabled_by_default: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.entry_page, str) and self.entry_page.startswith("pages/"):
+            object.__setattr__(self, "entry_page", "/" + self.entry_page)
 
     def problems(self) -> list[str]:
         """What is wrong with this manifest (empty when valid)."""
@@ -58,6 +78,13 @@ class Module:
         for p in self.permissions:
             if not p.name.startswith(self.name + "."):
                 out.append(f"permission {p.name!r} must start with '{self.name}.'")
+        if self.entry_page is not None:
+            try:
+                page = page_path(self.entry_page)
+            except (TypeError, ValueError, AttributeError):
+                page = ""
+            if not page.split("?")[0].startswith(f"/pages/{self.name}/"):
+                out.append(f"entry_page {self.entry_page!r} must be a page of the module: /pages/{self.name}/<page>")
         schema = self.settings_schema
         if not isinstance(schema, dict) or schema.get("type") != "object":
             out.append("settings_schema must be a JSON Schema of type object")

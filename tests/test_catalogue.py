@@ -89,3 +89,72 @@ async def test_new_form_version_keeps_old_orders_readable(gql, world, published_
     # a stale version is refused
     await gql.error("CONFLICT", """mutation($id: ID!) { updateServiceItem(id: $id, input: {title: "新", version: 1}) {
         id } }""", {"id": published_item["id"]}, token=admin1)
+
+
+def _fields(err: dict) -> dict[str, str]:
+    return {f["path"]: f["message"] for f in err["extensions"]["fields"]}
+
+
+async def test_answers_hold_only_the_forms_fields_and_messages_are_chinese(gql, world, published_item, resident1,
+                                                                         platform):
+    """An unknown answer key was stored silently when the form did not say
+    `additionalProperties: false`; jsonschema's English messages reached residents."""
+    admin = await gql.login("admin001")
+    loose = {k: v for k, v in FORM.items() if k != "additionalProperties"}
+    await gql.ok("mutation($id: ID!, $f: JSON!) { updateServiceItem(id: $id, input: {form: $f}) { id } }",
+                 {"id": published_item["id"], "f": loose}, token=admin)
+    before = await platform.work_orders.coll.count_documents({})
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"itemId": published_item["id"], "answers": {
+        **GOOD_ANSWERS, "$where": "1", "note": "x"}}}, token=resident1["token"])
+    assert set(_fields(err)) == {"input.answers.$where", "input.answers.note"}
+    assert await platform.work_orders.coll.count_documents({}) == before
+    bad = {"phone": 13812345678, "preferredDate": "2026-02-30", "count": 0, "services": ["清洁", "清洁"],
+           "idNumber": "123", "photo": "nope"}
+    fields = _fields(await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"itemId": published_item["id"],
+                                                                          "answers": bad}}, token=resident1["token"]))
+    assert set(fields) == {f"input.answers.{k}" for k in bad}
+    for path, message in fields.items():
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in message) and "(" in message, (path, message)
+    assert fields["input.answers.count"] == "不能小于1 (must be ≥ 1)"
+    assert fields["input.answers.phone"].startswith("应为文本")
+    # a free-form report has no form: answers there are refused too
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "漏水", "answers": {"a": 1}}},
+                          token=resident1["token"])
+    assert set(_fields(err)) == {"input.answers"}
+
+
+async def test_form_field_names_and_item_limits(gql, world):
+    token = await gql.login("admin001")
+    for name in ("a.b", "$x", "名字", "x" * 41):
+        err = await gql.error("BAD_USER_INPUT", CREATE_ITEM, {"input": {"title": "x", "kind": "PUBLIC", "form": {
+            "type": "object", "properties": {name: {"type": "string"}}}}}, token=token)
+        assert set(_fields(err)) == {f"input.form.properties.{name}"}
+    err = await gql.error("BAD_USER_INPUT", CREATE_ITEM, {"input": {"title": "x", "kind": "PUBLIC", "eligibility": {
+        "ageMin": -1, "ageMax": 1000}, "materials": ["身份证"] * 21}}, token=token)
+    assert set(_fields(err)) == {"input.eligibility.ageMin", "input.eligibility.ageMax", "input.materials"}
+    err = await gql.error("BAD_USER_INPUT", CREATE_ITEM, {"input": {"title": "x", "kind": "PUBLIC", "form": {
+        "type": "object", "properties": {"a": {"type": "string", "title": "\ud800"}}}}}, token=token)
+    assert set(_fields(err)) == {"input.form.properties.a.title"}  # JSON is checked like any other text
+
+
+async def test_a_photo_in_answers_and_attachments_is_attached_once(client, gql, world, platform, published_item,
+                                                                   resident1):
+    from media_fixtures import jpeg_with_gps, upload_form
+
+    token = resident1["token"]
+    resp = await client.post("/upload", data=upload_form(jpeg_with_gps(), "door.jpg", "photo"),
+                             headers={"Authorization": f"Bearer {token}"})
+    photo = (await resp.json())["id"]
+    order = (await gql.ok(SUBMIT, {"input": {"itemId": published_item["id"], "answers": {**GOOD_ANSWERS, "photo": photo},
+                                             "attachments": [photo, photo]}}, token=token))["submitWorkOrder"]
+    doc = await platform.work_orders.coll.find_one({"_id": order["id"]})
+    assert doc["attachments"] == [photo]
+    # a file that cannot be used is named where it was given: the answer, or the attachment
+    missing = "0" * 24
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"itemId": published_item["id"],
+                                                               "answers": {**GOOD_ANSWERS, "photo": missing}}},
+                          token=token)
+    assert set(_fields(err)) == {"input.answers.photo"}
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "x", "attachments": [missing]}},
+                          token=token)
+    assert set(_fields(err)) == {"input.attachments.0"}

@@ -49,6 +49,18 @@ async def test_cost_from_list_sizes(gql, world):
     assert "301" in err["message"] and "300" in err["message"]
 
 
+async def test_negative_first_does_not_lower_the_cost(gql, world):
+    """`first: -1000` multiplied its selection's cost by -1000, making room for siblings that
+    still run; it counts as 0 (and its own resolver answers BAD_USER_INPUT)."""
+    token = await gql.login("admin001")
+    q = """query($m: Int!) { a: residents(first: $m) { edges { node { name grid { name } } } }
+      b: residents(first: 60) { edges { node { name grid { name } } } } }"""
+    err = await gql.error("QUERY_TOO_COMPLEX", q, {"m": -1000}, token=token)
+    assert err["extensions"]["value"] == 302  # 1 + 0 × 5 for a, 1 + 60 × 5 for b
+    literal = q.replace("query($m: Int!) ", "").replace("$m", "-1000")
+    assert (await gql.error("QUERY_TOO_COMPLEX", literal, token=token))["extensions"]["value"] == 302
+
+
 async def test_tokens(gql, world):
     token = await gql.login("admin001")
     under = "{ " + " ".join(["me { name }"] * 40) + " }"  # 4 tokens each + braces

@@ -303,3 +303,28 @@ async def test_settings_inherit_from_region_and_null_returns_to_it(gql, world, p
     assert back["settings"]["maxPinned"] == 5  # null drops the community's own value
     entries = await platform.audit.coll.count_documents({"action": "update_module_settings"})
     assert entries == 3
+
+
+def test_module_pages_follow_one_convention():
+    """Module pages are absolute and live under /pages/<module name>/ (wx.navigateTo paths)."""
+    from community_plus_sdk import Module
+    from community_plus_sdk.module import page_path
+
+    ok = Module(name="notice_board", title="公告", version="1.0.0", entry_page="pages/notice_board/index")
+    assert ok.entry_page == "/pages/notice_board/index" and ok.problems() == []  # the slash is added
+    for page in ("/pages/notices/index", "/pages/notice-board/index", "https://example.com/x", "/pages/notice_board"):
+        problems = Module(name="notice_board", title="公告", version="1.0.0", entry_page=page).problems()
+        assert problems and "/pages/notice_board/" in problems[0], page
+    assert page_path("pages/a/b?id=1") == "/pages/a/b?id=1"
+    for bad in ("", "/", "a/b", "/pages/a b", "//pages/a"):
+        try:
+            page_path(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+    from elder_care.manifest import module as elder_care
+    from meal_assist.manifest import module as meal_assist
+    from micro_charity.manifest import module as micro_charity
+
+    for m in (elder_care, meal_assist, micro_charity):
+        assert m.entry_page == f"/pages/{m.name}/index" and m.problems() == []

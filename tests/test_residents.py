@@ -117,3 +117,68 @@ async def test_filters(gql, world, platform):
     in_grid = await run({"gridId": g1})
     assert in_grid["totalCount"] == sum(1 for e in everyone["edges"] if e["node"]["gridId"] == g1)
     await gql.error("BAD_USER_INPUT", q, {"f": {"ageMin": 80, "ageMax": 60}}, token=token)
+
+
+def paths(err: dict) -> set[str]:
+    return {f["path"] for f in err["extensions"]["fields"]}
+
+
+async def test_filter_values_out_of_range_are_bad_user_input(gql, world):
+    """Ages beyond what a date can hold, negative ages and an endless name prefix answered
+    INTERNAL_SERVER_ERROR (`year -7975 is out of range`); now each names its field."""
+    token = await gql.login("admin001")
+    q = "query($f: ResidentFilter) { residents(filter: $f) { totalCount } }"
+    for f, path in (({"ageMax": 10000}, "filter.ageMax"), ({"ageMin": 100000}, "filter.ageMin"),
+                    ({"ageMin": -1}, "filter.ageMin"), ({"ageMax": -5}, "filter.ageMax"),
+                    ({"namePrefix": "王" * 100_000}, "filter.namePrefix")):
+        err = await gql.error("BAD_USER_INPUT", q, {"f": f}, token=token)
+        assert paths(err) == {path}, (f, err)
+        assert "(" in err["extensions"]["fields"][0]["message"]  # Chinese, with an English hint
+    # the bounds themselves are fine, and regex characters in a prefix are literal text
+    assert (await gql.ok(q, {"f": {"ageMin": 0, "ageMax": 150}}, token=token))["residents"]["totalCount"] == 12
+    for prefix in (".*", "(", "[", "\\"):
+        assert (await gql.ok(q, {"f": {"namePrefix": prefix}}, token=token))["residents"]["totalCount"] == 0
+
+
+async def test_text_that_cannot_be_stored_is_refused_where_it_was_given(gql, world, platform):
+    """A lone surrogate (`\\ud800abc`) was stored until UnicodeEncodeError; a NUL breaks BSON
+    keys and regular expressions. Any string input, at any depth, is refused by path."""
+    token = await gql.login("admin001")
+    grid = world["grids"][world["communities"][0]["_id"]][0]["_id"]
+    before = await platform.residents.coll.count_documents({})
+    err = await gql.error("BAD_USER_INPUT", CREATE, {"input": {"name": "\ud800abc", "birthDate": "1990-01-01"}},
+                          token=token)
+    assert paths(err) == {"input.name"} and "surrogate" in err["message"]
+    err = await gql.error("BAD_USER_INPUT", CREATE, {"input": {
+        "name": "张三", "birthDate": "1990-01-01", "gridId": grid, "address": {"building": "1", "detail": "3室\x00"},
+        "tags": ["ELDERLY"], "phone": "\udfff"}}, token=token)
+    assert paths(err) == {"input.address.detail", "input.phone"}
+    # inline literals are checked too (NUL is a legal GraphQL escape), and a refusal runs no resolver
+    err = await gql.error("BAD_USER_INPUT", 'mutation { createResident(input: {name: "a\\u0000", birthDate: '
+                                            '"1990-01-01"}) { id } }', token=token)
+    assert paths(err) == {"input.name"}
+    assert await platform.residents.coll.count_documents({}) == before
+    q = "query($f: ResidentFilter) { residents(filter: $f) { totalCount } }"
+    err = await gql.error("BAD_USER_INPUT", q, {"f": {"namePrefix": "\ud800"}}, token=token)
+    assert paths(err) == {"filter.namePrefix"}
+
+
+async def test_dates_and_cursors_out_of_range(gql, world):
+    token = await gql.login("admin001")
+    for birth in ("1899-12-31", "0001-01-01", "9999-12-31"):
+        err = await gql.error("BAD_USER_INPUT", CREATE, {"input": {"name": "张三", "birthDate": birth}}, token=token)
+        assert paths(err) == {"input.birthDate"}
+    # an ID number whose (checksum-valid) birth date is in year 1 or the future
+    for birth in ("00010101", "29990101"):
+        err = await gql.error("BAD_USER_INPUT", CREATE, {"input": {"name": "张三", "idNumber": valid_id(birth),
+                                                                   "birthDate": "1990-01-01"}}, token=token)
+        assert paths(err) == {"input.idNumber"}
+    q = "query($a: String, $n: Int) { residents(after: $a, first: $n) { totalCount edges { cursor } } }"
+    for garbage in ("!!!", "bm90IGEgY3Vyc29y===", "\ud800", "x" * 10_000):
+        err = await gql.error("BAD_USER_INPUT", q, {"a": garbage}, token=token)
+        assert paths(err) == {"after"}, garbage
+    page = (await gql.ok(q, {"n": 1000}, token=token))["residents"]  # capped at the page size, not an error
+    assert len(page["edges"]) == 12
+    second = (await gql.ok(q, {"a": page["edges"][0]["cursor"]}, token=token))["residents"]
+    assert len(second["edges"]) == 11
+    await gql.error("BAD_USER_INPUT", q, {"n": -1}, token=token)

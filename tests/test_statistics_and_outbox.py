@@ -36,10 +36,10 @@ def expected(docs, now):
     groups: dict[str, int] = {}
     for d in docs:
         for t in d["residentTags"]:
-            groups[t] = groups.get(t, 0) + 1
+            groups[t.upper()] = groups.get(t.upper(), 0) + 1  # keys as the ResidentTag enum spells them
     states: dict[str, int] = {}
     for d in docs:
-        states[d["state"]] = states.get(d["state"], 0) + 1
+        states[d["state"].upper()] = states.get(d["state"].upper(), 0) + 1  # as WorkOrderState spells them
     return {"total": len(docs), "states": states, "hours": hours, "ratings": ratings, "late": len(late),
             "counted": len(counted), "groups": groups}
 
@@ -149,3 +149,52 @@ async def test_inbox_unread_count_and_mark_read(gql, world, platform, resident1)
     assert (await gql.ok("{ unreadNotificationCount }", token=token))["unreadNotificationCount"] == 1
     assert (await gql.ok("mutation { markNotificationsRead }", token=token))["markNotificationsRead"] == 1
     assert (await gql.ok("{ unreadNotificationCount }", token=admin))["unreadNotificationCount"] == 0  # own only
+
+
+async def test_statistics_keys_and_scope_as_the_schema_spells_them(gql, world, platform):
+    await _seed_orders(platform, world, n=20)
+    token = await gql.login("admin001")
+    q = """query($s: DateTime, $u: DateTime) { statistics(since: $s, until: $u) { scope byState { key }
+      byPriorityGroup { key } } }"""
+    stats = (await gql.ok(q, {"s": (datetime.now(UTC) - timedelta(days=45)).isoformat()}, token=token))["statistics"]
+    assert stats["scope"] == "COMMUNITY"
+    state_names = {"SUBMITTED", "ACCEPTED", "ASSIGNED", "IN_PROGRESS", "RESOLVED", "CLOSED", "REJECTED", "CANCELLED"}
+    assert stats["byState"] and {s["key"] for s in stats["byState"]} <= state_names
+    assert stats["byPriorityGroup"] and all(g["key"].isupper() for g in stats["byPriorityGroup"])
+    worker = await gql.login("gw0011")
+    assert (await gql.ok(q, {}, token=worker))["statistics"]["scope"] == "GRID"
+    # a time without an offset is UTC (it was a TypeError comparing naive and aware times)
+    naive = (datetime.now(UTC) - timedelta(days=3)).replace(tzinfo=None).isoformat()
+    assert (await gql.ok(q, {"s": naive}, token=token))["statistics"]["scope"] == "COMMUNITY"
+    # the ends of the calendar cannot overflow the window arithmetic any more
+    for args, path in (({"u": "0001-01-05T00:00:00Z"}, "until"), ({"s": "0001-01-01T00:00:00+08:00"}, "since")):
+        err = await gql.error("BAD_USER_INPUT", q, args, token=token)
+        assert [f["path"] for f in err["extensions"]["fields"]] == [path]
+    modules = "query($s: DateTime, $u: DateTime) { moduleStatistics(since: $s, until: $u) { module } }"
+    err = await gql.error("BAD_USER_INPUT", modules, {"s": "1990-01-01T00:00:00Z", "u": "2020-01-01T00:00:00Z"},
+                          token=token)
+    assert [f["path"] for f in err["extensions"]["fields"]] == ["since"]
+
+
+async def test_notification_pages_are_absolute(gql, world, platform, resident1):
+    """`wx.navigateTo` needs `/pages/...`; the inbox gave `pages/...`."""
+    token = resident1["token"]
+    order = (await gql.ok(SUBMIT, {"input": {"description": "路灯坏了"}}, token=token))["submitWorkOrder"]
+    page = (await gql.ok("{ myNotifications { edges { node { page } } } }", token=token))["myNotifications"]
+    assert page["edges"][0]["node"]["page"] == f"/pages/work-orders/detail?id={order['id']}"
+    stored = await platform.outbox.coll.find_one({"aggregateId": order["id"]})
+    assert stored["page"].startswith("/pages/")
+    # every writer goes through the outbox, which stores the absolute form and refuses non-pages
+    base = {**{k: v for k, v in stored.items() if k != "_id"}, "aggregateId": "x"}
+    await platform.outbox.insert_many([{**base, "_id": "m1", "page": "pages/elder_care/order?id=1"}])
+    assert (await platform.outbox.coll.find_one({"_id": "m1"}))["page"] == "/pages/elder_care/order?id=1"
+    for bad in ("https://example.com/", "../pages/x", "/pages/", "index?a=1"):
+        try:
+            await platform.outbox.insert_many([{**base, "_id": "m2", "page": bad}])
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was accepted as a page")
+    # rows written before pages were normalised read back absolute as well
+    await platform.outbox.coll.update_one({"aggregateId": order["id"]}, {"$set": {"page": "pages/work-orders/detail"}})
+    page = (await gql.ok("{ myNotifications { edges { node { page } } } }", token=token))["myNotifications"]
+    assert {e["node"]["page"] for e in page["edges"]} >= {"/pages/work-orders/detail"}

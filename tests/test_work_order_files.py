@@ -32,7 +32,7 @@ async def test_work_order_photos(client, gql, world, platform, resident1):
     before = await platform.work_orders.coll.count_documents({})
     err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "再报一次", "attachments": [photo]}},
                           token=token)
-    assert err["extensions"]["fields"][0]["path"].startswith("fileIds")
+    assert err["extensions"]["fields"][0]["path"] == "input.attachments.0"  # the input path, not media's
     assert await platform.work_orders.coll.count_documents({}) == before
     # the worker adds a photo while resolving
     for action in ("acceptWorkOrder", "assignWorkOrder"):

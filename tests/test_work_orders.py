@@ -57,7 +57,7 @@ async def test_happy_path_with_timeline_and_routing(gql, world, platform, actors
     data = (await gql.ok(q, {"id": oid}, token=actors["resident"]))["workOrder"]
     assert data["state"] == "CLOSED" and data["rating"]["score"] == 5
     assert [e["action"] for e in data["timeline"]] == ["submit", "accept", "assign", "start", "resolve", "rate"]
-    assert data["timeline"][1]["actorRole"] == "community_admin"
+    assert data["timeline"][1]["actorRole"] == "COMMUNITY_ADMIN"
     assert data["assignee"]["name"].endswith("（网格员）")  # routed to the resident's grid worker by default
 
 
@@ -74,7 +74,7 @@ async def test_every_transition_from_every_state(gql, world, platform, actors, r
             assert code == "FORBIDDEN", (action, wrong, state, body)
         if state not in from_states:
             err = await gql.error("CONFLICT", ACT[action], {"id": oid}, token=actors[role])
-            assert err["extensions"]["state"] == state
+            assert err["extensions"]["state"] == state.upper()  # as WorkOrderState spells it
     # out of scope entirely: another community's admin cannot even see it
     await gql.error("NOT_FOUND", ACT["accept"], {"id": oid}, token=actors["other_admin"])
 
@@ -198,3 +198,71 @@ async def test_list_filters_and_worker_view(gql, world, platform, actors, reside
     assert own["totalCount"] == 2
     other = (await gql.ok(q, {}, token=actors["other_admin"]))["workOrders"]
     assert other["totalCount"] == 0
+
+
+def _paths(err: dict) -> set[str]:
+    return {f["path"] for f in err["extensions"]["fields"]}
+
+
+async def test_located_report_outside_the_community_is_refused_not_misfiled(gql, world, platform, resident1):
+    """A pin 1,500 km away was filed under the resident's own grid. A point must lie in one
+    of the community's grids; otherwise BAD_USER_INPUT on the location, and nothing is filed."""
+    token = resident1["token"]
+    lon, lat = dd.community_origin(0)
+    before = await platform.work_orders.coll.count_documents({})
+    for where in ({"longitude": lon + 15.0, "latitude": lat - 4.0},   # about 1,500 km away
+                  {"longitude": lon - 0.05, "latitude": lat - 0.05}):  # just outside every grid
+        err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "井盖丢了", **where}}, token=token)
+        assert _paths(err) == {"input.longitude", "input.latitude"}
+        assert "网格" in err["message"] and "grid" in err["message"]
+    # the other community's grids do not count either
+    lon2, lat2 = dd.community_origin(1)
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "x", "longitude": lon2 + 0.001,
+                                                               "latitude": lat2 + 0.001}}, token=token)
+    assert _paths(err) == {"input.longitude", "input.latitude"}
+    assert await platform.work_orders.coll.count_documents({}) == before
+    # half a location, or out of range, names the coordinate at fault
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "x", "latitude": lat}}, token=token)
+    assert _paths(err) == {"input.longitude"}
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "x", "longitude": lon, "latitude": 95.0}},
+                          token=token)
+    assert _paths(err) == {"input.latitude"}
+    # without a location the report goes to the resident's grid, as before
+    assert (await _report(gql, token))["gridId"] == resident1["doc"]["gridId"]
+
+
+async def test_enum_spellings_in_timeline_errors_and_filters(gql, world, platform, actors, resident1):
+    oid = await _order_in(gql, actors, resident1, platform, "cancelled")
+    err = await gql.error("CONFLICT", ACT["accept"], {"id": oid}, token=actors["admin"])
+    assert err["extensions"]["state"] == "CANCELLED" and "CANCELLED" in err["message"] and "已撤销" in err["message"]
+    q = "query($id: ID!) { workOrder(id: $id) { timeline { actorRole fromState toState } } }"
+    timeline = (await gql.ok(q, {"id": oid}, token=actors["resident"]))["workOrder"]["timeline"]
+    assert [e["actorRole"] for e in timeline] == ["RESIDENT", "RESIDENT"]
+    assert timeline[-1]["toState"] == "CANCELLED"
+    audit = await platform.audit.coll.find_one({"entityId": oid, "action": "cancel"})
+    assert audit["details"]["toState"] == "CANCELLED"  # the auditEntries JSON spells it as the schema does
+    # the system closes stale orders: SYSTEM, an ActorRole like the others
+    resolved = await _order_in(gql, actors, resident1, platform, "resolved")
+    await close_stale_resolved(platform, days=7, now=datetime.now(UTC) + timedelta(days=8))
+    timeline = (await gql.ok(q, {"id": resolved}, token=actors["resident"]))["workOrder"]["timeline"]
+    assert timeline[-1]["actorRole"] == "SYSTEM"
+
+
+async def test_list_time_filters_and_note_lengths(gql, world, platform, actors, resident1):
+    oid = await _order_in(gql, actors, resident1, platform, "submitted")
+    q = "query($f: WorkOrderFilter) { workOrders(filter: $f) { totalCount } }"
+    naive_past = (datetime.now(UTC) - timedelta(hours=1)).replace(tzinfo=None).isoformat()  # no offset: UTC
+    assert (await gql.ok(q, {"f": {"since": naive_past}}, token=actors["admin"]))["workOrders"]["totalCount"] == 1
+    now = datetime.now(UTC)
+    err = await gql.error("BAD_USER_INPUT", q, {"f": {"since": now.isoformat(), "until": (now - timedelta(1)).isoformat()}},
+                          token=actors["admin"])
+    assert _paths(err) == {"filter.since"}
+    err = await gql.error("BAD_USER_INPUT", q, {"f": {"until": "0001-01-01T00:00:00+08:00"}}, token=actors["admin"])
+    assert _paths(err) == {"filter.until"}
+    note = "mutation($id: ID!, $n: String) { acceptWorkOrder(id: $id, note: $n) { state } }"
+    err = await gql.error("BAD_USER_INPUT", note, {"id": oid, "n": "长" * 1001}, token=actors["admin"])
+    assert _paths(err) == {"note"}
+    assert (await gql.ok(note, {"id": oid, "n": "收到"}, token=actors["admin"]))["acceptWorkOrder"]["state"] == "ACCEPTED"
+    err = await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "x", "idempotencyKey": "k" * 101}},
+                          token=resident1["token"])
+    assert _paths(err) == {"input.idempotencyKey"}

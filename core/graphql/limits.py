@@ -45,11 +45,13 @@ class _Walker:
     def _first(self, node: FieldNode) -> int | None:
         for arg in node.arguments or ():
             if arg.name.value in ("first", "last", "limit"):
+                # clamped to 0..MAX_PAGE: a negative `first` (refused by its resolver) must not
+                # lower the cost of the siblings that still run
                 if isinstance(arg.value, IntValueNode):
-                    return min(int(arg.value.value), MAX_PAGE)
+                    return max(0, min(int(arg.value.value), MAX_PAGE))
                 if isinstance(arg.value, VariableNode):
                     value = self.variables.get(arg.value.name.value)
-                    return min(int(value), MAX_PAGE) if isinstance(value, int) else DEFAULT_FIRST
+                    return max(0, min(int(value), MAX_PAGE)) if isinstance(value, int) else DEFAULT_FIRST
         return None
 
     def fields(self, selection_set: SelectionSetNode | None, seen: frozenset[str]) -> Iterator[FieldNode]:

@@ -8,6 +8,8 @@ from typing import Any
 
 import strawberry
 
+from community_plus_sdk.module import page_path
+
 from .relay import DEFAULT_FIRST, Connection, connection
 from .types import Ctx
 
@@ -17,7 +19,8 @@ class Notification:
     id: strawberry.ID
     title: str
     state: str
-    page: str | None = strawberry.field(description="Mini-program page to open.")
+    page: str | None = strawberry.field(description="Mini-program page to open, as wx.navigateTo takes it: an "
+                                                    "absolute path such as /pages/work-orders/detail?id=…")
     read: bool
     created_at: datetime
 
@@ -25,8 +28,16 @@ class Notification:
     def of(cls, d: dict[str, Any]) -> Notification:
         data = d.get("data") or {}
         return cls(id=d["_id"], title=(data.get("thing1") or {}).get("value", ""),
-                   state=(data.get("phrase2") or {}).get("value", ""), page=d.get("page"), read=bool(d.get("read")),
-                   created_at=d["createdAt"])
+                   state=(data.get("phrase2") or {}).get("value", ""), page=_page(d.get("page")),
+                   read=bool(d.get("read")), created_at=d["createdAt"])
+
+
+def _page(value: str | None) -> str | None:
+    """Messages queued before pages were normalised may lack the leading slash."""
+    try:
+        return page_path(value) if value else None
+    except ValueError:
+        return None
 
 
 @strawberry.type

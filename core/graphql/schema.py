@@ -15,6 +15,7 @@ from community_plus_sdk.errors import ModuleError
 
 from ..errors import AppError
 from . import api
+from .input_checks import InputChecks
 from .limits import QueryLimits, limits_extension
 
 # A module contributes (query types, mutation types, subscription types, extra types).
@@ -34,7 +35,7 @@ def build_schema(contributions: Iterable[Contribution] = (), *, introspection: b
         types += t
     limits = limits or QueryLimits()
     extensions: list = [lambda: MaxTokensLimiter(max_token_count=limits.max_tokens), lambda: ParserCache(maxsize=512),
-                        lambda: ValidationCache(maxsize=512), limits_extension(limits)]
+                        lambda: ValidationCache(maxsize=512), limits_extension(limits), InputChecks]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return CommunitySchema(

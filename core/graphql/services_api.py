@@ -14,7 +14,7 @@ from ..services.statistics import StatisticsService
 from ..services.work_orders import OPEN_STATES, WorkOrderService
 from .core_api import _input_dict
 from .relay import DEFAULT_FIRST, Connection, connection
-from .types import Ctx, Grid, GridWorker, Resident, ResidentTag
+from .types import ActorRole, Ctx, Grid, GridWorker, Resident, ResidentTag
 
 
 @strawberry.enum(description="public: government service; volunteer: mutual aid; commercial: convenience.")
@@ -92,7 +92,7 @@ class WorkOrderEvent:
     to_state: WorkOrderState | None
     note: str | None
     actor_id: strawberry.ID
-    actor_role: str
+    actor_role: ActorRole
     actor_name: str | None
     assignee_id: strawberry.ID | None = strawberry.field(description="On assign: the grid worker chosen.")
     assignee_name: str | None
@@ -102,7 +102,7 @@ class WorkOrderEvent:
     def of(cls, e: dict[str, Any]) -> WorkOrderEvent:
         return cls(at=e["at"], action=e["action"], from_state=WorkOrderState(e["from"]) if e.get("from") else None,
                    to_state=WorkOrderState(e["to"]) if e.get("to") else None, note=e.get("note"),
-                   actor_id=e["actorId"], actor_role=e["actorRole"], actor_name=e.get("actorName"),
+                   actor_id=e["actorId"], actor_role=ActorRole(e["actorRole"]), actor_name=e.get("actorName"),
                    assignee_id=e.get("assigneeId"), assignee_name=e.get("assigneeName"),
                    attachments=e.get("attachments") or [])
 
@@ -203,9 +203,18 @@ class CountByKey:
     count: int
 
 
-@strawberry.type(description="Work-order statistics over a time window.")
+@strawberry.enum(description="What a statistics answer covers.")
+class StatisticsScope(enum.Enum):
+    GRID = "gridId"
+    COMMUNITY = "communityId"
+    REGION = "regionPath"
+
+
+@strawberry.type(description="Work-order statistics over a time window. Keys are spelled as the schema's enums: "
+                             "byState by WorkOrderState (SUBMITTED…), byPriorityGroup by ResidentTag (ELDERLY…); "
+                             "byItem by service item id (report for free-form problem reports).")
 class Statistics:
-    scope: str
+    scope: StatisticsScope
     scope_id: strawberry.ID
     since: datetime
     until: datetime
@@ -223,10 +232,12 @@ class Statistics:
 
     @classmethod
     def of(cls, s: dict[str, Any]) -> Statistics:
-        return cls(scope=s["scope"], scope_id=s["scopeId"], since=s["since"], until=s["until"], total=s["total"],
-                   by_state=[CountByKey(key=k, count=v) for k, v in sorted(s["byState"].items())],
+        return cls(scope=StatisticsScope(s["scope"]), scope_id=s["scopeId"], since=s["since"], until=s["until"],
+                   total=s["total"],
+                   by_state=[CountByKey(key=WorkOrderState(k).name, count=v) for k, v in sorted(s["byState"].items())],
                    by_item=[CountByKey(key=r["itemId"] or "report", title=r["title"], count=r["count"]) for r in s["byItem"]],
-                   by_priority_group=[CountByKey(key=k, count=v) for k, v in s["byPriorityGroup"].items()],
+                   by_priority_group=[CountByKey(key=ResidentTag(k).name, count=v)
+                                      for k, v in s["byPriorityGroup"].items()],
                    resolved_count=s["resolvedCount"], handling_hours_median=s["handlingHoursMedian"],
                    handling_hours_p90=s["handlingHoursP90"], average_rating=s["averageRating"],
                    rated_count=s["ratedCount"], overdue_count=s["overdueCount"], overdue_share=s["overdueShare"])
@@ -271,9 +282,11 @@ class SubmitWorkOrderInput:
     item_id: strawberry.ID | None = strawberry.field(default=None, description="Omit for a free-form problem report.")
     answers: JSON | None = None
     description: str | None = None
-    longitude: float | None = None
+    longitude: float | None = strawberry.field(default=None, description="Where the problem is (WGS84); the point must "
+                                                 "lie in a grid of the resident's community, which then handles it.")
     latitude: float | None = None
-    attachments: list[strawberry.ID] | None = None
+    attachments: list[strawberry.ID] | None = strawberry.field(default=None, description="Uploaded files; a file also "
+                                                               "given in the answers is attached once.")
     resident_id: strawberry.ID | None = strawberry.field(default=None, description="Yourself by default; a ward, or (staff) a resident.")
     idempotency_key: str | None = strawberry.field(default=None, description="Retries with the same key and input return the first result.")
 
@@ -287,8 +300,8 @@ class WorkOrderFilter:
     community_id: strawberry.ID | None = None
     assigned_to_me: bool | None = None
     overdue: bool | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: datetime | None = strawberry.field(default=None, description="Created at or after (no offset: UTC).")
+    until: datetime | None = strawberry.field(default=None, description="Created before (no offset: UTC).")
 
 
 def _item_input(i: ServiceItemInput) -> dict[str, Any]:

@@ -53,6 +53,11 @@ class Role(enum.Enum):
     RESIDENT = "resident"
 
 
+# Role plus SYSTEM, the actor of automatic steps (auto-closing, reminders).
+ActorRole = strawberry.enum(enum.Enum("ActorRole", {**{r.name: r.value for r in Role}, "SYSTEM": "system"}),
+                            description="Who did something: a role, or the system itself (automatic steps).")
+
+
 @strawberry.type(description="A province, city, district or street (or a community, seen as a region).")
 class Region:
     id: strawberry.ID

@@ -159,13 +159,15 @@ class ServerModuleContext(ModuleContext):
 
         return await in_transaction(self.platform.client, run)
 
-    async def attach_files(self, file_ids: list[str], entity: str, entity_id: str) -> None:
+    async def attach_files(self, file_ids: list[str], entity: str, entity_id: str,
+                           paths: list[str] | None = None) -> None:
         if not file_ids:
             return
-        from ..media.service import attach_files
+        from ..services.attachments import attach
 
-        await attach_files(self._request(), file_ids, f"{self.module}.{entity}", entity_id,
-                           community_id=self._community())
+        names = list(paths or []) + [f"fileIds.{i}" for i in range(len(paths or []), len(file_ids))]
+        await attach(self._request(), list(zip(file_ids, names)), f"{self.module}.{entity}", entity_id,
+                     community_id=self._community())
 
     async def release_files(self, entity: str, entity_id: str) -> None:
         from ..media.service import release_files

@@ -39,6 +39,9 @@ class ModelService:
         if first < 0:
             raise BadUserInput({"first": "不能为负数 (must be ≥ 0)"})
         first = min(first, MAX_PAGE)
+        filters, problems = self.model.clean_filter(filters)
+        if problems:
+            raise BadUserInput(problems)
         query = {**{k: v for k, v in filters.items() if v is not None}, **self._owner_filter()}
         paged = dict(query)
         if after:
@@ -81,7 +84,8 @@ class ModelService:
                 values["residentId"] = rid
         values["createdBy"] = caller.user_id
         doc = await self.coll.insert(values)
-        await self.ctx.attach_files(self._file_ids(values), self.model.type_name(), doc["_id"])
+        ids, paths = self._file_ids(values)
+        await self.ctx.attach_files(ids, self.model.type_name(), doc["_id"], paths)
         await self.ctx.audit("create", self.model.type_name(), doc, sorted(values))
         return doc
 
@@ -98,8 +102,9 @@ class ModelService:
         doc = await self.coll.update({"_id": id, **self._owner_filter()}, values, expect=expect)
         if doc is None:
             raise Conflict("记录已被他人修改，请刷新 (the row changed meanwhile: reload and retry)")
-        new_files = set(self._file_ids(values)) - set(self._file_ids(current))
-        await self.ctx.attach_files(sorted(new_files), self.model.type_name(), id)
+        old = set(self._file_ids(current)[0])
+        new = [(fid, path) for fid, path in zip(*self._file_ids(values)) if fid not in old]
+        await self.ctx.attach_files([f for f, _ in new], self.model.type_name(), id, [p for _, p in new])
         await self.ctx.audit("update", self.model.type_name(), doc, sorted(values))
         return doc
 
@@ -130,18 +135,21 @@ class ModelService:
             raise Forbidden(f"无权查看完整的手机号 (your role may not reveal {camel(name)})")
         return await self.ctx.reveal(self.model.collection_name(), row["_id"], name, entity=self.model.type_name())
 
-    def _file_ids(self, values: dict[str, Any]) -> list[str]:
-        """Uploaded-file ids referenced by `Image` fields (or lists of them)."""
+    def _file_ids(self, values: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """Uploaded-file ids referenced by `Image` fields (or lists of them), and their input paths."""
         from community_plus_sdk.fields import Image, List
 
         ids: list[str] = []
+        paths: list[str] = []
         for name, fld in self.model.__fields__.items():
             value = values.get(name)
             if isinstance(fld, Image) and isinstance(value, str):
                 ids.append(value)
+                paths.append(f"input.{camel(name)}")
             elif isinstance(fld, List) and isinstance(fld.of, Image) and isinstance(value, list):
                 ids += value
-        return ids
+                paths += [f"input.{camel(name)}.{i}" for i in range(len(value))]
+        return ids, paths
 
 
 def register_file_visibility(platform: Any, registry: Any) -> None:

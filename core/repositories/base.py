@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -34,11 +35,16 @@ def encode_cursor(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode()
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, path: str = "after") -> str:
+    """The id inside a cursor; anything but a cursor this server issued is BAD_USER_INPUT
+    (never silently read as the start of the list)."""
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except Exception as exc:
-        raise BadUserInput({"after": "无效的分页游标 (invalid cursor: pass an endCursor you received)"}) from exc
+        value = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        value = ""
+    if not value or not value.isprintable() or len(value) > 200 or encode_cursor(value) != cursor:
+        raise BadUserInput({path: "无效的分页游标 (invalid cursor: pass an endCursor you received)"})
+    return value
 
 
 @dataclass(slots=True)

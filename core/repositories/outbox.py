@@ -8,6 +8,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
+from community_plus_sdk.module import page_path
+
 from .base import Repository
 
 
@@ -30,6 +32,11 @@ class OutboxRepository(Repository):
         return (await self.coll.update_many(query, {"$set": {"read": True}})).modified_count
 
     async def insert_many(self, docs: list[dict[str, Any]], session=None) -> None:
+        """Queue messages; every `page` is stored as the absolute `/pages/...` path that
+        `wx.navigateTo` needs (ValueError for something that is not a page: a bug of the caller)."""
+        for doc in docs:
+            if doc.get("page") is not None:
+                doc["page"] = page_path(doc["page"])
         if docs:
             await self.coll.insert_many(docs, session=session)
 

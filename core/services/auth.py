@@ -14,6 +14,8 @@ from ..security.passwords import hash_password, verify_password
 from ..security.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 
 _DUMMY_HASH = hash_password("timing-equaliser")
+MAX_USERNAME = 64
+MAX_PASSWORD = 256
 
 
 @dataclass(slots=True)
@@ -44,6 +46,10 @@ class AuthService:
     async def login_with_password(self, username: str, password: str) -> Tokens:
         if not username or not password:
             raise BadUserInput({k: "必填 (required)" for k, v in (("username", username), ("password", password)) if not v})
+        too_long = {k: f"最多{n}个字符 (at most {n} characters)"
+                    for k, v, n in (("username", username, MAX_USERNAME), ("password", password, MAX_PASSWORD)) if len(v) > n}
+        if too_long:  # no account has one this long; and hashing megabytes would be a denial of service
+            raise BadUserInput(too_long)
         user = await self.p.users.by_username(username)
         if user is None or user.get("disabled") or not user.get("passwordHash"):
             verify_password(_DUMMY_HASH, password)  # same cost whether or not the user exists

@@ -146,7 +146,7 @@ class BindingService:
     async def list(self, status: str, first: int, after: str | None) -> Page:
         self.scope.require_role(*STAFF_DECIDERS)
         if status not in STATUSES:
-            raise BadUserInput({"status": f"use one of {', '.join(STATUSES)}"})
+            raise BadUserInput({"status": f"未知状态 (use one of {', '.join(s.upper() for s in STATUSES)})"})
         return await self.repos.binding_requests.page({**self.scope.community_filter(), "status": status},
                                                       first, after)
 

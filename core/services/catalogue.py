@@ -11,6 +11,7 @@ from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import Page, new_id
 from ..transactions import in_transaction
 from . import forms
+from ..validation import MAX_AGE
 from .residents import TAGS
 
 KINDS = ("public", "volunteer", "commercial")
@@ -19,6 +20,10 @@ STATES = ("draft", "published", "paused", "archived")
 LIFECYCLE = {"draft": {"published", "archived"}, "published": {"paused", "archived"},
              "paused": {"published", "archived"}, "archived": set()}
 ADMIN_ROLES = ("platform_admin", "region_admin", "community_admin")
+STATE_TEXT = {"draft": "草稿", "published": "已发布", "paused": "已暂停", "archived": "已归档"}
+TAG_TEXT = {"elderly": "老年人", "child": "儿童", "disabled": "残疾人", "low_income": "低收入", "left_behind": "留守人员",
+            "veteran": "退役军人", "new_citizen": "新市民", "living_alone": "独居", "special_care": "特殊关爱"}
+MAX_MATERIALS = 20
 
 
 def eligibility_problems(item: dict[str, Any], resident: dict[str, Any], today: date | None = None) -> list[str]:
@@ -27,7 +32,8 @@ def eligibility_problems(item: dict[str, Any], resident: dict[str, Any], today: 
     problems = []
     tags = rule.get("tags") or []
     if tags and not set(tags) & set(resident.get("tags", [])):
-        problems.append(f"仅限以下人群: {', '.join(tags)} (only for residents tagged {tags})")
+        problems.append(f"仅限以下人群: {'、'.join(TAG_TEXT.get(t, t) for t in tags)} "
+                        f"(only for residents tagged {', '.join(t.upper() for t in tags)})")
     birth = resident.get("birthDate")
     if birth is not None and (rule.get("ageMin") is not None or rule.get("ageMax") is not None):
         today = today or date.today()
@@ -89,12 +95,13 @@ class CatalogueService:
                 out[field] = value
             elif creating and field == "title":
                 errors.add("input.title", "标题必填 (title is required)")
+        kinds = " / ".join(k.upper() for k in KINDS)
         if "kind" in data and data["kind"] is not None:
             if data["kind"] not in KINDS:
-                errors.add("input.kind", f"应为 {' / '.join(KINDS)}")
+                errors.add("input.kind", f"未知的服务类型 (use one of {kinds})")
             out["kind"] = data["kind"]
         elif creating:
-            errors.add("input.kind", f"必填: {' / '.join(KINDS)} (required)")
+            errors.add("input.kind", f"服务类型必填 (required: one of {kinds})")
         if data.get("sla_hours") is not None:
             if not 1 <= data["sla_hours"] <= 24 * 90:
                 errors.add("input.slaHours", "应在 1 到 2160 小时之间 (between 1 and 2160 hours)")
@@ -103,12 +110,20 @@ class CatalogueService:
             out["slaHours"] = 72
         if data.get("materials") is not None:
             out["materials"] = [m.strip() for m in data["materials"] if m and m.strip()]
+            if len(out["materials"]) > MAX_MATERIALS:
+                errors.add("input.materials", f"最多{MAX_MATERIALS}项 (at most {MAX_MATERIALS} items)")
+            for i, m in enumerate(data["materials"]):
+                if m and len(m.strip()) > 100:
+                    errors.add(f"input.materials.{i}", "最多100字 (at most 100 characters)")
         if data.get("eligibility") is not None:
             e = data["eligibility"]
             bad = [t for t in e.get("tags") or [] if t not in TAGS]
             if bad:
-                errors.add("input.eligibility.tags", f"未知标签 {bad}")
+                errors.add("input.eligibility.tags", f"未知标签 {bad} (unknown tags; use ResidentTag values)")
             lo, hi = e.get("age_min"), e.get("age_max")
+            for key, value in (("ageMin", lo), ("ageMax", hi)):
+                if value is not None and not 0 <= value <= MAX_AGE:
+                    errors.add(f"input.eligibility.{key}", f"应在 0 到 {MAX_AGE} 之间 (must be between 0 and {MAX_AGE})")
             if lo is not None and hi is not None and lo > hi:
                 errors.add("input.eligibility.ageMax", "应不小于 ageMin (must be ≥ ageMin)")
             out["eligibility"] = {"tags": list(e.get("tags") or []), "ageMin": lo, "ageMax": hi,
@@ -174,9 +189,10 @@ class CatalogueService:
     async def set_state(self, id: str, state: str) -> dict[str, Any]:
         item = await self._editable(id)
         if state not in STATES:
-            raise BadUserInput({"state": f"应为 {' / '.join(STATES)}"})
+            raise BadUserInput({"state": f"未知状态 (use one of {' / '.join(s.upper() for s in STATES)})"})
         if state not in LIFECYCLE[item["state"]]:
-            raise Conflict(f"不能从 {item['state']} 变为 {state} (cannot move from {item['state']} to {state})")
+            raise Conflict(f"服务事项不能从「{STATE_TEXT[item['state']]}」变为「{STATE_TEXT[state]}」 (cannot move from "
+                           f"{item['state'].upper()} to {state.upper()})", state=item["state"].upper())
         updated = await self.p.service_items.update(id, {"state": item["state"], "version": item["version"]},
                                                     {"state": state, "updatedAt": datetime.now(UTC)})
         if updated is None:

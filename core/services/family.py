@@ -33,7 +33,7 @@ class FamilyService:
         if guardian_id == ward_id:
             errors.add("wardResidentId", "不能监护自己 (a resident cannot be their own ward)")
         if relation is not None and relation not in RELATIONS:
-            errors.add("relation", f"use one of {', '.join(RELATIONS)}")
+            errors.add("relation", f"未知的关系 (use one of {', '.join(RELATIONS)})")
         errors.raise_if_any()
         f = self.scope.resident_filter()
         guardian = await self.p.residents.get(guardian_id, f)

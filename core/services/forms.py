@@ -13,6 +13,11 @@ Field types map to JSON Schema like this (the mini-program renders from the same
 | phone | `{"type": "string", "format": "phone"}` |
 | ID number | `{"type": "string", "format": "id-number"}` |
 | image | `{"type": "string", "format": "file-id"}` (or an array of them) |
+
+Answers may hold only the form's fields (`additionalProperties: false` is implied at the top
+level, whatever the form says): an unknown key is BAD_USER_INPUT at `input.answers.<key>`.
+Every message is Chinese with an English hint, whichever JSON Schema keyword failed. Field
+names are identifiers (they become keys of the stored answers).
 """
 
 from __future__ import annotations
@@ -28,7 +33,13 @@ from ..errors import BadUserInput
 from ..validation import id_number_problem, phone_problem
 
 _FILE_ID = re.compile(r"^[0-9a-f]{24}$")
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 MAX_FIELDS = 60
+MAX_TEXT = 5000  # any string answer, whatever the form allows
+MAX_ITEMS = 100  # any list answer
+TYPE_TEXT = {"string": "文本 (text)", "number": "数字 (a number)", "integer": "整数 (an integer)",
+             "boolean": "是/否 (true or false)", "array": "列表 (a list)", "object": "对象 (an object)",
+             "null": "空 (null)"}
 
 format_checker = FormatChecker()
 
@@ -62,11 +73,15 @@ def check_form_schema(schema: Any, path: str = "input.form") -> dict[str, Any]:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path)
-        raise BadUserInput({f"{path}{'.' + where if where else ''}": f"无效的 JSON Schema: {exc.message}"}) from exc
+        where = ".".join(str(p) for p in exc.absolute_path)
+        raise BadUserInput({f"{path}{'.' + where if where else ''}":
+                            f"无效的 JSON Schema (invalid JSON Schema: {exc.message})"}) from exc
     if len(schema["properties"]) > MAX_FIELDS:
         raise BadUserInput({path: f"字段过多 (at most {MAX_FIELDS} fields)"})
     for name, prop in schema["properties"].items():
+        if not _FIELD_NAME.match(name):
+            raise BadUserInput({f"{path}.properties.{name}": "字段名应以字母开头，只含字母、数字、下划线，最长40 "
+                                                             "(field names: a letter, then letters, digits or _)"})
         if not isinstance(prop, dict) or "type" not in prop and "enum" not in prop:
             raise BadUserInput({f"{path}.properties.{name}": "每个字段需要 type (every field needs a type)"})
     missing = [r for r in schema.get("required", []) if r not in schema["properties"]]
@@ -75,11 +90,44 @@ def check_form_schema(schema: Any, path: str = "input.form") -> dict[str, Any]:
     return schema
 
 
+# keyword → message; {v} is the keyword's value in the form
+MESSAGES = {
+    "maxLength": "最多{v}字 (at most {v} characters)", "minLength": "至少{v}字 (at least {v} characters)",
+    "minimum": "不能小于{v} (must be ≥ {v})", "maximum": "不能大于{v} (must be ≤ {v})",
+    "exclusiveMinimum": "应大于{v} (must be > {v})", "exclusiveMaximum": "应小于{v} (must be < {v})",
+    "multipleOf": "应为{v}的倍数 (must be a multiple of {v})", "maxItems": "最多{v}项 (at most {v} items)",
+    "minItems": "至少{v}项 (at least {v} items)", "uniqueItems": "不能有重复项 (items must be unique)",
+    "pattern": "格式不正确 (must match {v})", "const": "应为 {v} (must be {v})",
+}
+FORMAT_MESSAGES = {"date": "日期格式应为 YYYY-MM-DD (a date like 2025-06-01)",
+                   "file-id": "应为上传文件的 id (must be the id of an uploaded file)",
+                   "phone": "手机号格式错误 (invalid phone number)", "id-number": "身份证号无效 (invalid ID number)"}
+
+
+def _message(err: Any) -> str:
+    """A Chinese message (English hint) for one failed JSON Schema keyword."""
+    kw, v = err.validator, err.validator_value
+    if kw == "type":
+        return "应为" + " 或 ".join(TYPE_TEXT.get(t, t) for t in (v if isinstance(v, list) else [v]))
+    if kw == "enum":
+        return f"应为以下之一: {' / '.join(map(str, v))} (must be one of {v})"
+    if kw == "minLength" and v == 1:
+        return "必填 (required)"
+    if kw == "format":
+        checks = {"phone": phone_problem, "id-number": id_number_problem}
+        found = checks[v](err.instance) if v in checks and isinstance(err.instance, str) else None
+        return found or FORMAT_MESSAGES.get(v, f"格式不正确 (must be a valid {v})")
+    if kw in MESSAGES:
+        return MESSAGES[kw].format(v=v)
+    return f"不符合表单要求 (does not satisfy '{kw}' of the form)"
+
+
 def validate_answers(schema: dict[str, Any], answers: Any, path: str = "input.answers") -> None:
-    """Raise BAD_USER_INPUT naming every failing field path."""
-    validator = Draft202012Validator(schema, format_checker=format_checker)
+    """Raise BAD_USER_INPUT naming every failing field path (unknown keys included)."""
+    strict = {**schema, "additionalProperties": False}
+    validator = Draft202012Validator(strict, format_checker=format_checker)
     fields: dict[str, str] = {}
-    for err in sorted(validator.iter_errors(answers), key=lambda e: list(e.absolute_path)):
+    for err in sorted(validator.iter_errors(answers), key=lambda e: [str(p) for p in e.absolute_path]):
         parts = [str(p) for p in err.absolute_path]
         if err.validator == "required":
             for name in err.validator_value:
@@ -87,22 +135,37 @@ def validate_answers(schema: dict[str, Any], answers: Any, path: str = "input.an
                     fields.setdefault(".".join([path, *parts, name]), "必填 (required)")
             continue
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            extra = set(err.instance) - set(err.schema.get("properties", {}))
-            for name in sorted(extra):
+            known = set(err.schema.get("properties", {}))
+            for name in sorted(set(err.instance) - known):
                 fields.setdefault(".".join([path, *parts, name]), "表单中没有这个字段 (not a field of this form)")
             continue
-        fields.setdefault(".".join([path, *parts]), err.message)
+        fields.setdefault(".".join([path, *parts]), _message(err))
+    for where, problem in _size_problems(answers, [path]):
+        fields.setdefault(where, problem)
     if fields:
         raise BadUserInput(fields)
 
 
-def file_ids_in(schema: dict[str, Any], answers: dict[str, Any]) -> list[str]:
-    """Attachment references in the answers (fields with format file-id)."""
-    ids: list[str] = []
+def _size_problems(value: Any, parts: list[str]) -> list[tuple[str, str]]:
+    """Limits that hold whatever the form says (a form without maxLength is not unbounded)."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return [(".".join(parts), f"最多{MAX_TEXT}字 (at most {MAX_TEXT} characters)")]
+    if isinstance(value, list):
+        if len(value) > MAX_ITEMS:
+            return [(".".join(parts), f"最多{MAX_ITEMS}项 (at most {MAX_ITEMS} items)")]
+        return [p for i, v in enumerate(value) for p in _size_problems(v, [*parts, str(i)])]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _size_problems(v, [*parts, str(k)])]
+    return []
+
+
+def file_ids_in(schema: dict[str, Any], answers: dict[str, Any], path: str = "input.answers") -> list[tuple[str, str]]:
+    """Attachment references in the answers (fields with format file-id), each with its path."""
+    found: list[tuple[str, str]] = []
     for name, prop in schema.get("properties", {}).items():
         value = answers.get(name)
         if prop.get("format") == "file-id" and isinstance(value, str):
-            ids.append(value)
+            found.append((value, f"{path}.{name}"))
         elif prop.get("type") == "array" and prop.get("items", {}).get("format") == "file-id" and isinstance(value, list):
-            ids += [v for v in value if isinstance(v, str)]
-    return ids
+            found += [(v, f"{path}.{name}.{i}") for i, v in enumerate(value) if isinstance(v, str)]
+    return found

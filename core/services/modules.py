@@ -7,6 +7,8 @@ from typing import Any
 
 from ..context import RequestContext
 from ..errors import BadUserInput, Forbidden, NotFound
+from ..validation import as_utc
+from .statistics import MAX_WINDOW
 
 ADMINS = ("platform_admin", "region_admin", "community_admin")
 
@@ -97,8 +99,12 @@ class ModuleService:
         self.scope.require_role(*ADMINS, "grid_worker")
         if region["level"] != "community":
             raise BadUserInput({"communityId": "请指定社区 (module statistics are per community)"})
-        until = until or datetime.now(UTC)
-        since = since or until - timedelta(days=30)
+        until = as_utc(until) if until else datetime.now(UTC)
+        since = as_utc(since) if since else until - timedelta(days=30)
+        if since >= until:
+            raise BadUserInput({"since": "开始时间应早于结束时间 (since must be before until)"})
+        if until - since > MAX_WINDOW:
+            raise BadUserInput({"since": "时间窗口最长3年 (the window is at most 3 years)"})
         out = []
         for name in sorted(await self.registry.enabled_for(region["_id"])):
             from ..plugins.context import ServerModuleContext

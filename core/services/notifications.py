@@ -17,6 +17,7 @@ log = structlog.get_logger("community_plus.outbox")
 STATE_TEXT = {"submitted": "已提交", "accepted": "已受理", "assigned": "已派单", "in_progress": "处理中",
               "resolved": "已办结待评价", "closed": "已完成", "rejected": "已驳回", "cancelled": "已取消"}
 TEMPLATE = "work_order_status"
+WORK_ORDER_PAGE = "/pages/work-orders/detail"  # absolute, as wx.navigateTo takes it
 MAX_ATTEMPTS = 8
 
 
@@ -41,7 +42,7 @@ def work_order_messages(order: dict[str, Any], before: str | None) -> list[dict[
     if order["state"] == "assigned" and order.get("assigneeId"):
         recipients.append(order["assigneeId"])
     return [{"_id": new_id(), "kind": "wechat.subscribe", "recipientUserId": user_id, "template": TEMPLATE,
-             "page": f"pages/work-orders/detail?id={order['_id']}", "data": data, "aggregateId": order["_id"],
+             "page": f"{WORK_ORDER_PAGE}?id={order['_id']}", "data": data, "aggregateId": order["_id"],
              "event": f"{before or 'new'}->{order['state']}", "state": "pending", "attempts": 0,
              "nextAttemptAt": now, "createdAt": now} for user_id in recipients]
 

@@ -82,8 +82,19 @@ class RegionService:
         errors = {}
         if not name.strip():
             errors["name"] = "必填 (required)"
+        elif len(name.strip()) > 30:
+            errors["name"] = "最多30字 (at most 30 characters)"
         if problem := polygon_problem(boundary):
             errors["boundary"] = problem
+        worker_ids = list(dict.fromkeys(worker_ids))
+        if len(worker_ids) > 20:
+            errors["workerIds"] = "最多20名网格员 (at most 20 grid workers)"
+        else:
+            found = await self.p.users.get_many(worker_ids)
+            for i, wid in enumerate(worker_ids):
+                w = found.get(wid)
+                if w is None or w.get("role") != "grid_worker" or w.get("communityId") != community_id:
+                    errors.setdefault(f"workerIds.{i}", "应为本社区的网格员 (must be a grid worker of this community)")
         if errors:
             raise BadUserInput(errors)
         doc = {"_id": new_id(), "communityId": community_id, "regionPath": [*community["path"], community_id],

@@ -12,7 +12,7 @@ from ..context import RequestContext
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import Page, new_id
 from ..repositories.residents import as_datetime_utc
-from ..validation import (birth_date_from_id, gender_from_id, id_number_problem, normalize_phone,
+from ..validation import (MAX_AGE, birth_date_from_id, gender_from_id, id_number_problem, normalize_phone,
                           phone_problem)
 from . import audit
 
@@ -22,6 +22,8 @@ GENDERS = ("male", "female")
 RELATIONS = ("self", "spouse", "child", "parent", "grandchild", "grandparent", "sibling", "other")
 REVEAL_ROLES = ("community_admin", "grid_worker")
 WRITE_ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker")
+MAX_NAME = 50
+ADDRESS_LIMITS = {"building": 30, "unit": 30, "room": 30, "detail": 200}
 
 
 as_datetime = as_datetime_utc
@@ -58,15 +60,18 @@ class ResidentService:
         if f.get("tags"):
             bad = [t for t in f["tags"] if t not in TAGS]
             if bad:
-                errors.add("filter.tags", f"未知标签 {bad} (unknown tags; use one of {', '.join(TAGS)})")
+                errors.add("filter.tags", f"未知标签 {bad} (unknown tags; use ResidentTag values)")
             clauses.append({"tags": {"$all": list(f["tags"])}})
         if f.get("name_prefix"):
+            if len(f["name_prefix"]) > MAX_NAME:
+                errors.add("filter.namePrefix", f"最多{MAX_NAME}字 (at most {MAX_NAME} characters: names are no longer)")
             clauses.append({"name": {"$regex": "^" + re.escape(f["name_prefix"])}})
         if f.get("registered") is not None:
             clauses.append({"registered": f["registered"]})
         age_min, age_max = f.get("age_min"), f.get("age_max")
-        if age_min is not None and age_min < 0:
-            errors.add("filter.ageMin", "不能为负数 (must be ≥ 0)")
+        for key, value in (("ageMin", age_min), ("ageMax", age_max)):
+            if value is not None and not 0 <= value <= MAX_AGE:
+                errors.add(f"filter.{key}", f"应在 0 到 {MAX_AGE} 之间 (must be between 0 and {MAX_AGE})")
         if age_max is not None and age_min is not None and age_max < age_min:
             errors.add("filter.ageMax", "应不小于 ageMin (must be ≥ ageMin)")
         errors.raise_if_any()
@@ -100,8 +105,8 @@ class ResidentService:
             name = (data.get("name") or "").strip()
             if not name:
                 errors.add("input.name", "姓名必填 (name is required)")
-            elif len(name) > 50:
-                errors.add("input.name", "姓名过长 (at most 50 characters)")
+            elif len(name) > MAX_NAME:
+                errors.add("input.name", f"姓名过长 (at most {MAX_NAME} characters)")
             out["name"] = name
         if data.get("id_number"):
             idn = data["id_number"].strip().upper()
@@ -118,7 +123,7 @@ class ResidentService:
                 out["phone"] = normalize_phone(data["phone"])
         if data.get("gender") is not None:
             if data["gender"] not in GENDERS:
-                errors.add("input.gender", "应为 male 或 female (must be male or female)")
+                errors.add("input.gender", "应为 MALE 或 FEMALE (must be MALE or FEMALE)")
             elif "idNumber" in out and out["gender"] != data["gender"]:
                 errors.add("input.gender", "与身份证号不符 (does not match the ID number)")
         if data.get("birth_date") is not None:
@@ -136,16 +141,22 @@ class ResidentService:
         if "tags" in data and data["tags"] is not None:
             bad = [t for t in data["tags"] if t not in TAGS]
             if bad:
-                errors.add("input.tags", f"未知标签 {bad} (use: {', '.join(TAGS)})")
+                errors.add("input.tags", f"未知标签 {bad} (unknown tags; use ResidentTag values)")
             out["tags"] = sorted(set(data["tags"]))
         if data.get("relation") is not None:
             if data["relation"] not in RELATIONS:
-                errors.add("input.relation", f"use one of {', '.join(RELATIONS)}")
+                errors.add("input.relation", f"未知的关系 (use one of {', '.join(RELATIONS)})")
             out["relation"] = data["relation"]
         if data.get("household_id") is not None:
-            out["householdId"] = data["household_id"]
+            household = data["household_id"].strip()
+            if not household or len(household) > 64:
+                errors.add("input.householdId", "户号应为1到64个字符 (1 to 64 characters)")
+            out["householdId"] = household
         if data.get("address") is not None:
             out["address"] = {k: (v or "").strip() for k, v in data["address"].items()}
+            for k, v in out["address"].items():
+                if len(v) > ADDRESS_LIMITS[k]:
+                    errors.add(f"input.address.{k}", f"最多{ADDRESS_LIMITS[k]}字 (at most {ADDRESS_LIMITS[k]} characters)")
         if data.get("registered") is not None:
             out["registered"] = bool(data["registered"])
         if data.get("grid_id") is not None:

@@ -21,8 +21,12 @@ async def create_staff_user(platform: Platform, *, username: str, password: str,
     errors = FieldErrors()
     if not username or not username.strip():
         errors.add("username", "必填 (required)")
+    elif len(username.strip()) > 64:
+        errors.add("username", "最多64个字符 (at most 64 characters)")
     if len(password or "") < MIN_PASSWORD:
         errors.add("password", f"密码至少{MIN_PASSWORD}位 (at least {MIN_PASSWORD} characters)")
+    elif len(password) > 256:
+        errors.add("password", "最多256个字符 (at most 256 characters)")
     grid_ids = grid_ids or []
     if role == "region_admin":
         region = await platform.regions.get(region_id) if region_id else None
@@ -39,7 +43,7 @@ async def create_staff_user(platform: Platform, *, username: str, password: str,
             if any(g not in found or found[g]["communityId"] != community_id for g in grid_ids):
                 errors.add("grid", "网格不属于该社区 (every grid must belong to the community)")
     elif role != "platform_admin":
-        raise BadUserInput({"role": "unknown role"})
+        raise BadUserInput({"role": "未知角色 (unknown role)"})
     errors.raise_if_any()
     doc = {"_id": new_id(), "username": username.strip(), "passwordHash": hash_password(password), "role": role,
            "displayName": display_name, "createdAt": datetime.now(UTC)}
@@ -56,5 +60,5 @@ async def create_staff_user(platform: Platform, *, username: str, password: str,
     try:
         await platform.users.insert(doc)
     except DuplicateKeyError as exc:
-        raise Conflict(f"username {username!r} is taken: choose another") from exc
+        raise Conflict(f"用户名 {username!r} 已被使用 (the username is taken: choose another)") from exc
     return doc

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..context import RequestContext
 from ..errors import BadUserInput, NotFound
+from ..validation import as_utc
 
 MAX_WINDOW = timedelta(days=366 * 3)
 
@@ -43,8 +44,8 @@ class StatisticsService:
                       until: datetime | None = None, now: datetime | None = None) -> dict[str, Any]:
         field, value = await self._target(grid_id, community_id, region_id)
         now = now or datetime.now(UTC)
-        until = _aware(until) or now
-        since = _aware(since) or until - timedelta(days=30)
+        until = as_utc(until) if until else now
+        since = as_utc(since) if since else until - timedelta(days=30)
         if since >= until:
             raise BadUserInput({"since": "开始时间应早于结束时间 (since must be before until)"})
         if until - since > MAX_WINDOW:
@@ -89,7 +90,3 @@ class StatisticsService:
             "byPriorityGroup": {r["_id"]: r["count"] for r in facets["byGroup"]},
         }
 
-
-def _aware(value: datetime | None) -> datetime | None:
-    """A DateTime sent without a UTC offset is read as UTC (as MongoDB stores datetimes)."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

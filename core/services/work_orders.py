@@ -7,6 +7,13 @@
 Each transition is allowed to one role and from given states only: the wrong role is
 FORBIDDEN, the wrong state CONFLICT. Transitions are compare-and-set on the state (and the
 version when the client sends it), so of two concurrent attempts exactly one succeeds.
+
+A problem report with a location is filed under the grid of the resident's community that
+contains the point. A point inside none of that community's grids (a wrong pin, or a problem
+in another community) is refused with BAD_USER_INPUT on `input.longitude`/`input.latitude`
+rather than filed somewhere it does not belong: the resident moves the pin, or reports it
+without a location, or where it is. States in errors and statistics are spelled as the
+GraphQL enum spells them (`CANCELLED`), never as stored.
 """
 
 from __future__ import annotations
@@ -24,15 +31,39 @@ from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import Page, new_id
 from ..transactions import in_transaction
 from . import audit, forms
-from ..media.service import attach_files, register_entity_visibility, release_files
+from ..media.service import register_entity_visibility, release_files
+from .attachments import attach, unique_files
 from .catalogue import eligibility_problems
 from .notifications import work_order_messages
+from ..validation import as_utc
 
 ENTITY = "workOrder"
 OPEN_STATES = ("submitted", "accepted", "assigned", "in_progress")
 STATES = (*OPEN_STATES, "resolved", "closed", "rejected", "cancelled")
 ADMINS = ("community_admin",)
 REPORT_SLA_HOURS = 48
+MAX_NOTE = 1000
+MAX_DESCRIPTION = 2000
+STATE_TEXT = {"submitted": "已提交", "accepted": "已受理", "assigned": "已派单", "in_progress": "处理中",
+              "resolved": "已办结", "closed": "已完成", "rejected": "已驳回", "cancelled": "已撤销"}
+ACTION_TEXT = {"accept": "受理", "reject": "驳回", "assign": "派单", "start": "开始处理", "resolve": "办结",
+               "rate": "评价", "cancel": "撤销"}
+
+
+def enum_name(value: str) -> str:
+    """A stored value as the GraphQL enum spells it (`in_progress` → `IN_PROGRESS`)."""
+    return value.upper()
+
+
+def state_conflict(state: str, action: str, allowed: tuple[str, ...]) -> Conflict:
+    return Conflict(f"工单当前为「{STATE_TEXT.get(state, state)}」，不能{ACTION_TEXT.get(action, action)} "
+                    f"(cannot {action} a work order in state {enum_name(state)}; allowed from "
+                    f"{', '.join(map(enum_name, allowed))})", state=enum_name(state))
+
+
+def note_problem(note: str | None, path: str = "note") -> None:
+    if note and len(note) > MAX_NOTE:
+        raise BadUserInput({path: f"最多{MAX_NOTE}字 (at most {MAX_NOTE} characters)"})
 
 
 @dataclass(frozen=True)
@@ -87,7 +118,7 @@ class WorkOrderService:
         if f.get("states"):
             bad = [s for s in f["states"] if s not in STATES]
             if bad:
-                raise BadUserInput({"filter.states": f"unknown states {bad}"})
+                raise BadUserInput({"filter.states": f"未知状态 {bad} (unknown states; use WorkOrderState values)"})
             clauses.append({"state": {"$in": f["states"]}})
         for key, field in (("item_id", "itemId"), ("grid_id", "gridId"), ("resident_id", "residentId"),
                            ("community_id", "communityId")):
@@ -100,9 +131,11 @@ class WorkOrderService:
         if f.get("since") or f.get("until"):
             rng: dict[str, Any] = {}
             if f.get("since"):
-                rng["$gte"] = f["since"]
+                rng["$gte"] = as_utc(f["since"])
             if f.get("until"):
-                rng["$lt"] = f["until"]
+                rng["$lt"] = as_utc(f["until"])
+            if "$gte" in rng and "$lt" in rng and rng["$gte"] >= rng["$lt"]:
+                raise BadUserInput({"filter.since": "开始时间应早于结束时间 (since must be before until)"})
             clauses.append({"createdAt": rng})
         query = {"$and": clauses} if len(clauses) > 1 else clauses[0]
         return await self.p.work_orders.page(query, first, after, newest_first=True)
@@ -137,7 +170,7 @@ class WorkOrderService:
         fingerprint = request_hash(data)
         if key:
             if len(key) > 100:
-                raise BadUserInput({"idempotencyKey": "最多100字符 (at most 100 characters)"})
+                raise BadUserInput({"input.idempotencyKey": "最多100字符 (at most 100 characters)"})
             existing = await self.p.work_orders.by_idempotency_key(pr.user_id, key)
             if existing is not None:
                 return self._replay(existing, fingerprint)
@@ -154,23 +187,37 @@ class WorkOrderService:
             if problems := eligibility_problems(item, resident):
                 raise Forbidden("不符合申请条件: " + "；".join(problems), reasons=problems)
             forms.validate_answers(item["form"], data.get("answers") or {})
-        elif not (data.get("description") or "").strip():
-            errors.add("input.description", "请描述问题 (describe the problem, or choose a service item)")
-        if len(data.get("description") or "") > 2000:
-            errors.add("input.description", "最多2000字 (at most 2000 characters)")
+        else:
+            if not (data.get("description") or "").strip():
+                errors.add("input.description", "请描述问题 (describe the problem, or choose a service item)")
+            if data.get("answers"):
+                errors.add("input.answers", "问题上报没有表单，请不要填写 answers (a report has no form: omit answers)")
+        if len(data.get("description") or "") > MAX_DESCRIPTION:
+            errors.add("input.description", f"最多{MAX_DESCRIPTION}字 (at most {MAX_DESCRIPTION} characters)")
         location = None
         if data.get("longitude") is not None or data.get("latitude") is not None:
             lon, lat = data.get("longitude"), data.get("latitude")
-            if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                errors.add("input.longitude", "经纬度无效 (give both longitude and latitude in range)")
+            if lon is None or lat is None:
+                errors.add("input.longitude" if lon is None else "input.latitude",
+                           "经度和纬度需同时提供 (give both longitude and latitude)")
             else:
+                if not -180 <= lon <= 180:
+                    errors.add("input.longitude", "经度应在 -180 到 180 之间 (longitude must be within -180..180)")
+                if not -90 <= lat <= 90:
+                    errors.add("input.latitude", "纬度应在 -90 到 90 之间 (latitude must be within -90..90)")
                 location = {"type": "Point", "coordinates": [lon, lat]}
         errors.raise_if_any()
         grid_id = resident.get("gridId")
         if location is not None:
             grid = await self.p.grids.at_point(location["coordinates"][0], location["coordinates"][1],
                                                {"communityId": resident["communityId"]})
-            grid_id = grid["_id"] if grid else grid_id
+            if grid is None:
+                where = "该位置不在本社区的网格内，请确认定位，或不带位置上报 (the location is outside every grid of the " \
+                        "resident's community: check the pin, or report without a location)"
+                raise BadUserInput({"input.longitude": where, "input.latitude": where})
+            grid_id = grid["_id"]
+        files = unique_files([(fid, f"input.attachments.{i}") for i, fid in enumerate(data.get("attachments") or [])]
+                             + (forms.file_ids_in(item["form"], data.get("answers") or {}) if item else []))
         sla = item["slaHours"] if item else REPORT_SLA_HOURS
         order_id = new_id()
         doc = {
@@ -179,7 +226,7 @@ class WorkOrderService:
             "itemId": item["_id"] if item else None, "title": item["title"] if item else "问题上报",
             "formVersion": item["formVersion"] if item else None, "answers": data.get("answers") or {},
             "description": (data.get("description") or "").strip(), "location": location,
-            "attachments": list(data.get("attachments") or []) + (forms.file_ids_in(item["form"], data.get("answers") or {}) if item else []),
+            "attachments": [fid for fid, _ in files],
             "residentId": resident["_id"], "residentTags": resident.get("tags", []),
             "submittedBy": pr.user_id, "submittedByRole": pr.role, "state": "submitted", "version": 1,
             "assigneeId": None, "dueAt": now + timedelta(hours=sla), "createdAt": now, "updatedAt": now,
@@ -192,7 +239,7 @@ class WorkOrderService:
             await self.p.work_orders.insert(doc, session=session)
             await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
 
-        await self._attach(doc["attachments"], order_id, doc["communityId"])
+        await self._attach(files, order_id, doc["communityId"])
         try:
             await in_transaction(self.p.client, write)
         except DuplicateKeyError:
@@ -207,10 +254,10 @@ class WorkOrderService:
         await self._emit(doc, None)
         return doc
 
-    async def _attach(self, file_ids: list[str], order_id: str, community_id: str) -> None:
-        """Photos and documents become the order's (validated: owner, community, confirmed)."""
-        if file_ids:
-            await attach_files(self.ctx, list(dict.fromkeys(file_ids)), ENTITY, order_id, community_id=community_id)
+    async def _attach(self, files: list[tuple[str, str]], order_id: str, community_id: str) -> None:
+        """Photos and documents become the order's (validated: owner, community, confirmed);
+        a refusal names the input path each file came from (`input.attachments.0`)."""
+        await attach(self.ctx, files, ENTITY, order_id, community_id=community_id)
 
     @staticmethod
     def _replay(existing: dict[str, Any], fingerprint: str) -> dict[str, Any]:
@@ -241,11 +288,11 @@ class WorkOrderService:
                          changes: dict[str, Any] | None = None,
                          event_extra: dict[str, Any] | None = None) -> dict[str, Any]:
         t = TRANSITIONS[action]
+        note_problem(note, "reason" if action in ("reject", "cancel") else "note")
         order = await self.get(id)
         self._check_role(t, order)
         if order["state"] not in t.from_states:
-            raise Conflict(f"工单当前状态为 {order['state']}，不能{action} (cannot {action} a work order in state "
-                           f"{order['state']}; allowed from {', '.join(t.from_states)})", state=order["state"])
+            raise state_conflict(order["state"], action, t.from_states)
         now = datetime.now(UTC)
         fields = {"state": t.to_state, t.stamp: now, "updatedAt": now, **(changes or {})}
         event = self._event(action, order["state"], t.to_state, now, note, **(event_extra or {}))
@@ -262,9 +309,9 @@ class WorkOrderService:
         updated = await in_transaction(self.p.client, write)
         if updated is None:
             current = await self.p.work_orders.get(id)
-            raise Conflict(f"工单已被他人处理 (the work order changed meanwhile; it is now {current['state']})",
-                           state=current["state"])
-        await audit.record(self.ctx, action, "work_order", updated, [t.stamp], toState=t.to_state)
+            raise Conflict(f"工单已被他人处理，当前为「{STATE_TEXT[current['state']]}」 (the work order changed "
+                           f"meanwhile; it is now {enum_name(current['state'])})", state=enum_name(current["state"]))
+        await audit.record(self.ctx, action, "work_order", updated, [t.stamp], toState=enum_name(t.to_state))
         await self._emit(updated, before)
         return updated
 
@@ -306,12 +353,17 @@ class WorkOrderService:
 
     async def resolve(self, id: str, note: str | None, attachments: list[str], version: int | None) -> dict[str, Any]:
         changes = {"resolution": (note or "").strip()}
-        if attachments:
+        note_problem(note)
+        files = unique_files([(fid, f"attachments.{i}") for i, fid in enumerate(attachments)])
+        if files:
             order = await self.get(id)
             self._check_role(TRANSITIONS["resolve"], order)
-            await self._attach(attachments, id, order["communityId"])
+            if order["state"] not in TRANSITIONS["resolve"].from_states:
+                raise state_conflict(order["state"], "resolve", TRANSITIONS["resolve"].from_states)
+            await self._attach(files, id, order["communityId"])
+        ids = [fid for fid, _ in files]
         return await self.transition("resolve", id, version=version, note=note, changes=changes,
-                                     event_extra={"attachments": attachments} if attachments else None)
+                                     event_extra={"attachments": ids} if ids else None)
 
     async def cancel(self, id: str, reason: str | None, version: int | None) -> dict[str, Any]:
         return await self.transition("cancel", id, version=version, note=reason)
@@ -344,11 +396,13 @@ class WorkOrderService:
             raise Forbidden("居民不能添加处理记录 (residents cannot add handling notes)")
         if not note.strip():
             raise BadUserInput({"note": "必填 (required)"})
-        await self._attach(attachments, order["_id"], order["communityId"])
+        note_problem(note)
+        files = unique_files([(fid, f"attachments.{i}") for i, fid in enumerate(attachments)])
+        await self._attach(files, order["_id"], order["communityId"])
         now = datetime.now(UTC)
         updated = await self.p.work_orders.add_note(order["_id"], self.visible_filter(),
                                                     self._event("note", None, None, now, note.strip(),
-                                                                attachments=attachments))
+                                                                attachments=[fid for fid, _ in files]))
         return updated
 
 

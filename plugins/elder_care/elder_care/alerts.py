@@ -20,7 +20,7 @@ from .workflow import OPEN
 
 OPEN_ALERT, ACKNOWLEDGED = "open", "acknowledged"
 SCAN_LIMIT = 500
-ALERTS_PAGE = "/pages/elder-care/alerts"
+ALERTS_PAGE = "/pages/elder_care/alerts"
 
 
 async def scan_overdue(ctx: ModuleContext, now: datetime) -> int:
@@ -98,13 +98,13 @@ class AlertService:
         if alert is None:
             raise NotFoundError("预警不存在 (no such alert)")
         if alert["state"] != OPEN_ALERT:
-            raise ConflictError("该预警已处理 (the alert was already handled)", state=alert["state"])
+            raise ConflictError("该预警已处理 (the alert was already handled)", state=alert["state"].upper())
         caller = self.actor.caller
         doc = await self.coll.update({"_id": alert_id}, {"state": ACKNOWLEDGED, "acknowledgedAt": utcnow(),
                                                          "acknowledgedBy": caller.user_id,
                                                          "acknowledgedByName": caller.name, "note": note},
                                      expect={"state": OPEN_ALERT})
         if doc is None:
-            raise ConflictError("该预警已被他人处理 (the alert was handled meanwhile)", state=ACKNOWLEDGED)
+            raise ConflictError("该预警已被他人处理 (the alert was handled meanwhile)", state=ACKNOWLEDGED.upper())
         await self.ctx.audit("acknowledge", "CareAlert", doc, ["state", "note"])
         return doc

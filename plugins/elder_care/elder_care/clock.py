@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from community_plus_sdk import UserInputError
 
 CST = timezone(timedelta(hours=8), "CST")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$")  # 1900–2999: dates beyond cannot be computed with
 
 
 def utcnow() -> datetime:
@@ -31,7 +31,7 @@ def parse_month(value: str | None, field: str = "month") -> str:
     if value is None:
         return month_of(utcnow())
     if not _MONTH.match(value):
-        raise UserInputError({field: "月份格式应为 YYYY-MM (a month like 2025-06)"})
+        raise UserInputError({field: "月份格式应为 YYYY-MM，年份在1900到2999之间 (a month like 2025-06)"})
     return value
 
 

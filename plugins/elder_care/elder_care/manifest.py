@@ -35,7 +35,7 @@ PERMISSIONS = [
 
 DEFAULT_RULES = [
     {"name": "高龄补贴（80周岁以上）", "minAge": 80, "hoursPerMonth": 10, "coveragePercent": 100},
-    {"name": "低收入老人补贴", "minAge": 60, "tags": ["low_income"], "hoursPerMonth": 8, "coveragePercent": 100},
+    {"name": "低收入老人补贴", "minAge": 60, "tags": ["LOW_INCOME"], "hoursPerMonth": 8, "coveragePercent": 100},
 ]
 
 SETTINGS_SCHEMA = {
@@ -48,7 +48,7 @@ SETTINGS_SCHEMA = {
             "type": "array", "maxItems": 20, "default": DEFAULT_RULES, "title": "补贴规则",
             "description": "An enrolled elder matching a rule (age at the visit ≥ minAge, holding every tag) gets "
                            "hoursPerMonth subsidised hours a month, covering coveragePercent of the price; the most "
-                           "generous matching rule applies.",
+                           "generous matching rule applies. Tags are spelled as ResidentTag (LOW_INCOME).",
             "items": {
                 "type": "object", "required": ["name", "hoursPerMonth"], "additionalProperties": False,
                 "properties": {
@@ -85,7 +85,7 @@ module = Module(
     version="0.2.0",  # 0.2.0: people's phone numbers sealed (see migrate)
     description="居家养老服务：机构与护理员、服务目录、下单派单、上门签到签退、评价、政府补贴与月度结算",
     icon="heart",
-    entry_page="/pages/elder-care/index",
+    entry_page="/pages/elder_care/index",
     permissions=PERMISSIONS,
     settings_schema=SETTINGS_SCHEMA,
 )

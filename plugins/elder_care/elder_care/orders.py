@@ -189,7 +189,7 @@ class OrderService:
             if key_id:
                 await tx.collection("order_keys").insert({"_id": key_id, "orderId": order["_id"], "hash": digest})
             if dispatchers:
-                await tx.notify(dispatchers, f"新护理订单：{req.item['name']}", "待派单", "/pages/elder-care/dispatch")
+                await tx.notify(dispatchers, f"新护理订单：{req.item['name']}", "待派单", "/pages/elder_care/dispatch")
             return order
 
         try:
@@ -288,7 +288,7 @@ class OrderService:
                     "minutes": -order["subsidisedMinutes"], "fen": -order["subsidyFen"], "rule": order["subsidyRule"]})
             if worker and worker.get("userId"):
                 await tx.notify([worker["userId"]], f"护理订单已取消：{order['itemName']}", "已取消",
-                                "/pages/elder-care/visits")
+                                "/pages/elder_care/visits")
             return updated
 
         updated = await self.ctx.transaction(write)

@@ -26,7 +26,8 @@ NONE = Entitlement(None, 0, 0)
 def rule_matches(rule: dict[str, Any], age: int | None, tags: list[str]) -> bool:
     if rule.get("minAge") is not None and (age is None or age < rule["minAge"]):
         return False
-    return all(t in tags for t in rule.get("tags") or [])
+    held = {t.lower() for t in tags}  # settings may spell tags as ResidentTag does (LOW_INCOME)
+    return all(t.lower() in held for t in rule.get("tags") or [])
 
 
 def entitlement(rules: list[dict[str, Any]], birth_date: datetime | date | None, tags: list[str],

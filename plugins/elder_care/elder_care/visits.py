@@ -20,8 +20,8 @@ from .workflow import ACTIVE, COMPLETED, CONFIRMED, DISPATCHED, IN_SERVICE, OPEN
 
 _FILE_ID = re.compile(r"^[0-9a-f]{24}$")
 MAX_PHOTOS = 9
-VISITS_PAGE = "/pages/elder-care/visits"
-ORDER_PAGE = "/pages/elder-care/order"
+VISITS_PAGE = "/pages/elder_care/visits"
+ORDER_PAGE = "/pages/elder_care/order"
 
 
 def too_far(distance: float, limit: int) -> UserInputError:
@@ -166,7 +166,8 @@ class VisitService:
         p.raise_if_any()
         settings = await self.ctx.settings()
         distance = await self._distance(order, data["longitude"], data["latitude"], settings)
-        await self.ctx.attach_files(photos, "CareOrder", order_id)  # BAD_USER_INPUT names unusable files
+        await self.ctx.attach_files(photos, "CareOrder", order_id,  # BAD_USER_INPUT names unusable files
+                                    [f"input.photoIds.{i}" for i in range(len(photos))])
         now = utcnow()
         started = order.get("checkedInAt") or now
         changes = {"checkOut": {"at": now, "longitude": data["longitude"], "latitude": data["latitude"],

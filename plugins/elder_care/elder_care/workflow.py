@@ -25,8 +25,9 @@ def event(caller: Caller | None, action: str, before: str | None, after: str | N
 
 
 def state_conflict(state: str, action: str) -> ConflictError:
+    """CONFLICT naming the state as CareOrderState spells it (`IN_SERVICE`)."""
     return ConflictError(f"订单当前为「{STATE_TITLES.get(state, state)}」，不能执行此操作 "
-                         f"(cannot {action} an order in state {state})", state=state)
+                         f"(cannot {action} an order in state {state.upper()})", state=state.upper())
 
 
 async def transition(orders: ScopedCollection, order: dict[str, Any], caller: Caller | None, action: str,
@@ -39,5 +40,5 @@ async def transition(orders: ScopedCollection, order: dict[str, Any], caller: Ca
         current = await orders.find_one({"_id": order["_id"]})
         state = current["state"] if current else "unknown"
         raise ConflictError(f"订单已被他人处理，当前为「{STATE_TITLES.get(state, state)}」 "
-                            f"(the order changed meanwhile; it is now {state})", state=state)
+                            f"(the order changed meanwhile; it is now {state.upper()})", state=state.upper())
     return updated

@@ -45,7 +45,7 @@ async def test_full_visit_flow(care):
                                                         "comment": "很细心"}}))["confirmCareOrder"]
     assert confirmed["state"] == "CONFIRMED" and confirmed["rating"] == 5
     assert [e["action"] for e in confirmed["timeline"]] == ["place", "dispatch", "check_in", "check_out", "confirm"]
-    assert confirmed["timeline"][-1]["actorRole"] == "resident"
+    assert confirmed["timeline"][-1]["actorRole"] == "RESIDENT"  # as Role spells it
 
     # the elder, the family and the worker all see the record
     for client in (care.elder, care.guardian, care.gw2, care.gw1, care.admin):

@@ -61,7 +61,7 @@ async def test_wrong_states_timing_booking_and_inputs(care):
     at_home = {"orderId": oid, "longitude": care.NEAR[0], "latitude": care.NEAR[1]}
     out = {"i": {**at_home, "summary": "已完成保洁"}}
     err = await care.gw2.error("CONFLICT", care.CHECK_OUT, out)
-    assert err["extensions"]["state"] == "dispatched"
+    assert err["extensions"]["state"] == "DISPATCHED"  # as CareOrderState spells it
     await care.elder.error("CONFLICT", care.CONFIRM, {"i": {"orderId": oid, "rating": 5}})
     await care.gw2.ok(care.CHECK_IN, {"i": at_home})
     await care.elder.error("CONFLICT", care.CANCEL, {"id": oid})
@@ -69,7 +69,8 @@ async def test_wrong_states_timing_booking_and_inputs(care):
     err = await care.gw2.error("BAD_USER_INPUT", care.CHECK_OUT, {"i": {
         **at_home, "summary": "  ", "tasks": ["x" * 51], "photoIds": ["not-a-file"]}})
     assert paths(err) == {"input.summary", "input.tasks.0", "input.photoIds.0"}
-    await care.gw2.error("BAD_USER_INPUT", care.CHECK_OUT, {"i": {**out["i"], "photoIds": ["0" * 24]}})  # no such file
+    err = await care.gw2.error("BAD_USER_INPUT", care.CHECK_OUT, {"i": {**out["i"], "photoIds": ["0" * 24]}})
+    assert paths(err) == {"input.photoIds.0"}  # no such file, named where it was given (not media's fileIds.0)
     await care.gw2.error("BAD_USER_INPUT", care.CHECK_OUT, {"i": {**out["i"], "longitude": care.FAR[0],
                                                                   "latitude": care.FAR[1]}})
     await care.gw2.ok(care.CHECK_OUT, out)
@@ -145,3 +146,19 @@ async def test_wrong_states_timing_booking_and_inputs(care):
     await care.admin.error("BAD_USER_INPUT", "{ careOrders(first: 500) { totalCount } }")
     await care.admin.error("BAD_USER_INPUT", "{ careOrders(after: \"%%%\") { totalCount } }")
 
+
+async def test_values_beyond_what_can_be_computed_with(care):
+    """Months, days and times outside 1900–2999 and text that cannot be stored answer
+    BAD_USER_INPUT by path, never INTERNAL_SERVER_ERROR (OverflowError, UnicodeEncodeError)."""
+    month = "query($e: ID!, $m: String) { careElderStatement(elderId: $e, month: $m) { orderCount } }"
+    for bad in ("0000-01", "0001-01", "9999-12"):
+        assert paths(await care.elder.error("BAD_USER_INPUT", month, {"e": care.elder_id, "m": bad})) == {"month"}
+    err = await care.elder.error("BAD_USER_INPUT", care.PLACE, {"i": {"itemId": care.items["cleaning"],
+                                                                      "slotStart": "0001-01-01T00:00:00+08:00"}})
+    assert paths(err) == {"input.slotStart"}
+    err = await care.gw2.error("BAD_USER_INPUT", "query($d: Date) { myCareVisits(day: $d) { id } }", {"d": "0001-01-01"})
+    assert paths(err) == {"day"}
+    err = await care.admin.error("BAD_USER_INPUT", care.SAVE_ELDER, {"i": {
+        "residentId": care.elder_id, "homeAddress": "幸福路\ud8001号", "longitude": 1.0, "latitude": 1.0,
+        "careNotes": "\x00"}})
+    assert paths(err) == {"input.homeAddress", "input.careNotes"}

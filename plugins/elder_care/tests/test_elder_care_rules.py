@@ -18,6 +18,8 @@ def test_entitlement_picks_the_most_generous_matching_rule():
     assert entitlement(RULES, datetime(1940, 1, 1), ["low_income"], VISIT) == Entitlement("高龄", 600, 100)
     assert entitlement(RULES, datetime(1960, 1, 1), ["low_income"], VISIT) == Entitlement("低收入", 480, 50)
     assert entitlement(RULES, datetime(1960, 1, 1), ["low_income", "disabled"], VISIT) == Entitlement("残疾", 300, 100)
+    # settings may spell tags as ResidentTag does
+    assert entitlement([{**RULES[2], "tags": ["DISABLED"]}], datetime(1960, 1, 1), ["disabled"], VISIT).rule == "残疾"
     assert entitlement(RULES, datetime(1960, 1, 1), [], VISIT).rule is None
     assert entitlement(RULES, None, ["disabled"], VISIT).minutes == 300  # no age: only age-free rules
     # 80 on the visit's (China) date, not before

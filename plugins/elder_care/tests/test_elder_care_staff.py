@@ -34,7 +34,7 @@ async def test_workers_dispatchers_and_enrolment(care):
     assert order["id"] in {e["node"]["id"] for e in queue["careOrders"]["edges"]}
     assert {e["node"]["providerId"] for e in queue["careOrders"]["edges"]} == {care.provider_id}
     dispatched = (await dispatcher.ok(care.DISPATCH, {"id": order["id"], "w": care.worker_id}))["dispatchCareOrder"]
-    assert dispatched["state"] == "DISPATCHED" and dispatched["timeline"][-1]["actorRole"] == "resident"
+    assert dispatched["state"] == "DISPATCHED" and dispatched["timeline"][-1]["actorRole"] == "RESIDENT"
     staff = (await dispatcher.ok(WORKERS, {"p": None}))["careWorkers"]
     assert staff["totalCount"] == 2 and all(e["node"]["bindingCode"] is None for e in staff["edges"])
     await dispatcher.ok("query($p: ID!) { careProviderStatement(providerId: $p) { orderCount } }",
@@ -69,7 +69,7 @@ async def test_workers_dispatchers_and_enrolment(care):
     # the profile follows the resident record (on_event: resident_updated)
     await care.set_resident(0, tags=["ELDERLY", "LOW_INCOME"], name="周桂英")
     profile = (await care.guardian.ok(PROFILE, {"id": care.elder_id}))["elderProfile"]
-    assert profile["name"] == "周桂英" and profile["tags"] == ["elderly", "low_income"] and profile["age"] >= 80
+    assert profile["name"] == "周桂英" and profile["tags"] == ["ELDERLY", "LOW_INCOME"] and profile["age"] >= 80
     assert profile["subsidy"] == {"rule": "高龄补贴（80周岁以上）", "entitledMinutes": 600}
 
     # switching the module off hides it from the community; switching it on again shows the same data

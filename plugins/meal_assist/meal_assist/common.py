@@ -81,6 +81,14 @@ def text(value: str | None, path: str, problems: dict[str, str], *, max_length: 
     return value
 
 
+def after_id(after: str) -> str:
+    """The row id a list cursor carries; anything that is not an id is refused (never read as
+    the start of the list)."""
+    if not (0 < len(after) <= 200 and all(c.isalnum() or c in ":_.-" for c in after) and after.isascii()):
+        raise UserInputError({"after": "无效的分页游标 (invalid cursor: pass an id from the previous page)"})
+    return after
+
+
 def raise_if(problems: dict[str, str]) -> None:
     if problems:
         raise UserInputError(problems)

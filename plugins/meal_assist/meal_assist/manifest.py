@@ -26,8 +26,9 @@ SETTINGS_SCHEMA = {
         "eligibleMinAge": {"type": "integer", "minimum": 0, "maximum": 120, "default": 60,
                            "title": "享受助餐的最低年龄 (minimum age of eligible diners)"},
         "eligibleTags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
-                         "default": ["low_income", "disabled"],
-                         "title": "无论年龄均可助餐的居民标签 (tags that make any age eligible)"},
+                         "default": ["LOW_INCOME", "DISABLED"],
+                         "title": "无论年龄均可助餐的居民标签 (tags that make any age eligible, spelled as ResidentTag: "
+                                  "LOW_INCOME)"},
         "openToAllResidents": {"type": "boolean", "default": False,
                                "title": "非助餐对象可原价点餐 (others may order at full price)"},
         "ageBands": {
@@ -40,7 +41,7 @@ SETTINGS_SCHEMA = {
                                      "maxAge": {"type": "integer", "minimum": 0, "maximum": 150},
                                      "subsidyFen": {"type": "integer", "minimum": 0}}}},
         "tagSubsidies": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
-                         "default": {"low_income": 300, "disabled": 200},
+                         "default": {"LOW_INCOME": 300, "DISABLED": 200},
                          "title": "按标签叠加的每餐补贴 (extra per-meal subsidy by resident tag)"},
         "perMealCapFen": {"type": "integer", "minimum": 0, "default": 800,
                           "title": "每餐补贴上限 (subsidy cap per meal)"},

@@ -18,7 +18,8 @@ from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, Not
 
 from . import clock
 from .common import (ACCOUNTS, ACTIVE_STATES, BUDGETS, CANTEENS, MENUS, ORDERS, REQUESTS, VOLUNTEERS, Diner,
-                     Raced, atomically, conflict, diner_for, key_id, raise_if, relations, require_canteen_staff, text)
+                     Raced, after_id, atomically, conflict, diner_for, key_id, raise_if, relations, require_canteen_staff,
+                     text)
 from .rules import Grant, Rules, day_key, day_of, entitlement, grant, month_of
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -240,9 +241,14 @@ async def _find_for_write(ctx: ModuleContext, order_id: str) -> tuple[dict[str, 
     return order, await relations(ctx, order)
 
 
+STATUS_TEXT = {"placed": "已下单", "assigned": "已派送", "out_for_delivery": "配送中", "served": "已就餐",
+               "delivered": "已送达", "cancelled": "已取消"}
+
+
 def _wrong_state(order: dict[str, Any], action: str) -> ConflictError:
-    return conflict(f"订单当前状态为 {order['status']}，不能{action} (an order in state {order['status']} "
-                    f"cannot be {action}ed)", "WRONG_STATE", status=order["status"])
+    status = order["status"].upper()  # as MealOrderStatus spells it
+    return conflict(f"订单当前为「{STATUS_TEXT.get(order['status'], status)}」，不能{action} (an order in state "
+                    f"{status} cannot be {action}ed)", "WRONG_STATE", status=status)
 
 
 async def cancel_order(ctx: ModuleContext, order_id: str, reason: str | None) -> dict[str, Any]:
@@ -393,7 +399,7 @@ async def my_orders(ctx: ModuleContext, status: str | None, first: int, after: s
     if status:
         query["status"] = status
     if after:
-        query["_id"] = {"$lt": after}
+        query["_id"] = {"$lt": after_id(after)}
     rows = await ctx.collection(ORDERS).find(query, sort=[("_id", -1)], limit=first + 1)
     return rows[:first], len(rows) > first
 

@@ -8,7 +8,7 @@ from typing import Any
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
 
 from . import clock
-from .common import (ACCOUNTS, BUDGETS, CANTEENS, DINERS, STAFF, diner_for, key_id, raise_if, text)
+from .common import (ACCOUNTS, BUDGETS, CANTEENS, DINERS, STAFF, after_id, diner_for, key_id, raise_if, text)
 from .manifest import ENROLL, MANAGE, SERVE
 from .rules import Rules, entitlement, format_address, month_of
 
@@ -135,7 +135,7 @@ async def list_diners(ctx: ModuleContext, grid_id: str | None, first: int, after
     elif grid_id:
         query["snapshot.gridId"] = grid_id
     if after:
-        query["_id"] = {"$lt": after}
+        query["_id"] = {"$lt": after_id(after)}
     rows = await ctx.collection(DINERS).find(query, sort=[("_id", -1)], limit=first + 1)
     return rows[:first], len(rows) > first
 
@@ -159,7 +159,7 @@ def diner_view(row: dict[str, Any], rules: Rules) -> dict[str, Any]:
     snap = row.get("snapshot") or {}
     ent = entitlement(rules, snap.get("birthDate"), snap.get("tags"), rules.today(clock.now()))
     return {"id": row["_id"], "resident_id": row["residentId"], "name": snap.get("name"), "age": ent.age,
-            "tags": list(snap.get("tags") or []), "guardian_resident_ids": list(row.get("guardianResidentIds", [])),
+            "tags": [t.upper() for t in snap.get("tags") or []], "guardian_resident_ids": list(row.get("guardianResidentIds", [])),
             "dietary_notes": row.get("dietaryNotes"),
             "delivery_address": row.get("deliveryAddress") or snap.get("address"),
             "eligible": ent.eligible, "per_meal_subsidy_fen": ent.per_meal_fen, "active": bool(row.get("active"))}
@@ -172,8 +172,9 @@ async def subsidy_status(ctx: ModuleContext, resident_id: str | None, month: str
     rules = Rules.of(await ctx.settings())
     today = rules.today(clock.now())
     month = month or month_of(today)
-    if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() or not 1 <= int(month[5:]) <= 12:
-        raise UserInputError({"month": "格式应为 YYYY-MM (expected YYYY-MM)"})
+    if (len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() or not 1 <= int(month[5:]) <= 12
+            or not 1900 <= int(month[:4]) <= 2999):
+        raise UserInputError({"month": "格式应为 YYYY-MM，年份在1900到2999之间 (expected YYYY-MM)"})
     diner = await diner_for(ctx, resident_id, path="residentId")
     ent = entitlement(rules, diner.birth, diner.tags, today)
     community = ctx.community_id or ""

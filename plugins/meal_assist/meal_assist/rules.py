@@ -43,9 +43,9 @@ class Rules:
         bands = sorted(((int(b["minAge"]), b.get("maxAge"), int(b["subsidyFen"])) for b in s["ageBands"]),
                        key=lambda b: -b[0])
         return cls(
-            eligible_min_age=int(s["eligibleMinAge"]), eligible_tags=frozenset(s["eligibleTags"]),
+            eligible_min_age=int(s["eligibleMinAge"]), eligible_tags=frozenset(t.lower() for t in s["eligibleTags"]),
             open_to_all=bool(s["openToAllResidents"]), age_bands=tuple(bands),
-            tag_subsidies={k: int(v) for k, v in s["tagSubsidies"].items()}, per_meal_cap=int(s["perMealCapFen"]),
+            tag_subsidies={k.lower(): int(v) for k, v in s["tagSubsidies"].items()}, per_meal_cap=int(s["perMealCapFen"]),
             monthly_cap=int(s["monthlyCapFen"]), monthly_budget=int(s["monthlyBudgetFen"]),
             delivery_fee=int(s["deliveryFeeFen"]), max_quantity=int(s["maxQuantityPerDish"]),
             days_ahead=int(s["menuDaysAhead"]), tz=timezone(timedelta(hours=int(s["utcOffsetHours"]))),
@@ -101,7 +101,7 @@ class Entitlement:
 
 def entitlement(rules: Rules, birth: datetime | date | None, tags: list[str] | None, on: date) -> Entitlement:
     age = age_on(birth, on)
-    tagset = set(tags or [])
+    tagset = {t.lower() for t in tags or []}  # stored lowercase; settings may spell them as ResidentTag
     eligible = (age is not None and age >= rules.eligible_min_age) or bool(tagset & rules.eligible_tags)
     if not eligible:
         return Entitlement(False, age, 0, 0, 0)

@@ -295,7 +295,7 @@ class MealDiner:
     resident_id: strawberry.ID
     name: str | None
     age: int | None
-    tags: list[str]
+    tags: list[str] = strawberry.field(description="Resident tags, spelled as ResidentTag (LOW_INCOME).")
     guardian_resident_ids: list[strawberry.ID]
     dietary_notes: str | None
     delivery_address: str | None

@@ -42,8 +42,10 @@ async def test_order_subsidy_cancel_cutoff_and_eligibility(meal, q):
     assert (status["usedFen"], status["remainingFen"], status["mealsOrdered"], status["communitySpentFen"]) == \
         (500, 14500, 1, 500)
     assert (await meal.menu_state(lunch["id"]))["orderedCount"] == 1
-    err = await r0.error("BAD_USER_INPUT", q["SUBSIDY"], {"m": "2030-13"})
-    assert paths(err) == {"month"}
+    for month in ("2030-13", "0001-03", "9999-03"):
+        assert paths(await r0.error("BAD_USER_INPUT", q["SUBSIDY"], {"m": month})) == {"month"}
+    err = await r0.error("BAD_USER_INPUT", MY_ORDERS, {"a": "\u00e9\u00e9"})
+    assert paths(err) == {"after"}
     assert (await meal.subsidy(r2))["eligible"] is False
     await r0.error("NOT_FOUND", q["MENU"], {"id": "000000000000000000000000"})
     err = await meal.place_error("CONFLICT", r0, lunch["id"], kind="PICK_UP")
@@ -61,6 +63,7 @@ async def test_order_subsidy_cancel_cutoff_and_eligibility(meal, q):
     assert (await meal.menu_state(lunch["id"]))["orderedCount"] == 0
     err = await r0.error("CONFLICT", q["CANCEL"], {"id": order["id"]})
     assert err["extensions"]["reason"] == "WRONG_STATE"
+    assert err["extensions"]["status"] == "CANCELLED"  # as MealOrderStatus spells it
 
     # delivery: address from the resident record, fee never subsidised
     delivery = await meal.place(r0, lunch["id"], kind="DELIVERY")
@@ -127,8 +130,10 @@ async def test_guardians_staff_caps_budget_and_idempotency(meal, q):
     assert page["items"][0]["id"] == for_ward["id"] and page["hasNext"] is False
     assert (await guardian.ok(MY_DINERS))["myMealDiners"][0]["perMealSubsidyFen"] == 500
 
-    listed = await gw.ok("{ mealDiners { residentId dietaryNotes } }")
-    assert listed["mealDiners"] == [{"residentId": rids[0], "dietaryNotes": "低盐、软食"}]
+    listed = await gw.ok("{ mealDiners { residentId dietaryNotes tags } }")
+    assert listed["mealDiners"] == [{"residentId": rids[0], "dietaryNotes": "低盐、软食", "tags": ["ELDERLY"]}]
+    err = await gw.error("BAD_USER_INPUT", "{ mealDiners(after: \"%%%\") { residentId } }")  # not a cursor
+    assert paths(err) == {"after"}
     assert (await gw.ok("query($g: ID) { mealDiners(gridId: $g) { residentId } }", {"g": meal.c.grid_ids[1]})) == \
         {"mealDiners": []}  # not the worker's grid
     await guardian.error("FORBIDDEN", "{ mealDiners { residentId } }")

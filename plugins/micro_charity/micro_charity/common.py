@@ -96,10 +96,16 @@ def require_resident(ctx: ModuleContext) -> Caller:
     return caller
 
 
+_ROW_ID = re.compile(r"^[A-Za-z0-9:_.\-]{1,200}$")  # row ids: ObjectId-shaped, or demo rows' readable ids
+
+
 def page_args(first: int, after: str | None, path: str = "first") -> tuple[int, dict[str, Any]]:
-    """Validated page size and the keyset condition for `after` (ids sort by creation)."""
+    """Validated page size and the keyset condition for `after` (ids sort by creation; a
+    cursor that is not a row id is refused, never read as the start of the list)."""
     if first < 0 or first > MAX_PAGE:
         raise UserInputError({path: f"应在0到{MAX_PAGE}之间 (must be between 0 and {MAX_PAGE})"})
+    if after is not None and not _ROW_ID.match(after):
+        raise UserInputError({"after": "无效的分页游标 (invalid cursor: pass a nextCursor you received)"})
     return first, ({"_id": {"$lt": after}} if after else {})
 
 
@@ -200,16 +206,9 @@ async def with_key(ctx: ModuleContext, operation: str, key: str | None, payload:
 
 
 async def attach_photos(ctx: ModuleContext, file_ids: list[str], entity: str, entity_id: str, path: str) -> None:
-    """Attach uploaded files to a row; refusals name `path.<i>` (the server names `fileIds.<i>`)."""
-    if not file_ids:
-        return
-    try:
-        await ctx.attach_files(file_ids, entity, entity_id)
-    except Exception as exc:
-        bad = getattr(exc, "fields", None)
-        if isinstance(bad, dict) and bad:
-            raise UserInputError({f"{path}.{k.rsplit('.', 1)[-1]}": v for k, v in bad.items()}) from None
-        raise
+    """Attach uploaded files to a row; refusals name `path.<i>`."""
+    if file_ids:
+        await ctx.attach_files(file_ids, entity, entity_id, [f"{path}.{i}" for i in range(len(file_ids))])
 
 
 def mask_name(name: str | None) -> str:

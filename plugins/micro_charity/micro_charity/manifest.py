@@ -58,7 +58,7 @@ SETTINGS_SCHEMA = {
 module = Module(
     name=NAME, title="微公益", version="1.0.0",
     description="微心愿认领、公益项目募捐、志愿服务时长与积分兑换",
-    icon="heart", entry_page="/pages/charity/index",
+    icon="heart", entry_page="/pages/micro_charity/index",
     permissions=PERMISSIONS, settings_schema=SETTINGS_SCHEMA,
 )
 

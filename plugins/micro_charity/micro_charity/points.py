@@ -320,7 +320,7 @@ class CharityPointsMutation:
                 raise NotFoundError("兑换记录不存在 (no such redemption)")
             raise ConflictError("该兑换已发放或已取消 (already handed over or cancelled)", reason="WRONG_STATE")
         await ctx.audit("hand_over", "Redemption", done, ["state"])
-        await ctx.notify([done["userId"]], f"兑换的{done['itemName']}已发放", "已发放", "/pages/charity/points")
+        await ctx.notify([done["userId"]], f"兑换的{done['itemName']}已发放", "已发放", "/pages/micro_charity/points")
         return CharityRedemption.of(done)
 
     @strawberry.mutation(description="调整居民积分，正数增加、负数扣减，余额不能为负 (adjust a resident's points; "

@@ -371,7 +371,7 @@ class CharityProjectMutation:
                 "recordedAt": now(), "recordedBy": ctx.caller.user_id})
             await tx.audit("record_donation", "Donation", row, ["amountFen", "receiptNo"])
             if pledge:
-                await tx.notify([pledge["pledgerUserId"]], "您的认捐已到账，感谢支持", "已到账", "/pages/charity/projects")
+                await tx.notify([pledge["pledgerUserId"]], "您的认捐已到账，感谢支持", "已到账", "/pages/micro_charity/projects")
             return CharityDonation.of(row)
 
         async def replay(result_id: str) -> CharityDonation:

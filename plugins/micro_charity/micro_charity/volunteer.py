@@ -221,7 +221,7 @@ class CharityActivityMutation:
             raise ConflictError("活动已取消 (already cancelled)", reason="WRONG_STATE")
         users = [r["userId"] for r in await ctx.collection("signups").find({"activityId": id}, limit=1000)]
         if users:
-            await ctx.notify(users, f"志愿活动「{activity['title']}」已取消", "已取消", "/pages/charity/activities")
+            await ctx.notify(users, f"志愿活动「{activity['title']}」已取消", "已取消", "/pages/micro_charity/activities")
         await ctx.audit("cancel", "Activity", done, ["state"])
         return CharityActivity.of(done)
 

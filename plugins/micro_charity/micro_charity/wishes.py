@@ -157,8 +157,14 @@ def _wrong_state(row: dict[str, Any], doing: str) -> ConflictError:
         return ConflictError("心愿已被认领 (this wish has already been claimed)", reason="ALREADY_CLAIMED")
     label = {"pending_review": "待审核", "open": "待认领", "claimed": "已认领", "fulfilled": "已送达",
              "completed": "已完成", "rejected": "未通过", "cancelled": "已取消"}[row["state"]]
-    return ConflictError(f"心愿当前为「{label}」，不能{doing} (wish is {row['state']}: cannot {doing})",
-                         reason="WRONG_STATE", state=row["state"])
+    state = row["state"].upper()  # as CharityWishState spells it
+    zh, en = DOING.get(doing, (doing, doing))
+    return ConflictError(f"心愿当前为「{label}」，不能{zh} (the wish is {state}: cannot {en} it)",
+                         reason="WRONG_STATE", state=state)
+
+
+DOING = {"claim": ("认领", "claim"), "审核": ("审核", "review"), "撤回": ("撤回", "withdraw"),
+         "放弃认领": ("放弃认领", "release"), "提交凭证": ("提交凭证", "deliver"), "确认": ("确认", "confirm")}
 
 
 async def _transition(ctx: ModuleContext, row: dict[str, Any], from_state: str, changes: dict[str, Any],
@@ -176,7 +182,7 @@ async def _transition(ctx: ModuleContext, row: dict[str, Any], from_state: str, 
 async def _tell_wisher(ctx: ModuleContext, row: dict[str, Any], title: str, state: str) -> None:
     users = {u for u in (row.get("wisherUserId"), row.get("postedBy")) if u}
     if users:
-        await ctx.notify(sorted(users), title, state, f"/pages/charity/wish?id={row['_id']}")
+        await ctx.notify(sorted(users), title, state, f"/pages/micro_charity/wish?id={row['_id']}")
 
 
 # -- queries ---------------------------------------------------------------------------------------
@@ -438,7 +444,7 @@ class CharityWishMutation:
             await tx.audit("confirm", "Wish", done, ["state"])
             if done.get("claimantUserId"):
                 await tx.notify([done["claimantUserId"]], f"您认领的心愿「{done['title']}」已完成", "已完成",
-                                f"/pages/charity/wish?id={done['_id']}")
+                                f"/pages/micro_charity/wish?id={done['_id']}")
             return done
 
         return CharityWish.of(ctx, await transaction(ctx, write))

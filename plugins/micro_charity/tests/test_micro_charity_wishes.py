@@ -90,9 +90,15 @@ async def test_wish_review_privacy_claim_fulfil_confirm(community, kit):
     await other.error("FORBIDDEN", fulfil, {"id": wid, "p": [photo]})
     assert kit.paths(await claimant.error("BAD_USER_INPUT", fulfil, {"id": wid, "p": []})) == {"proofPhotos"}
     await wisher.error("CONFLICT", "mutation($id: ID!) { confirmCharityWish(id: $id) { id } }", {"id": wid})
+    # a file that cannot be used is named where it was given (not the server's fileIds.0)
+    assert kit.paths(await claimant.error("BAD_USER_INPUT", fulfil, {"id": wid, "p": ["0" * 24]})) == {"proofPhotos.0"}
     done = (await claimant.ok(fulfil, {"id": wid, "p": [photo], "n": "已送到社区服务站"}))["fulfilCharityWish"]
     assert done == {"state": "FULFILLED", "proofPhotos": [photo], "proofNote": "已送到社区服务站"}
-    await claimant.error("CONFLICT", fulfil, {"id": wid, "p": [photo]})
+    err = await claimant.error("CONFLICT", fulfil, {"id": wid, "p": [photo]})
+    assert err["extensions"]["state"] == "FULFILLED"  # as CharityWishState spells it
+    # a list cursor that is not a row id is refused, not read as the start of the list
+    assert kit.paths(await claimant.error("BAD_USER_INPUT", "{ charityWishes(after: \"%%%\") { total } }")) == \
+        {"after"}
 
     # the wisher confirms; the resident claimant earns points with a ledger entry
     confirm = "mutation($id: ID!, $t: String) { confirmCharityWish(id: $id, thanks: $t) { state thanks completedAt } }"

@@ -56,10 +56,10 @@ class ElderProfile:
     id: strawberry.ID = strawberry.field(description="The elder's resident id.")
     resident_id: strawberry.ID
     name: str | None
-    gender: str | None
+    gender: str | None = strawberry.field(description="As Gender spells it (MALE, FEMALE).")
     birth_date: date | None
     age: int | None
-    tags: list[str]
+    tags: list[str] = strawberry.field(description="Resident tags, spelled as ResidentTag (LOW_INCOME).")
     grid_id: strawberry.ID | None
     home_address: str
     longitude: float
@@ -77,9 +77,10 @@ class ElderProfile:
     @classmethod
     def of(cls, d: dict[str, Any], balance: dict[str, Any] | None = None) -> ElderProfile:
         birth = d.get("birthDate")
-        return cls(id=d["_id"], resident_id=d["residentId"], name=d.get("name"), gender=d.get("gender"),
+        return cls(id=d["_id"], resident_id=d["residentId"], name=d.get("name"),
+                   gender=d["gender"].upper() if d.get("gender") else None,
                    birth_date=birth.date() if isinstance(birth, datetime) else birth, age=age_on(birth, utcnow()),
-                   tags=list(d.get("tags") or []), grid_id=d.get("gridId"), home_address=d["homeAddress"],
+                   tags=[t.upper() for t in d.get("tags") or []], grid_id=d.get("gridId"), home_address=d["homeAddress"],
                    longitude=d["longitude"], latitude=d["latitude"], masked_contact_phone=d.get("contactPhone"),
                    care_notes=d.get("careNotes"), guardian_resident_ids=list(d.get("guardianResidentIds") or []),
                    active=d.get("active", True), version=d.get("version", 1), created_at=d["createdAt"],
@@ -148,7 +149,7 @@ class CareOrderEvent:
     action: str
     from_state: CareOrderState | None
     to_state: CareOrderState | None
-    actor_role: str
+    actor_role: str = strawberry.field(description="As Role spells it (COMMUNITY_ADMIN…), or SYSTEM.")
     actor_name: str | None
     note: str | None
 
@@ -181,7 +182,7 @@ class CareOrder:
     paid_fen: int = strawberry.field(description="Paid by the elder or family.")
     subsidised_minutes: int
     subsidy_rule: str | None
-    placed_by_role: str
+    placed_by_role: str = strawberry.field(description="As Role spells it (RESIDENT, GRID_WORKER…).")
     created_at: datetime
     dispatched_at: datetime | None
     checked_in_at: datetime | None
@@ -211,7 +212,7 @@ class CareOrder:
             duration_minutes=d["durationMinutes"], slot_start=d["slotStart"], slot_end=d["slotEnd"], month=d["month"],
             note=d.get("note"), worker_id=d.get("workerId"), worker_name=d.get("workerName"), total_fen=d["totalFen"],
             subsidy_fen=d["subsidyFen"], paid_fen=d["paidFen"], subsidised_minutes=d["subsidisedMinutes"],
-            subsidy_rule=d.get("subsidyRule"), placed_by_role=d["placedByRole"], created_at=d["createdAt"],
+            subsidy_rule=d.get("subsidyRule"), placed_by_role=d["placedByRole"].upper(), created_at=d["createdAt"],
             dispatched_at=d.get("dispatchedAt"), checked_in_at=d.get("checkedInAt"), completed_at=d.get("completedAt"),
             confirmed_at=d.get("confirmedAt"), cancelled_at=d.get("cancelledAt"), cancel_reason=d.get("cancelReason"),
             check_in=CareVisitStamp.of(d.get("checkIn")), check_out=CareVisitStamp.of(d.get("checkOut")),
@@ -220,7 +221,7 @@ class CareOrder:
             rating=d.get("rating"), rating_comment=d.get("ratingComment"),
             overdue=d.get("overdueAlertedAt") is not None,
             timeline=[CareOrderEvent(at=e["at"], action=e["action"], from_state=_state(e.get("from")),
-                                     to_state=_state(e.get("to")), actor_role=e["actorRole"],
+                                     to_state=_state(e.get("to")), actor_role=e["actorRole"].upper(),
                                      actor_name=e.get("actorName"), note=e.get("note"))
                       for e in d.get("timeline", [])],
             version=d.get("version", 1))

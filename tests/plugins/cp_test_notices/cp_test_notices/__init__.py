@@ -8,7 +8,7 @@ from community_plus_sdk import CollectionSpec, GraphQLContribution, Model, Modul
 
 module = Module(
     name="test_notices", title="测试公告栏", version="1.1.0", description="社区通知", icon="bell",
-    entry_page="/pages/notices/index",
+    entry_page="/pages/test_notices/index",
     permissions=[Permission("test_notices.notice.publish", "发布公告", roles=("community_admin", "grid_worker"))],
     settings_schema={"type": "object", "properties": {
         "maxPinned": {"type": "integer", "minimum": 0, "maximum": 10, "default": 3},
@@ -29,6 +29,7 @@ class Notice(Model):
     body = fields.Text(max_length=500)
     pinned = fields.Boolean(default=False, filter=True)
     category = fields.Choice(["活动", "通知", "提醒"], default="通知", filter=True)
+    expires_on = fields.Date(filter=True, description="Last day the notice is shown.")
 
 
 @strawberry.type

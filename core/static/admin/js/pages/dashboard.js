@@ -4,7 +4,8 @@
 import { gql } from '../api.js';
 import { chartCard, dataTable, PALETTE, STATE_COLORS } from '../charts.js';
 import {
-  clear, errorMessage, field, fmtHours, fmtNumber, h, hashWith, label, loading, select, STATE_LABELS, STATES, TAG_LABELS,
+  clear, errorMessage, field, fmtHours, fmtNumber, h, hashWith, label, loading, OPEN_STATES, select, STATE_LABELS, STATES,
+  TAG_LABELS,
 } from '../ui.js';
 
 const WINDOWS = {
@@ -74,7 +75,7 @@ export async function render(ctx) {
   if (!w) return cleanup;
 
   // -- KPIs ----------------------------------------------------------------------------------
-  const open = w.byState.filter((s) => ['submitted', 'accepted', 'assigned', 'in_progress'].includes(s.key))
+  const open = w.byState.filter((s) => OPEN_STATES.includes(s.key))
     .reduce((n, s) => n + s.count, 0);
   main.append(h('section', { class: 'kpis', 'aria-label': '关键指标' },
     kpi('工单总数', w.total, `其中未办结 ${open}`),
@@ -89,7 +90,7 @@ export async function render(ctx) {
   const series = buckets.map((_, i) => data[`b${i}`]);
 
   // 1. work orders by state over time (stacked bars)
-  const stateCount = (s, key) => s?.byState.find((x) => x.key === key.toLowerCase())?.count || 0;
+  const stateCount = (s, key) => s?.byState.find((x) => x.key === key)?.count || 0;
   const shownStates = STATES.filter((st) => series.some((s) => stateCount(s, st)));
   const byStateDatasets = shownStates.map((st) => ({
     label: STATE_LABELS[st], data: series.map((s) => stateCount(s, st)), backgroundColor: STATE_COLORS[st], stack: 's',
