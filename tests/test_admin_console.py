@@ -319,8 +319,7 @@ async def test_accept_and_assign_a_work_order(console, desk, gql, world, platfor
     assert await rows.count() == 2
     await shot(page, "work-orders")
     await page.locator(f'a[href="#/work-orders/{order["id"]}"]').click()
-    await settle(page)
-    assert "待受理" in await page.locator("main h1").inner_text()
+    await page.locator("main h1").filter(has_text="待受理").wait_for()  # the detail has rendered
     await shot(page, "work-order-detail")
 
     await page.get_by_role("button", name="受理", exact=True).click()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
+
 import json
 import socket
 import urllib.request
@@ -11,7 +14,8 @@ import pytest
 from community_plus.settings import load_settings
 from community_plus.wechat.dev_fake import FakeWeChatThread, dev_wechat, wants_fake_wechat
 
-PROD = {"CP_ENV": "prod", "CP_SECRET_KEY": "k" * 32, "CP_PII_KEY": "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="}
+PROD = {"CP_ENV": "prod", "CP_SECRET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(48)).decode(),
+        "CP_PII_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}  # strong keys: prod refuses weak ones
 
 
 @pytest.fixture
