@@ -18,6 +18,7 @@ from .graphql.limits import QueryLimits
 from .http_limits import RequestLimiter, parse_limits
 from .repositories.rate_limits import RateLimitRepository
 from .graphql.persisted import PersistedQueries, PersistedQueryRepository
+from .graphql.idempotency import IdempotentMutations
 from .graphql.schema import SchemaCache
 from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response, unavailable_response
 from .http import REQUEST_ID, SCOPE, make_middlewares
@@ -110,7 +111,8 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         raise
     view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
         schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
-        persisted=platform.extras["persisted_queries"]))
+        persisted=platform.extras["persisted_queries"],
+        idempotency=IdempotentMutations(platform.idempotency, lease_seconds=2 * app[SETTINGS].request_timeout)))
     return await view(request)  # type: ignore[operator]
 
 

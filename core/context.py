@@ -38,12 +38,13 @@ class Platform:
         self.service_forms = r.ServiceFormRepository(db)
         self.work_orders = r.WorkOrderRepository(db)
         self.outbox = r.OutboxRepository(db)
+        self.idempotency = r.IdempotencyRepository(db)
         self.session_gate = SessionGate(self.sessions, self.users)
         self.extras: dict[str, Any] = {}  # later subsystems register themselves here
 
     def repositories(self) -> list[r.Repository]:
         return [self.regions, self.grids, self.residents, self.users, self.sessions, self.audit,
-                self.service_items, self.service_forms, self.work_orders, self.outbox]
+                self.service_items, self.service_forms, self.work_orders, self.outbox, self.idempotency]
 
 
 def _loader(repo: r.Repository) -> DataLoader[str, dict[str, Any] | None]:

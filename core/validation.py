@@ -18,17 +18,29 @@ _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
 MAX_JSON_DEPTH = 32
+MAX_TEXT = 20_000  # characters in any one text input (fields with their own, smaller caps keep them)
+MAX_ID = 256  # characters in an ID
+MAX_JSON_NODES = 20_000  # values in one JSON input
 MAX_AGE = 150
 
 
-def text_problem(value: str) -> str | None:
-    """Why `value` cannot be stored as text (an unpaired surrogate, NUL), or None."""
+def text_problem(value: str, limit: int = MAX_TEXT) -> str | None:
+    """Why `value` cannot be stored as text (too long, an unpaired surrogate, NUL), or None."""
+    if len(value) > limit:
+        return f"内容过长 (at most {limit} characters)"
     found = _BAD_TEXT.search(value)
     if found is None:
         return None
     if found.group() == "\x00":
         return "不能包含空字符 (must not contain the NUL character U+0000)"
     return "含有无效字符 (contains an unpaired UTF-16 surrogate: send valid Unicode text)"
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot be a key of a stored JSON object (MongoDB operators and paths), or None."""
+    if key.startswith("$") or "." in key:
+        return "键名不能以 $ 开头或包含 . (keys must not start with $ or contain .)"
+    return text_problem(key, 200)
 
 
 def time_problem(value: date | datetime) -> str | None:

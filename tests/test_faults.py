@@ -24,10 +24,12 @@ from community_plus.embedded import EmbeddedDatabase
 from community_plus.seed import seed
 from community_plus.settings import load_settings
 from community_plus.testing import free_port
+from community_plus_sdk.testing import _staff_token as staff_token
 from workorder_fixtures import resident_token
 
 HOME = "query Home { me { name } workOrders(first: 5) { totalCount edges { node { id state } } } }"
 SUBMIT = "mutation Submit($input: SubmitWorkOrderInput!) { submitWorkOrder(input: $input) { id } }"
+CREATE_RESIDENT = "mutation Create($i: CreateResidentInput!) { createResident(input: $i) { id name } }"
 LOGIN = 'mutation { loginWithPassword(username: "admin001", password: "community-plus") { accessToken } }'
 
 
@@ -68,17 +70,19 @@ class Load:
     """Residents reading their home screen and submitting orders (with idempotency keys,
     retried on 503 like a mini-program would), counting every answer."""
 
-    def __init__(self, url: str, tokens: list[str]) -> None:
+    def __init__(self, url: str, tokens: list[str], admin_token: str | None = None) -> None:
         self.url = url
         self.tokens = tokens
+        self.admin_token = admin_token
+        self.residents: dict[str, str] = {}  # Idempotency-Key → acknowledged resident id
         self.answers: collections.Counter = collections.Counter()
         self.bad: list[tuple[int, dict]] = []
         self.acknowledged: dict[str, str] = {}
         self.stop = asyncio.Event()
 
-    async def _post(self, session, token, query, variables=None):
-        async with session.post(self.url, json={"query": query, "variables": variables or {}},
-                                headers={"Authorization": f"Bearer {token}"},
+    async def _post(self, session, token, query, variables=None, key=None):
+        headers = {"Authorization": f"Bearer {token}", **({"Idempotency-Key": key} if key else {})}
+        async with session.post(self.url, json={"query": query, "variables": variables or {}}, headers=headers,
                                 timeout=aiohttp.ClientTimeout(total=30)) as resp:
             body = await resp.json(content_type=None)
             codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
@@ -97,16 +101,23 @@ class Load:
                 await self._post(session, token, HOME)
                 continue
             key = f"c{i}-{n}"
-            variables = {"input": {"description": f"故障测试{i}-{n}", "idempotencyKey": key}}
+            resident = self.admin_token is not None and i % 2 == 0
+            if resident:  # a desk registering residents, made retry-safe by the Idempotency-Key header
+                token, query, variables = self.admin_token, CREATE_RESIDENT, {
+                    "i": {"name": f"居民{key}", "birthDate": "1950-01-01"}}
+            else:  # a resident's report, with the input's own idempotencyKey
+                query, variables = SUBMIT, {"input": {"description": f"故障测试{i}-{n}", "idempotencyKey": key}}
             for _attempt in range(50):  # retried until acknowledged, as a client would
-                status, body, codes = await self._post(session, token, SUBMIT, variables)
+                status, body, codes = await self._post(session, token, query, variables, key if resident else None)
                 if status == 200 and not codes:
-                    order = body["data"]["submitWorkOrder"]["id"]
-                    assert self.acknowledged.setdefault(key, order) == order, "a retry created a second order"
+                    if resident:
+                        made = body["data"]["createResident"]["id"]
+                        assert self.residents.setdefault(key, made) == made, "a retry created a second resident"
+                    else:
+                        order = body["data"]["submitWorkOrder"]["id"]
+                        assert self.acknowledged.setdefault(key, order) == order, "a retry created a second order"
                     break
-                await asyncio.sleep(0.2)
-                if self.stop.is_set():
-                    break
+                await asyncio.sleep(0.2)  # a started action is finished even after `stop`
 
     async def run(self, clients: int):
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients))
@@ -126,7 +137,8 @@ async def test_pause_resume_kill_restart_under_load(own_database, tmp_path):
     platform = app[PLATFORM]
     try:
         residents = await platform.residents.coll.find({"relation": "self"}).limit(10).to_list()
-        load = Load(str(server.make_url("/graphql")), [await resident_token(platform, r) for r in residents])
+        admin = await staff_token(platform, "admin001")
+        load = Load(str(server.make_url("/graphql")), [await resident_token(platform, r) for r in residents], admin)
         finish = await load.run(20)
 
         async def ready() -> bool:
@@ -162,8 +174,11 @@ async def test_pause_resume_kill_restart_under_load(own_database, tmp_path):
         assert len(keys) == len(set(keys)), "duplicate orders for one idempotency key"
         assert set(keys) == set(load.acknowledged), "an acknowledged write was lost"
         assert load.answers[503] > 0, "the faults went unnoticed"
+        names = [f"居民{k}" for k in load.residents]
+        made = await platform.residents.coll.find({"name": {"$regex": "^居民c"}}, {"name": 1}).to_list()
+        assert sorted(d["name"] for d in made) == sorted(names), "residents lost or duplicated"
         print(f"\nfaults: {', '.join(f'{k} {v:.1f}s' for k, v in figures.items())}; answers {dict(load.answers)}; "
-              f"writes acknowledged {len(load.acknowledged)}, stored {len(keys)}")
+              f"writes acknowledged {len(load.acknowledged)} + {len(names)}, stored {len(keys)} + {len(made)}")
     finally:
         await server.close()
 
@@ -289,3 +304,55 @@ async def test_serve_restarts_its_database_and_stops_on_sigterm(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+async def test_idempotency_key_header_makes_any_mutation_safe_to_retry(gql, world, platform):
+    """One rule for every mutation: the same key and request replay the first answer; another
+    request with that key is CONFLICT; a bad key is BAD_USER_INPUT; keys are per caller."""
+    admin = await gql.login("admin001")
+    variables = {"i": {"name": "重试居民", "birthDate": "1950-01-01"}}
+    headers = {"Idempotency-Key": "create-resident-0001"}
+    first = await gql(CREATE_RESIDENT, variables, admin, headers=headers)
+    again = await gql(CREATE_RESIDENT, variables, admin, headers=headers)
+    assert not first.get("errors") and again["data"] == first["data"]
+    assert again["extensions"]["idempotentReplay"] is True
+    assert await platform.residents.coll.count_documents({"name": "重试居民"}) == 1
+    other = await gql(CREATE_RESIDENT, {"i": {**variables["i"], "name": "别的居民"}}, admin, headers=headers)
+    assert other["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert other["errors"][0]["extensions"]["reason"] == "IDEMPOTENCY_KEY_REUSED"
+    bad = await gql(CREATE_RESIDENT, variables, admin, headers={"Idempotency-Key": "空 格"})
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # a refused attempt (here: invalid input) releases its key for the corrected request
+    refused = await gql(CREATE_RESIDENT, {"i": {"name": ""}}, admin, headers={"Idempotency-Key": "fix-and-retry"})
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    fixed = await gql(CREATE_RESIDENT, {"i": {"name": "改正后", "birthDate": "1950-01-01"}}, admin,
+                      headers={"Idempotency-Key": "fix-and-retry"})
+    assert not fixed.get("errors")
+    # the same key from another caller is another action
+    other_admin = await gql.login("admin002")
+    theirs = await gql(CREATE_RESIDENT, {"i": {"name": "别的居民", "birthDate": "1950-01-01"}}, other_admin,
+                       headers=headers)
+    assert not theirs.get("errors")
+    # a module's mutation gets the same treatment
+    c1 = world["communities"][0]["_id"]
+    await gql.ok('mutation($c: ID!) { setModuleEnabled(communityId: $c, module: "test_notices", enabled: true) { enabled } }',
+                 {"c": c1}, token=admin)
+    notice = 'mutation { createNotice(input: {title: "停水通知"}) { id } }'
+    one = await gql(notice, None, admin, headers={"Idempotency-Key": "notice-1"})
+    two = await gql(notice, None, admin, headers={"Idempotency-Key": "notice-1"})
+    assert not one.get("errors") and two["data"] == one["data"]
+    assert await platform.db["test_notices__notices"].count_documents({}) == 1
+
+
+async def test_retry_while_the_first_attempt_runs_is_refused_not_repeated(gql, world, platform):
+    """Concurrent attempts with one key: exactly one runs; the others are told to retry."""
+    admin = await gql.login("admin001")
+    variables = {"i": {"name": "并发居民", "birthDate": "1950-01-01"}}
+    answers = await asyncio.gather(*[gql(CREATE_RESIDENT, variables, admin, headers={"Idempotency-Key": "same-key"})
+                                     for _ in range(8)])
+    ok = [a for a in answers if not a.get("errors")]
+    busy = [a for a in answers if a.get("errors")]
+    assert ok and all(a["data"] == ok[0]["data"] for a in ok)
+    assert all(a["errors"][0]["extensions"]["reason"] == "IDEMPOTENCY_IN_PROGRESS"
+               and a["errors"][0]["extensions"]["retryable"] for a in busy)
+    assert await platform.residents.coll.count_documents({"name": "并发居民"}) == 1

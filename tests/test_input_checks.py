@@ -74,3 +74,35 @@ async def test_good_input_passes_and_plans_are_cached(gql, world, client):
         await gql.ok(q, {"f": {"namePrefix": prefix}}, token=token)
     schemas = list(PLANS._by_schema.values())
     assert any((q, None) in plans for plans in schemas)  # worked out once for the document, reused
+
+
+CREATE_RESIDENT = "mutation($i: CreateResidentInput!) { createResident(input: $i) { id householdId } }"
+SETTINGS = "mutation($c: ID!, $s: JSON!) { updateModuleSettings(communityId: $c, module: \"test_notices\", settings: $s) { settings } }"
+
+
+async def test_unbounded_input_is_refused_before_it_is_stored(gql, world, platform):
+    """Operator keys, dotted keys, huge strings and huge JSON never reach the database; a
+    household must exist in the community."""
+    c1, c2 = (c["_id"] for c in world["communities"])
+    admin = await gql.login("admin001")
+    before = await platform.residents.coll.count_documents({})
+    err = await gql.error("BAD_USER_INPUT", CREATE_RESIDENT, {"i": {"name": "w" * 1_500_000, "birthDate": "1950-01-01"}},
+                          token=admin)
+    assert paths(err) == {"input.name"}
+    err = await gql.error("BAD_USER_INPUT", CREATE_RESIDENT, {"i": {"name": "王五", "birthDate": "1950-01-01",
+                                                                   "address": {"detail": "w" * 1_500_000}}}, token=admin)
+    assert paths(err) == {"input.address.detail"}
+    err = await gql.error("BAD_USER_INPUT", SETTINGS, {"c": c1, "s": {"$where": "sleep(1000)", "a.b": 1}}, token=admin)
+    assert paths(err) == {"settings.$where", "settings.a.b"}
+    err = await gql.error("BAD_USER_INPUT", SETTINGS, {"c": c1, "s": {"k": list(range(30_000))}}, token=admin)
+    assert paths(err) == {"settings"}
+    # a household of another community (or none at all) is not a household of this one
+    other_household = (await platform.residents.coll.find_one({"communityId": c2}))["householdId"]
+    for household in (other_household, "no-such-household"):
+        err = await gql.error("BAD_USER_INPUT", CREATE_RESIDENT, {"i": {"name": "王五", "birthDate": "1950-01-01",
+                                                                       "householdId": household}}, token=admin)
+        assert paths(err) == {"input.householdId"}
+    assert await platform.residents.coll.count_documents({}) == before
+    own = (await platform.residents.coll.find_one({"communityId": c1}))["householdId"]
+    made = await gql.ok(CREATE_RESIDENT, {"i": {"name": "王五", "birthDate": "1950-01-01", "householdId": own}}, token=admin)
+    assert made["createResident"]["householdId"] == own

@@ -1,7 +1,8 @@
 """Values no resolver has to defend against, refused before execution for every field of the
-core and of every module alike: text that cannot be stored (an unpaired surrogate, NUL),
-dates and times outside 1900–2999 (arithmetic on them overflows), JSON nested deeper than
-32 levels. One BAD_USER_INPUT names each offending argument path (`input.name`,
+core and of every module alike: text that cannot be stored (an unpaired surrogate, NUL) or
+is too long (20,000 characters, IDs 256), dates and times outside 1900–2999 (arithmetic on
+them overflows), JSON nested deeper than 32 levels, with more than 20,000 values, or with
+keys that MongoDB reads as operators or paths (`$where`, `a.b`). One BAD_USER_INPUT names each offending argument path (`input.name`,
 `filter.since`, `ids.2`), the same paths the services use.
 
 Literal values are the same for every run of a document, so their problems and the places
@@ -26,12 +27,13 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from ..errors import BadUserInput
-from ..validation import MAX_JSON_DEPTH, text_problem, time_problem
+from ..validation import MAX_ID, MAX_JSON_DEPTH, MAX_JSON_NODES, MAX_TEXT, key_problem, text_problem, time_problem
 
 TEXT_SCALARS = frozenset({"String", "ID"})
 TIME_SCALARS = frozenset({"DateTime", "Date"})
 JSON_SCALARS = frozenset({"JSON"})
 _DEEP = f"嵌套过深 (JSON nested deeper than {MAX_JSON_DEPTH} levels)"
+_BIG = f"内容过多 (JSON with more than {MAX_JSON_NODES} values)"
 
 
 @dataclass
@@ -50,8 +52,18 @@ def _unwrap(type_: Any) -> Any:
     return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
 
 
-def json_problems(value: Any, parts: list[str | int], depth: int = 0) -> Iterator[tuple[str, str]]:
-    """Problems anywhere in a JSON value: its keys, its strings, its depth."""
+def json_problems(value: Any, parts: list[str | int]) -> Iterator[tuple[str, str]]:
+    """Problems anywhere in a JSON value: its keys, its strings, its depth and size."""
+    budget = [MAX_JSON_NODES]
+    yield from _json_problems(value, parts, 0, budget)
+    if budget[0] < 0:
+        yield _path(parts), _BIG
+
+
+def _json_problems(value: Any, parts: list[str | int], depth: int, budget: list[int]) -> Iterator[tuple[str, str]]:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
     if depth > MAX_JSON_DEPTH:
         yield _path(parts), _DEEP
     elif isinstance(value, str):
@@ -59,13 +71,13 @@ def json_problems(value: Any, parts: list[str | int], depth: int = 0) -> Iterato
             yield _path(parts), problem
     elif isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(key, str) and (problem := text_problem(key)):
-                yield _path([*parts, key.encode("utf-8", "backslashreplace").decode()]), problem
+            if isinstance(key, str) and (problem := key_problem(key)):
+                yield _path([*parts, key.encode("utf-8", "backslashreplace").decode()[:60]]), problem
                 continue
-            yield from json_problems(item, [*parts, key], depth + 1)
+            yield from _json_problems(item, [*parts, key], depth + 1, budget)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from json_problems(item, [*parts, i], depth + 1)
+            yield from _json_problems(item, [*parts, i], depth + 1, budget)
 
 
 def scalar_problem(type_: GraphQLScalarType, value: Any) -> str | None:
@@ -73,7 +85,7 @@ def scalar_problem(type_: GraphQLScalarType, value: Any) -> str | None:
     refuses (wrong types, bad formats) are left to it."""
     name = type_.name
     if name in TEXT_SCALARS:
-        return text_problem(value) if isinstance(value, str) else None
+        return text_problem(value, MAX_ID if name == "ID" else MAX_TEXT) if isinstance(value, str) else None
     if name in TIME_SCALARS and isinstance(value, str):
         try:
             parsed = type_.parse_value(value)

@@ -40,6 +40,8 @@ from ..http import REQUEST_ID, SCOPE
 from ..media.multipart import MultipartUploads
 from . import envelope
 from .envelope import GRAPHQL_RESPONSE, error_response
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import IdempotentMutations
 from .persisted import PersistedQueries
 from .roots import explain_unknown_root_field
 
@@ -118,13 +120,14 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
     """One instance per schema (that is, per distinct set of enabled modules)."""
 
     def __init__(self, schema, *, platform, metrics, dev: bool, module_set: frozenset[str],
-                 persisted: PersistedQueries | None = None) -> None:
+                 persisted: PersistedQueries | None = None, idempotency: IdempotentMutations | None = None) -> None:
         super().__init__(schema, graphql_ide="graphiql" if dev else None, allow_queries_via_get=True,
                          multipart_uploads_enabled=True)  # CSRF-checked, streamed: see media.multipart
         self.platform = platform
         self.metrics = metrics
         self.module_set = module_set
         self.persisted = persisted
+        self.idempotency = idempotency
 
     @property
     def graphql_ide_html(self) -> str:
@@ -192,8 +195,15 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
                 self.metrics.observe_operation(name, "refused", time.perf_counter() - start)
                 return ExecutionResult(data=None, errors=[refusal])
         try:
-            result = await super().execute_single(request, request_adapter, sub_response, context, root_value,
-                                                  request_data)
+            execute = lambda: super(CommunityGraphQLView, self).execute_single(  # noqa: E731
+                request, request_adapter, sub_response, context, root_value, request_data)
+            if self.idempotency is not None:
+                principal = request[SCOPE].principal
+                result = await self.idempotency.run(
+                    request.headers.get(IDEMPOTENCY_HEADER), principal.user_id if principal else None, request_data,
+                    execute, lambda err: self._error(request, err))
+            else:
+                result = await execute()
             if result.errors:
                 status = "error"
             return result

@@ -15,6 +15,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from ..repositories.stamps import insert_once
+
 from community_plus_sdk.context import ScopedCollection
 from community_plus_sdk.errors import ConflictError
 
@@ -139,7 +141,7 @@ class CommunityCollection(ScopedCollection):
         doc = {"_id": new_id(), "createdAt": now, "updatedAt": now, "version": 1, **row,
                "communityId": self.community_id}
         try:
-            await self.coll.insert_one(doc, session=self.session)
+            doc = await insert_once(self.coll, doc, self.session)
         except DuplicateKeyError as exc:
             raise ConflictError("记录已存在 (a row with the same unique key exists)") from exc
         return self._out(doc)

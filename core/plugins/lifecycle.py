@@ -15,6 +15,7 @@ from pymongo import IndexModel
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
 
 from ..db import ensure_indexes
+from ..repositories import stamps
 from .context import ServerModuleContext
 from .datastore import physical_name
 from .registry import PluginRegistry
@@ -42,7 +43,8 @@ async def ensure_collections(platform: Any, registry: PluginRegistry) -> None:
                     log.warning("could not update validator", collection=name, error=str(exc))
             indexes[name] = [IndexModel(list(keys)) for keys in spec.indexes] + [
                 IndexModel([("communityId", 1), *keys], unique=True,
-                           name="unique_" + "_".join(f"{k}_{d}" for k, d in keys)) for keys in spec.unique]
+                           name="unique_" + "_".join(f"{k}_{d}" for k, d in keys)) for keys in spec.unique] + [
+                stamps.INDEX]  # exactly-once inserts under an Idempotency-Key
         await ensure_indexes(platform.db, indexes)
 
 

@@ -113,7 +113,7 @@ class ModelService:
         if doc is None:
             raise NotFound(self.model.type_name())
         if self._owner_filter() and doc.get("residentId") != self.ctx.caller.resident_id:
-            raise Forbidden()
+            raise NotFound(self.model.type_name())  # another resident's row reads as absent
         return doc
 
     async def delete(self, id: str) -> bool:

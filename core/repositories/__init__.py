@@ -15,8 +15,9 @@ from .sessions import SessionRepository
 from .audit import AuditRepository
 from .service_items import ServiceFormRepository, ServiceItemRepository
 from .work_orders import WorkOrderRepository
+from .idempotency import IdempotencyRepository
 from .outbox import OutboxRepository
 
 __all__ = ["Page", "Repository", "RegionRepository", "GridRepository", "ResidentRepository",
            "UserRepository", "SessionRepository", "AuditRepository", "ServiceItemRepository",
-           "ServiceFormRepository", "WorkOrderRepository", "OutboxRepository"]
+           "ServiceFormRepository", "WorkOrderRepository", "OutboxRepository", "IdempotencyRepository"]

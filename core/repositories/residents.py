@@ -11,6 +11,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ..security.pii import Keyring
 from ..validation import mask_id_number, mask_phone
+from . import stamps
+from .stamps import insert_once
 from .base import Repository, scoped
 
 SENSITIVE = ("phone", "idNumber")
@@ -28,6 +30,8 @@ class ResidentRepository(Repository):
         IndexModel([("idNumberHash", ASCENDING)], unique=True, sparse=True, name="idNumberHash_unique"),
         IndexModel([("phoneHash", ASCENDING)]),
         IndexModel([("householdId", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("householdId", ASCENDING)]),
+        stamps.INDEX,
         IndexModel([("pii.k", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("seedKey", ASCENDING)], sparse=True),
         IndexModel([("communityId", ASCENDING), ("relation", ASCENDING)]),
@@ -56,8 +60,9 @@ class ResidentRepository(Repository):
     def reveal(self, doc: dict[str, Any], field: str) -> str | None:
         return self.keyring.open(doc.get(f"{field}Sealed"), field)
 
-    async def insert(self, doc: dict[str, Any], session=None) -> None:
-        await self.coll.insert_one(doc, session=session)
+    async def insert(self, doc: dict[str, Any], session=None) -> dict[str, Any]:
+        """The stored document (a retry under the same Idempotency-Key gets the first one)."""
+        return await insert_once(self.coll, doc, session)
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> None:
         if docs:
@@ -78,6 +83,10 @@ class ResidentRepository(Repository):
     async def find_by_phone(self, phone: str, scope_filter: dict[str, Any]) -> list[dict[str, Any]]:
         query = {"phoneHash": {"$in": self.keyring.blind_indexes(phone, "phone")}}
         return await self.coll.find(scoped(query, scope_filter)).to_list()
+
+    async def household_exists(self, community_id: str, household_id: str) -> bool:
+        return await self.coll.count_documents({"communityId": community_id, "householdId": household_id},
+                                               limit=1) > 0
 
     async def count_in(self, community_id: str) -> int:
         return await self.coll.count_documents({"communityId": community_id})

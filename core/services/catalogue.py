@@ -160,7 +160,7 @@ class CatalogueService:
             raise NotFound("service item")
         owner = await self.ctx.loaders.by_id("regions").load(item["communityId"] or item["regionId"])
         if owner is None or not self.scope.covers_community(owner):
-            raise Forbidden()
+            raise NotFound("service item")  # out of scope reads as absent (no existence oracle)
         return item
 
     async def update(self, id: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -27,9 +27,7 @@ class ModuleService:
             raise BadUserInput({"communityId": "请指定社区或区域 (give a communityId or regionId)"})
         region = await self.ctx.loaders.by_id("regions").load(rid)
         if region is None or not self.scope.covers_community(region):
-            if write and region is not None:
-                raise Forbidden()
-            raise NotFound("community")
+            raise NotFound("community")  # for reads and writes alike (no existence oracle)
         if write:
             self.scope.require_role(*ADMINS)
         return region

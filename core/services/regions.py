@@ -78,7 +78,7 @@ class RegionService:
         self.scope.require_role("platform_admin", "region_admin", "community_admin")
         community = await self.ctx.loaders.by_id("regions").load(community_id)
         if community is None or community.get("level") != "community" or not self.scope.covers_community(community):
-            raise Forbidden()
+            raise NotFound("community")  # out of scope reads as absent (no existence oracle)
         errors = {}
         if not name.strip():
             errors["name"] = "必填 (required)"

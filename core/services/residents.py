@@ -151,6 +151,9 @@ class ResidentService:
             household = data["household_id"].strip()
             if not household or len(household) > 64:
                 errors.add("input.householdId", "户号应为1到64个字符 (1 to 64 characters)")
+            elif not await self.p.residents.household_exists(community_id, household):
+                errors.add("input.householdId", "本社区没有该户 (no such household in this community: omit "
+                                                "householdId to start a new household)")
             out["householdId"] = household
         if data.get("address") is not None:
             out["address"] = {k: (v or "").strip() for k, v in data["address"].items()}
@@ -173,8 +176,8 @@ class ResidentService:
         community = await self.ctx.loaders.by_id("regions").load(community_id) if community_id else None
         if community is None or community.get("level") != "community":
             raise BadUserInput({"input.communityId": "请指定社区 (give an existing communityId)"})
-        if not self.scope.covers_community(community):
-            raise Forbidden()
+        if not self.scope.covers_community(community):  # out of scope reads as absent
+            raise BadUserInput({"input.communityId": "请指定社区 (give an existing communityId)"})
         values = await self._validate(data, community_id, creating=True)
         if pr.role == "grid_worker" and values.get("gridId") not in pr.grid_ids:
             raise Forbidden("网格员只能登记本网格居民 (grid workers register residents of their own grids)")
@@ -187,7 +190,7 @@ class ResidentService:
         doc.setdefault("householdId", doc["_id"])
         sealed = self.p.residents.seal(doc)
         try:
-            await self.p.residents.insert(sealed)
+            sealed = await self.p.residents.insert(sealed)
         except DuplicateKeyError as exc:
             raise Conflict("该身份证号已登记 (a resident with this ID number already exists)",
                            fields=[{"path": "input.idNumber", "message": "duplicate"}]) from exc
@@ -198,9 +201,8 @@ class ResidentService:
     async def update(self, id: str, data: dict[str, Any]) -> dict[str, Any]:
         self.scope.require_role(*WRITE_ROLES)
         current = await self.p.residents.get(id, self.scope.resident_filter())
-        if current is None:
-            exists = await self.p.residents.get(id)
-            raise Forbidden() if exists else NotFound("resident")
+        if current is None:  # out of scope or absent: the same answer (no existence oracle)
+            raise NotFound("resident")
         values = await self._validate(data, current["communityId"], creating=False)
         if not values:
             return current

@@ -27,6 +27,8 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from ..context import RequestContext
+from community_plus_sdk.idempotency import key_problem
+
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import Page, new_id
 from ..transactions import in_transaction
@@ -169,8 +171,8 @@ class WorkOrderService:
         key = data.pop("idempotency_key", None)
         fingerprint = request_hash(data)
         if key:
-            if len(key) > 100:
-                raise BadUserInput({"input.idempotencyKey": "最多100字符 (at most 100 characters)"})
+            if problem := key_problem(key):
+                raise BadUserInput({"input.idempotencyKey": problem})
             existing = await self.p.work_orders.by_idempotency_key(pr.user_id, key)
             if existing is not None:
                 return self._replay(existing, fingerprint)
@@ -374,6 +376,8 @@ class WorkOrderService:
             errors.add("score", "评分应为1到5 (score must be 1 to 5)")
         if comment and len(comment) > 500:
             errors.add("comment", "最多500字 (at most 500 characters)")
+        if problem := key_problem(key):
+            errors.add("idempotencyKey", problem)
         errors.raise_if_any()
         fingerprint = request_hash({"score": score, "comment": comment})
         order = await self.get(id)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
+from community_plus_sdk.idempotency import key_problem
 
 from . import clock
 from .common import (ACCOUNTS, ACTIVE_STATES, BUDGETS, CANTEENS, MENUS, ORDERS, REQUESTS, VOLUNTEERS, Diner,
@@ -22,7 +22,6 @@ from .common import (ACCOUNTS, ACTIVE_STATES, BUDGETS, CANTEENS, MENUS, ORDERS, 
                      text)
 from .rules import Grant, Rules, day_key, day_of, entitlement, grant, month_of
 
-KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 MAX_ITEMS = 10
 CANCELLERS = {"diner", "placer", "guardian", "agent"}
 
@@ -40,8 +39,8 @@ def _fingerprint(inp: Any, resident_id: str | None) -> str:
 
 def _check_input(inp: Any, rules: Rules) -> dict[str, str]:
     problems: dict[str, str] = {}
-    if inp.idempotency_key is not None and not KEY_RE.match(inp.idempotency_key):
-        problems["input.idempotencyKey"] = "应为8到64位字母、数字或 _.:- (8–64 letters, digits or _.:-)"
+    if problem := key_problem(inp.idempotency_key):  # the one rule of core and modules
+        problems["input.idempotencyKey"] = problem
     if not inp.items:
         problems["input.items"] = "至少选择一道菜 (choose at least one dish)"
     elif len(inp.items) > MAX_ITEMS:
