@@ -73,6 +73,7 @@ async def test_miniprogram_sdk_node_suite(client, world, settings, wechat_base):
         await proc.wait()
         raise
     report = out.decode()
+    print(report)  # shown by pytest -s, and with the failure
     passed = re.search(r"^ℹ pass (\d+)$", report, re.M)
     failed = re.search(r"^ℹ fail (\d+)$", report, re.M)
     assert proc.returncode == 0 and failed and failed.group(1) == "0", report

@@ -28,9 +28,13 @@ function request(wx, options) {
   });
 }
 
-/** Resolves {statusCode, data (parsed JSON or the raw string), header}. */
+/**
+ * Resolves {statusCode, data (parsed JSON or the raw string), header}. WeChat hands upload
+ * headers (Retry-After…) only to UploadTask.onHeadersReceived, not to `success`.
+ */
 function uploadFile(wx, options, onProgress) {
   return new Promise(function (resolve, reject) {
+    var headers = {};
     var task = wx.uploadFile({
       url: options.url,
       filePath: options.filePath,
@@ -43,12 +47,15 @@ function uploadFile(wx, options, onProgress) {
         if (typeof data === 'string') {
           try { data = JSON.parse(data); } catch (e) { /* leave the string: BAD_RESPONSE upstream */ }
         }
-        resolve({ statusCode: res.statusCode, data: data, header: res.header || {} });
+        resolve({ statusCode: res.statusCode, data: data, header: res.header || headers });
       },
       fail: function (res) {
         reject(new errors.NetworkError((res && res.errMsg) || 'uploadFile:fail'));
       },
     });
+    if (task && typeof task.onHeadersReceived === 'function') {
+      task.onHeadersReceived(function (res) { headers = (res && res.header) || {}; });
+    }
     if (onProgress && task && typeof task.onProgressUpdate === 'function') {
       task.onProgressUpdate(function (p) {
         onProgress({ progress: p.progress, totalBytesSent: p.totalBytesSent,

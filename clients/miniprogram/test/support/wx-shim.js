@@ -101,6 +101,7 @@ function createWx(options = {}) {
     maxUploadsInFlight: 0,
     openSockets: 0,
     loginCalls: 0,
+    openid: null,
     subscribeCalls: [],
     subscribeAnswer: options.subscribeAnswer || (() => 'accept'),
   };
@@ -183,12 +184,21 @@ function createWx(options = {}) {
 
     uploadFile(o) {
       const progress = [];
+      const headerListeners = [];
       const task = {
         onProgressUpdate(cb) { progress.push(cb); },
         offProgressUpdate(cb) { const i = progress.indexOf(cb); if (i >= 0) progress.splice(i, 1); },
-        onHeadersReceived() {},
+        onHeadersReceived(cb) { headerListeners.push(cb); },
+        offHeadersReceived(cb) { const i = headerListeners.indexOf(cb); if (i >= 0) headerListeners.splice(i, 1); },
         abort() {},
       };
+      // Like WeChat: the success result has data and statusCode only; headers come through the task.
+      const answer = (statusCode, header, data) => later(() => {
+        headerListeners.forEach((cb) => cb({ header }));
+        const result = { data, statusCode, errMsg: 'uploadFile:ok' };
+        if (o.success) o.success(result);
+        if (o.complete) o.complete(result);
+      });
       const record = { url: o.url, header: Object.assign({}, o.header), formData: Object.assign({}, o.formData),
         name: o.name, filePath: o.filePath, progress: [] };
       shim.uploads.push(record);
@@ -199,6 +209,13 @@ function createWx(options = {}) {
       });
       const file = tempFiles.get(o.filePath);
       if (!file) { fail(`uploadFile:fail file not found: ${o.filePath}`); return task; }
+      const verdict = intercepted({ url: o.url, method: 'POST', header: record.header, formData: record.formData, upload: true });
+      if (verdict && verdict.statusCode) {
+        record.statusCode = verdict.statusCode;
+        answer(verdict.statusCode, verdict.header || {},
+          typeof verdict.data === 'string' ? verdict.data : JSON.stringify(verdict.data));
+        return task;
+      }
       if (shim.uploadsInFlight >= MAX_UPLOADS) { fail('uploadFile:fail exceed max upload connection count 10'); return task; }
       shim.uploadsInFlight++;
       shim.maxUploadsInFlight = Math.max(shim.maxUploadsInFlight, shim.uploadsInFlight);
@@ -225,11 +242,7 @@ function createWx(options = {}) {
       }).then((res) => {
         shim.uploadsInFlight--;
         record.statusCode = res.statusCode;
-        later(() => {
-          const result = { data: res.body, statusCode: res.statusCode, errMsg: 'uploadFile:ok' };
-          if (o.success) o.success(result);
-          if (o.complete) o.complete(result);
-        });
+        answer(res.statusCode, res.header, res.body);
       }, (error) => {
         shim.uploadsInFlight--;
         fail(error.message === 'timeout' ? 'uploadFile:fail timeout' : `uploadFile:fail ${error.code || error.message}`);
@@ -319,7 +332,7 @@ function createWx(options = {}) {
       const reply = (name, value) => later(() => { if (o[name]) o[name](value); if (o.complete) o.complete(value); });
       if (!shim.user) { reply('fail', { errMsg: 'login:fail no user in the shim' }); return; }
       fake(`/_fake/code?user=${encodeURIComponent(shim.user)}`)
-        .then((r) => reply('success', { code: r.code, errMsg: 'login:ok' }), (e) => reply('fail', { errMsg: `login:fail ${e.message}` }));
+        .then((r) => { shim.openid = r.openid; reply('success', { code: r.code, errMsg: 'login:ok' }); }, (e) => reply('fail', { errMsg: `login:fail ${e.message}` }));
     },
 
     requestSubscribeMessage(o) {
@@ -355,8 +368,14 @@ function createWx(options = {}) {
   };
   shim.deniedPhoneNumberEvent = () => ({ type: 'getphonenumber', detail: { errMsg: 'getPhoneNumber:fail user deny' } });
   shim.addWeChatUser = (name, phone) => fake('/_fake/users', { name, phone });
-  /** GraphQL calls recorded, by operation name. */
-  shim.calls = (operationName) => shim.requests.filter((r) => r.body && r.body.operationName === operationName);
+  /** Subscription messages the fake WeChat has accepted for sending. */
+  shim.sentMessages = async () => {
+    const res = await send(new URL(shim.wechatBase + '/_fake/messages'), 'GET', {}, [], 10000);
+    return JSON.parse(res.body);
+  };
+  /** GraphQL requests of one operation, less the persisted-query misses the SDK answers itself. */
+  shim.calls = (operationName) => shim.requests.filter((r) => r.body && r.body.operationName === operationName &&
+    !(r.response && /PERSISTED_QUERY_NOT_FOUND/.test(r.response.body)));
   return shim;
 }
 
