@@ -179,13 +179,13 @@ class Client {
 
   // -- GraphQL --------------------------------------------------------------------------
   /** Resolves `data`; rejects with GraphQLRequestError (code, errors, data) or NetworkError. */
-  query(document, variables, options) {
-    return this.execute(document, variables, options).then(dataOrThrow);
+  query(operation, variables, options) {
+    return this.execute(operation, variables, options).then(dataOrThrow);
   }
 
   /** Like query; one idempotency key per call, reused by every retry of it. */
-  mutate(document, variables, options) {
-    return this.execute(document, variables, options).then(dataOrThrow);
+  mutate(operation, variables, options) {
+    return this.execute(operation, variables, options).then(dataOrThrow);
   }
 
   /**
@@ -193,19 +193,19 @@ class Client {
    * options: auth (default true), recover ('full' | 'refresh' | false), idempotencyKey,
    * communityId, headers, timeout, maxRetries, operationName.
    */
-  execute(document, variables, options) {
+  execute(operation, variables, options) {
     options = options || {};
-    var info = documents.describe(document);
+    var info = documents.describe(operation);
     var vars = Object.assign({}, variables || {});
     var key = null;
     var keyed = false;
     if (info.type === 'mutation') {
       key = options.idempotencyKey || vars.idempotencyKey || ids.uuid();
-      keyed = documents.declaresVariable(document, 'idempotencyKey');
+      keyed = documents.declaresVariable(operation, 'idempotencyKey');
       if (keyed && vars.idempotencyKey == null) vars.idempotencyKey = key;
     }
     var op = {
-      query: String(document),
+      query: String(operation),
       variables: vars,
       operationName: options.operationName || info.name,
       type: info.type,
@@ -289,9 +289,9 @@ class Client {
   }
 
   /** sha256 of a document, computed once per document. */
-  hashOf(document) {
-    var hash = this._hashes[document];
-    if (!hash) hash = this._hashes[document] = sha256(document);
+  hashOf(text) {
+    var hash = this._hashes[text];
+    if (!hash) hash = this._hashes[text] = sha256(text);
     return hash;
   }
 
@@ -324,9 +324,9 @@ class Client {
    * A graphql-transport-ws subscription over wx.connectSocket; `sink` = {next, error, complete}.
    * options.resume = {variable: 'after', cursor(payload)} or false. Returns unsubscribe().
    */
-  subscribe(document, variables, sink, options) {
-    var info = documents.describe(document);
-    var payload = { query: String(document), variables: variables || {} };
+  subscribe(operation, variables, sink, options) {
+    var info = documents.describe(operation);
+    var payload = { query: String(operation), variables: variables || {} };
     if (info.name) payload.operationName = info.name;
     return this.subscriptions.subscribe(payload, sink || {}, options || {});
   }

@@ -38,7 +38,8 @@ function describe(doc) {
 }
 
 function declaresVariable(doc, name) {
-  return new RegExp('\\$' + name + '\\s*:').test(stripComments(String(doc)));
+  var bare = stripComments(String(doc)).replace(/"""[\s\S]*?"""|"(?:\\.|[^"\\])*"/g, '""');
+  return new RegExp('\\$' + name + '\\s*:').test(bare);
 }
 
 module.exports = { describe: describe, declaresVariable: declaresVariable };

@@ -127,13 +127,18 @@ class SubscriptionClient {
 
   _end(id, byClient) {
     var sub = this.subs[id];
-    if (!sub) return;
+    if (!sub) return null;
     delete this.subs[id];
     if (byClient && sub.sent && this.state === 'ready') this._send({ id: id, type: 'complete' });
+    this._closeWhenIdle();
+    return sub;
+  }
+
+  _closeWhenIdle() {
     if (Object.keys(this.subs).length === 0) {
       var self = this;
       this._setTimer('lazyClose', function () {
-        if (Object.keys(self.subs).length === 0) self._close(CLOSE.NORMAL, 'Normal Closure');
+        if (Object.keys(self.subs).length === 0 && self.state !== 'idle') self._close(CLOSE.NORMAL, 'Normal Closure');
       }, this.lazyCloseTimeout);
     }
   }
@@ -216,7 +221,10 @@ class SubscriptionClient {
         this._send(message.payload ? { type: 'pong', payload: message.payload } : { type: 'pong' });
         return;
       case 'pong':
-        this._clearTimer('pong');
+        if (this._timers.pong !== undefined) {
+          this._clearTimer('pong');
+          this._schedulePing(generation);
+        }
         return;
       case 'next':
         if (!sub) return; // completed here already: ignore, as the protocol allows
@@ -228,12 +236,12 @@ class SubscriptionClient {
         return;
       case 'error':
         if (!sub) return;
-        delete this.subs[sub.id];
+        this._end(sub.id, false);
         call(sub.sink.error, new errors.GraphQLRequestError(Array.isArray(message.payload) ? message.payload : [message.payload]));
         return;
       case 'complete':
         if (!sub) return;
-        delete this.subs[sub.id];
+        this._end(sub.id, false);
         call(sub.sink.complete);
         return;
       default:
@@ -241,16 +249,18 @@ class SubscriptionClient {
     }
   }
 
+  /** Ping `keepAlive` ms after the last pong; no pong within `pongTimeout` → drop, reconnect. */
   _schedulePing(generation) {
     var self = this;
     if (!this.keepAlive) return;
     this._setTimer('ping', function () {
+      delete self._timers.ping;
       if (generation !== self._generation || self.state !== 'ready') return;
       self._send({ type: 'ping' });
       self._setTimer('pong', function () {
+        delete self._timers.pong;
         self._close(CLOSE.TERMINATED, 'No pong within ' + self.pongTimeout + ' ms', generation);
       }, self.pongTimeout);
-      self._schedulePing(generation);
     }, this.keepAlive);
   }
 
@@ -271,7 +281,7 @@ class SubscriptionClient {
     this._generation++;
     this._task = null;
     this.state = 'idle';
-    ['ack', 'ping', 'pong'].forEach(function (name) { self._clearTimer(name); });
+    ['ack', 'ping', 'pong', 'lazyClose'].forEach(function (name) { self._clearTimer(name); });
     for (var id in this.subs) this.subs[id].sent = false;
     this._emit('closed', { code: code, reason: reason });
     if (this._disposed || Object.keys(this.subs).length === 0) return;
@@ -286,6 +296,7 @@ class SubscriptionClient {
       }
       this._authRetried = true;
       Promise.resolve().then(function () { return self.onAuthFailure(); }).then(function (ok) {
+        if (Object.keys(self.subs).length === 0) return;
         if (ok) self._connect();
         else self._failAll(new errors.CommunityPlusError('UNAUTHENTICATED', reason || 'unauthorized', { closeCode: code }));
       }, function (error) { self._failAll(error); });

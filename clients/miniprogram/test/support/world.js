@@ -56,16 +56,22 @@ function randomPhone() {
 const CREATE_RESIDENT = `mutation CreateResident($input: CreateResidentInput!) {
   createResident(input: $input) { id name communityId } }`;
 
-/**
- * A resident with their own record (created by the community admin), logged in through
- * wx.login and bound through the phone button: the real first-run flow.
- */
-async function residentClient(options = {}) {
+/** A resident record with a phone of its own, created by the community's admin. */
+async function residentRecord(options = {}) {
   const community = WORLD.communities[options.community || 0];
   const admin = await staffClient(community.admin);
   const phone = randomPhone();
   const name = options.name || unique('居民');
   const record = (await admin.client.mutate(CREATE_RESIDENT, { input: { name, phone, birthDate: '1950-03-01' } })).createResident;
+  return { community, phone, record };
+}
+
+/**
+ * A resident with their own record (created by the community admin), logged in through
+ * wx.login and bound through the phone button: the real first-run flow.
+ */
+async function residentClient(options = {}) {
+  const { community, phone, record } = await residentRecord(options);
   const made = newClient(options);
   await made.shim.addWeChatUser(made.shim.user, phone);
   await made.client.login();
@@ -108,7 +114,7 @@ function withStoredAccessToken(made, token, options) {
 }
 
 module.exports = {
-  SERVER, WECHAT, WORLD, operations, newClient, staffClient, residentClient, expiredCopy, relaunch,
+  SERVER, WECHAT, WORLD, operations, newClient, staffClient, residentClient, residentRecord, expiredCopy, relaunch,
   withStoredAccessToken,
   unique, randomPhone, recordingSleep,
 };

@@ -353,6 +353,15 @@ function createWx(options = {}) {
     },
   };
 
+  // Interface calls a page makes: recorded (there is no screen).
+  shim.ui = [];
+  for (const name of ['showToast', 'navigateTo', 'stopPullDownRefresh', 'makePhoneCall']) {
+    wx[name] = (o = {}) => {
+      shim.ui.push({ api: name, options: o });
+      later(() => { if (o.success) o.success({ errMsg: `${name}:ok` }); if (o.complete) o.complete({ errMsg: `${name}:ok` }); });
+    };
+  }
+
   shim.wx = wx;
   shim.storage = storage;
   /** A temp file as wx.chooseMedia would give it: returns its `wxfile://` path. */
