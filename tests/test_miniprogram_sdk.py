@@ -12,6 +12,7 @@ variables (CP_SDK_*). Run them by hand: see clients/miniprogram/README.md.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from community_plus.app import PLATFORM, create_app
 from wechat_fixtures import APPID, SECRET, TEMPLATE, fake, fake_wechat_app, wechat_base, wechat_server  # noqa: F401
 
 PACKAGE = Path(__file__).resolve().parents[1] / "clients" / "miniprogram"
@@ -78,3 +80,33 @@ async def test_miniprogram_sdk_node_suite(client, world, settings, wechat_base):
     failed = re.search(r"^ℹ fail (\d+)$", report, re.M)
     assert proc.returncode == 0 and failed and failed.group(1) == "0", report
     assert passed and int(passed.group(1)) >= (1 if narrowed else 30), report
+
+
+async def test_shipped_operations_register_for_strict_persisted_mode(aiohttp_client, settings, world):
+    """`community-plus queries register clients/miniprogram/persisted/*.graphql` registers exactly the
+    documents the SDK sends, so a server in strict mode runs them from their hash alone."""
+    client = await aiohttp_client(create_app(settings.model_copy(update={"persisted_only": True})))
+    store = client.app[PLATFORM].extras["persisted_queries"]
+    files = sorted((PACKAGE / "persisted").glob("*.graphql"))
+    assert len(files) >= 20
+    shipped = (PACKAGE / "src" / "operations.js").read_text(encoding="utf-8")
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert json.dumps(text, ensure_ascii=False) in shipped, f"{f.name} differs from src/operations.js"
+        await store.store(text, registered=True)  # what `queries register` does
+
+    def hashed(name: str, variables: dict) -> dict:
+        text = (PACKAGE / "persisted" / f"{name}.graphql").read_text(encoding="utf-8")
+        return {"operationName": name, "variables": variables,
+                "extensions": {"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(text.encode()).hexdigest()}}}
+
+    login = await (await client.post("/graphql", json=hashed(
+        "LoginWithPassword", {"username": f"admin{world['communities'][0]['_id'][-3:]}", "password": "community-plus"}))).json()
+    token = login["data"]["loginWithPassword"]["accessToken"]
+    templates = await (await client.post("/graphql", json=hashed("SubscriptionTemplates", {}))).json()
+    assert templates["data"]["subscriptionTemplates"][0]["templateId"] == MODULE_TEMPLATE
+    grid = await (await client.post("/graphql", json=hashed("MyGridResidents", {"first": 2}),
+                                    headers={"Authorization": f"Bearer {token}"})).json()
+    assert grid["data"]["residents"]["totalCount"] > 0, grid
+    refused = await (await client.post("/graphql", json={"query": "{ me { id } }"})).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -82,6 +82,7 @@ class SubscriptionClient {
     this._timers = {};
     this._nextId = 1;
     this._authRetried = false;
+    this._reconnectNow = false;
     this._disposed = false;
   }
 
@@ -234,11 +235,17 @@ class SubscriptionClient {
         }
         call(sub.sink.next, message.payload);
         return;
-      case 'error':
+      case 'error': {
         if (!sub) return;
+        var list = Array.isArray(message.payload) ? message.payload : [message.payload];
+        if (this.onAuthFailure && !sub.authRetried && errors.findError(list, 'UNAUTHENTICATED')) {
+          this._reauthenticate(sub, list, generation);
+          return;
+        }
         this._end(sub.id, false);
-        call(sub.sink.error, new errors.GraphQLRequestError(Array.isArray(message.payload) ? message.payload : [message.payload]));
+        call(sub.sink.error, new errors.GraphQLRequestError(list));
         return;
+      }
       case 'complete':
         if (!sub) return;
         this._end(sub.id, false);
@@ -247,6 +254,33 @@ class SubscriptionClient {
       default:
         this._close(CLOSE.BAD_REQUEST, 'Unexpected message type ' + message.type, generation);
     }
+  }
+
+  /**
+   * A subscription refused with UNAUTHENTICATED (the token expired while the socket was up):
+   * renew the session once, then open a new connection, whose init carries the new token.
+   */
+  _reauthenticate(sub, list, generation) {
+    var self = this;
+    sub.authRetried = true;
+    sub.sent = false;
+    Promise.resolve().then(function () { return self.onAuthFailure(); }).then(function (ok) {
+      if (!self.subs[sub.id]) return;
+      if (!ok) {
+        self._end(sub.id, false);
+        call(sub.sink.error, new errors.GraphQLRequestError(list));
+        return;
+      }
+      if (generation === self._generation) {
+        self._reconnectNow = true;
+        self._close(CLOSE.TERMINATED, 'Re-authenticating', generation);
+      } else if (self.state === 'ready') {
+        self._subscribe(sub); // already on a newer connection
+      }
+    }, function (error) {
+      self._end(sub.id, false);
+      call(sub.sink.error, error);
+    });
   }
 
   /** Ping `keepAlive` ms after the last pong; no pong within `pongTimeout` → drop, reconnect. */
@@ -304,6 +338,11 @@ class SubscriptionClient {
     }
     if (this.retries >= this.retryAttempts) {
       this._failAll(new errors.CommunityPlusError('SOCKET_CLOSED', reason || 'socket closed', { closeCode: code }));
+      return;
+    }
+    if (this._reconnectNow) {
+      this._reconnectNow = false;
+      this._connect();
       return;
     }
     var delay = this.retryDelay(this.retries);

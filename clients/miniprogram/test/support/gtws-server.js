@@ -57,6 +57,11 @@ function startServer(options = {}) {
         case 'subscribe': {
           if (!conn.acknowledged) { socket.close(4401, 'Unauthorized'); return; }
           if (conn.subs.has(m.id)) { socket.close(4409, `Subscriber for ${m.id} already exists`); return; }
+          if (options.authorizeSubscribe && !options.authorizeSubscribe(conn)) {
+            send({ id: m.id, type: 'error', payload: [{ message: '登录已过期 (access token expired)',
+              extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_EXPIRED' } }] });
+            return;
+          }
           if (/\bbroken\b/.test(m.payload.query)) {
             send({ id: m.id, type: 'error', payload: [{ message: 'Cannot query field "broken"',
               extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });

@@ -209,6 +209,41 @@ test('4403 at init renews the session once and reconnects; a second refusal is U
   assert.equal(denied.errors[0].closeCode, 4403);
 });
 
+test('a subscription refused with UNAUTHENTICATED renews the session and resubscribes on a new connection', async (t) => {
+  let token = 'old';
+  const server = startServer({ authorizeSubscribe: (conn) => conn.init.Authorization === 'Bearer fresh' });
+  t.after(() => server.close());
+  await server.ready;
+  let renewals = 0;
+  const client = socketClient(server, createWx(), {
+    connectionParams: () => ({ Authorization: `Bearer ${token}` }),
+    onAuthFailure: async () => { renewals++; token = 'fresh'; return true; },
+  });
+  t.after(() => client.dispose());
+  const a = collector();
+  const b = collector();
+  client.subscribe({ query: EVENTS }, a.sink);
+  client.subscribe({ query: EVENTS }, b.sink);
+  await until('both on a fresh connection', () => server.live().length === 1 && server.live()[0].init.Authorization === 'Bearer fresh'
+    && server.live()[0].subs.size === 2);
+  assert.equal(server.connections.length, 2);
+  assert.ok(renewals >= 1 && renewals <= 2);
+  server.publish('after renewal');
+  await until('delivered', () => a.next.length === 1 && b.next.length === 1);
+  assert.equal(a.errors.length + b.errors.length, 0);
+
+  // Refused again after the renewal: the error reaches the subscriber.
+  token = 'stale-again';
+  const refused = socketClient(server, createWx(), {
+    connectionParams: () => ({ Authorization: 'Bearer nope' }), onAuthFailure: async () => true });
+  t.after(() => refused.dispose());
+  const c = collector();
+  refused.subscribe({ query: EVENTS }, c.sink);
+  await until('error', () => c.errors.length === 1);
+  assert.equal(c.errors[0].code, 'UNAUTHENTICATED');
+  assert.equal(c.errors[0].reason, 'TOKEN_EXPIRED');
+});
+
 test('no connection_ack in time: the client gives up on that socket (4408) and tries again', async (t) => {
   const server = startServer({ silent: (conn, all) => all.length === 1 });
   t.after(() => server.close());
