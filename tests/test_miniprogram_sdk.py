@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 
 from community_plus.app import PLATFORM, create_app
+from community_plus.ratelimit import Limit
+from community_plus.services.wechat_identity import IdentityLimits
 from wechat_fixtures import APPID, SECRET, TEMPLATE, fake, fake_wechat_app, wechat_base, wechat_server  # noqa: F401
 
 PACKAGE = Path(__file__).resolve().parents[1] / "clients" / "miniprogram"
@@ -54,6 +56,8 @@ def ensure_node_modules() -> None:
 
 async def test_miniprogram_sdk_node_suite(client, world, settings, wechat_base):  # noqa: F811
     ensure_node_modules()
+    # Every simulated phone logs in from 127.0.0.1: room for them under the per-IP login limit.
+    client.app[PLATFORM].extras["identity_limits"] = IdentityLimits(login_per_ip=Limit("wechat-login:ip", 1000, 60))
     communities = [{"id": c["_id"], "name": c["name"], "admin": f"admin{c['_id'][-3:]}"}
                    for c in world["communities"]]
     env = {**os.environ,

@@ -224,8 +224,8 @@ test('a subscription refused with UNAUTHENTICATED renews the session and resubsc
   const b = collector();
   client.subscribe({ query: EVENTS }, a.sink);
   client.subscribe({ query: EVENTS }, b.sink);
-  await until('both on a fresh connection', () => server.live().length === 1 && server.live()[0].init.Authorization === 'Bearer fresh'
-    && server.live()[0].subs.size === 2);
+  await until('both on a fresh connection', () => server.live().length === 1 && server.live()[0].init
+    && server.live()[0].init.Authorization === 'Bearer fresh' && server.live()[0].subs.size === 2);
   assert.equal(server.connections.length, 2);
   assert.ok(renewals >= 1 && renewals <= 2);
   server.publish('after renewal');
@@ -252,7 +252,7 @@ test('no connection_ack in time: the client gives up on that socket (4408) and t
   t.after(() => client.dispose());
   const seen = collector();
   client.subscribe({ query: EVENTS }, seen.sink);
-  await until('second connection subscribed', () => server.connections.length === 2 && server.connections[1].subs.size === 1);
+  await until('a later connection subscribed', () => server.connections.slice(1).some((c) => !c.closed && c.subs.size === 1));
   assert.equal(server.connections[0].closed.code, 4408);
   client.dispose();
 });
