@@ -48,7 +48,7 @@ def node_modules_ready() -> bool:
 
 def ensure_node_modules() -> None:
     npm = shutil.which("npm")
-    assert npm and shutil.which("node"), "node and npm are needed for the mini-program SDK tests (apt-get install nodejs npm)"
+    assert npm and shutil.which("node"), "the mini-program SDK tests need node (20+) and npm on the PATH"
     if not node_modules_ready():
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PACKAGE, check=True,
                        timeout=600)
@@ -102,10 +102,12 @@ async def test_shipped_operations_register_for_strict_persisted_mode(aiohttp_cli
     def hashed(name: str, variables: dict) -> dict:
         text = (PACKAGE / "persisted" / f"{name}.graphql").read_text(encoding="utf-8")
         return {"operationName": name, "variables": variables,
-                "extensions": {"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(text.encode()).hexdigest()}}}
+                "extensions": {"persistedQuery": {"version": 1,
+                                                  "sha256Hash": hashlib.sha256(text.encode()).hexdigest()}}}
 
+    admin = f"admin{world['communities'][0]['_id'][-3:]}"
     login = await (await client.post("/graphql", json=hashed(
-        "LoginWithPassword", {"username": f"admin{world['communities'][0]['_id'][-3:]}", "password": "community-plus"}))).json()
+        "LoginWithPassword", {"username": admin, "password": "community-plus"}))).json()
     token = login["data"]["loginWithPassword"]["accessToken"]
     templates = await (await client.post("/graphql", json=hashed("SubscriptionTemplates", {}))).json()
     assert templates["data"]["subscriptionTemplates"][0]["templateId"] == MODULE_TEMPLATE

@@ -12,7 +12,8 @@ QUERY = "{ subscriptionTemplates { key templateId } }"
 
 @pytest.fixture
 def settings(settings):
-    return settings.model_copy(update={"wechat_templates": " work_order_status = TPL_WO ,module_notice=TPL_MOD,junk,=x,y="})
+    messy = " work_order_status = TPL_WO ,module_notice=TPL_MOD,junk,=x,y="
+    return settings.model_copy(update={"wechat_templates": messy})
 
 
 async def test_configured_templates_are_listed_for_anyone(gql, world):
