@@ -9,8 +9,10 @@ from .identity_api import IdentityMutation, IdentityQuery
 from .modules_api import ModulesMutation, ModulesQuery
 from .notifications_api import NotificationsMutation, NotificationsQuery
 from .services_api import ServicesMutation, ServicesQuery
+from .templates_api import TemplatesQuery
 
-QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery]
+QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
+                      TemplatesQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
                              NotificationsMutation]
 SUBSCRIPTIONS: list[type] = []
