@@ -46,7 +46,7 @@ class NotFound(AppError):
     http_status = 404
 
     def __init__(self, what: str = "record", **ext: Any) -> None:
-        super().__init__(f"{what} not found", **ext)
+        super().__init__(f"未找到该记录或无权查看 ({what} not found)", **ext)
 
 
 class Conflict(AppError):

@@ -40,7 +40,7 @@ async def test_community_admins_read_their_own_community_only(gql, world, platfo
     assert {n["communityId"] for n in mine} == {c1}
     update = mine[1]
     assert update["entity"] == "resident" and update["fields"] == ["name"]
-    assert update["actorRole"] == "community_admin" and update["actorName"] and update["requestId"]
+    assert update["actorRole"] == "COMMUNITY_ADMIN" and update["actorName"] and update["requestId"]
     assert update["regionPath"][-1] == c1
     # no values are ever exposed: only field names
     assert "张改名" not in str(mine)

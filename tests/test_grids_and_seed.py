@@ -42,7 +42,7 @@ async def test_create_grid_validates_boundary(gql, world):
     assert created["name"] == "新网格"
     hit = (await gql.ok(GRID_AT, {"lon": 120.005, "lat": 30.005}, token=token))["gridAt"]
     assert hit["id"] == created["id"]
-    await gql.error("FORBIDDEN", CREATE_GRID, {"c": c2, "b": square}, token=token)
+    await gql.error("NOT_FOUND", CREATE_GRID, {"c": c2, "b": square}, token=token)  # no existence oracle
     worker = await gql.login("gw0011")
     await gql.error("FORBIDDEN", CREATE_GRID, {"c": c1, "b": square}, token=worker)
 

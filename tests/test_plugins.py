@@ -81,7 +81,7 @@ async def test_region_default_with_community_opt_out(gql, world, platform):
     await gql.ok(SET, {"c": c2, "m": "test_notices", "e": None}, token=a2)
     assert "notices" in await _root_fields(gql, a2)
     # community admins cannot switch modules elsewhere; grid workers not at all
-    await gql.error("FORBIDDEN", SET, {"c": c1, "m": "test_notices", "e": False}, token=a2)
+    await gql.error("NOT_FOUND", SET, {"c": c1, "m": "test_notices", "e": False}, token=a2)
     await gql.error("FORBIDDEN", SET, {"c": c1, "m": "test_notices", "e": False}, token=await gql.login("gw0011"))
     await gql.error("BAD_USER_INPUT", SET, {"c": c1, "m": "no_such_module", "e": True}, token=a1)
 
@@ -124,7 +124,7 @@ async def test_resident_owned_rows(gql, world, platform):
     assert wish["residentId"] == r1["_id"]
     assert (await gql.ok("{ wishes { totalCount } }", token=t2))["wishes"]["totalCount"] == 0
     await gql.error("NOT_FOUND", 'query($id: ID!) { wish(id: $id) { id } }', {"id": wish["id"]}, token=t2)
-    await gql.error("FORBIDDEN", 'mutation($id: ID!) { updateWish(id: $id, input: {text: "改"}) { id } }', {"id": wish["id"]}, token=t2)
+    await gql.error("NOT_FOUND", 'mutation($id: ID!) { updateWish(id: $id, input: {text: "改"}) { id } }', {"id": wish["id"]}, token=t2)
     assert (await gql.ok("{ wishes { totalCount } }", token=admin))["wishes"]["totalCount"] == 1
     await gql.error("BAD_USER_INPUT", 'mutation { createWish(input: {text: "代填"}) { id } }', token=admin)
     ok = await gql.ok('mutation($r: ID) { createWish(input: {text: "代填", residentId: $r}) { residentId } }',

@@ -15,7 +15,7 @@ from strawberry.scalars import JSON
 
 from ..errors import BadUserInput
 from .relay import DEFAULT_FIRST, Connection, connection
-from .types import Ctx
+from .types import ActorRole, Ctx
 
 AUDIT_READERS = ("platform_admin", "region_admin", "community_admin")
 
@@ -31,7 +31,7 @@ class AuditEntry:
     region_path: list[strawberry.ID]
     fields: list[str] = strawberry.field(description="Names of the fields read or changed (never their values).")
     actor_id: strawberry.ID | None
-    actor_role: str | None
+    actor_role: ActorRole | None = strawberry.field(description="The actor's role, spelled as the enum.")
     actor_name: str | None
     request_id: str | None
     details: JSON | None = strawberry.field(description="Action-specific details (e.g. the new state).")
@@ -41,7 +41,7 @@ class AuditEntry:
         return cls(id=d["_id"], at=d["at"], action=d["action"], entity=d.get("entity", ""),
                    entity_id=str(d.get("entityId", "")), community_id=d.get("communityId"),
                    region_path=list(d.get("regionPath") or []), fields=list(d.get("fields") or []),
-                   actor_id=d.get("actorId"), actor_role=d.get("actorRole"), actor_name=d.get("actorName"),
+                   actor_id=d.get("actorId"), actor_role=ActorRole(d["actorRole"]) if d.get("actorRole") else None, actor_name=d.get("actorName"),
                    request_id=d.get("requestId"), details=d.get("details"))
 
 

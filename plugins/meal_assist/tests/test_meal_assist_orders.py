@@ -25,7 +25,7 @@ async def test_order_subsidy_cancel_cutoff_and_eligibility(meal, q):
     dinner = await meal.menu(canteen, meal="DINNER")
 
     # input validation names every field
-    err = await meal.place_error("BAD_USER_INPUT", r0, lunch["id"], items=[("d1", 9), ("d1", 1)], key="x")
+    err = await meal.place_error("BAD_USER_INPUT", r0, lunch["id"], items=[("d1", 9), ("d1", 1)], key="bad key!")  # the one rule: letters, digits, _.:-
     assert paths(err) == {"input.items.0.quantity", "input.items.1.dishId", "input.idempotencyKey"}
     err = await meal.place_error("BAD_USER_INPUT", r0, lunch["id"], items=[])
     assert paths(err) == {"input.items"}
