@@ -3,6 +3,15 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** Who did something: a role, or the system itself (automatic steps). */
+export type ActorRole =
+  | 'COMMUNITY_ADMIN'
+  | 'GRID_WORKER'
+  | 'PLATFORM_ADMIN'
+  | 'REGION_ADMIN'
+  | 'RESIDENT'
+  | 'SYSTEM';
+
 export type BindingRequestStatus =
   | 'APPROVED'
   | 'PENDING'
@@ -248,7 +257,7 @@ export type WorkOrderDetailQueryVariables = Exact<{
 }>;
 
 
-export type WorkOrderDetailQuery = { workOrder: { id: string, title: string, kind: string, state: WorkOrderState, description: string, answers: unknown, location: unknown, attachments: Array<string>, dueAt: string, overdue: boolean, createdAt: string, updatedAt: string, rejectReason: string | null, resolution: string | null, version: number, formSchema: unknown, rating: { score: number, comment: string | null, at: string } | null, item: { id: string, title: string } | null, grid: { id: string, name: string } | null, assignee: { id: string, name: string, phone: string | null } | null, timeline: Array<{ at: string, action: string, fromState: WorkOrderState | null, toState: WorkOrderState | null, note: string | null, actorRole: string, actorName: string | null, assigneeName: string | null, attachments: Array<string> }> } };
+export type WorkOrderDetailQuery = { workOrder: { id: string, title: string, kind: string, state: WorkOrderState, description: string, answers: unknown, location: unknown, attachments: Array<string>, dueAt: string, overdue: boolean, createdAt: string, updatedAt: string, rejectReason: string | null, resolution: string | null, version: number, formSchema: unknown, rating: { score: number, comment: string | null, at: string } | null, item: { id: string, title: string } | null, grid: { id: string, name: string } | null, assignee: { id: string, name: string, phone: string | null } | null, timeline: Array<{ at: string, action: string, fromState: WorkOrderState | null, toState: WorkOrderState | null, note: string | null, actorRole: ActorRole, actorName: string | null, assigneeName: string | null, attachments: Array<string> }> } };
 
 export type CancelWorkOrderMutationVariables = Exact<{
   id: string;
