@@ -9,8 +9,9 @@ from .identity_api import IdentityMutation, IdentityQuery
 from .modules_api import ModulesMutation, ModulesQuery
 from .notifications_api import NotificationsMutation, NotificationsQuery
 from .services_api import ServicesMutation, ServicesQuery
+from ..realtime.api import RealtimeSubscription
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
                              NotificationsMutation]
-SUBSCRIPTIONS: list[type] = []
+SUBSCRIPTIONS: list[type] = [RealtimeSubscription]

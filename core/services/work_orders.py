@@ -27,6 +27,7 @@ from . import audit, forms
 from ..media.service import attach_files, register_entity_visibility, release_files
 from .catalogue import eligibility_problems
 from .notifications import work_order_messages
+from ..realtime.publish import record_work_order
 
 ENTITY = "workOrder"
 OPEN_STATES = ("submitted", "accepted", "assigned", "in_progress")
@@ -190,7 +191,9 @@ class WorkOrderService:
 
         async def write(session):
             await self.p.work_orders.insert(doc, session=session)
-            await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
+            messages = work_order_messages(doc, None)
+            await self.p.outbox.insert_many(messages, session=session)
+            await record_work_order(self.p, doc, None, messages, session=session)
 
         await self._attach(doc["attachments"], order_id, doc["communityId"])
         try:
@@ -256,7 +259,9 @@ class WorkOrderService:
                                                           session=session)
             if updated is None:
                 return None
-            await self.p.outbox.insert_many(work_order_messages(updated, before), session=session)
+            messages = work_order_messages(updated, before)
+            await self.p.outbox.insert_many(messages, session=session)
+            await record_work_order(self.p, updated, before, messages, session=session)
             return updated
 
         updated = await in_transaction(self.p.client, write)
@@ -364,7 +369,9 @@ async def close_stale_resolved(platform, days: float, now: datetime | None = Non
                                                         {"state": "closed", "closedAt": now, "updatedAt": now,
                                                          "autoClosed": True}, event)
         if updated is not None:
-            await platform.outbox.insert_many(work_order_messages(updated, "resolved"))
+            messages = work_order_messages(updated, "resolved")
+            await platform.outbox.insert_many(messages)
+            await record_work_order(platform, updated, "resolved", messages)
             closed += 1
     return closed
 
