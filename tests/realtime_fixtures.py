@@ -137,3 +137,28 @@ def realtime_settings(db_uri: str, tmp_path, **overrides: str):
 
     return load_settings(MONGODB_URI=db_uri, CP_DATA_DIR=str(tmp_path), CP_ENV="dev", CP_LOG_FORMAT="console",
                          CP_BACKGROUND_JOBS="false", **overrides)
+
+
+ACCEPT = "mutation($id: ID!) { acceptWorkOrder(id: $id) { state } }"
+ASSIGN = "mutation($id: ID!, $a: ID) { assignWorkOrder(id: $id, assigneeId: $a) { state assigneeId } }"
+START = "mutation($id: ID!) { startWorkOrder(id: $id) { state } }"
+RESOLVE = "mutation($id: ID!, $n: String) { resolveWorkOrder(id: $id, note: $n) { state } }"
+
+
+async def people(platform, world) -> dict:
+    """Tokens of a resident, the grid worker of their grid, the desk, and a worker elsewhere."""
+    from community_plus_sdk.testing import resident_token
+
+    c1, c2 = world["communities"][0]["_id"], world["communities"][1]["_id"]
+    resident = await platform.residents.coll.find_one({"communityId": c1, "relation": "self",
+                                                      "gridId": {"$ne": None}})
+    grid = await platform.grids.get(resident["gridId"])
+    worker = await platform.users.get(grid["workerIds"][0])
+    other_grid = world["grids"][c2][0]
+    other = await platform.users.get(other_grid["workerIds"][0])
+    auth = AuthService(platform)
+    return {"resident": await resident_token(platform, resident["_id"]), "resident_doc": resident,
+            "worker": (await auth.start_session(worker)).access_token, "worker_id": worker["_id"],
+            "desk": await staff_token(platform, f"admin{c1[-3:]}"), "other_worker": (await auth.start_session(
+                other)).access_token, "c1": c1, "c2": c2,
+            "other_desk": await staff_token(platform, f"admin{c2[-3:]}")}
