@@ -98,6 +98,7 @@ class RawSocket:
 
     def __init__(self, ws) -> None:
         self.ws = ws
+        self.close_code: int | None = None  # the code in the server's close frame
 
     @classmethod
     async def open(cls, http, url: str) -> RawSocket:
@@ -115,7 +116,14 @@ class RawSocket:
         msg = await self.ws.receive(timeout=timeout)
         if msg.type.name == "TEXT":
             return json.loads(msg.data)
+        self._closed_by(msg)
         return None
+
+    def _closed_by(self, msg) -> None:
+        if msg.type.name == "CLOSE" and self.close_code is None:
+            self.close_code = msg.data
+        elif self.close_code is None:
+            self.close_code = self.ws.close_code
 
     async def subscribe(self, id: str, query: str, variables: dict | None = None) -> None:
         await self.send({"id": id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
@@ -124,8 +132,9 @@ class RawSocket:
         """Read until the server closes; the close code and reason."""
         while True:
             msg = await self.ws.receive(timeout=timeout)
-            if msg.type.name in ("CLOSE", "CLOSING", "CLOSED"):
-                return self.ws.close_code, (msg.extra or "") if isinstance(msg.extra, str) else ""
+            if msg.type.name in ("CLOSE", "CLOSING", "CLOSED", "ERROR"):
+                self._closed_by(msg)
+                return self.close_code, msg.extra if isinstance(msg.extra, str) else ""
 
     async def close(self) -> None:
         await self.ws.close()

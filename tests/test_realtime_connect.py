@@ -42,11 +42,11 @@ async def test_refusals_have_distinct_close_codes(client, platform, world):
     for payload, code, words in cases:
         sock = await RawSocket.open(client.session, url)
         assert await sock.init(payload) is None, payload
-        assert sock.ws.close_code == code, (payload, sock.ws.close_code)
+        assert sock.close_code == code, (payload, sock.close_code)
     # the close reason is readable by clients (what to do next)
     sock = await RawSocket.open(client.session, url)
     await sock.init({"accessToken": expired})
-    assert sock.ws.close_code == 4419
+    assert sock.close_code == 4419
 
 
 async def test_staff_choose_a_community_in_the_payload(client, platform, world):

@@ -23,6 +23,7 @@ from ..errors import AppError
 from ..http import REQUEST_ID, SCOPE
 from .persisted import PersistedQueries
 from ..media.multipart import MultipartUploads
+from ..realtime.over_http import subscription_over_http
 
 log = structlog.get_logger("community_plus.graphql")
 
@@ -76,6 +77,8 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         start = time.perf_counter()
         name = request_data.operation_name or "anonymous"
         status = "ok"
+        if (refusal := subscription_over_http(request_data.query, request_data.operation_name)) is not None:
+            return ExecutionResult(data=None, errors=[refusal])
         if self.persisted is not None:
             refusal = await self.persisted.apply(request_data)
             if refusal is not None:
