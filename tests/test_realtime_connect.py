@@ -56,3 +56,16 @@ async def test_staff_choose_a_community_in_the_payload(client, platform, world):
     ack = await sock.init({"authorization": f"Bearer {token}", "X-Community-Id": community})
     assert ack["type"] == "connection_ack" and ack["payload"]["communityId"] == community
     await sock.close()
+
+
+async def test_a_principal_of_a_missing_community_gets_the_core_schema(client, platform, world):
+    from community_plus.repositories.base import new_id
+    from community_plus.services.auth import AuthService
+
+    user = {"_id": new_id(), "role": "resident", "displayName": "无社区", "communityId": "gone"}
+    await platform.users.insert(user)
+    token = (await AuthService(platform).start_session(user)).access_token
+    sock = await RawSocket.open(client.session, ws_url(client))
+    ack = await sock.init({"accessToken": token})  # never an HTTP error written into the socket
+    assert ack["type"] == "connection_ack" and ack["payload"]["modules"] == []
+    await sock.close()

@@ -14,7 +14,9 @@ import time
 from contextlib import suppress
 from typing import Any
 
+import structlog
 from graphql import GraphQLError
+from pymongo.errors import ConnectionFailure
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -26,7 +28,9 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
 
 from ..errors import RateLimited
-from .connection import Refusal, authenticate
+from .connection import UNAVAILABLE, Refusal, authenticate
+
+log = structlog.get_logger("community_plus.realtime")
 
 
 def _not_a_subscription() -> GraphQLError:
@@ -51,6 +55,13 @@ class SocketOperation(Operation):
         await self.send_operation_message({"id": self.id, "type": "error", "payload": payload["errors"]})
 
 
+def _unexpected(exc: Exception) -> Refusal:
+    if isinstance(exc, ConnectionFailure):
+        return Refusal(UNAVAILABLE, "SERVICE_UNAVAILABLE: the database is unavailable (retry)")
+    log.error("connection_init failed", exc_info=exc)
+    return Refusal(4500, "INTERNAL_SERVER_ERROR: could not open the socket")
+
+
 class RealtimeHandler(BaseGraphQLTransportWSHandler):
     async def handle_connection_init(self, message: dict[str, Any]) -> None:
         payload = message.get("payload") or {}
@@ -64,7 +75,8 @@ class RealtimeHandler(BaseGraphQLTransportWSHandler):
             modules = await realtime.module_set(identity.scope.community_id)
             conn = await realtime.connections.open(identity, self.websocket, modules,
                                                    transport=self.context.request.transport)
-        except Refusal as refusal:
+        except Exception as exc:  # the socket is upgraded: every failure must be a close frame
+            refusal = exc if isinstance(exc, Refusal) else _unexpected(exc)
             self.connection_init_received = True
             realtime.metrics.refused.labels(str(refusal.code)).inc()
             await self.websocket.close(code=refusal.code, reason=refusal.reason)

@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from ..db import ensure_indexes
+from ..errors import NotFound
 from ..tasks import bounded, stop_tasks
 from .connections import Connections
 from .feed import Feed, open_feed
@@ -53,7 +54,10 @@ class Realtime:
         registry = self.platform.extras.get("modules")
         if registry is None or community_id is None:
             return frozenset()
-        return await registry.enabled_for(community_id)
+        try:
+            return await registry.enabled_for(community_id)
+        except NotFound:  # a principal whose community is gone: the core schema only
+            return frozenset()
 
 
 REALTIME = web.AppKey("realtime", Realtime)
