@@ -1,9 +1,9 @@
 """Benchmark: 1,000 idle subscribers on one worker — server memory per subscriber, and the
 delivery latency (event committed → client received) with events flowing.
 
-    .venv/bin/python bench/subscribers.py [--subscribers 1000] [--events 500] [--rate 50]
+    .venv/bin/python bench/subscribers.py [--subscribers 1000] [--events 500] [--rate 50] [--feed poll]
 
-One `community-plus serve` worker (change-stream feed) on a throwaway SecantusDB. Each of
+One `community-plus serve` worker on a throwaway SecantusDB. Each of
 `--subscribers` sockets authenticates and subscribes to `notificationReceived` for its
 own user. Then `--events` notification events are appended to the event log at `--rate`
 per second, to random subscribers, exactly as a committed write appends them; each
@@ -126,7 +126,7 @@ async def run(uri: str, port: int, pid: int, args) -> None:
 
     lat = sorted(latencies)
     pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000  # noqa: E731
-    print(f"subscribers benchmark — {machine()}")
+    print(f"subscribers benchmark ({args.feed} feed) — {machine()}")
     print(f"{len(tokens)} sockets × 1 subscription connected in {connect_s:.1f} s")
     print(f"server RSS: {before:.1f} MiB before, {after:.1f} MiB with subscribers → "
           f"{(after - before) * 1024 / len(tokens):.1f} KiB per subscriber (socket + subscription)")
@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--feed", choices=["change_stream", "poll"], default="change_stream")
     args = parser.parse_args()
     db = start_test_database()
     proc = None
@@ -148,7 +149,7 @@ def main() -> None:
         port = free_port()
         proc = start_server([sys.executable, "-m", "community_plus.cli", "serve", "--port", str(port)],
                             {"MONGODB_URI": uri, "CP_BACKGROUND_JOBS": "false", "CP_RATE_LIMITS": "",
-                             "CP_ACCESS_TOKEN_TTL": "7200", "CP_WS_MAX_SOCKETS_PER_USER": "5"})
+                             "CP_ACCESS_TOKEN_TTL": "7200", "CP_REALTIME_FEED": args.feed})
         wait_http(f"http://127.0.0.1:{port}/healthz")
         asyncio.run(run(uri, port, proc.pid, args))
     finally:

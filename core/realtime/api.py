@@ -80,7 +80,8 @@ class ModuleStateChange:
     at: datetime
     community_id: strawberry.ID
     module: str = strawberry.field(description="The module that was switched or reconfigured.")
-    change: str = strawberry.field(description="enabled, disabled or settings.")
+    change: str = strawberry.field(description="enabled, disabled, reset (back to the inherited decision) or "
+                                               "settings.")
     enabled: bool = strawberry.field(description="Whether that module is enabled in this community now.")
     enabled_modules: list[str] = strawberry.field(description="Every module enabled in this community now.")
 
