@@ -25,6 +25,7 @@ from .http import REQUEST_ID, SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
 from .plugins.setup import setup_plugins
+from .realtime.setup import is_websocket, setup_realtime, websocket_handler
 from .metrics import Metrics
 from .services.work_orders import register_file_visibility
 from .settings import Settings
@@ -84,6 +85,8 @@ def _database_down(request: web.Request) -> bool:
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
+    if is_websocket(request):  # subscriptions: authenticated by connection_init (core/realtime)
+        return await websocket_handler(request)
     app = request.app
     platform = app[PLATFORM]
     scope = request[SCOPE]
@@ -109,11 +112,16 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         if dbm.is_unavailable(exc):
             return unavailable_response(request)
         raise
-    view = app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(
+    return await view_for(app, modules)(request)  # type: ignore[operator]
+
+
+def view_for(app: web.Application, modules: frozenset[str]) -> CommunityGraphQLView:
+    """The view (and schema) of a set of enabled modules, shared by HTTP and WebSocket."""
+    platform = app[PLATFORM]
+    return app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(  # type: ignore[return-value]
         schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
         persisted=platform.extras["persisted_queries"],
         idempotency=IdempotentMutations(platform.idempotency, lease_seconds=2 * app[SETTINGS].request_timeout)))
-    return await view(request)  # type: ignore[operator]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -150,6 +158,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_media(app)
     setup_wechat(app)
     setup_plugins(app, PLATFORM, settings)
+    setup_realtime(app, PLATFORM, METRICS, view_for)
     app.cleanup_ctx.append(background_jobs(PLATFORM))
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)

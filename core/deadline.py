@@ -12,7 +12,8 @@
   away, its handler is cancelled and the work stops with it.
 
 The operational endpoints (`/healthz`, `/readyz`, `/metrics`) bypass admission so that they
-still answer when the worker is saturated.
+still answer when the worker is saturated; so do WebSocket upgrades (a subscription socket
+lives for hours and is bounded by the realtime limits instead).
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def deadline_middleware(admission: Admission, request_id_key: web.RequestKey,
 
     @web.middleware
     async def deadline(request: web.Request, handler):
-        if request.path in OPERATIONAL:
-            return await handler(request)
+        if request.path in OPERATIONAL or request.headers.get("Upgrade", "").lower() == "websocket":
+            return await handler(request)  # sockets live long: they have limits of their own (realtime)
         if database_down(request):
             return unavailable_response(request.get(request_id_key))
         try:

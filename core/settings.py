@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     rate_limits: str = Field(default="resident=300,grid_worker=600,community_admin=1200,region_admin=1200,"
                                      "platform_admin=2400,anonymous=600", alias="CP_RATE_LIMITS")
     auto_close_days: float = Field(default=7, alias="CP_AUTO_CLOSE_DAYS")
+    # realtime (GraphQL subscriptions over graphql-transport-ws; see core/realtime)
+    realtime_feed: Literal["auto", "change_stream", "poll"] = Field(default="auto", alias="CP_REALTIME_FEED")
+    realtime_poll_interval: float = Field(default=0.2, gt=0, alias="CP_REALTIME_POLL_INTERVAL")
+    realtime_poll_lookback: float = Field(default=5.0, gt=0, alias="CP_REALTIME_POLL_LOOKBACK")
+    realtime_retention_hours: float = Field(default=24.0, gt=0, alias="CP_REALTIME_RETENTION_HOURS")
+    realtime_max_replay: int = Field(default=1000, ge=1, alias="CP_REALTIME_MAX_REPLAY")
+    ws_max_sockets_per_user: int = Field(default=5, ge=1, alias="CP_WS_MAX_SOCKETS_PER_USER")
+    ws_max_subscriptions: int = Field(default=20, ge=1, alias="CP_WS_MAX_SUBSCRIPTIONS")
+    ws_queue_size: int = Field(default=100, ge=1, alias="CP_WS_QUEUE_SIZE")
+    ws_heartbeat: float = Field(default=30.0, gt=0, alias="CP_WS_HEARTBEAT")
+    ws_init_timeout: float = Field(default=10.0, gt=0, alias="CP_WS_INIT_TIMEOUT")
+    ws_revalidate_interval: float = Field(default=15.0, gt=0, alias="CP_WS_REVALIDATE_SECONDS")
     background_jobs: bool = Field(default=True, alias="CP_BACKGROUND_JOBS")
     request_timeout: float = Field(default=10.0, gt=0, alias="CP_REQUEST_TIMEOUT")  # seconds, per request
     max_concurrent: int = Field(default=64, ge=1, alias="CP_MAX_CONCURRENT")  # requests running per worker

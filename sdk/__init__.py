@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from . import fields
 from .context import Caller, ModuleContext, ScopedCollection
+from .events import ModuleEvent, Topic
 from .errors import ConflictError, ForbiddenError, ModuleError, NotFoundError, UserInputError
 from .hooks import hookimpl
 from .models import Model
@@ -37,5 +38,5 @@ def module_context(info: object, module: str) -> ModuleContext:
 __version__ = "0.1.0"
 
 __all__ = ["Caller", "CollectionSpec", "ConflictError", "ForbiddenError", "GraphQLContribution", "Model", "Module",
-           "ModuleContext", "ModuleError", "NotFoundError", "Permission", "ScopedCollection", "Stat",
-           "UserInputError", "fields", "hookimpl", "module_context"]
+           "ModuleContext", "ModuleError", "ModuleEvent", "NotFoundError", "Permission", "ScopedCollection", "Stat",
+           "Topic", "UserInputError", "fields", "hookimpl", "module_context"]

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
+
+from .events import ModuleEvent
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,20 @@ class ModuleContext(ABC):
     async def wards(self) -> list[dict[str, Any]]:
         """Residents the calling resident is guardian of (family members they act for)."""
         return []
+
+    async def publish(self, topic: str, data: dict[str, Any], *, user_ids: list[str] | None = None,
+                      permission: str | None = None) -> None:
+        """Publish a realtime event of one of your topics (`register_topics`) in the current
+        community: to everyone there who subscribes, or only `user_ids`, or only callers
+        holding `permission` (a role or one of your permissions). Inside `transaction` it
+        commits with the change; `data` must be JSON-like (it is stored in the event log)."""
+        raise NotImplementedError("publish is provided by the Community+ server")
+
+    def subscribe(self, topic: str, *, after: str | None = None) -> AsyncIterator[ModuleEvent]:
+        """The events of one of your topics the caller may receive, live (replaying those
+        after the cursor `after` first), for your subscription resolvers. It ends when
+        the module is switched off in the community (the client gets MODULE_DISABLED)."""
+        raise NotImplementedError("subscribe is provided by the Community+ server")
 
     @abstractmethod
     async def grid_workers(self, grid_id: str) -> list[dict[str, Any]]:

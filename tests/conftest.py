@@ -48,7 +48,10 @@ def settings(request, db_uri, tmp_path):
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings):
+async def client(settings, aiohttp_client):
+    """The app under test. `settings` (its database) comes first so that it is torn down
+    after the server: the server's change stream must be closed before the database is
+    dropped (SecantusDB's dropDatabase waits for open cursors)."""
     return await aiohttp_client(create_app(settings))
 
 

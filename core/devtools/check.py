@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker", "resident")
 COLLECTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-DECLARATION_HOOKS = ("register_module", "register_models", "register_graphql", "register_collections",
+DECLARATION_HOOKS = ("register_module", "register_models", "register_graphql", "register_topics", "register_collections",
                      "register_permissions")
 CORE_PACKAGES = ("community_plus",)
 DIRECT_DATABASE = ("pymongo", "motor")

@@ -10,9 +10,10 @@ from .modules_api import ModulesMutation, ModulesQuery
 from .notifications_api import NotificationsMutation, NotificationsQuery
 from .services_api import ServicesMutation, ServicesQuery
 from .templates_api import TemplatesQuery
+from ..realtime.api import RealtimeSubscription
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
                       TemplatesQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
                              NotificationsMutation]
-SUBSCRIPTIONS: list[type] = []
+SUBSCRIPTIONS: list[type] = [RealtimeSubscription]

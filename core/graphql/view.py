@@ -44,6 +44,7 @@ from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import IdempotentMutations
 from .persisted import PersistedQueries
 from .roots import explain_unknown_root_field
+from ..realtime.over_http import subscription_over_http
 
 log = structlog.get_logger("community_plus.graphql")
 
@@ -189,6 +190,8 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         start = time.perf_counter()
         name = request_data.operation_name or "anonymous"
         status = "ok"
+        if (refusal := subscription_over_http(request_data.query, request_data.operation_name)) is not None:
+            return ExecutionResult(data=None, errors=[refusal])
         if self.persisted is not None:
             refusal = await self.persisted.apply(request_data)
             if refusal is not None:

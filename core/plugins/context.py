@@ -7,6 +7,7 @@ from typing import Any
 from community_plus_sdk.context import Caller, ModuleContext
 
 from ..errors import BadUserInput, Forbidden, Unauthenticated
+from ..realtime.publish import record_notifications
 from ..repositories.base import new_id, scoped
 from ..transactions import in_transaction
 from .datastore import CommunityCollection, check_filter, physical_name
@@ -189,6 +190,18 @@ class ServerModuleContext(ModuleContext):
                  "aggregateId": f"{self.module}", "event": f"{self.module}:{state}", "state": "pending",
                  "attempts": 0, "nextAttemptAt": now, "createdAt": now} for uid in user_ids]
         await self.platform.outbox.insert_many(docs, session=self._session)
+        await record_notifications(self.platform, docs, session=self._session)  # notificationReceived
+
+    async def publish(self, topic: str, data: dict[str, Any], *, user_ids: list[str] | None = None,
+                      permission: str | None = None) -> None:
+        from .realtime import publish
+
+        await publish(self, topic, data, user_ids=user_ids, permission=permission)
+
+    def subscribe(self, topic: str, *, after: str | None = None):
+        from .realtime import subscribe
+
+        return subscribe(self, topic, after=after)
 
     async def reveal(self, collection: str, row_id: str, field: str, entity: str | None = None) -> str | None:
         found = await self.collection(collection).reveal(row_id, field)

@@ -37,6 +37,13 @@ def register_graphql() -> Any:
 
 
 @hookspec
+def register_topics() -> Any:
+    """Return a list of `community_plus_sdk.Topic`: the realtime events the module publishes
+    with `ctx.publish` and serves from its own subscription fields with `ctx.subscribe`
+    (e.g. a care visit checked in, a meal served). Publishing an undeclared topic fails."""
+
+
+@hookspec
 def register_collections() -> Any:
     """Return a list of `CollectionSpec` (name, indexes, `$jsonSchema` validator) for
     collections the module uses besides its models'. Names are namespaced `<module>__<name>`."""
@@ -98,6 +105,6 @@ def dashboard_statistics(ctx: Any, community_id: str, since: datetime, until: da
     """Return a list of `Stat` for the community dashboard over a time window."""
 
 
-ALL_HOOKS = ["register_module", "register_models", "register_graphql", "register_collections",
+ALL_HOOKS = ["register_module", "register_models", "register_graphql", "register_topics", "register_collections",
              "register_permissions", "migrate", "module_enabled", "module_disabled", "module_uninstalled",
              "on_event", "run_periodic", "seed_demo_data", "dashboard_statistics"]

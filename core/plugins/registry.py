@@ -17,7 +17,7 @@ from typing import Any
 import pluggy
 import structlog
 
-from community_plus_sdk import CollectionSpec, GraphQLContribution, Module, Permission
+from community_plus_sdk import CollectionSpec, GraphQLContribution, Module, Permission, Topic
 
 from . import hookspecs
 from .compiler import CompiledModel, compile_model
@@ -48,6 +48,7 @@ class LoadedModule:
     collections: dict[str, CollectionSpec] = field(default_factory=dict)
     permissions: list[Permission] = field(default_factory=list)
     hooks: list[str] = field(default_factory=list)
+    topics: dict[str, Topic] = field(default_factory=dict)
 
     @property
     def collection_names(self) -> set[str]:
@@ -74,6 +75,14 @@ def _core_names() -> tuple[set[str], set[str], set[str]]:
     query = set(schema.query_type.fields) if schema.query_type else set()
     mutation = set(schema.mutation_type.fields) if schema.mutation_type else set()
     return set(schema.type_map), query, mutation
+
+
+@functools.cache
+def _core_subscriptions() -> set[str]:
+    from ..graphql.schema import build_schema
+
+    schema = build_schema()._schema
+    return set(schema.subscription_type.fields) if schema.subscription_type else set()
 
 
 def _strawberry_name(cls: type) -> str:
@@ -161,7 +170,7 @@ class PluginRegistry:
         self.modules[loaded.name] = loaded
         for p in loaded.permissions:
             self.permission_roles[p.name] = tuple(p.roles)
-        for q in loaded.graphql_parts()[0] + loaded.graphql_parts()[1]:
+        for q in loaded.graphql_parts()[0] + loaded.graphql_parts()[1] + loaded.graphql_parts()[2]:
             for fname in _field_names(q):
                 self.field_owner[fname] = loaded.name
         log.info("plugin loaded", plugin=name, module=loaded.name, version=loaded.manifest.version)
@@ -194,6 +203,12 @@ class PluginRegistry:
             if contribution:
                 for attr in ("queries", "mutations", "subscriptions", "types"):
                     getattr(loaded.contribution, attr).extend(getattr(contribution, attr))
+        for topics in self._call_sync(name, "register_topics"):
+            for topic in topics or []:
+                if not isinstance(topic, Topic) or not topic.name.isidentifier() or topic.name in loaded.topics:
+                    raise ValueError(f"register_topics() must return Topic objects with unique snake_case names "
+                                     f"(got {topic!r})")
+                loaded.topics[topic.name] = topic
         for specs in self._call_sync(name, "register_collections"):
             for spec in specs or []:
                 if spec.name in loaded.collections:
@@ -223,6 +238,10 @@ class PluginRegistry:
             for fname in _field_names(cls):
                 if fname in core_mutation or fname in self.field_owner:
                     raise ValueError(f"mutation field {fname!r} collides with the core or another module")
+        for cls in loaded.graphql_parts()[2]:
+            for fname in _field_names(cls):
+                if fname in _core_subscriptions() or fname in self.field_owner:
+                    raise ValueError(f"subscription field {fname!r} collides with the core or another module")
         for p in loaded.permissions:
             if p.name in self.permission_roles:
                 raise ValueError(f"permission {p.name!r} is already declared by another module")
@@ -261,6 +280,7 @@ class PluginRegistry:
 
 def _type_names(loaded: LoadedModule) -> list[str]:
     names = [t for m in loaded.compiled for t in m.type_names]
-    for cls in loaded.contribution.types + loaded.contribution.queries + loaded.contribution.mutations:
+    c = loaded.contribution
+    for cls in c.types + c.queries + c.mutations + c.subscriptions:
         names.append(_strawberry_name(cls))
     return names

@@ -18,6 +18,8 @@ from jsonschema import Draft202012Validator
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from ..errors import BadUserInput, NotFound
+from ..realtime.publish import record_module_state
+from ..transactions import in_transaction
 from ..repositories.base import Repository
 
 log = structlog.get_logger("community_plus.modules")
@@ -115,17 +117,23 @@ class ModuleStates:
         return await self.repo.coll.find({"module": module, "regionPath": region_id}).to_list()
 
     # -- writing ----------------------------------------------------------------------------
-    async def _upsert(self, region: dict[str, Any], module: str, changes: dict[str, Any], actor: str | None) -> None:
-        await self.repo.coll.find_one_and_update(
-            {"regionId": region["_id"], "module": module},
-            {"$set": {**changes, "updatedAt": datetime.now(UTC), "updatedBy": actor},
-             "$setOnInsert": {"_id": f"{region['_id']}:{module}", "regionPath": region.get("path", []),
-                              "level": region["level"]}},
-            upsert=True, return_document=ReturnDocument.AFTER)
+    async def _upsert(self, region: dict[str, Any], module: str, changes: dict[str, Any], actor: str | None,
+                      change: str) -> None:
+        async def write(session):
+            await self.repo.coll.find_one_and_update(
+                {"regionId": region["_id"], "module": module},
+                {"$set": {**changes, "updatedAt": datetime.now(UTC), "updatedBy": actor},
+                 "$setOnInsert": {"_id": f"{region['_id']}:{module}", "regionPath": region.get("path", []),
+                                  "level": region["level"]}},
+                upsert=True, return_document=ReturnDocument.AFTER, session=session)
+            await record_module_state(self.platform, region, module, change, session=session)  # subscriptions
+
+        await in_transaction(self.platform.client, write)
         await self.bump()
 
     async def set_enabled(self, region: dict[str, Any], module: str, enabled: bool | None, actor: str | None) -> None:
-        await self._upsert(region, module, {"enabled": enabled}, actor)
+        change = "reset" if enabled is None else "enabled" if enabled else "disabled"
+        await self._upsert(region, module, {"enabled": enabled}, actor, change)
 
     def validate_settings(self, module: str, merged: dict[str, Any]) -> None:
         schema = self.registry.modules[module].manifest.settings_schema
@@ -157,7 +165,7 @@ class ModuleStates:
         inherited = await self.describe_inherited(region, module)
         merged = {**inherited, **own}
         self.validate_settings(module, merged)
-        await self._upsert(region, module, {"settings": own}, actor)
+        await self._upsert(region, module, {"settings": own}, actor, "settings")
 
     def public_settings(self, module: str, settings: dict[str, Any]) -> dict[str, Any]:
         secrets = self.registry.modules[module].manifest.secret_settings()
@@ -168,6 +176,10 @@ class ModuleStates:
         doc = await self.meta.find_one_and_update({"_id": STAMP_ID}, {"$inc": {"version": 1}}, upsert=True,
                                                   return_document=ReturnDocument.AFTER)
         self._apply_stamp(doc["version"])
+
+    def invalidate(self) -> None:
+        """Forget cached module sets now (a realtime event announced a change)."""
+        self._enabled.clear()
 
     def _apply_stamp(self, version: int) -> None:
         if version != self._stamp:

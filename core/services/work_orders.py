@@ -38,6 +38,7 @@ from .attachments import attach, unique_files
 from .catalogue import eligibility_problems
 from .notifications import work_order_messages
 from ..validation import as_utc
+from ..realtime.publish import record_work_order
 
 ENTITY = "workOrder"
 OPEN_STATES = ("submitted", "accepted", "assigned", "in_progress")
@@ -239,7 +240,9 @@ class WorkOrderService:
 
         async def write(session):
             await self.p.work_orders.insert(doc, session=session)
-            await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
+            messages = work_order_messages(doc, None)
+            await self.p.outbox.insert_many(messages, session=session)
+            await record_work_order(self.p, doc, None, messages, session=session)
 
         await self._attach(files, order_id, doc["communityId"])
         try:
@@ -305,7 +308,9 @@ class WorkOrderService:
                                                           session=session)
             if updated is None:
                 return None
-            await self.p.outbox.insert_many(work_order_messages(updated, before), session=session)
+            messages = work_order_messages(updated, before)
+            await self.p.outbox.insert_many(messages, session=session)
+            await record_work_order(self.p, updated, before, messages, session=session)
             return updated
 
         updated = await in_transaction(self.p.client, write)
@@ -422,7 +427,9 @@ async def close_stale_resolved(platform, days: float, now: datetime | None = Non
                                                         {"state": "closed", "closedAt": now, "updatedAt": now,
                                                          "autoClosed": True}, event)
         if updated is not None:
-            await platform.outbox.insert_many(work_order_messages(updated, "resolved"))
+            messages = work_order_messages(updated, "resolved")
+            await platform.outbox.insert_many(messages)
+            await record_work_order(platform, updated, "resolved", messages)
             closed += 1
     return closed
 

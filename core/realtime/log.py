@@ -1,0 +1,69 @@
+"""The durable event log: the `events` collection.
+
+Events are appended in the transaction of the write that caused them where there is one
+(so an event exists exactly when its change committed), or right after a single-document
+write otherwise. Ids are ObjectIds assigned at append time, increasing within a process.
+A TTL index keeps the log to `CP_REALTIME_RETENTION_HOURS`; the `_id` index serves the
+polling feed and replays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+COLLECTION = "events"
+
+
+class EventLog:
+    collection = COLLECTION
+
+    def __init__(self, db: AsyncDatabase, retention_hours: float = 24.0) -> None:
+        self.coll = db[COLLECTION]
+        self.retention_hours = retention_hours
+        self.indexes = [
+            IndexModel([("createdAt", ASCENDING)], expireAfterSeconds=int(retention_hours * 3600), name="ttl"),
+            IndexModel([("topic", ASCENDING), ("_id", ASCENDING)], name="topic_id"),
+        ]
+
+    async def append(self, docs: list[dict[str, Any]], session: AsyncClientSession | None = None) -> list[ObjectId]:
+        """Append events (ids assigned here, in order); part of `session`'s transaction if given."""
+        if not docs:
+            return []
+        for doc in docs:
+            doc["_id"] = ObjectId()
+        if len(docs) == 1:
+            await self.coll.insert_one(docs[0], session=session)
+        else:
+            await self.coll.insert_many(docs, ordered=True, session=session)
+        return [d["_id"] for d in docs]
+
+    async def newest_id(self) -> ObjectId | None:
+        doc = await self.coll.find_one({}, {"_id": 1}, sort=[("_id", -1)])
+        return doc["_id"] if doc else None
+
+    async def ids_after(self, low: ObjectId, limit: int) -> list[ObjectId]:
+        cursor = self.coll.find({"_id": {"$gt": low}}, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
+        return [d["_id"] async for d in cursor]
+
+    async def by_ids(self, ids: list[ObjectId]) -> list[dict[str, Any]]:
+        docs = await self.coll.find({"_id": {"$in": ids}}).to_list()
+        return sorted(docs, key=lambda d: d["_id"])
+
+    async def after(self, low: ObjectId, topics: list[str], limit: int) -> list[dict[str, Any]]:
+        """Events of `topics` after `low` in id order (replays in polling mode)."""
+        cursor = self.coll.find({"topic": {"$in": topics}, "_id": {"$gt": low}}).sort("_id", ASCENDING).limit(limit)
+        return await cursor.to_list()
+
+
+async def record(platform: Any, docs: list[dict[str, Any]], session: AsyncClientSession | None = None) -> None:
+    """Append events for a write (inside its transaction when `session` is given). Works in
+    every process that writes (server, CLI, scripts): subscribers of any worker see them."""
+    events = platform.extras.get("event_log")
+    if events is None:
+        events = platform.extras["event_log"] = EventLog(platform.db, platform.settings.realtime_retention_hours)
+    await events.append(docs, session=session)

@@ -1,0 +1,109 @@
+"""Wire the realtime part into an app: the event log, the feed task, the hub, the sockets.
+
+Started after the database and the plugin platform (it reads module states); on shutdown
+every socket is closed with 1001 first (clients reconnect to another worker and resume),
+then the feed and the revalidation loop stop within a bounded time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from ..db import ensure_indexes
+from ..errors import NotFound
+from ..tasks import bounded, stop_tasks
+from .connections import Connections
+from .feed import Feed, open_feed
+from .hub import Hub
+from .log import EventLog
+from .metrics import RealtimeMetrics
+from .presence import Presence
+from .view import RealtimeView
+
+log = structlog.get_logger("community_plus.realtime")
+
+
+class Realtime:
+    """Everything realtime of one app (one worker): `platform.extras["realtime"]`."""
+
+    def __init__(self, platform: Any, feed: Feed, metrics: RealtimeMetrics, view_for: Callable[[frozenset[str]], Any]):
+        s = platform.settings
+        self.platform = platform
+        self.settings = s
+        self.feed = feed
+        self.metrics = metrics
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.presence = Presence(platform.db, self.worker, lease_seconds=3 * s.ws_revalidate_interval)
+        self.connections = Connections(platform, self.presence, metrics, s.ws_max_sockets_per_user)
+        self.hub = Hub(feed, metrics, queue_size=s.ws_queue_size, max_replay=s.realtime_max_replay,
+                       on_event=self.connections.on_event)
+        self._view_for = view_for
+        self.view: RealtimeView | None = None
+
+    def schema_for(self, modules: frozenset[str]):
+        return self._view_for(modules).schema
+
+    async def module_set(self, community_id: str | None) -> frozenset[str]:
+        registry = self.platform.extras.get("modules")
+        if registry is None or community_id is None:
+            return frozenset()
+        try:
+            return await registry.enabled_for(community_id)
+        except NotFound:  # a principal whose community is gone: the core schema only
+            return frozenset()
+
+
+REALTIME = web.AppKey("realtime", Realtime)
+
+
+def setup_realtime(app: web.Application, platform_key, metrics_key, view_for) -> None:
+    """`view_for(app, modules)` is the HTTP view factory (its schema is shared with sockets)."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        platform = app[platform_key]
+        s = platform.settings
+        events = EventLog(platform.db, s.realtime_retention_hours)
+        await ensure_indexes(platform.db, {events.collection: events.indexes, Presence.collection: Presence.indexes})
+        platform.extras["event_log"] = events
+        feed = await open_feed(s.realtime_feed, events, poll_interval=s.realtime_poll_interval,
+                               lookback=s.realtime_poll_lookback)
+        realtime = Realtime(platform, feed, RealtimeMetrics(app[metrics_key].registry),
+                            lambda modules: view_for(app, modules))
+        realtime.view = RealtimeView(realtime.schema_for(frozenset()), realtime=realtime, platform=platform,
+                                     metrics=app[metrics_key], dev=s.dev)
+        platform.extras["realtime"] = realtime
+        app[REALTIME] = realtime
+        tasks = [asyncio.create_task(feed.run(realtime.hub.deliver), name="realtime-feed"),
+                 asyncio.create_task(realtime.connections.run(s.ws_revalidate_interval), name="ws-revalidate")]
+        log.info("realtime ready", feed=feed.mode, worker=realtime.worker)
+        yield
+        await bounded(realtime.connections.close_all(), "close subscription sockets")
+        feed.stop()
+        _, pending = await asyncio.wait(tasks[:1], timeout=2.0)
+        await stop_tasks([*pending, *tasks[1:]])
+        await bounded(realtime.presence.release_worker(), "release socket presence")
+
+    app.cleanup_ctx.append(ctx)
+
+    async def on_shutdown(app: web.Application) -> None:
+        realtime = app.get(REALTIME)
+        if realtime is not None:  # before handlers are waited for: a socket never ends by itself
+            await bounded(realtime.connections.close_all(), "close subscription sockets")
+
+    app.on_shutdown.append(on_shutdown)
+
+
+async def websocket_handler(request: web.Request) -> web.StreamResponse:
+    """`GET /graphql` with `Upgrade: websocket` (called by the `/graphql` route)."""
+    return await request.app[REALTIME].view(request)  # type: ignore[operator]
+
+
+def is_websocket(request: web.Request) -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"
