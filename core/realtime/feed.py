@@ -59,6 +59,10 @@ class Feed(Protocol):
         -> AsyncIterator[tuple[Position, dict[str, Any]]]: ...
 
 
+class _Dead(Exception):
+    """The change stream was invalidated; it must be reopened."""
+
+
 class ChangeStreamFeed:
     mode = "change_stream"
     ordered = True
@@ -91,9 +95,14 @@ class ChangeStreamFeed:
                     if change is not None:
                         self._token = change["_id"]
                         deliver(_position(change), change["fullDocument"])
-                    backoff = 0.2
-            except PyMongoError as exc:
-                log.warning("event change stream failed; reopening", error=str(exc), retry_in=backoff)
+                        backoff = 0.2
+                    elif not self._stream.alive:  # invalidated (e.g. the collection was dropped):
+                        # try_next would now return at once, forever, without yielding the loop
+                        raise _Dead
+                    await asyncio.sleep(0)  # never starve the event loop
+            except (PyMongoError, _Dead) as exc:
+                log.warning("event change stream ended; reopening", error=str(exc) or "invalidated",
+                            retry_in=backoff)
                 await self._close()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -131,6 +140,9 @@ class ChangeStreamFeed:
             while asyncio.get_running_loop().time() < deadline:
                 change = await stream.try_next()
                 if change is None:
+                    if not stream.alive:
+                        raise cursor_expired()
+                    await asyncio.sleep(0)
                     continue
                 if change["fullDocument"]["_id"] == marker:
                     return
