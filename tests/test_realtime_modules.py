@@ -16,9 +16,9 @@ CHECK_IN = "mutation($n: String!, $me: Boolean) { liveCheckIn(note: $n, onlyMe: 
 STAFF_NOTICE = "mutation($n: String!) { liveStaffNotice(note: $n) }"
 
 
-@pytest.fixture
-def settings(db_uri, tmp_path):
-    return realtime_settings(db_uri, tmp_path)
+@pytest.fixture(params=["change_stream", "poll"])
+def settings(request, db_uri, tmp_path):
+    return realtime_settings(db_uri, tmp_path, CP_REALTIME_FEED=request.param)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ async def test_module_events_are_scoped_and_end_when_the_module_is_switched_off(
         assert [i["liveCheckedIn"]["note"] for i in worker_live.items] == ["只给自己", "大家好"]
 
         await http.ok(SET, {"c": who["c1"], "m": "test_live", "e": False}, token=admin)
-        change = await resident_home.wait_for(lambda i: i["moduleStateChanged"]["module"] == "test_live")
+        change = await resident_home.wait_for(lambda i: i["moduleStateChanged"]["change"] == "disabled")
         assert change["moduleStateChanged"] == {"module": "test_live", "change": "disabled", "enabled": False,
                                                  "communityId": who["c1"],
                                                  "enabledModules": change["moduleStateChanged"]["enabledModules"]}
@@ -81,6 +81,7 @@ async def test_a_module_switched_on_is_subscribable_on_an_open_socket(workers, w
     await GraphQL(a).ok(SET, {"c": who["c1"], "m": "test_live", "e": True}, token=await staff_token(platform, "admin"))
     msg = await sock.receive()
     assert msg["payload"]["data"]["moduleStateChanged"]["enabled"] is True
+    assert "test_live" in msg["payload"]["data"]["moduleStateChanged"]["enabledModules"]
     await sock.subscribe("live", LIVE_SUB)
     await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 2)
     await GraphQL(a).ok(CHECK_IN, {"n": "hi"}, token=who["worker"])
