@@ -11,6 +11,7 @@ import json
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
@@ -59,7 +60,9 @@ class Stream:
 
     async def _read(self, session, query, variables) -> None:
         try:
-            async for item in session.subscribe(gql(query), variable_values=variables):
+            request = gql(query)
+            request.variable_values = variables
+            async for item in session.subscribe(request):
                 self.items.append(item)
                 self._changed.set()
         except Exception as exc:  # noqa: BLE001 - the test inspects it
@@ -171,3 +174,18 @@ async def people(platform, world) -> dict:
             "desk": await staff_token(platform, f"admin{c1[-3:]}"), "other_worker": (await auth.start_session(
                 other)).access_token, "c1": c1, "c2": c2,
             "other_desk": await staff_token(platform, f"admin{c2[-3:]}")}
+
+
+@pytest.fixture(name="settings", params=["change_stream", "poll"])
+def both_feeds(request, db_uri, tmp_path):
+    """Import into a test module to run its tests once per feed."""
+    return realtime_settings(db_uri, tmp_path, CP_REALTIME_FEED=request.param)
+
+
+@pytest.fixture
+async def workers(settings, aiohttp_client):
+    """Two workers of one deployment (each its own app, feed and hub). `settings` first: the
+    servers close before the database is dropped."""
+    from community_plus.app import create_app
+
+    return [await aiohttp_client(create_app(settings)) for _ in range(2)]

@@ -4,26 +4,15 @@ be subscribed to; switching a module off ends its subscriptions and tells
 
 from __future__ import annotations
 
-import pytest
-
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import PLATFORM
 from conftest import GraphQL
-from realtime_fixtures import MODULES_SUB, RawSocket, Stream, gql_session, people, realtime_settings, staff_token, ws_url
+from realtime_fixtures import both_feeds, workers  # noqa: F401 (fixtures)
+from realtime_fixtures import MODULES_SUB, RawSocket, Stream, gql_session, people, staff_token, ws_url
 
 SET = "mutation($c: ID!, $m: String!, $e: Boolean) { setModuleEnabled(communityId: $c, module: $m, enabled: $e) { name } }"
 LIVE_SUB = "subscription($after: String) { liveCheckedIn(after: $after) { cursor note by } }"
 CHECK_IN = "mutation($n: String!, $me: Boolean) { liveCheckIn(note: $n, onlyMe: $me) }"
 STAFF_NOTICE = "mutation($n: String!) { liveStaffNotice(note: $n) }"
-
-
-@pytest.fixture(params=["change_stream", "poll"])
-def settings(request, db_uri, tmp_path):
-    return realtime_settings(db_uri, tmp_path, CP_REALTIME_FEED=request.param)
-
-
-@pytest.fixture
-async def workers(settings, aiohttp_client):
-    return [await aiohttp_client(create_app(settings)) for _ in range(2)]
 
 
 async def test_module_events_are_scoped_and_end_when_the_module_is_switched_off(workers, world):
