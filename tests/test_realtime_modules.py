@@ -7,7 +7,7 @@ from __future__ import annotations
 from community_plus.app import PLATFORM
 from conftest import GraphQL
 from realtime_fixtures import both_feeds, workers  # noqa: F401 (fixtures)
-from realtime_fixtures import MODULES_SUB, RawSocket, Stream, gql_session, people, staff_token, ws_url
+from realtime_fixtures import MODULES_SUB, NOTIFICATION_SUB, RawSocket, Stream, gql_session, people, staff_token, ws_url
 
 SET = "mutation($c: ID!, $m: String!, $e: Boolean) { setModuleEnabled(communityId: $c, module: $m, enabled: $e) { name } }"
 LIVE_SUB = "subscription($after: String) { liveCheckedIn(after: $after) { cursor note by } }"
@@ -76,6 +76,12 @@ async def test_a_module_switched_on_is_subscribable_on_an_open_socket(workers, w
     await GraphQL(a).ok(CHECK_IN, {"n": "hi"}, token=who["worker"])
     msg = await sock.receive()
     assert msg["id"] == "live" and msg["payload"]["data"]["liveCheckedIn"]["note"] == "hi"
+    # a module's ctx.notify reaches notificationReceived too (every outbox write does)
+    await sock.subscribe("notes", NOTIFICATION_SUB)
+    await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 3)
+    await GraphQL(a).ok("mutation { liveNotify(title: \"签到提醒\") }", token=who["resident"])
+    msg = await sock.receive()
+    assert msg["id"] == "notes" and msg["payload"]["data"]["notificationReceived"]["notification"]["title"] == "签到提醒"
     await sock.close()
 
 

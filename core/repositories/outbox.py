@@ -8,6 +8,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
+from ..realtime.events import notification_events
+from ..realtime.log import EventLog
 from .base import Repository
 
 
@@ -30,8 +32,10 @@ class OutboxRepository(Repository):
         return (await self.coll.update_many(query, {"$set": {"read": True}})).modified_count
 
     async def insert_many(self, docs: list[dict[str, Any]], session=None) -> None:
+        """Messages and, in the same transaction, their `notificationReceived` events."""
         if docs:
             await self.coll.insert_many(docs, session=session)
+            await EventLog(self.db).append(notification_events(docs), session=session)
 
     async def claim(self, now: datetime, lease_until: datetime) -> dict[str, Any] | None:
         """Take one due message; the lease stops other workers from sending it meanwhile."""
