@@ -69,6 +69,7 @@ class ChangeStreamFeed:
         self._token: Any = None
         self._stream: Any = None
         self._stopping = False
+        self.on_gap: Callable[[], None] | None = None  # events may have been missed: clients must resume
 
     async def start(self) -> None:
         """Open the stream now (raises OperationFailure where change streams are unsupported),
@@ -94,6 +95,11 @@ class ChangeStreamFeed:
                     backoff = 0.2
             except PyMongoError as exc:
                 log.warning("event change stream failed; reopening", error=str(exc), retry_in=backoff)
+                if isinstance(exc, OperationFailure) and exc.code in (280, 286):  # the oplog moved past us
+                    log.error("event change stream lost its place: starting from now; sockets must resume")
+                    self._token = None
+                    if self.on_gap is not None:
+                        self.on_gap()
                 await self._close()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
