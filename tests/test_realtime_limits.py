@@ -40,7 +40,7 @@ async def _until(predicate, timeout: float = 5.0) -> None:
     await asyncio.wait_for(wait(), timeout)
 
 
-async def test_sockets_per_user_are_limited_across_workers(client, platform, world, aiohttp_client):
+async def test_sockets_per_user_are_limited_across_workers(settings, client, platform, world, aiohttp_client):
     from community_plus.app import create_app
 
     other_worker = await aiohttp_client(create_app(platform.settings))
@@ -99,20 +99,19 @@ async def test_the_socket_closes_when_the_token_expires(client, platform, world)
 async def test_revoked_sessions_and_disabled_accounts_are_closed(client, platform, world):
     gql = GraphQL(client)
     token = await staff_token(platform, "admin001")
-    gw = await staff_token(platform, "gw0011") if await platform.users.by_username("gw0011") else None
-    sock = await _acked(client, token)
+    worker = await platform.users.coll.find_one({"role": "grid_worker"})
+    worker_token = await staff_token(platform, worker["username"])
+    sock, other = await _acked(client, token), await _acked(client, worker_token)
     await gql.ok("mutation { logout }", token=token)
     realtime = platform.extras["realtime"]
-    assert await realtime.connections.revalidate() == 1
+    assert await realtime.connections.revalidate() == 1  # only the logged-out session
     assert (await sock.closed())[0] == 4401
-    if gw is not None:
-        other = await _acked(client, gw)
-        await platform.users.coll.update_one({"username": "gw0011"}, {"$set": {"disabled": True}})
-        assert await realtime.connections.revalidate() == 1
-        assert (await other.closed())[0] == 4401
+    await platform.users.coll.update_one({"_id": worker["_id"]}, {"$set": {"disabled": True}})
+    assert await realtime.connections.revalidate() == 1
+    assert (await other.closed())[0] == 4401
 
 
-async def test_shutdown_closes_sockets_with_going_away(aiohttp_client, settings, world_free_app=None):
+async def test_shutdown_closes_sockets_with_going_away(settings, aiohttp_client):
     from community_plus.app import create_app
 
     worker = await aiohttp_client(create_app(settings))
