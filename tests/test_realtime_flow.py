@@ -13,6 +13,9 @@ from realtime_fixtures import (both_feeds, workers,  # noqa: F401 (fixtures)
                                gql_session, people, ws_url)
 
 
+NOTE = "mutation($id: ID!, $n: String!) { addWorkOrderNote(id: $id, note: $n) { id } }"
+
+
 async def test_order_flow_reaches_every_party_across_two_workers(workers, world):
     a, b = workers
     platform = a.app[PLATFORM]
@@ -47,6 +50,10 @@ async def test_order_flow_reaches_every_party_across_two_workers(workers, world)
                                              "已办结待评价")
         assert note["notificationReceived"]["notification"]["page"].endswith(order["id"])
         await worker_orders.wait_count(5)
+        await http_a.ok(NOTE, {"id": order["id"], "n": "回访：已正常"}, token=who["desk"])  # not a state change
+        noted = await resident_orders.wait_for(lambda i: i["workOrderUpdated"]["action"] == "note")
+        assert noted["workOrderUpdated"]["previousState"] == "RESOLVED" == noted["workOrderUpdated"]["workOrder"][
+            "state"]
 
         # the other community's worker: only its own community's order arrives
         theirs = (await http_a.ok(SUBMIT, {"input": {"description": "别处", "residentId": await _resident_of(

@@ -352,6 +352,8 @@ class WorkOrderService:
         updated = await self.p.work_orders.add_note(order["_id"], self.visible_filter(),
                                                     self._event("note", None, None, now, note.strip(),
                                                                 attachments=attachments))
+        if updated is not None:
+            await record_work_order(self.p, updated, updated["state"])  # workOrderUpdated, action "note"
         return updated
 
 
