@@ -153,3 +153,18 @@ def _message(user_id: str, n: int) -> dict:
     now = datetime.now(UTC)
     return {"_id": f"m{n}", "recipientUserId": user_id, "page": None, "createdAt": now,
             "data": {"thing1": {"value": f"消息{n}"}, "phrase2": {"value": "已提交"}}}
+
+
+async def test_a_malformed_event_never_stops_the_feed(client, platform, world):
+    from community_plus.realtime.log import EventLog
+
+    user = await platform.users.by_username("admin001")
+    sock = await _acked(client, await staff_token(platform, "admin001"))
+    await sock.subscribe("1", NOTIFICATION_SUB)
+    await _until(lambda: len(platform.extras["realtime"].hub) == 1)
+    log = EventLog(platform.db)
+    await log.append([{"no": "topic"}])  # e.g. written by a buggy script
+    await log.append(notification_events([_message(user["_id"], 1)]))
+    msg = await sock.receive()
+    assert msg["payload"]["data"]["notificationReceived"]["notification"]["title"] == "消息1"
+    await sock.close()

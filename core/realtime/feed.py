@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import structlog
 from bson import ObjectId, Timestamp
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import NetworkTimeout, OperationFailure, PyMongoError
 
 from ..errors import BadUserInput
 from .cursor import Position
@@ -91,7 +91,7 @@ class ChangeStreamFeed:
                     change = await self._stream.try_next()
                     if change is not None:
                         self._token = change["_id"]
-                        deliver(_position(change), change["fullDocument"])
+                        _deliver_safely(deliver, _position(change), change["fullDocument"])
                     backoff = 0.2
             except PyMongoError as exc:
                 log.warning("event change stream failed; reopening", error=str(exc), retry_in=backoff)
@@ -146,7 +146,7 @@ class ChangeStreamFeed:
                     if count > limit:
                         raise cursor_expired(limit)
                     yield pos, change["fullDocument"]
-            raise OperationFailure("replay did not reach its marker in time")  # answered SERVICE_UNAVAILABLE
+            raise NetworkTimeout("replay did not reach its marker in time")  # answered SERVICE_UNAVAILABLE
         except OperationFailure as exc:
             raise _history_error(exc) from exc
         finally:
@@ -168,6 +168,14 @@ def _now() -> datetime:
 
 def _oldest_kept(events: EventLog) -> datetime:
     return _now() - timedelta(hours=events.retention_hours)
+
+
+def _deliver_safely(deliver: Deliver, position: Position, doc: dict[str, Any]) -> None:
+    """One bad event (or a bug fanning it out) must never stop the worker's feed."""
+    try:
+        deliver(position, doc)
+    except Exception:
+        log.exception("could not deliver an event", event_id=str(doc.get("_id")), topic=doc.get("topic"))
 
 
 def _position(change: dict[str, Any]) -> Position:
@@ -216,7 +224,7 @@ class PollingFeed:
                 self._seen[doc["_id"]] = None
                 if self._newest is None or doc["_id"] > self._newest:
                     self._newest = doc["_id"]
-                deliver(Position(0, 0, doc["_id"]), doc)
+                _deliver_safely(deliver, Position(0, 0, doc["_id"]), doc)
                 delivered += 1
             self._forget_old()
 
