@@ -102,6 +102,7 @@ class RawSocket:
     def __init__(self, ws) -> None:
         self.ws = ws
         self.close_code: int | None = None  # the code in the server's close frame
+        self.close_reason = ""
 
     @classmethod
     async def open(cls, http, url: str) -> RawSocket:
@@ -124,7 +125,7 @@ class RawSocket:
 
     def _closed_by(self, msg) -> None:
         if msg.type.name == "CLOSE" and self.close_code is None:
-            self.close_code = msg.data
+            self.close_code, self.close_reason = msg.data, msg.extra or ""
         elif self.close_code is None:
             self.close_code = self.ws.close_code
 
