@@ -168,3 +168,20 @@ async def test_a_malformed_event_never_stops_the_feed(client, platform, world):
     msg = await sock.receive()
     assert msg["payload"]["data"]["notificationReceived"]["notification"]["title"] == "消息1"
     await sock.close()
+
+
+async def test_a_peer_that_stops_answering_pings_is_closed(db_uri, tmp_path, aiohttp_client):
+    from community_plus.app import create_app
+    from community_plus.seed import seed
+
+    worker = await aiohttp_client(create_app(realtime_settings(db_uri, tmp_path / "hb", CP_WS_HEARTBEAT="0.3")))
+    platform = worker.app[PLATFORM]
+    await seed(platform, communities=1, residents_per_community=2, grids_per_community=1, work_orders_per_community=0)
+    ws = await worker.session.ws_connect(ws_url(worker), protocols=["graphql-transport-ws"], autoping=False)
+    sock = RawSocket(ws)
+    assert (await sock.init({"accessToken": await staff_token(platform, "admin")}))["type"] == "connection_ack"
+    realtime = platform.extras["realtime"]
+    assert len(realtime.connections) == 1
+    # the client never answers the server's pings: the server gives up on it and frees the socket
+    await _until(lambda: len(realtime.connections) == 0, timeout=10)
+    assert await platform.db["ws_presence"].count_documents({}) == 0
