@@ -30,9 +30,11 @@ def db_uri(database_server) -> str:
     name = "t_" + uuid.uuid4().hex[:16]
     uri = f"mongodb://{database_server.host}:{database_server.port}/{name}?directConnection=true"
     yield uri
-    client = MongoClient(uri)
-    client.drop_database(name)
-    client.close()
+    client = MongoClient(uri, socketTimeoutMS=10000)  # never hang a teardown on a drop
+    try:
+        client.drop_database(name)
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -178,6 +180,11 @@ def install_test_plugins() -> Path:
 def pytest_configure(config):
     config.addinivalue_line("markers", "no_background_jobs: build the app with CP_BACKGROUND_JOBS=false "
                                        "(the test runs outbox delivery or other jobs itself)")
+    # Tests drop their database at teardown, sometimes while an app built inside the test is
+    # still open; SecantusDB's dropDatabase then waits on a change stream's pending getMore.
+    # So the suite polls the event log by default; the realtime tests run both feeds
+    # explicitly, with fixtures ordered so the servers close before their database is dropped.
+    os.environ.setdefault("CP_REALTIME_FEED", "poll")
     target = str(install_test_plugins())
     if target not in sys.path:
         sys.path.append(target)

@@ -11,6 +11,7 @@ import json
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
@@ -59,7 +60,9 @@ class Stream:
 
     async def _read(self, session, query, variables) -> None:
         try:
-            async for item in session.subscribe(gql(query), variable_values=variables):
+            request = gql(query)
+            request.variable_values = variables
+            async for item in session.subscribe(request):
                 self.items.append(item)
                 self._changed.set()
         except Exception as exc:  # noqa: BLE001 - the test inspects it
@@ -99,6 +102,7 @@ class RawSocket:
     def __init__(self, ws) -> None:
         self.ws = ws
         self.close_code: int | None = None  # the code in the server's close frame
+        self.close_reason = ""
 
     @classmethod
     async def open(cls, http, url: str) -> RawSocket:
@@ -121,7 +125,7 @@ class RawSocket:
 
     def _closed_by(self, msg) -> None:
         if msg.type.name == "CLOSE" and self.close_code is None:
-            self.close_code = msg.data
+            self.close_code, self.close_reason = msg.data, msg.extra or ""
         elif self.close_code is None:
             self.close_code = self.ws.close_code
 
@@ -171,3 +175,18 @@ async def people(platform, world) -> dict:
             "desk": await staff_token(platform, f"admin{c1[-3:]}"), "other_worker": (await auth.start_session(
                 other)).access_token, "c1": c1, "c2": c2,
             "other_desk": await staff_token(platform, f"admin{c2[-3:]}")}
+
+
+@pytest.fixture(name="settings", params=["change_stream", "poll"])
+def both_feeds(request, db_uri, tmp_path):
+    """Import into a test module to run its tests once per feed."""
+    return realtime_settings(db_uri, tmp_path, CP_REALTIME_FEED=request.param)
+
+
+@pytest.fixture
+async def workers(settings, aiohttp_client):
+    """Two workers of one deployment (each its own app, feed and hub). `settings` first: the
+    servers close before the database is dropped."""
+    from community_plus.app import create_app
+
+    return [await aiohttp_client(create_app(settings)) for _ in range(2)]

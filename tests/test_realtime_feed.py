@@ -10,7 +10,10 @@ from community_plus.app import PLATFORM
 from community_plus.realtime.log import COLLECTION
 
 
-async def test_an_invalidated_change_stream_is_reopened_without_blocking(client, world):
+async def test_an_invalidated_change_stream_is_reopened_without_blocking(aiohttp_client, settings):
+    from community_plus.app import create_app
+
+    client = await aiohttp_client(create_app(settings.model_copy(update={"realtime_feed": "change_stream"})))
     platform = client.app[PLATFORM]
     assert (await client.get("/readyz")).status == 200
     await platform.db.drop_collection(COLLECTION)  # invalidates the feed's change stream

@@ -6,23 +6,14 @@ another community sees none of it."""
 
 from __future__ import annotations
 
-import pytest
-
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import PLATFORM
 from conftest import GraphQL
-from realtime_fixtures import (ACCEPT, ASSIGN, NOTIFICATION_SUB, RESOLVE, START, SUBMIT, WORK_ORDER_SUB, Stream,
-                               gql_session, people, realtime_settings, ws_url)
+from realtime_fixtures import (both_feeds, workers,  # noqa: F401 (fixtures)
+                               ACCEPT, ASSIGN, NOTIFICATION_SUB, RESOLVE, START, SUBMIT, WORK_ORDER_SUB, Stream,
+                               gql_session, people, ws_url)
 
 
-@pytest.fixture(params=["change_stream", "poll"])
-def settings(request, db_uri, tmp_path):
-    return realtime_settings(db_uri, tmp_path, CP_REALTIME_FEED=request.param)
-
-
-@pytest.fixture
-async def workers(settings, aiohttp_client):
-    """Two workers of one deployment (each its own app, feed and hub)."""
-    return [await aiohttp_client(create_app(settings)) for _ in range(2)]
+NOTE = "mutation($id: ID!, $n: String!) { addWorkOrderNote(id: $id, note: $n) { id } }"
 
 
 async def test_order_flow_reaches_every_party_across_two_workers(workers, world):
@@ -59,6 +50,10 @@ async def test_order_flow_reaches_every_party_across_two_workers(workers, world)
                                              "已办结待评价")
         assert note["notificationReceived"]["notification"]["page"].endswith(order["id"])
         await worker_orders.wait_count(5)
+        await http_a.ok(NOTE, {"id": order["id"], "n": "回访：已正常"}, token=who["desk"])  # not a state change
+        noted = await resident_orders.wait_for(lambda i: i["workOrderUpdated"]["action"] == "note")
+        assert noted["workOrderUpdated"]["previousState"] == "RESOLVED" == noted["workOrderUpdated"]["workOrder"][
+            "state"]
 
         # the other community's worker: only its own community's order arrives
         theirs = (await http_a.ok(SUBMIT, {"input": {"description": "别处", "residentId": await _resident_of(

@@ -40,7 +40,7 @@ async def _until(predicate, timeout: float = 5.0) -> None:
     await asyncio.wait_for(wait(), timeout)
 
 
-async def test_sockets_per_user_are_limited_across_workers(client, platform, world, aiohttp_client):
+async def test_sockets_per_user_are_limited_across_workers(settings, client, platform, world, aiohttp_client):
     from community_plus.app import create_app
 
     other_worker = await aiohttp_client(create_app(platform.settings))
@@ -99,20 +99,19 @@ async def test_the_socket_closes_when_the_token_expires(client, platform, world)
 async def test_revoked_sessions_and_disabled_accounts_are_closed(client, platform, world):
     gql = GraphQL(client)
     token = await staff_token(platform, "admin001")
-    gw = await staff_token(platform, "gw0011") if await platform.users.by_username("gw0011") else None
-    sock = await _acked(client, token)
+    worker = await platform.users.coll.find_one({"role": "grid_worker"})
+    worker_token = await staff_token(platform, worker["username"])
+    sock, other = await _acked(client, token), await _acked(client, worker_token)
     await gql.ok("mutation { logout }", token=token)
     realtime = platform.extras["realtime"]
-    assert await realtime.connections.revalidate() == 1
+    assert await realtime.connections.revalidate() == 1  # only the logged-out session
     assert (await sock.closed())[0] == 4401
-    if gw is not None:
-        other = await _acked(client, gw)
-        await platform.users.coll.update_one({"username": "gw0011"}, {"$set": {"disabled": True}})
-        assert await realtime.connections.revalidate() == 1
-        assert (await other.closed())[0] == 4401
+    await platform.users.coll.update_one({"_id": worker["_id"]}, {"$set": {"disabled": True}})
+    assert await realtime.connections.revalidate() == 1
+    assert (await other.closed())[0] == 4401
 
 
-async def test_shutdown_closes_sockets_with_going_away(aiohttp_client, settings, world_free_app=None):
+async def test_shutdown_closes_sockets_with_going_away(settings, aiohttp_client):
     from community_plus.app import create_app
 
     worker = await aiohttp_client(create_app(settings))
@@ -154,3 +153,35 @@ def _message(user_id: str, n: int) -> dict:
     now = datetime.now(UTC)
     return {"_id": f"m{n}", "recipientUserId": user_id, "page": None, "createdAt": now,
             "data": {"thing1": {"value": f"消息{n}"}, "phrase2": {"value": "已提交"}}}
+
+
+async def test_a_malformed_event_never_stops_the_feed(client, platform, world):
+    from community_plus.realtime.log import EventLog
+
+    user = await platform.users.by_username("admin001")
+    sock = await _acked(client, await staff_token(platform, "admin001"))
+    await sock.subscribe("1", NOTIFICATION_SUB)
+    await _until(lambda: len(platform.extras["realtime"].hub) == 1)
+    log = EventLog(platform.db)
+    await log.append([{"no": "topic"}])  # e.g. written by a buggy script
+    await log.append(notification_events([_message(user["_id"], 1)]))
+    msg = await sock.receive()
+    assert msg["payload"]["data"]["notificationReceived"]["notification"]["title"] == "消息1"
+    await sock.close()
+
+
+async def test_a_peer_that_stops_answering_pings_is_closed(db_uri, tmp_path, aiohttp_client):
+    from community_plus.app import create_app
+    from community_plus.seed import seed
+
+    worker = await aiohttp_client(create_app(realtime_settings(db_uri, tmp_path / "hb", CP_WS_HEARTBEAT="0.3")))
+    platform = worker.app[PLATFORM]
+    await seed(platform, communities=1, residents_per_community=2, grids_per_community=1, work_orders_per_community=0)
+    ws = await worker.session.ws_connect(ws_url(worker), protocols=["graphql-transport-ws"], autoping=False)
+    sock = RawSocket(ws)
+    assert (await sock.init({"accessToken": await staff_token(platform, "admin")}))["type"] == "connection_ack"
+    realtime = platform.extras["realtime"]
+    assert len(realtime.connections) == 1
+    # the client never answers the server's pings: the server gives up on it and frees the socket
+    await _until(lambda: len(realtime.connections) == 0, timeout=10)
+    assert await platform.db["ws_presence"].count_documents({}) == 0

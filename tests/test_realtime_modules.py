@@ -4,26 +4,15 @@ be subscribed to; switching a module off ends its subscriptions and tells
 
 from __future__ import annotations
 
-import pytest
-
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import PLATFORM
 from conftest import GraphQL
-from realtime_fixtures import MODULES_SUB, RawSocket, Stream, gql_session, people, realtime_settings, staff_token, ws_url
+from realtime_fixtures import both_feeds, workers  # noqa: F401 (fixtures)
+from realtime_fixtures import MODULES_SUB, NOTIFICATION_SUB, RawSocket, Stream, gql_session, people, staff_token, ws_url
 
 SET = "mutation($c: ID!, $m: String!, $e: Boolean) { setModuleEnabled(communityId: $c, module: $m, enabled: $e) { name } }"
 LIVE_SUB = "subscription($after: String) { liveCheckedIn(after: $after) { cursor note by } }"
 CHECK_IN = "mutation($n: String!, $me: Boolean) { liveCheckIn(note: $n, onlyMe: $me) }"
 STAFF_NOTICE = "mutation($n: String!) { liveStaffNotice(note: $n) }"
-
-
-@pytest.fixture
-def settings(db_uri, tmp_path):
-    return realtime_settings(db_uri, tmp_path)
-
-
-@pytest.fixture
-async def workers(settings, aiohttp_client):
-    return [await aiohttp_client(create_app(settings)) for _ in range(2)]
 
 
 async def test_module_events_are_scoped_and_end_when_the_module_is_switched_off(workers, world):
@@ -51,7 +40,7 @@ async def test_module_events_are_scoped_and_end_when_the_module_is_switched_off(
         assert [i["liveCheckedIn"]["note"] for i in worker_live.items] == ["只给自己", "大家好"]
 
         await http.ok(SET, {"c": who["c1"], "m": "test_live", "e": False}, token=admin)
-        change = await resident_home.wait_for(lambda i: i["moduleStateChanged"]["module"] == "test_live")
+        change = await resident_home.wait_for(lambda i: i["moduleStateChanged"]["change"] == "disabled")
         assert change["moduleStateChanged"] == {"module": "test_live", "change": "disabled", "enabled": False,
                                                  "communityId": who["c1"],
                                                  "enabledModules": change["moduleStateChanged"]["enabledModules"]}
@@ -81,11 +70,18 @@ async def test_a_module_switched_on_is_subscribable_on_an_open_socket(workers, w
     await GraphQL(a).ok(SET, {"c": who["c1"], "m": "test_live", "e": True}, token=await staff_token(platform, "admin"))
     msg = await sock.receive()
     assert msg["payload"]["data"]["moduleStateChanged"]["enabled"] is True
+    assert "test_live" in msg["payload"]["data"]["moduleStateChanged"]["enabledModules"]
     await sock.subscribe("live", LIVE_SUB)
     await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 2)
     await GraphQL(a).ok(CHECK_IN, {"n": "hi"}, token=who["worker"])
     msg = await sock.receive()
     assert msg["id"] == "live" and msg["payload"]["data"]["liveCheckedIn"]["note"] == "hi"
+    # a module's ctx.notify reaches notificationReceived too (every outbox write does)
+    await sock.subscribe("notes", NOTIFICATION_SUB)
+    await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 3)
+    await GraphQL(a).ok("mutation { liveNotify(title: \"签到提醒\") }", token=who["resident"])
+    msg = await sock.receive()
+    assert msg["id"] == "notes" and msg["payload"]["data"]["notificationReceived"]["notification"]["title"] == "签到提醒"
     await sock.close()
 
 

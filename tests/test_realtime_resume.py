@@ -3,22 +3,11 @@ then continues live — on another worker, for both feeds."""
 
 from __future__ import annotations
 
-import pytest
-
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import PLATFORM
 from conftest import GraphQL
-from realtime_fixtures import (ACCEPT, NOTIFICATION_SUB, SUBMIT, WORK_ORDER_SUB, RawSocket, Stream, gql_session,
-                               people, realtime_settings, ws_url)
-
-
-@pytest.fixture(params=["change_stream", "poll"])
-def settings(request, db_uri, tmp_path):
-    return realtime_settings(db_uri, tmp_path, CP_REALTIME_FEED=request.param)
-
-
-@pytest.fixture
-async def workers(settings, aiohttp_client):
-    return [await aiohttp_client(create_app(settings)) for _ in range(2)]
+from realtime_fixtures import (both_feeds, workers,  # noqa: F401 (fixtures)
+                               ACCEPT, NOTIFICATION_SUB, SUBMIT, WORK_ORDER_SUB, RawSocket, Stream, gql_session,
+                               people, ws_url)
 
 
 async def test_resume_replays_missed_events_once_in_order(workers, world):

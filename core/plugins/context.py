@@ -7,7 +7,6 @@ from typing import Any
 from community_plus_sdk.context import Caller, ModuleContext
 
 from ..errors import BadUserInput, Forbidden, Unauthenticated
-from ..realtime.publish import record_notifications
 from ..repositories.base import new_id, scoped
 from ..transactions import in_transaction
 from .datastore import CommunityCollection, check_filter, physical_name
@@ -190,7 +189,6 @@ class ServerModuleContext(ModuleContext):
                  "aggregateId": f"{self.module}", "event": f"{self.module}:{state}", "state": "pending",
                  "attempts": 0, "nextAttemptAt": now, "createdAt": now} for uid in user_ids]
         await self.platform.outbox.insert_many(docs, session=self._session)
-        await record_notifications(self.platform, docs, session=self._session)  # notificationReceived
 
     async def publish(self, topic: str, data: dict[str, Any], *, user_ids: list[str] | None = None,
                       permission: str | None = None) -> None:

@@ -50,12 +50,12 @@ def socket_of(info: Ctx) -> tuple[Any, Any]:
     return ctx.realtime, conn
 
 
-@strawberry.type(description="A work order was submitted or changed state.")
+@strawberry.type(description="A work order was submitted, changed state or got a handling note.")
 class WorkOrderUpdate:
     cursor: str = strawberry.field(description="Pass as `after` when resubscribing to resume after this event.")
     at: datetime
     action: str = strawberry.field(description="submit, accept, reject, assign, start, resolve, rate, cancel, "
-                                               "auto_close…")
+                                               "auto_close, note…")
     previous_state: WorkOrderState | None
     work_order: WorkOrder
 

@@ -103,7 +103,11 @@ class Connections:
             return
         states = self.platform.extras["plugins"].states
         states.invalidate()  # what the subscribers read next must be the new state
-        task = asyncio.get_running_loop().create_task(self._rebind(event.payload["regionId"]))
+        self.spawn(self._rebind(event.payload["regionId"]))
+
+    def spawn(self, coro) -> None:
+        """Run `coro` in the background (kept referenced; cancelled at shutdown)."""
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -127,4 +131,5 @@ class Connections:
         conns = list(self._open)
         await asyncio.gather(*(c.close(GOING_AWAY, reason) for c in conns), return_exceptions=True)
         for task in list(self._tasks):
-            task.cancel()
+            if task is not asyncio.current_task():
+                task.cancel()

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import structlog
 from bson import ObjectId, Timestamp
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import NetworkTimeout, OperationFailure, PyMongoError
 
 from ..errors import BadUserInput
 from .cursor import Position
@@ -73,6 +73,7 @@ class ChangeStreamFeed:
         self._token: Any = None
         self._stream: Any = None
         self._stopping = False
+        self.on_gap: Callable[[], None] | None = None  # events may have been missed: clients must resume
 
     async def start(self) -> None:
         """Open the stream now (raises OperationFailure where change streams are unsupported),
@@ -94,15 +95,25 @@ class ChangeStreamFeed:
                     change = await self._stream.try_next()
                     if change is not None:
                         self._token = change["_id"]
-                        deliver(_position(change), change["fullDocument"])
+                        _deliver_safely(deliver, _position(change), change["fullDocument"])
                         backoff = 0.2
                     elif not self._stream.alive:  # invalidated (e.g. the collection was dropped):
                         # try_next would now return at once, forever, without yielding the loop
                         raise _Dead
                     await asyncio.sleep(0)  # never starve the event loop
-            except (PyMongoError, _Dead) as exc:
-                log.warning("event change stream ended; reopening", error=str(exc) or "invalidated",
-                            retry_in=backoff)
+            except _Dead:
+                log.warning("event change stream invalidated; reopening", retry_in=backoff)
+                await self._close()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            except PyMongoError as exc:
+                log.warning("event change stream failed; reopening", error=str(exc), retry_in=backoff)
+                if isinstance(exc, OperationFailure) and exc.code in (280, 286):  # the oplog moved past us
+                    log.error("event change stream lost its place: starting from now; sockets must resume")
+                    self._token = None
+                    if self.on_gap is not None:
+                        self.on_gap()
                 await self._close()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -152,7 +163,7 @@ class ChangeStreamFeed:
                     if count > limit:
                         raise cursor_expired(limit)
                     yield pos, change["fullDocument"]
-            raise OperationFailure("replay did not reach its marker in time")  # answered SERVICE_UNAVAILABLE
+            raise NetworkTimeout("replay did not reach its marker in time")  # answered SERVICE_UNAVAILABLE
         except OperationFailure as exc:
             raise _history_error(exc) from exc
         finally:
@@ -174,6 +185,14 @@ def _now() -> datetime:
 
 def _oldest_kept(events: EventLog) -> datetime:
     return _now() - timedelta(hours=events.retention_hours)
+
+
+def _deliver_safely(deliver: Deliver, position: Position, doc: dict[str, Any]) -> None:
+    """One bad event (or a bug fanning it out) must never stop the worker's feed."""
+    try:
+        deliver(position, doc)
+    except Exception:
+        log.exception("could not deliver an event", event_id=str(doc.get("_id")), topic=doc.get("topic"))
 
 
 def _position(change: dict[str, Any]) -> Position:
@@ -222,7 +241,7 @@ class PollingFeed:
                 self._seen[doc["_id"]] = None
                 if self._newest is None or doc["_id"] > self._newest:
                     self._newest = doc["_id"]
-                deliver(Position(0, 0, doc["_id"]), doc)
+                _deliver_safely(deliver, Position(0, 0, doc["_id"]), doc)
                 delivered += 1
             self._forget_old()
 

@@ -20,7 +20,7 @@ from ..db import ensure_indexes
 from ..errors import NotFound
 from ..tasks import bounded, stop_tasks
 from .connections import Connections
-from .feed import Feed, open_feed
+from .feed import ChangeStreamFeed, Feed, open_feed
 from .hub import Hub
 from .log import EventLog
 from .metrics import RealtimeMetrics
@@ -78,6 +78,9 @@ def setup_realtime(app: web.Application, platform_key, metrics_key, view_for) ->
                             lambda modules: view_for(app, modules))
         realtime.view = RealtimeView(realtime.schema_for(frozenset()), realtime=realtime, platform=platform,
                                      metrics=app[metrics_key], dev=s.dev)
+        if isinstance(feed, ChangeStreamFeed):  # after a gap, sockets reconnect and replay with `after`
+            feed.on_gap = lambda: realtime.connections.spawn(realtime.connections.close_all(
+                "event feed restarted (reconnect and resume with after)"))
         platform.extras["realtime"] = realtime
         app[REALTIME] = realtime
         tasks = [asyncio.create_task(feed.run(realtime.hub.deliver), name="realtime-feed"),

@@ -10,6 +10,8 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from community_plus_sdk.module import page_path
 
+from ..realtime.events import notification_events
+from ..realtime.log import EventLog
 from .base import Repository
 
 
@@ -32,13 +34,14 @@ class OutboxRepository(Repository):
         return (await self.coll.update_many(query, {"$set": {"read": True}})).modified_count
 
     async def insert_many(self, docs: list[dict[str, Any]], session=None) -> None:
-        """Queue messages; every `page` is stored as the absolute `/pages/...` path that
-        `wx.navigateTo` needs (ValueError for something that is not a page: a bug of the caller)."""
+        """Messages and, in the same transaction, their `notificationReceived` events; every `page`
+        is stored as the absolute `/pages/...` path that `wx.navigateTo` needs."""
         for doc in docs:
             if doc.get("page") is not None:
                 doc["page"] = page_path(doc["page"])
         if docs:
             await self.coll.insert_many(docs, session=session)
+            await EventLog(self.db).append(notification_events(docs), session=session)
 
     async def claim(self, now: datetime, lease_until: datetime) -> dict[str, Any] | None:
         """Take one due message; the lease stops other workers from sending it meanwhile."""

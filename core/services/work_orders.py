@@ -240,9 +240,8 @@ class WorkOrderService:
 
         async def write(session):
             await self.p.work_orders.insert(doc, session=session)
-            messages = work_order_messages(doc, None)
-            await self.p.outbox.insert_many(messages, session=session)
-            await record_work_order(self.p, doc, None, messages, session=session)
+            await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
+            await record_work_order(self.p, doc, None, session=session)
 
         await self._attach(files, order_id, doc["communityId"])
         try:
@@ -308,9 +307,8 @@ class WorkOrderService:
                                                           session=session)
             if updated is None:
                 return None
-            messages = work_order_messages(updated, before)
-            await self.p.outbox.insert_many(messages, session=session)
-            await record_work_order(self.p, updated, before, messages, session=session)
+            await self.p.outbox.insert_many(work_order_messages(updated, before), session=session)
+            await record_work_order(self.p, updated, before, session=session)
             return updated
 
         updated = await in_transaction(self.p.client, write)
@@ -412,6 +410,8 @@ class WorkOrderService:
         updated = await self.p.work_orders.add_note(order["_id"], self.visible_filter(),
                                                     self._event("note", None, None, now, note.strip(),
                                                                 attachments=[fid for fid, _ in files]))
+        if updated is not None:
+            await record_work_order(self.p, updated, updated["state"])  # workOrderUpdated, action "note"
         return updated
 
 
@@ -427,9 +427,8 @@ async def close_stale_resolved(platform, days: float, now: datetime | None = Non
                                                         {"state": "closed", "closedAt": now, "updatedAt": now,
                                                          "autoClosed": True}, event)
         if updated is not None:
-            messages = work_order_messages(updated, "resolved")
-            await platform.outbox.insert_many(messages)
-            await record_work_order(platform, updated, "resolved", messages)
+            await platform.outbox.insert_many(work_order_messages(updated, "resolved"))
+            await record_work_order(platform, updated, "resolved")
             closed += 1
     return closed
 

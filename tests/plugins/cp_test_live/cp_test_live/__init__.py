@@ -29,6 +29,12 @@ class LiveMutation:
                           user_ids=[caller.user_id] if only_me else None)
         return True
 
+    @strawberry.mutation(description="Notify the caller (WeChat message + notificationReceived).")
+    async def live_notify(self, info: strawberry.Info, title: str) -> bool:
+        ctx = module.context(info)
+        await ctx.notify([ctx.require_caller().user_id], title, "已签到")
+        return True
+
     @strawberry.mutation(description="A check-in only staff receive.")
     async def live_staff_notice(self, info: strawberry.Info, note: str) -> bool:
         ctx = module.context(info)
