@@ -21,7 +21,7 @@ from .graphql.persisted import PersistedQueries, PersistedQueryRepository
 from .graphql.idempotency import IdempotentMutations
 from .graphql.schema import SchemaCache
 from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response, unavailable_response
-from .http import REQUEST_ID, SCOPE, make_middlewares
+from .http import SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
 from .plugins.setup import setup_plugins
@@ -146,7 +146,7 @@ def create_app(settings: Settings) -> web.Application:
     admission = Admission(AdmissionLimits(settings.max_concurrent, settings.max_queue, settings.queue_wait,
                                           settings.request_timeout))
     middlewares = make_middlewares((PLATFORM, METRICS))
-    middlewares.insert(1, deadline_middleware(admission, REQUEST_ID, _database_down))  # before any I/O
+    middlewares.insert(1, deadline_middleware(admission, _database_down, unavailable_response))  # before any I/O
     app = web.Application(middlewares=middlewares, client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
     app[ADMISSION] = admission

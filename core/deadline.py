@@ -29,7 +29,6 @@ from aiohttp import web
 from .db import is_unavailable
 
 OPERATIONAL = frozenset({"/healthz", "/readyz", "/metrics"})
-RETRY_AFTER = 2
 
 
 class Overloaded(Exception):
@@ -75,43 +74,27 @@ class Admission:
             self._slots.release()
 
 
-def _503(message: str, reason: str, request_id: str | None) -> web.Response:
-    """503 + Retry-After, in the shape of a GraphQL error (clients parse one shape)."""
-    return web.json_response(
-        {"errors": [{"message": message, "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": RETRY_AFTER,
-                                                        "reason": reason, "requestId": request_id}}]},
-        status=503, headers={"Retry-After": str(RETRY_AFTER)})
-
-
-def overloaded_response(request_id: str | None) -> web.Response:
-    return _503("服务繁忙，请稍后重试 (the server is overloaded: retry in a few seconds)", "OVERLOADED", request_id)
-
-
-def unavailable_response(request_id: str | None) -> web.Response:
-    return _503("服务暂时不可用，请稍后重试 (the database is unavailable: retry in a few seconds)",
-                "DATABASE_UNAVAILABLE", request_id)
-
-
-def deadline_middleware(admission: Admission, request_id_key: web.RequestKey,
-                        database_down: Callable[[web.Request], bool]):
+def deadline_middleware(admission: Admission, database_down: Callable[[web.Request], bool],
+                        refuse: Callable[[web.Request, str], web.StreamResponse]):
     """Admission control, then the request under the database deadline. While the driver
-    knows the database is down (`database_down`), requests answer 503 at once."""
+    knows the database is down (`database_down`), requests answer 503 at once; `refuse(request,
+    reason)` builds the 503 (`DATABASE_UNAVAILABLE` or `OVERLOADED`)."""
 
     @web.middleware
     async def deadline(request: web.Request, handler):
         if request.path in OPERATIONAL or request.headers.get("Upgrade", "").lower() == "websocket":
             return await handler(request)  # sockets live long: they have limits of their own (realtime)
         if database_down(request):
-            return unavailable_response(request.get(request_id_key))
+            return refuse(request, "DATABASE_UNAVAILABLE")
         try:
             async with admission.slot():
                 with pymongo.timeout(admission.limits.request_timeout):
                     return await handler(request)
         except Overloaded:
-            return overloaded_response(request.get(request_id_key))
+            return refuse(request, "OVERLOADED")
         except Exception as exc:  # e.g. an upload or console route hitting a database outage
             if is_unavailable(exc):
-                return unavailable_response(request.get(request_id_key))
+                return refuse(request, "DATABASE_UNAVAILABLE")
             raise
 
     return deadline

@@ -55,25 +55,30 @@ _HTTP_CODES = {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 429: 
 # Server-side states of a database that is restarting or electing (MongoDB error codes):
 # InterruptedAtShutdown, ShutdownInProgress, PrimarySteppedDown, NotWritablePrimary,
 # NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary, InterruptedDueToReplStateChange.
-def database_unavailable(exc: BaseException | None) -> bool:
-    """The database cannot be reached, is restarting or ran out of time: retryable (503)."""
-    return exc is not None and is_unavailable(exc)
-
-
 def _locations(err: GraphQLError) -> list[dict[str, int]]:
     return [loc._asdict() for loc in err.locations or []]
 
 
-def unavailable_error(request_id: str, err: GraphQLError | None = None) -> dict[str, Any]:
-    """The database is unreachable: a clear, retryable error (no internals)."""
-    return {"message": "服务暂时不可用，请稍后重试 (the database is unavailable: retry in a few seconds)",
+RETRY_AFTER = 5
+_UNAVAILABLE = {
+    "DATABASE_UNAVAILABLE": "服务暂时不可用，请稍后重试 (the database is unavailable: retry in a few seconds)",
+    "OVERLOADED": "服务繁忙，请稍后重试 (the server is overloaded: retry in a few seconds)",
+}
+
+
+def unavailable_error(request_id: str | None, err: GraphQLError | None = None,
+                      reason: str = "DATABASE_UNAVAILABLE") -> dict[str, Any]:
+    """A clear, retryable SERVICE_UNAVAILABLE error (no internals); `reason` says why."""
+    return {"message": _UNAVAILABLE[reason],
             "locations": _locations(err) if err else [], "path": err.path if err else None,
-            "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5, "requestId": request_id}}
+            "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": RETRY_AFTER, "reason": reason,
+                           "requestId": request_id}}
 
 
-def unavailable_response(request: web.Request) -> web.Response:
-    """503 with Retry-After while the database is unreachable (before the view runs)."""
-    return error_response(request, [unavailable_error(request[REQUEST_ID])], 503, {"Retry-After": "5"})
+def unavailable_response(request: web.Request, reason: str = "DATABASE_UNAVAILABLE") -> web.Response:
+    """503 with Retry-After, answered before the view runs (outage, full queue)."""
+    return error_response(request, [unavailable_error(request.get(REQUEST_ID), reason=reason)], 503,
+                          {"Retry-After": str(RETRY_AFTER)})
 
 
 def module_error(err: GraphQLError, original: ModuleError) -> dict[str, Any]:
@@ -228,7 +233,7 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         original = err.original_error
         if isinstance(original, ModuleError):  # raised by a plugin through the SDK
             return module_error(err, original)
-        if database_unavailable(original):
+        if original is not None and is_unavailable(original):
             return unavailable_error(request[REQUEST_ID], err)
         if isinstance(original, AppError):
             return err.formatted
@@ -264,7 +269,7 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
                 and all(e.get("extensions", {}).get("code") == "SERVICE_UNAVAILABLE" for e in response_data["errors"]):
             sub_response.set_status(503)
         if sub_response.status == 503:
-            sub_response.headers["Retry-After"] = "5"
+            sub_response.headers["Retry-After"] = str(RETRY_AFTER)
         response = super().create_response(response_data, sub_response)
         if graphql_response:
             response.content_type = GRAPHQL_RESPONSE

@@ -5,6 +5,7 @@
  */
 'use strict';
 
+var Emitter = require('./emitter').Emitter;
 var transport = require('./transport');
 var createLimiter = require('./limiter').createLimiter;
 var retry = require('./retry');
@@ -68,8 +69,9 @@ function dataOrThrow(res) {
   return res.data;
 }
 
-class Client {
+class Client extends Emitter {
   constructor(options) {
+    super();
     options = options || {};
     if (!options.url) throw new TypeError('createClient: `url` is required, e.g. https://api.example.com');
     this.wx = options.wx || globalWx();
@@ -86,7 +88,6 @@ class Client {
     this.headers = options.headers || {};
     this.sleep = options.sleep || retry.sleep;
     this.socketOptions = options.socket || {};
-    this._listeners = {};
     this._requests = createLimiter(options.maxConcurrentRequests || 10);
     this._uploads = createLimiter(options.maxConcurrentUploads || 10);
     this._hashes = {};
@@ -98,20 +99,7 @@ class Client {
     this.session = new Session(this, options);
   }
 
-  // -- events: 'session' (state or null), 'sessionEnded' ({reason}), 'retry' ({attempt, delay, statusCode})
-  on(event, listener) {
-    var list = this._listeners[event] || (this._listeners[event] = []);
-    list.push(listener);
-    return function off() {
-      var i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    };
-  }
-
-  _emit(event, value) {
-    (this._listeners[event] || []).slice().forEach(function (listener) { listener(value); });
-  }
-
+  // events (client.on): 'session' (state or null), 'sessionEnded' ({reason}), 'retry' ({attempt, delay, statusCode})
   get viewer() { return this.session.viewer; }
   get isLoggedIn() { return this.session.accessToken !== null; }
   get communityId() { return this._community; }

@@ -14,6 +14,7 @@
  */
 'use strict';
 
+var Emitter = require('./emitter').Emitter;
 var errors = require('./errors');
 var retry = require('./retry');
 
@@ -60,8 +61,9 @@ function call(fn, value) {
   }
 }
 
-class SubscriptionClient {
+class SubscriptionClient extends Emitter {
   constructor(options) {
+    super();
     this.wx = options.wx;
     this.url = options.url;
     this.connectionParams = options.connectionParams || function () { return {}; };
@@ -76,7 +78,6 @@ class SubscriptionClient {
     this.state = 'idle'; // idle → connecting → open (init sent) → ready (acknowledged)
     this.subs = {};
     this.retries = 0;
-    this._listeners = {};
     this._task = null;
     this._generation = 0;
     this._timers = {};
@@ -86,20 +87,7 @@ class SubscriptionClient {
     this._disposed = false;
   }
 
-  /** Events: connecting {attempt}, connected (ack payload), closed {code, reason}, reconnecting {attempt, delay}. */
-  on(event, listener) {
-    var list = this._listeners[event] || (this._listeners[event] = []);
-    list.push(listener);
-    return function off() {
-      var i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    };
-  }
-
-  _emit(event, value) {
-    (this._listeners[event] || []).slice().forEach(function (listener) { listener(value); });
-  }
-
+  // events (on): connecting {attempt}, connected (ack payload), closed {code, reason}, reconnecting {attempt, delay}
   subscribe(payload, sink, options) {
     var self = this;
     if (this._disposed) throw new errors.CommunityPlusError('SOCKET_DISPOSED', 'the subscription client was disposed');
