@@ -4,15 +4,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
+SDK     := sdk/pyproject.toml sdk/harness/pyproject.toml
 
-.PHONY: serve test install schema bench clean sandbox system-deps
+.PHONY: serve test install schema bench clean sandbox system-deps dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml setup.py $(PLUGINS)
-	$(BIN)/pip install --quiet -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+# The SDK first (its own distribution, which the server depends on), then the harness, the
+# server and the built-in modules, all editable.
+$(STAMP): $(BIN)/python pyproject.toml setup.py $(SDK) $(PLUGINS)
+	$(BIN)/pip install --quiet -e sdk
+	$(BIN)/pip install --quiet -e sdk -e sdk/harness -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install Community+ with its built-in modules
@@ -32,8 +36,11 @@ schema: $(STAMP) ## regenerate the SDL files in schema/
 sandbox: $(STAMP) ## run a plugin under development live: make sandbox PLUGIN=path/to/plugin (reloads on save)
 	$(BIN)/community-plus sandbox $(PLUGIN)
 
+dist: $(STAMP) ## wheels of the SDK, the harness, the server and the built-in modules into dist/
+	$(BIN)/python scripts/build_dist.py dist
+
 bench: $(STAMP) ## run the benchmarks in bench/
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .community-plus .pytest_cache
+	rm -rf $(VENV) .community-plus .pytest_cache dist

@@ -1,15 +1,15 @@
 """Map the top-level folders onto namespaced import packages.
 
-`core/` installs as `community_plus`, `sdk/` as `community_plus_sdk` and `sandbox/` as
-`community_plus_sandbox`; generic names such as `core` are never installed. Everything
-else lives in pyproject.toml.
+`core/` installs as `community_plus` and `sandbox/` as `community_plus_sandbox`; generic
+names such as `core` are never installed. `sdk/` (`community-plus-sdk`) and `sdk/harness/`
+(`community-plus-harness`) are distributions of their own. Everything else lives in
+pyproject.toml.
 """
 
 from setuptools import find_packages, setup
 
 FOLDERS = {
     "core": "community_plus",
-    "sdk": "community_plus_sdk",
     "sandbox": "community_plus_sandbox",
 }
 

@@ -329,7 +329,7 @@ def plugins_list() -> None:
     Console().print(table)
     if not registry.modules and not registry.failed:
         console.print("no plugins installed: `pip install` a module that registers the "
-                      "'community_plus.plugins' entry point")
+                      "'community_plus_sdk.plugins.v1' entry point")
 
 
 # -- persisted queries -------------------------------------------------------------------

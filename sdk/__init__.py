@@ -28,14 +28,13 @@ from .errors import ConflictError, ForbiddenError, ModuleError, NotFoundError, U
 from .hooks import hookimpl
 from .models import Model
 from .module import CollectionSpec, GraphQLContribution, Module, Permission, Stat
+from .version import ENTRY_POINT_GROUP, SDK_MAJOR, __version__
 
 
 def module_context(info: object, module: str) -> ModuleContext:
     """The `ModuleContext` of `module` for a GraphQL resolver's `info`."""
     return info.context.module_context(module)  # type: ignore[attr-defined]
 
-
-__version__ = "0.1.0"
 
 __all__ = ["Caller", "CollectionSpec", "ConflictError", "ForbiddenError", "GraphQLContribution", "Model", "Module",
            "ModuleContext", "ModuleError", "ModuleEvent", "NotFoundError", "Permission", "ScopedCollection", "Stat",

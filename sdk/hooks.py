@@ -1,4 +1,4 @@
-"""The hook-implementation marker. Specifications live in `community_plus.plugins.hookspecs`
+"""The hook-implementation marker. Specifications live beside it in `community_plus_sdk.hookspecs`
 (documented hook by hook in the plugin author's guide).
 
 Example::

@@ -160,7 +160,7 @@ RESOLVE = "mutation($id: ID!, $n: String) { resolveWorkOrder(id: $id, note: $n) 
 
 async def people(platform, world) -> dict:
     """Tokens of a resident, the grid worker of their grid, the desk, and a worker elsewhere."""
-    from community_plus_sdk.testing import resident_token
+    from community_plus_harness import resident_token
 
     c1, c2 = world["communities"][0]["_id"], world["communities"][1]["_id"]
     resident = await platform.residents.coll.find_one({"communityId": c1, "relation": "self",

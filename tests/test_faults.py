@@ -24,7 +24,7 @@ from community_plus.embedded import EmbeddedDatabase
 from community_plus.seed import seed
 from community_plus.settings import load_settings
 from community_plus.testing import free_port
-from community_plus_sdk.testing import _staff_token as staff_token
+from community_plus_harness import staff_token
 from workorder_fixtures import resident_token
 
 HOME = "query Home { me { name } workOrders(first: 5) { totalCount edges { node { id state } } } }"

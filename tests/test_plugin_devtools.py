@@ -136,12 +136,12 @@ def test_scaffold_installs_passes_its_tests_and_checks_clean(scaffold, tmp_path)
 
 # -- check: each class of mistake ---------------------------------------------------------
 def test_check_pyproject_without_entry_point_or_dependency(scaffold):
-    scaffold.edit(scaffold.pyproject, 'dependencies = ["community-plus>=0.1.0"]', "dependencies = []")
-    scaffold.edit(scaffold.pyproject, '[project.entry-points."community_plus.plugins"]', "[project.entry-points.other]")
+    scaffold.edit(scaffold.pyproject, 'dependencies = ["community-plus-sdk>=1,<2"]', "dependencies = []")
+    scaffold.edit(scaffold.pyproject, '[project.entry-points."community_plus_sdk.plugins.v1"]', "[project.entry-points.other]")
     report = check_plugin(scaffold.path)
     messages = [p.message for p in problems_of(report, "pyproject")]
-    assert any("do not include community-plus" in m for m in messages)
-    assert any("no entry point in the 'community_plus.plugins' group" in m for m in messages)
+    assert any("do not include community-plus-sdk" in m for m in messages)
+    assert any("no entry point in the 'community_plus_sdk.plugins.v1' group" in m for m in messages)
     assert all(p.file == "pyproject.toml" and p.fix for p in report.problems)
     result = CliRunner().invoke(main, ["plugin", "check", str(scaffold.path)])
     assert result.exit_code == 1 and "fix:" in result.output and "2 errors" in result.output

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import community_plus_sdk
-from community_plus.plugins import hookspecs
+from community_plus_sdk import hookspecs
 from community_plus_sdk import fields
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "plugin-guide.md"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from community_plus_sdk.testing import resident_token as sdk_resident_token
+from community_plus_harness import resident_token as sdk_resident_token
 
 FORM = {"type": "object", "required": ["phone", "preferredDate"], "additionalProperties": False, "properties": {
     "phone": {"type": "string", "format": "phone"},

@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from community_plus_sdk.version import SDK_MAJOR, refusal
+
 from .project import GROUP, PluginProject, normalize_dist
 
 if TYPE_CHECKING:
@@ -100,13 +102,18 @@ def check_pyproject(project: PluginProject) -> list[Problem]:
     if not project.dist_name:
         out.append(Problem("pyproject", "[project] has no name",
                            'add  name = "community-plus-<module>"  under [project]', "pyproject.toml"))
-    if not any(normalize_dist(re.split(r"[\s\[<>=!~;(]", d, maxsplit=1)[0]) == "community-plus"
-               for d in project.dependencies):
-        out.append(Problem("pyproject", "dependencies do not include community-plus",
-                           'add "community-plus" to [project] dependencies (it brings the SDK and the test harness)',
+    names = [normalize_dist(re.split(r"[\s\[<>=!~;(]", d, maxsplit=1)[0]) for d in project.dependencies]
+    if "community-plus-sdk" not in names:
+        out.append(Problem("pyproject", "dependencies do not include community-plus-sdk",
+                           f'add "community-plus-sdk>={SDK_MAJOR},<{SDK_MAJOR + 1}" to [project] dependencies (and '
+                           '"community-plus-sdk[harness]" to the test extra); a module never depends on the server',
                            "pyproject.toml", project.line_of_text(r"^\s*dependencies\s*=")))
+    for group in project.foreign_groups:
+        out.append(Problem("pyproject", refusal(group),
+                           f'rename the table to  [project.entry-points."{GROUP}"]  once the module works with SDK '
+                           f"{SDK_MAJOR}", "pyproject.toml", project.line_of_text(re.escape(group))))
     eps = project.entry_points
-    if not eps:
+    if not eps and not project.foreign_groups:
         out.append(Problem("pyproject", f"no entry point in the '{GROUP}' group: Community+ will never find the module",
                            f'add\n  [project.entry-points."{GROUP}"]\n  <module> = "<package>"',
                            "pyproject.toml"))
@@ -245,7 +252,7 @@ def check_settings_schema(loaded: LoadedPlugin) -> list[Problem]:
 
 
 def _spec_arguments() -> dict[str, list[str]]:
-    from community_plus.plugins import hookspecs
+    from community_plus_sdk import hookspecs
 
     return {name: list(inspect.signature(getattr(hookspecs, name)).parameters) for name in hookspecs.ALL_HOOKS}
 
@@ -265,7 +272,7 @@ def check_hooks(loaded: LoadedPlugin) -> list[Problem]:
     """Every hook implementation names a hook of `hookspecs` and takes a subset of its arguments."""
     import pluggy
 
-    from community_plus.plugins import hookspecs
+    from community_plus_sdk import hookspecs
 
     specs = _spec_arguments()
     out = []

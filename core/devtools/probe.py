@@ -91,7 +91,7 @@ def _call_declaration(loaded: LoadedPlugin, hook: str) -> list[Any]:
 
 def load_plugin(project: PluginProject, ep: EntryPointSpec) -> tuple[LoadedPlugin | None, list[Any]]:
     """Import one entry point and call its declaration hooks; problems of class `load`."""
-    from community_plus.plugins import hookspecs
+    from community_plus_sdk import hookspecs
 
     from .check import Problem
 

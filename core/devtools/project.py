@@ -14,7 +14,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-GROUP = "community_plus.plugins"
+from community_plus_sdk.version import ENTRY_POINT_GROUP, group_major
+
+GROUP = ENTRY_POINT_GROUP  # community_plus_sdk.plugins.v<SDK major>
 SKIP_DIRS = {"__pycache__", "build", "dist", "node_modules", "venv"}
 _EP_VALUE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(?::\s*([A-Za-z_][\w.]*)\s*)?$")
 
@@ -100,6 +102,12 @@ class PluginProject:
             return []
         return [EntryPointSpec(k, v if isinstance(v, str) else repr(v), self.line_of_text(rf"^\s*\"?{re.escape(k)}\"?\s*="))
                 for k, v in group.items()]
+
+    @property
+    def foreign_groups(self) -> list[str]:
+        """Plugin entry-point groups of another SDK major than this server's (refused at load)."""
+        groups = self.meta.get("entry-points")
+        return sorted(g for g in groups if g != GROUP and group_major(g) is not None) if isinstance(groups, dict) else []
 
     def line_of_text(self, pattern: str) -> int | None:
         """First line of pyproject.toml matching `pattern` (a regular expression)."""

@@ -13,14 +13,16 @@ import keyword
 import re
 import sys
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, entry_points, version
+from importlib.metadata import entry_points
 from pathlib import Path
+
+from community_plus_sdk.version import SDK_MAJOR
 
 from .project import GROUP
 
 TEMPLATES = Path(__file__).parent / "templates" / "plugin"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")  # the SDK's module-name rule
-RESERVED = {"community_plus", "community_plus_sdk", "community_plus_sandbox", "core", "sdk", "sandbox", "plugins",
+RESERVED = {"community_plus", "community_plus_sdk", "community_plus_harness", "community_plus_sandbox", "core", "sdk", "sandbox", "plugins",
             "tests", "test", "schema", "docs", "module", "modules", "plugin"}
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
@@ -72,14 +74,10 @@ class PluginNames:
         from community_plus_sdk import Model
 
         probe = type(self.model, (Model,), {"__module__": __name__})  # the SDK's own naming rules
-        try:
-            cp_version = version("community-plus")
-        except PackageNotFoundError:
-            cp_version = "0.1.0"
         return {"name": self.name, "title": self.title, "description": self.description,
                 "dist": "community-plus-" + self.name.replace("_", "-"), "model": self.model,
                 "list_field": probe.list_field(), "single_field": probe.single_field(),
-                "cp_version": cp_version}
+                "sdk_major": str(SDK_MAJOR), "sdk_next": str(SDK_MAJOR + 1)}
 
 
 def _render(text: str, values: dict[str, str], where: str) -> str:

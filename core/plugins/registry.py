@@ -1,4 +1,5 @@
-"""Discovery and loading of plugins from the `community_plus.plugins` entry-point group.
+"""Discovery and loading of plugins from the `community_plus_sdk.plugins.v1` entry-point group
+(the SDK major this server provides; entry points of another major's group are refused).
 
 A plugin that fails to import, declares an invalid manifest, or collides with the core or
 another plugin (type, field, collection or permission names) is reported and skipped; the
@@ -17,13 +18,19 @@ from typing import Any
 import pluggy
 import structlog
 
-from community_plus_sdk import CollectionSpec, GraphQLContribution, Module, Permission, Topic
+from community_plus_sdk import CollectionSpec, GraphQLContribution, Module, Permission, Topic, hookspecs
+from community_plus_sdk.version import ENTRY_POINT_GROUP, group_major, refusal
 
-from . import hookspecs
 from .compiler import CompiledModel, compile_model
 
 log = structlog.get_logger("community_plus.plugins")
-GROUP = "community_plus.plugins"
+GROUP = ENTRY_POINT_GROUP  # community_plus_sdk.plugins.v<SDK major>
+
+
+def plugin_entry_points() -> list[EntryPoint]:
+    """Installed entry points of every SDK major's plugin group (only this major's are loaded)."""
+    return [ep for group in sorted(entry_points().groups) if group_major(group) is not None
+            for ep in entry_points(group=group)]
 
 
 async def await_me_maybe(value: Any) -> Any:
@@ -115,11 +122,14 @@ class PluginRegistry:
 
     # -- loading ------------------------------------------------------------------------------
     def load_entry_points(self, eps: list[EntryPoint] | None = None) -> None:
-        eps = list(entry_points(group=GROUP)) if eps is None else eps
+        eps = plugin_entry_points() if eps is None else eps
         for ep in sorted(eps, key=lambda e: e.name):
             if self.allow is not None and ep.name not in self.allow:
                 continue
             dist = ep.dist.name if ep.dist else None
+            if ep.group and ep.group != GROUP:  # built for another SDK major: refused, never imported
+                self._fail(ep.name, dist, refusal(ep.group))
+                continue
             try:
                 plugin = ep.load()
             except Exception as exc:
@@ -155,7 +165,7 @@ class PluginRegistry:
                        for impl in caller.get_hookimpls() if impl.plugin_name == name]
             if unknown:
                 raise ValueError(f"unknown hook(s) {', '.join(sorted(unknown))}: check the spelling against "
-                                 "community_plus.plugins.hookspecs (`community-plus plugin check` explains)")
+                                 "community_plus_sdk.hookspecs (`community-plus plugin check` explains)")
         except Exception as exc:  # pluggy.PluginValidationError: wrong hook arguments
             if self.pm.get_plugin(name) is not None:
                 self.pm.unregister(name=name)

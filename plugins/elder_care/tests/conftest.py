@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from community_plus_sdk.testing import Community, GraphQLClient
+from community_plus_harness import Community, GraphQLClient
 
 HOME = (118.7969, 32.0603)  # the elder's home (longitude, latitude)
 NEAR = (118.7975, 32.0606)  # ~65 m away
@@ -175,10 +175,6 @@ async def care(community: Community) -> CareWorld:
 
 async def call_hook(community: Community, hook: str, **kwargs: Any) -> Any:
     """Call one of this module's hooks the way the server does (system context)."""
-    from community_plus.plugins.context import ServerModuleContext
-
-    registry = community.platform.extras["plugins"]
-    ctx = ServerModuleContext(community.platform, registry, "elder_care")
-    results = await registry.call("elder_care", hook, ctx=ctx, **kwargs)
+    results = await community.call_hook("elder_care", hook, **kwargs)
     assert len(results) == 1, f"hook {hook} failed (see the log)"
     return results[0]

@@ -48,11 +48,7 @@ async def test_upgrading_from_0_1_seals_numbers_stored_in_plaintext(meal):
         "_id": "legacy-canteen", "communityId": meal.c.id, "name": "老食堂", "phone": "13655556666",
         "capacity_per_meal": 30, "meals": ["lunch"], "delivery_available": False, "active": True, "version": 1,
         "createdAt": now, "updatedAt": now})
-    registry = meal.c.platform.extras["plugins"]
-    from community_plus.plugins.context import ServerModuleContext
-
-    await registry.call("meal_assist", "migrate", ctx=ServerModuleContext(meal.c.platform, registry, "meal_assist"),
-                        from_version="0.1.0", to_version="0.2.0")
+    await meal.c.call_hook("meal_assist", "migrate", from_version="0.1.0", to_version="0.2.0")
     doc = await db["meal_assist__canteens"].find_one({"_id": "legacy-canteen"})
     assert b"13655556666" not in encode(doc) and doc["phone"] == "136****6666"
     assert (await meal.admin.ok(CANTEEN_REVEAL, {"id": "legacy-canteen"}))["canteen"]["phone"] == "13655556666"

@@ -68,12 +68,8 @@ async def test_statistics_dashboard_and_seed(meal, q):
     assert figures["top_dish_1"]["label"].endswith("米饭")
 
     # demo data (seed_demo_data hook): canteens and a week of menus, idempotent
-    from community_plus.plugins.context import ServerModuleContext
-
-    registry = meal.c.platform.extras["plugins"]
-    ctx = ServerModuleContext(meal.c.platform, registry, "meal_assist", community_id=meal.c.id)
-    first = await registry.call("meal_assist", "seed_demo_data", ctx=ctx, community_id=meal.c.id)
-    again = await registry.call("meal_assist", "seed_demo_data", ctx=ctx, community_id=meal.c.id)
+    first = await meal.c.call_hook("meal_assist", "seed_demo_data", scope=meal.c.id, community_id=meal.c.id)
+    again = await meal.c.call_hook("meal_assist", "seed_demo_data", scope=meal.c.id, community_id=meal.c.id)
     assert first == [{"canteens": 2, "menus": 7 * 4}] and again == [{"canteens": 0, "menus": 0}]
     today = meal.clock.current.date().isoformat()
     menus = (await r[0].ok("query($d: Date!) { mealMenus(date: $d) { canteenName meal dishes { nutritionTags } } }",

@@ -1,7 +1,7 @@
 """微公益 (micro-philanthropy), a Community+ module: micro-wishes, public-good projects with
 pledges and donations, volunteer activities with recorded hours, and a points catalogue.
 
-Discovered through the `community_plus.plugins` entry point; uses `community_plus_sdk` only.
+Discovered through the `community_plus_sdk.plugins.v1` entry point; uses `community_plus_sdk` only.
 """
 
 from __future__ import annotations

@@ -15,11 +15,7 @@ async def _stats(client, community_id: str) -> dict[str, float]:
 
 async def _seed(community) -> None:
     """What `community-plus seed` does for an enabled module: the hook with a system context."""
-    from community_plus.plugins.context import ServerModuleContext
-
-    registry = community.platform.extras["plugins"]
-    ctx = ServerModuleContext(community.platform, registry, "micro_charity")
-    await registry.call("micro_charity", "seed_demo_data", ctx=ctx, community_id=community.id)
+    await community.call_hook("micro_charity", "seed_demo_data", community_id=community.id)
 
 
 async def test_disabled_module_seed_and_statistics(community, kit):

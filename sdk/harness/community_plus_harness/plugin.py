@@ -1,11 +1,8 @@
 """A pytest harness for module authors: a real database, a running app with your module
 enabled in a community, logged-in clients for every role, and GraphQL helpers.
 
-Enable it in your plugin's `tests/conftest.py`::
-
-    pytest_plugins = ["community_plus_sdk.testing"]
-
-Then::
+It is a pytest plugin (entry point `pytest11`), active once `community-plus-sdk[harness]` is
+installed::
 
     async def test_create_notice(community):
         admin = community.client("community_admin")
@@ -15,8 +12,10 @@ Then::
 
 `community` is community 1 (your modules enabled); `community.other` is community 2 where
 they are disabled, for refusal tests. Override the `cp_modules` fixture to choose modules.
-The harness runs the Community+ server, so it needs `community-plus` installed (your
-module's own code still imports only `community_plus_sdk`).
+`community.call_hook("my_module", "seed_demo_data", community_id=community.id)` calls a hook
+the way the server does. The harness runs the installed Community+ server (it is the one
+package that imports it); your module's code and tests import only `community_plus_sdk` and
+`community_plus_harness`.
 """
 
 from __future__ import annotations
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from community_plus_sdk import ModuleContext
 
 ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker", "resident")
 PASSWORD = "community-plus"
@@ -97,6 +98,20 @@ class Community:
             "mutation($c: ID!, $m: String!, $e: Boolean) { setModuleEnabled(communityId: $c, module: $m, enabled: $e) { name } }",
             {"c": self.id, "m": module, "e": enabled})
 
+    def module_context(self, module: str, community_id: str | None = None) -> ModuleContext:
+        """The server's context for `module`: a system context (no caller), scoped to
+        `community_id` when given — what hooks such as `migrate` or `run_periodic` receive."""
+        from community_plus.plugins.context import ServerModuleContext
+
+        return ServerModuleContext(self.platform, self.platform.extras["plugins"], module, community_id=community_id)
+
+    async def call_hook(self, module: str, hook: str, *, scope: str | None = None, **kwargs: Any) -> list[Any]:
+        """Call `module`'s implementations of `hook` as the server does (system context scoped
+        to `scope`, a community id, when given); one result per implementation. A hook that
+        raised is logged and isolated by the server, so it yields no result."""
+        registry = self.platform.extras["plugins"]
+        return await registry.call(module, hook, ctx=self.module_context(module, scope), **kwargs)
+
     async def configure(self, module: str, settings: dict[str, Any]) -> dict[str, Any]:
         data = await self.client("community_admin").ok(
             "mutation($c: ID!, $m: String!, $s: JSON!) { updateModuleSettings(communityId: $c, module: $m, settings: $s) { settings } }",
@@ -119,7 +134,7 @@ async def resident_token(platform: Any, resident_id: str) -> str:
     return (await AuthService(platform).start_session(user)).access_token
 
 
-async def _staff_token(platform: Any, username: str) -> str:
+async def staff_token(platform: Any, username: str) -> str:
     """A session for a seeded staff account (no password check: argon2 is slow on purpose)."""
     from community_plus.services.auth import AuthService
 
@@ -175,10 +190,10 @@ async def community(cp_settings, cp_modules) -> AsyncIterator[Community]:
             residents = [d["_id"] async for d in platform.residents.coll.find({"communityId": c["_id"]}, {"_id": 1})]
             grids = [g["_id"] for g in await platform.grids.of_community(c["_id"])]
             suffix = c["_id"][-3:]
-            tokens = {"platform_admin": await _staff_token(platform, "admin"),
-                      "region_admin": await _staff_token(platform, "nanjing"),
-                      "community_admin": await _staff_token(platform, f"admin{suffix}"),
-                      "grid_worker": await _staff_token(platform, f"gw{suffix}1"),
+            tokens = {"platform_admin": await staff_token(platform, "admin"),
+                      "region_admin": await staff_token(platform, "nanjing"),
+                      "community_admin": await staff_token(platform, f"admin{suffix}"),
+                      "grid_worker": await staff_token(platform, f"gw{suffix}1"),
                       "resident": await resident_token(platform, residents[0])}
             built.append(Community(c["_id"], http, platform, tokens, residents, grids))
         first, second = built
