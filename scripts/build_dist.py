@@ -3,13 +3,15 @@
 
     python scripts/build_dist.py [OUTDIR]        # default dist/
 
-Uses `pip wheel --no-deps` (each project built in an isolated environment with setuptools
-from PyPI — the only network it needs). Prints the wheels it wrote, one a line. A third party
+Uses `pip wheel --no-deps --no-build-isolation`: the projects are built with the setuptools
+of the running environment (the dev extra brings it), so it needs no network. Prints the
+wheels it wrote, one a line. A third party
 installs them with `pip install OUTDIR/*.whl` (see docs/plugin-guide.md).
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +25,10 @@ def build(outdir: Path, python: str = sys.executable) -> list[Path]:
     """Build every wheel into `outdir`; returns their paths (SDK, harness, server, modules)."""
     outdir.mkdir(parents=True, exist_ok=True)
     before = set(outdir.glob("*.whl"))
-    subprocess.run([python, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(outdir),
-                    *map(str, PROJECTS)], check=True)
+    for project in PROJECTS:  # setuptools packs whatever build/lib holds: never a stale file of an older build
+        shutil.rmtree(project / "build", ignore_errors=True)
+    subprocess.run([python, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--wheel-dir", str(outdir), *map(str, PROJECTS)], check=True, cwd=ROOT)
     return sorted(set(outdir.glob("*.whl")) - before) or sorted(outdir.glob("*.whl"))
 
 

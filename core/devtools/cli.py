@@ -41,7 +41,7 @@ def plugin_new(name: str, dest: Path, title: str | None, description: str | None
     for path in sorted(p for p in target.rglob("*") if p.is_file()):
         console.print(f"    {escape(str(path.relative_to(target)))}")
     console.print("\nNext:")
-    for line in (f"pip install -e {shown}", f"(cd {shown} && pytest)", f"community-plus plugin check {shown}",
+    for line in (f"pip install -e '{shown}[test]'", f"(cd {shown} && pytest)", f"community-plus plugin check {shown}",
                  f"community-plus sandbox {shown}"):
         console.print(f"  [cyan]{escape(line)}[/]")
     console.print("Guide: docs/plugin-guide.md")
