@@ -373,6 +373,54 @@ def _literal_calls(loaded: LoadedPlugin, methods: tuple[str, ...]) -> list[tuple
     return found
 
 
+def _module_of(loaded: LoadedPlugin, path: Path) -> Any:
+    """The imported module object of one of the plugin's files (None if it is not imported)."""
+    rel = path.resolve().relative_to(loaded.project.source_root.resolve()).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return sys.modules.get(".".join(parts))
+
+
+def _resolve_constant(node: ast.expr, namespace: dict[str, Any]) -> str | None:
+    """The string a name or attribute chain (`MANAGE`, `manifest.MANAGE`, `PERM.name`) has in
+    the imported module; None for anything else (a parameter, a call…)."""
+    chain: list[str] = []
+    while isinstance(node, ast.Attribute):
+        chain.insert(0, node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in namespace:
+        return None
+    value = namespace[node.id]
+    for attr in chain:
+        value = getattr(value, attr, None)
+    return value if isinstance(value, str) else None
+
+
+def _permission_calls(loaded: LoadedPlugin, any_call: bool = False) -> list[tuple[str, str | None, int]]:
+    """(permission, file, line) for `x.require_permission(…)` / `x.has_permission(…)` calls whose
+    argument is a string literal or a module-level constant (resolved in the imported plugin).
+    `any_call`: every string or constant argument of any call but `Permission(…)` (a helper
+    such as `is_staff_for(elder, PLACE_FOR)` that checks the permission it is given)."""
+    found = [] if any_call else [(name, file, line) for _, name, file, line in _literal_calls(loaded, PERMISSION_CALLS)]
+    for path, tree in loaded.trees.items():
+        namespace = vars(module) if (module := _module_of(loaded, path)) is not None else {}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if any_call:
+                args = [] if callee == "Permission" else node.args
+            else:
+                args = node.args[:1] if isinstance(node.func, ast.Attribute) and callee in PERMISSION_CALLS else []
+            for arg in args:
+                if isinstance(arg, ast.Constant):
+                    name = arg.value if any_call else None  # literals of permission calls: _literal_calls
+                else:
+                    name = _resolve_constant(arg, namespace)
+                if isinstance(name, str):
+                    found.append((name, loaded.project.rel(path), node.lineno))
+    return found
+
+
 def check_collections(loaded: LoadedPlugin) -> list[Problem]:
     """Collection names are short lower_snake_case without `__` (the server adds `<module>__`),
     unique within the module, and code reaches only collections the module declares."""
@@ -435,7 +483,7 @@ def check_permissions(loaded: LoadedPlugin) -> list[Problem]:
                                    f"use roles from: {', '.join(ROLES)}", *where))
         declared[name] = perm
     used: dict[str, tuple[str | None, int | None]] = {}
-    for _, name, file, line in _literal_calls(loaded, PERMISSION_CALLS):
+    for name, file, line in _permission_calls(loaded):
         used.setdefault(name, (file, line))
     for model in loaded.models:
         for action, entries in (model.meta("permissions") or {}).items():
@@ -452,8 +500,9 @@ def check_permissions(loaded: LoadedPlugin) -> list[Problem]:
             out.append(Problem("permissions", f"permission {name!r} is used but not declared{owner}",
                                f'declare it: Permission("{name}", "<说明>", roles=("community_admin",)) in '
                                f"Module(permissions=[…])", *where))
+    passed = {name for name, _, _ in _permission_calls(loaded, any_call=True)}
     for name in declared:
-        if name not in used:
+        if name not in used and name not in passed:
             out.append(Problem("permissions", f"permission {name!r} is declared but never used",
                                "use it (ctx.require_permission, Model Meta.permissions) or remove it",
                                *loaded.project.find_literal(name), severity="warning"))

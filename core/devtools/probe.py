@@ -170,7 +170,8 @@ def probe(project: PluginProject) -> dict[str, Any]:
         problems += check.check_collections(loaded)
         problems += check.check_permissions(loaded)
         problems += check.check_collisions(loaded, registry)
-    problems += check.check_unregistered_hooks(project, loaded_all)
+    if len(loaded_all) == len([ep for ep in project.entry_points if ep.parsed]):  # else: the import error says it all
+        problems += check.check_unregistered_hooks(project, loaded_all)
     modules = [lp.manifest.name for lp in loaded_all if lp.manifest_ok]
     return {"modules": modules, "problems": [asdict(p) for p in problems]}
 
