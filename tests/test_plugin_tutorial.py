@@ -93,7 +93,7 @@ class Tutorial:
         elif words[:2] == ["pip", "install"] and words[2] == "-e" and len(words) == 4:
             subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(self.site),
                             "-e", str(self.workspace / words[3])], check=True, capture_output=True)
-            self.installed.append(self.workspace / words[3])
+            self.installed.append(self.workspace / words[3].split("[")[0])  # `folder[test]`: the extra's harness is here
         elif len(words) == 4 and words[0] == "cd" and words[2:] == ["&&", "pytest"]:
             done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
                                   cwd=self.workspace / words[1], env=self.env(), capture_output=True, text=True,
