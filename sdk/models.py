@@ -57,7 +57,8 @@ class ModelMeta:
 
 
 RESERVED = {"id", "community_id", "resident_id", "version", "created_at", "updated_at", "created_by", "meta",
-            "type_name", "collection_name", "single_field", "list_field", "description", "allowed", "clean", "Meta"}
+            "type_name", "collection_name", "single_field", "list_field", "type_description", "allowed", "clean",
+            "clean_filter", "Meta"}
 
 
 class Model:
@@ -102,7 +103,9 @@ class Model:
         return cls.meta("plural") or _plural(_lower_first(cls.type_name()))
 
     @classmethod
-    def description(cls) -> str | None:
+    def type_description(cls) -> str | None:
+        """The GraphQL type's description (`Meta.description`, else the docstring); a field
+        may be called `description`."""
         return cls.meta("description") or (cls.__doc__ or "").strip() or None
 
     @classmethod

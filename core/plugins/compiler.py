@@ -74,7 +74,7 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
         return ModelService(ctx, model)
 
     resolvers = {n: _sealed_field(n, fld, service) for n, fld in sealed.items()}
-    object_type = _make_type(name, out_fields, descriptions, description=model.description(), resolvers=resolvers)
+    object_type = _make_type(name, out_fields, descriptions, description=model.type_description(), resolvers=resolvers)
 
     def to_object(row: dict[str, Any]) -> Any:
         values = {"id": row["_id"], "community_id": row["communityId"], "version": row.get("version", 1),
