@@ -54,10 +54,13 @@ class ModelMeta:
     owned_by_resident = False
     indexes: list[list[tuple[str, int]]] = []
     description: str | None = None
+    operations: tuple[str, ...] = ("list", "get", *ACTIONS[1:])
+    """The generated operations: `list`, `get`, `create`, `update`, `delete` (drop one to opt out,
+    e.g. `("list", "get", "create")` for rows nobody may change)."""
 
 
 RESERVED = {"id", "community_id", "resident_id", "version", "created_at", "updated_at", "created_by", "meta",
-            "type_name", "collection_name", "single_field", "list_field", "type_description", "allowed", "clean",
+            "type_name", "collection_name", "single_field", "list_field", "type_description", "allowed", "clean", "before_save",
             "clean_filter", "Meta"}
 
 
@@ -115,11 +118,20 @@ class Model:
 
     # -- validation -----------------------------------------------------------------------
     @classmethod
+    def before_save(cls, values: dict[str, Any], current: dict[str, Any] | None, problems: dict[str, str]) -> None:
+        """Called with the cleaned input (`values`, Python field names) before a create
+        (`current` None) or an update (`current` the stored row): check fields against each
+        other (add `problems["input.<camelName>"] = "…"`) and set read-only/computed fields in
+        `values`. Default: nothing."""
+
+    @classmethod
     def clean(cls, data: dict[str, Any], *, creating: bool, path: str = "input") -> tuple[dict[str, Any], dict[str, str]]:
         """Validated values and a map of field path → problem."""
         out: dict[str, Any] = {}
         problems: dict[str, str] = {}
         for name, field in cls.__fields__.items():
+            if field.read_only:
+                continue
             if name in data and data[name] is not None:
                 try:
                     out[name] = field.clean(data[name])

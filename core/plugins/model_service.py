@@ -60,6 +60,8 @@ class ModelService:
     async def create(self, data: dict[str, Any]) -> dict[str, Any]:
         self._allow("create")
         values, problems = self.model.clean(data, creating=True)
+        if not problems:
+            self.model.before_save(values, None, problems)
         if problems:
             raise BadUserInput(problems)
         await self._check_refs(values)
@@ -85,6 +87,8 @@ class ModelService:
         self._allow("update")
         current = await self.get_for_write(id)
         values, problems = self.model.clean(data, creating=False)
+        if not problems and values:
+            self.model.before_save(values, current, problems)
         if problems:
             raise BadUserInput(problems)
         await self._check_refs(values)

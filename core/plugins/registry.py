@@ -56,7 +56,7 @@ class LoadedModule:
 
     def graphql_parts(self) -> tuple[list[type], list[type], list[type], list[type]]:
         c = self.contribution
-        return ([m.query for m in self.compiled] + list(c.queries), [m.mutation for m in self.compiled] + list(c.mutations),
+        return ([m.query for m in self.compiled if m.query is not None] + list(c.queries), [m.mutation for m in self.compiled if m.mutation is not None] + list(c.mutations),
                 list(c.subscriptions), list(c.types))
 
 
