@@ -1,4 +1,5 @@
-"""The exception tree. Every user-facing error carries a stable `extensions.code`.
+"""The server's exception tree: GraphQL errors whose codes, statuses and default messages
+are the SDK's (`community_plus_sdk.errors`). Every user-facing error carries a stable `extensions.code`.
 
 `http_status` is the status a *request error* of that class gets (an error that stops the
 request before execution, answered without `data`, e.g. with
@@ -11,6 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import GraphQLError
+
+from community_plus_sdk import errors as sdk
+from community_plus_sdk.errors import HTTP_STATUS, status_for  # noqa: F401  (the core's callers import them here)
 
 
 class AppError(GraphQLError):
@@ -26,32 +30,28 @@ class Unauthenticated(AppError):
     """No principal. `reason` tells a presented-but-refused token (TOKEN_EXPIRED: refresh the
     session; TOKEN_INVALID: log in again) apart from no token at all (no `reason`)."""
 
-    code = "UNAUTHENTICATED"
-    http_status = 401
+    code, http_status = sdk.UnauthenticatedError.code, sdk.UnauthenticatedError.http_status
 
-    def __init__(self, message: str = "请先登录 (authentication required)", **ext: Any) -> None:
+    def __init__(self, message: str = sdk.UnauthenticatedError.default_message, **ext: Any) -> None:
         super().__init__(message, **ext)
 
 
 class Forbidden(AppError):
-    code = "FORBIDDEN"
-    http_status = 403
+    code, http_status = sdk.ForbiddenError.code, sdk.ForbiddenError.http_status
 
-    def __init__(self, message: str = "无权执行此操作 (not allowed for your role or scope)", **ext: Any) -> None:
+    def __init__(self, message: str = sdk.ForbiddenError.default_message, **ext: Any) -> None:
         super().__init__(message, **ext)
 
 
 class NotFound(AppError):
-    code = "NOT_FOUND"
-    http_status = 404
+    code, http_status = sdk.NotFoundError.code, sdk.NotFoundError.http_status
 
     def __init__(self, what: str = "record", **ext: Any) -> None:
         super().__init__(f"未找到该记录或无权查看 ({what} not found)", **ext)
 
 
 class Conflict(AppError):
-    code = "CONFLICT"
-    http_status = 409
+    code, http_status = sdk.ConflictError.code, sdk.ConflictError.http_status
 
 
 class ModuleDisabled(AppError):
@@ -98,35 +98,15 @@ class WeChatNotConfigured(AppError):
 class BadUserInput(AppError):
     """Invalid input; `fields` maps each offending field path to what is wrong with it."""
 
-    code = "BAD_USER_INPUT"
+    code = sdk.UserInputError.code
 
     def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
         self.fields = fields
-        summary = message or "输入有误 (invalid input): " + "; ".join(f"{k}: {v}" for k, v in fields.items())
-        super().__init__(summary, fields=[{"path": k, "message": v} for k, v in fields.items()])
+        super().__init__(message or sdk.summary(fields), fields=[{"path": k, "message": v} for k, v in fields.items()])
 
 
-class FieldErrors:
-    """Collects per-field problems, then raises one `BadUserInput` naming them all."""
+class FieldErrors(sdk.FieldErrors):
+    """The SDK's collector, raising the core's `BadUserInput`."""
 
-    def __init__(self) -> None:
-        self.fields: dict[str, str] = {}
+    error = BadUserInput
 
-    def add(self, path: str, message: str) -> None:
-        self.fields.setdefault(path, message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise BadUserInput(dict(self.fields))
-
-
-HTTP_STATUS = {"BAD_REQUEST": 400, "BAD_USER_INPUT": 400, "GRAPHQL_VALIDATION_FAILED": 400,
-               "QUERY_TOO_COMPLEX": 400, "MODULE_DISABLED": 400,
-               "PERSISTED_QUERY_NOT_FOUND": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
-               "CONFLICT": 409, "RATE_LIMITED": 429, "SERVICE_UNAVAILABLE": 503, "WECHAT_NOT_CONFIGURED": 503,
-               "STORAGE_UNAVAILABLE": 503, "INTERNAL_SERVER_ERROR": 500}
-
-
-def status_for(code: str | None) -> int:
-    """The HTTP status of a request error with this code (400 for codes not listed)."""
-    return HTTP_STATUS.get(code or "", 400)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from . import fields
 from .context import Caller, ModuleContext, ScopedCollection
+from .errors import (ConflictError, FieldErrors, ForbiddenError, ModuleError, NotFoundError, RetryTransaction,
+                     UnauthenticatedError, UserInputError)
 from .events import ModuleEvent, Topic
-from .errors import ConflictError, ForbiddenError, ModuleError, NotFoundError, UserInputError
 from .hooks import hookimpl
 from .models import Model
 from .module import CollectionSpec, GraphQLContribution, Module, Permission, Stat
@@ -36,6 +37,6 @@ def module_context(info: object, module: str) -> ModuleContext:
     return info.context.module_context(module)  # type: ignore[attr-defined]
 
 
-__all__ = ["Caller", "CollectionSpec", "ConflictError", "ForbiddenError", "GraphQLContribution", "Model", "Module",
-           "ModuleContext", "ModuleError", "ModuleEvent", "NotFoundError", "Permission", "ScopedCollection", "Stat",
-           "Topic", "UserInputError", "fields", "hookimpl", "module_context"]
+__all__ = ["Caller", "CollectionSpec", "ConflictError", "FieldErrors", "ForbiddenError", "GraphQLContribution", "Model", "Module",
+           "ModuleContext", "ModuleError", "ModuleEvent", "NotFoundError", "Permission", "RetryTransaction", "ScopedCollection", "Stat",
+           "Topic", "UnauthenticatedError", "UserInputError", "fields", "hookimpl", "module_context"]

@@ -13,11 +13,15 @@ Example (a custom resolver)::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from collections.abc import AsyncIterator
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
+from .clock import clock
 from .events import ModuleEvent
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,11 @@ class ModuleContext(ABC):
     community_id: str | None
     request_id: str | None
 
+    def now(self) -> datetime:
+        """Server time (aware UTC) from the one clock (`community_plus_sdk.clock.clock`),
+        which tests move instead of sleeping."""
+        return clock.now()
+
     @abstractmethod
     def collection(self, name: str) -> ScopedCollection:
         """One of this module's collections (declared by a model or `register_collections`)."""
@@ -90,8 +99,10 @@ class ModuleContext(ABC):
         field became sealed)."""
 
     @abstractmethod
-    async def settings(self) -> dict[str, Any]:
-        """This community's effective module settings (defaults merged with region overrides)."""
+    async def settings(self) -> Any:
+        """This community's effective module settings (defaults merged with region overrides):
+        an instance of the module's typed settings class (`Module(settings=...)`), or a dict
+        of camelCase keys for a module that declares only a `settings_schema`."""
 
     @abstractmethod
     def require_caller(self) -> Caller:
@@ -112,8 +123,17 @@ class ModuleContext(ABC):
     async def audit(self, action: str, entity: str, row: dict[str, Any], fields: list[str] | None = None) -> None: ...
 
     @abstractmethod
-    async def transaction(self, fn) -> Any:
-        """Run `await fn(tx)` atomically; `tx.collection(name)` works like `collection`."""
+    async def transaction(self, fn: Callable[[ModuleContext], Awaitable[T]]) -> T:
+        """Run `await fn(tx)` atomically and return its result; `tx.collection(name)` works
+        like `collection`, and `tx.notify`/`tx.publish` commit with the change.
+
+        PyMongo's `with_transaction` semantics, in bounded time (15 s): a write conflict with
+        a concurrent request (in `fn` or at commit) runs `fn` again with back-off, a commit
+        whose outcome is unknown is committed again, and `fn` may raise `RetryTransaction`
+        when a compare-and-set lost a race. `fn` must therefore be safe to run more than once
+        (no side effects outside `tx`). Past the time limit: CONFLICT with `reason: BUSY`,
+        retryable (the client retries with its idempotency key). A lost database
+        connection is not retried (SERVICE_UNAVAILABLE)."""
 
     @abstractmethod
     async def attach_files(self, file_ids: list[str], entity: str, entity_id: str,
@@ -130,7 +150,13 @@ class ModuleContext(ABC):
     @abstractmethod
     async def notify(self, user_ids: list[str], title: str, state: str, page: str | None = None) -> None:
         """Send WeChat subscription messages to users through the outbox (delivered after
-        the change commits, with retries); inside `transaction` it commits with it."""
+        the change commits, with retries); inside `transaction` it commits with it.
+
+        WeChat's limits are fitted, not refused (`community_plus_sdk.notify`): `title` is
+        cut to 20 characters and `state` to 5 (a longer one ends in `…`); the message shows
+        the time it was queued in China time. Delivery needs a one-time grant of each user
+        (`wx.requestSubscribeMessage` in the mini-program); without one it is recorded as
+        `no_grant`, not retried. `page` is an absolute mini-program page."""
 
     async def reveal(self, collection: str, row_id: str, field: str, entity: str | None = None) -> str | None:
         """The full value of a sealed field (`fields.SealedPhone`, `CollectionSpec.sealed`) of one
@@ -156,6 +182,11 @@ class ModuleContext(ABC):
         after the cursor `after` first), for your subscription resolvers. It ends when
         the module is switched off in the community (the client gets MODULE_DISABLED)."""
         raise NotImplementedError("subscribe is provided by the Community+ server")
+
+    async def grids(self) -> list[dict[str, Any]]:
+        """The grids of the current community (`_id`, `name`), in id order: to show a grid's
+        name next to a resident's `gridId` or to group figures per grid."""
+        raise NotImplementedError("grids is provided by the Community+ server")
 
     @abstractmethod
     async def grid_workers(self, grid_id: str) -> list[dict[str, Any]]:

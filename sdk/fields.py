@@ -24,13 +24,15 @@ class Invalid(Exception):
 
 class Field:
     """Base field. `required` fields must be given on create; `filter=True` adds an equality
-    filter argument (and an index); `default` applies on create when omitted."""
+    filter argument (and an index); `default` applies on create when omitted; `read_only=True`
+    fields are output only (computed by `Model.before_save`)."""
 
     python_type: Any = str
 
     def __init__(self, *, required: bool = False, default: Any = None, filter: bool = False,
-                 description: str | None = None, index: bool = False) -> None:
-        self.required = required
+                 description: str | None = None, index: bool = False, read_only: bool = False) -> None:
+        self.read_only = read_only  # shown, never in create/update inputs: set by `Model.before_save`
+        self.required = required and not read_only
         self.default = default
         self.filter = filter
         self.index = index or filter
@@ -187,11 +189,12 @@ class ResidentRef(Field):
 
 
 class List(Field):
-    def __init__(self, of: Field, *, max_items: int = 50, **kw: Any) -> None:
+    def __init__(self, of: Field, *, max_items: int = 50, min_items: int = 0, **kw: Any) -> None:
         kw.setdefault("default", [])
         super().__init__(**kw)
         self.of = of
         self.max_items = max_items
+        self.min_items = min_items
 
     @property
     def python_type(self) -> Any:  # type: ignore[override]
@@ -202,6 +205,8 @@ class List(Field):
             raise Invalid("应为列表 (must be a list)")
         if len(value) > self.max_items:
             raise Invalid(f"最多{self.max_items}项 (at most {self.max_items} items)")
+        if len(value) < self.min_items:
+            raise Invalid(f"至少{self.min_items}项 (at least {self.min_items} items)")
         out = []
         for i, v in enumerate(value):
             try:

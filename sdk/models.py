@@ -54,10 +54,14 @@ class ModelMeta:
     owned_by_resident = False
     indexes: list[list[tuple[str, int]]] = []
     description: str | None = None
+    operations: tuple[str, ...] = ("list", "get", *ACTIONS[1:])
+    """The generated operations: `list`, `get`, `create`, `update`, `delete` (drop one to opt out,
+    e.g. `("list", "get", "create")` for rows nobody may change)."""
 
 
 RESERVED = {"id", "community_id", "resident_id", "version", "created_at", "updated_at", "created_by", "meta",
-            "type_name", "collection_name", "single_field", "list_field", "description", "allowed", "clean", "Meta"}
+            "type_name", "collection_name", "single_field", "list_field", "type_description", "allowed", "clean", "before_save",
+            "clean_filter", "Meta"}
 
 
 class Model:
@@ -102,7 +106,9 @@ class Model:
         return cls.meta("plural") or _plural(_lower_first(cls.type_name()))
 
     @classmethod
-    def description(cls) -> str | None:
+    def type_description(cls) -> str | None:
+        """The GraphQL type's description (`Meta.description`, else the docstring); a field
+        may be called `description`."""
         return cls.meta("description") or (cls.__doc__ or "").strip() or None
 
     @classmethod
@@ -112,11 +118,20 @@ class Model:
 
     # -- validation -----------------------------------------------------------------------
     @classmethod
+    def before_save(cls, values: dict[str, Any], current: dict[str, Any] | None, problems: dict[str, str]) -> None:
+        """Called with the cleaned input (`values`, Python field names) before a create
+        (`current` None) or an update (`current` the stored row): check fields against each
+        other (add `problems["input.<camelName>"] = "…"`) and set read-only/computed fields in
+        `values`. Default: nothing."""
+
+    @classmethod
     def clean(cls, data: dict[str, Any], *, creating: bool, path: str = "input") -> tuple[dict[str, Any], dict[str, str]]:
         """Validated values and a map of field path → problem."""
         out: dict[str, Any] = {}
         problems: dict[str, str] = {}
         for name, field in cls.__fields__.items():
+            if field.read_only:
+                continue
             if name in data and data[name] is not None:
                 try:
                     out[name] = field.clean(data[name])

@@ -14,7 +14,7 @@ Example::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -61,8 +61,28 @@ class Module:
     permissions: list[Permission] = field(default_factory=list)
     settings_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
     enabled_by_default: bool = False
+    settings: type | None = None
+    """A typed settings class (`community_plus_sdk.settings`): `settings_schema` is derived
+    from it and `await ctx.settings()` returns an instance."""
+    models: tuple[type, ...] = ()
+    """Declarative models (`Model` subclasses), as `register_models` would return them."""
+    graphql: GraphQLContribution | None = None
+    """Custom GraphQL types, as `register_graphql` would return them."""
+    collections: tuple[CollectionSpec, ...] = ()
+    """Collections besides the models', as `register_collections` would return them."""
+
+    def with_parts(self, *, models: list[type] | tuple[type, ...] = (), graphql: GraphQLContribution | None = None,
+                   collections: list[CollectionSpec] | tuple[CollectionSpec, ...] = ()) -> Module:
+        """This manifest carrying its models, GraphQL contribution and collections: return it
+        from `register_module` (in the package's `__init__`, once everything is imported)
+        instead of implementing `register_models`/`register_graphql`/`register_collections`."""
+        return replace(self, models=tuple(models), graphql=graphql, collections=tuple(collections))
 
     def __post_init__(self) -> None:
+        if self.settings is not None:
+            from .settings import schema_of
+
+            object.__setattr__(self, "settings_schema", schema_of(self.settings))
         if isinstance(self.entry_page, str) and self.entry_page.startswith("pages/"):
             object.__setattr__(self, "entry_page", "/" + self.entry_page)
 

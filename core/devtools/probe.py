@@ -128,6 +128,9 @@ def load_plugin(project: PluginProject, ep: EntryPointSpec) -> tuple[LoadedPlugi
             problems.append(Problem("load", f"{hook}() raised {type(exc).__name__}: {exc}",
                                     "declaration hooks must return their lists without I/O",
                                     *loaded.where(loaded.impls[hook])))
+    if loaded.manifest is not None and hasattr(loaded.manifest, "models"):  # parts carried by `Module(...)`
+        loaded.models = [*loaded.manifest.models, *(loaded.models or [])]
+        loaded.collection_specs = [*loaded.manifest.collections, *(loaded.collection_specs or [])]
     from community_plus_sdk import Model
 
     bad = [m for m in loaded.models if not (isinstance(m, type) and issubclass(m, Model))]

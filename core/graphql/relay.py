@@ -1,49 +1,8 @@
-"""Relay-style connections (`edges { cursor node }`, `pageInfo`, `totalCount`)."""
+"""Relay-style connections (`edges { cursor node }`, `pageInfo`, `totalCount`): the SDK's
+types and helper, shared by the core and every module (`community_plus_sdk.relay`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, Edge, PageInfo, connection
 
-import strawberry
-
-from ..repositories.base import Page, encode_cursor
-
-T = TypeVar("T")
-
-DEFAULT_FIRST = 20
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class Edge(Generic[T]):
-    cursor: str
-    node: T
-
-
-@strawberry.type
-class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int | None = strawberry.field(description="Rows matching the filter, across all pages.")
-
-
-def connection(page: Page, make: Callable[[dict[str, Any]], T]) -> Connection[T]:
-    edges = [Edge(cursor=encode_cursor(d["_id"]), node=make(d)) for d in page.docs]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=page.total,
-    )
+__all__ = ["DEFAULT_FIRST", "Connection", "Edge", "PageInfo", "connection"]

@@ -74,7 +74,7 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
         return ModelService(ctx, model)
 
     resolvers = {n: _sealed_field(n, fld, service) for n, fld in sealed.items()}
-    object_type = _make_type(name, out_fields, descriptions, description=model.description(), resolvers=resolvers)
+    object_type = _make_type(name, out_fields, descriptions, description=model.type_description(), resolvers=resolvers)
 
     def to_object(row: dict[str, Any]) -> Any:
         values = {"id": row["_id"], "community_id": row["communityId"], "version": row.get("version", 1),
@@ -88,15 +88,16 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
             values["_row"] = row
         return object_type(**values)
 
+    writable = {n: fld for n, fld in model.__fields__.items() if not fld.read_only}
     create_fields = {n: (graphql_type(fld) if fld.required else Optional[graphql_type(fld)])
-                     for n, fld in model.__fields__.items()}
+                     for n, fld in writable.items()}
     if owned:
         create_fields["resident_id"] = Optional[strawberry.ID]
     # required inputs have no default: put them first (dataclass ordering)
     create_fields = dict(sorted(create_fields.items(), key=lambda kv: model.__fields__.get(kv[0]) is None
                                 or not model.__fields__[kv[0]].required))
     create_input = _make_create_input(f"Create{name}Input", create_fields, model)
-    update_input = _make_type(f"Update{name}Input", {n: Optional[graphql_type(fld)] for n, fld in model.__fields__.items()},
+    update_input = _make_type(f"Update{name}Input", {n: Optional[graphql_type(fld)] for n, fld in writable.items()},
                               {}, input=True)
     filterable = {n: Optional[graphql_type(fld)] for n, fld in model.__fields__.items() if fld.filter}
     if owned:
@@ -136,20 +137,22 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
         return await service(info).delete(id)
 
     single, plural = model.single_field(), model.list_field()
-    query = strawberry.type(type(f"{name}Queries", (), {
-        plural: strawberry.field(resolver=list_resolver, name=plural, description=f"{name} rows of the community, newest first."),
-        single: strawberry.field(resolver=get_resolver, name=single),
-    }), name=f"{name}Queries")
-    mutation = strawberry.type(type(f"{name}Mutations", (), {
-        f"create{name}": strawberry.mutation(resolver=create_resolver, name=f"create{name}"),
-        f"update{name}": strawberry.mutation(resolver=update_resolver, name=f"update{name}"),
-        f"delete{name}": strawberry.mutation(resolver=delete_resolver, name=f"delete{name}"),
-    }), name=f"{name}Mutations")
+    ops = set(model.meta("operations"))
+    queries: dict[str, Any] = {}
+    if "list" in ops:
+        queries[plural] = strawberry.field(resolver=list_resolver, name=plural,
+                                           description=f"{name} rows of the community, newest first.")
+    if "get" in ops:
+        queries[single] = strawberry.field(resolver=get_resolver, name=single)
+    mutations = {f"{op}{name}": strawberry.mutation(resolver=fn, name=f"{op}{name}")
+                 for op, fn in (("create", create_resolver), ("update", update_resolver), ("delete", delete_resolver))
+                 if op in ops}
+    query = strawberry.type(type(f"{name}Queries", (), queries), name=f"{name}Queries") if queries else None
+    mutation = strawberry.type(type(f"{name}Mutations", (), mutations), name=f"{name}Mutations") if mutations else None
+    inputs = [f"Create{name}Input"] * ("create" in ops) + [f"Update{name}Input"] * ("update" in ops)
     return CompiledModel(model=model, object_type=object_type, query=query, mutation=mutation,
-                         type_names=[name, f"Create{name}Input", f"Update{name}Input", f"{name}Filter",
-                                     f"{name}Connection", f"{name}Edge"],
-                         query_fields=[plural, single],
-                         mutation_fields=[f"create{name}", f"update{name}", f"delete{name}"])
+                         type_names=[name, *inputs, f"{name}Filter", f"{name}Connection", f"{name}Edge"],
+                         query_fields=list(queries), mutation_fields=list(mutations))
 
 
 def _sealed_field(name: str, fld: f.SealedPhone, service: Any) -> Any:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from community_plus_sdk.context import Caller, ModuleContext
+from community_plus_sdk.notify import module_notice_data
+from community_plus_sdk.settings import load
 
 from ..errors import BadUserInput, Forbidden, Unauthenticated
 from ..repositories.base import new_id, scoped
 from ..transactions import in_transaction
 from .datastore import CommunityCollection, check_filter, physical_name
 from .sealing import Sealer, sealed_fields
-
 
 SUPERVISORS = ("platform_admin", "region_admin")
 
@@ -102,8 +103,10 @@ class ServerModuleContext(ModuleContext):
             raise Forbidden(f"module {self.module} has no collection {name!r}")
         return AllCommunities(self.platform.db[physical_name(self.module, name)], self._sealer(name))
 
-    async def settings(self) -> dict[str, Any]:
-        return await self.registry.states.effective_settings(self._community(), self.module)
+    async def settings(self) -> Any:
+        values = await self.registry.states.effective_settings(self._community(), self.module)
+        typed = self.registry.modules[self.module].manifest.settings
+        return load(typed, values) if typed is not None else values
 
     def require_caller(self) -> Caller:
         if self.caller is None:
@@ -180,14 +183,11 @@ class ServerModuleContext(ModuleContext):
         return self.request_ctx
 
     async def notify(self, user_ids: list[str], title: str, state: str, page: str | None = None) -> None:
-        from datetime import UTC, datetime
-
-        now = datetime.now(UTC)
+        now = self.now()
+        data = module_notice_data(title, state, now)
         docs = [{"_id": new_id(), "kind": "wechat.subscribe", "recipientUserId": uid, "template": "module_notice",
-                 "page": page, "data": {"thing1": {"value": title[:20]}, "phrase2": {"value": state[:5]},
-                                        "time3": {"value": now.strftime("%Y-%m-%d %H:%M")}},
-                 "aggregateId": f"{self.module}", "event": f"{self.module}:{state}", "state": "pending",
-                 "attempts": 0, "nextAttemptAt": now, "createdAt": now} for uid in user_ids]
+                 "page": page, "data": data, "aggregateId": f"{self.module}", "event": f"{self.module}:{state}",
+                 "state": "pending", "attempts": 0, "nextAttemptAt": now, "createdAt": now} for uid in user_ids]
         await self.platform.outbox.insert_many(docs, session=self._session)
 
     async def publish(self, topic: str, data: dict[str, Any], *, user_ids: list[str] | None = None,
@@ -217,6 +217,9 @@ class ServerModuleContext(ModuleContext):
         found = await self.platform.residents.get_many([g["wardResidentId"] for g in links])
         return [{k: v for k, v in d.items() if not k.endswith(("Sealed", "Hash"))} for d in found.values()
                 if d.get("communityId") == self.community_id]
+
+    async def grids(self) -> list[dict[str, Any]]:
+        return [{"_id": g["_id"], "name": g.get("name")} for g in await self.platform.grids.of_community(self._community())]
 
     async def grid_workers(self, grid_id: str) -> list[dict[str, Any]]:
         grid = await self.platform.grids.get(grid_id, {"communityId": self._community()})

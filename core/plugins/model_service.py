@@ -8,9 +8,9 @@ from typing import Any
 
 from community_plus_sdk import Model
 from community_plus_sdk.models import camel
+from community_plus_sdk.relay import Page, paginate
 
 from ..errors import AppError, BadUserInput, Conflict, Forbidden, NotFound
-from ..repositories.base import MAX_PAGE, Page, decode_cursor
 from .context import ServerModuleContext
 
 STAFF = ("platform_admin", "region_admin", "community_admin", "grid_worker")
@@ -36,19 +36,11 @@ class ModelService:
 
     async def list(self, filters: dict[str, Any], first: int, after: str | None) -> Page:
         self._allow("read")
-        if first < 0:
-            raise BadUserInput({"first": "不能为负数 (must be ≥ 0)"})
-        first = min(first, MAX_PAGE)
         filters, problems = self.model.clean_filter(filters)
         if problems:
             raise BadUserInput(problems)
         query = {**{k: v for k, v in filters.items() if v is not None}, **self._owner_filter()}
-        paged = dict(query)
-        if after:
-            paged = {**query, "_id": {"$lt": decode_cursor(after)}}
-        docs = await self.coll.find(paged, sort=[("_id", -1)], limit=first + 1)
-        total = await self.coll.count(query)
-        return Page(docs=docs[:first], has_next=len(docs) > first, total=total, has_previous=bool(after))
+        return await paginate(self.coll, query, first, after)
 
     async def get(self, id: str) -> dict[str, Any]:
         self._allow("read")
@@ -68,6 +60,8 @@ class ModelService:
     async def create(self, data: dict[str, Any]) -> dict[str, Any]:
         self._allow("create")
         values, problems = self.model.clean(data, creating=True)
+        if not problems:
+            self.model.before_save(values, None, problems)
         if problems:
             raise BadUserInput(problems)
         await self._check_refs(values)
@@ -93,6 +87,8 @@ class ModelService:
         self._allow("update")
         current = await self.get_for_write(id)
         values, problems = self.model.clean(data, creating=False)
+        if not problems and values:
+            self.model.before_save(values, current, problems)
         if problems:
             raise BadUserInput(problems)
         await self._check_refs(values)

@@ -63,7 +63,7 @@ class LoadedModule:
 
     def graphql_parts(self) -> tuple[list[type], list[type], list[type], list[type]]:
         c = self.contribution
-        return ([m.query for m in self.compiled] + list(c.queries), [m.mutation for m in self.compiled] + list(c.mutations),
+        return ([m.query for m in self.compiled if m.query is not None] + list(c.queries), [m.mutation for m in self.compiled if m.mutation is not None] + list(c.mutations),
                 list(c.subscriptions), list(c.types))
 
 
@@ -199,7 +199,7 @@ class PluginRegistry:
         hooks = sorted(caller.name for caller in self.pm.get_hookcallers(self.pm.get_plugin(name)) or [])
         loaded = LoadedModule(name=manifest.name, manifest=manifest, plugin=plugin, entry_point=name,
                               distribution=dist, dist_version=dist_version, hooks=hooks)
-        for models in self._call_sync(name, "register_models"):
+        for models in [manifest.models, *self._call_sync(name, "register_models")]:
             for model in models or []:
                 compiled = compile_model(manifest.name, model)
                 loaded.compiled.append(compiled)
@@ -209,7 +209,7 @@ class PluginRegistry:
                 loaded.collections[model.collection_name()] = CollectionSpec(
                     model.collection_name(), [[("communityId", 1), ("_id", -1)],
                                               *[[("communityId", 1), *i] for i in idx], *model.meta("indexes")])
-        for contribution in self._call_sync(name, "register_graphql"):
+        for contribution in [manifest.graphql, *self._call_sync(name, "register_graphql")]:
             if contribution:
                 for attr in ("queries", "mutations", "subscriptions", "types"):
                     getattr(loaded.contribution, attr).extend(getattr(contribution, attr))
@@ -219,7 +219,7 @@ class PluginRegistry:
                     raise ValueError(f"register_topics() must return Topic objects with unique snake_case names "
                                      f"(got {topic!r})")
                 loaded.topics[topic.name] = topic
-        for specs in self._call_sync(name, "register_collections"):
+        for specs in [manifest.collections, *self._call_sync(name, "register_collections")]:
             for spec in specs or []:
                 if spec.name in loaded.collections:
                     raise ValueError(f"collection {spec.name!r} is declared twice")

@@ -17,10 +17,12 @@ import structlog
 from jsonschema import Draft202012Validator
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
+from community_plus_sdk.settings import problem
+
 from ..errors import BadUserInput, NotFound
 from ..realtime.publish import record_module_state
-from ..transactions import in_transaction
 from ..repositories.base import Repository
+from ..transactions import in_transaction
 
 log = structlog.get_logger("community_plus.modules")
 STAMP_ID = "modules_stamp"
@@ -145,7 +147,7 @@ class ModuleStates:
                     if name not in (err.instance or {}):
                         problems[f"{path}.{name}"] = "必填 (required)"
                 continue
-            problems.setdefault(path, err.message)
+            problems.setdefault(path, problem(str(err.validator), err.validator_value, err.message))
         if problems:
             raise BadUserInput(problems)
 

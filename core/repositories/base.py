@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bson import ObjectId
@@ -12,9 +9,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from ..errors import BadUserInput
-
-MAX_PAGE = 100
+from community_plus_sdk.relay import MAX_PAGE, Page, decode_cursor, page_size  # noqa: F401  (MAX_PAGE: limits.py)
 
 
 def new_id() -> str:
@@ -29,32 +24,6 @@ def scoped(query: dict[str, Any], scope_filter: dict[str, Any] | None) -> dict[s
     if query.keys() & scope_filter.keys():
         return {"$and": [query, scope_filter]}
     return {**query, **scope_filter}
-
-
-def encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode()
-
-
-def decode_cursor(cursor: str, path: str = "after") -> str:
-    """The id inside a cursor; anything but a cursor this server issued is BAD_USER_INPUT
-    (never silently read as the start of the list)."""
-    try:
-        value = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        value = ""
-    if not value or not value.isprintable() or len(value) > 200 or encode_cursor(value) != cursor:
-        raise BadUserInput({path: "无效的分页游标 (invalid cursor: pass an endCursor you received)"})
-    return value
-
-
-@dataclass(slots=True)
-class Page:
-    """One page of a keyset-paginated list."""
-
-    docs: list[dict[str, Any]]
-    has_next: bool
-    total: int | None
-    has_previous: bool = False
 
 
 class Repository:
@@ -81,9 +50,7 @@ class Repository:
                    newest_first: bool = False, with_total: bool = True,
                    projection: dict[str, Any] | None = None) -> Page:
         """Keyset pagination on `_id`: rows inserted meanwhile never cause gaps or repeats."""
-        if first < 0:
-            raise BadUserInput({"first": "不能为负数 (must be ≥ 0)"})
-        first = min(first, MAX_PAGE)
+        first = page_size(first)
         query = dict(filter)
         if after:
             query = {"$and": [filter, {"_id": {"$lt" if newest_first else "$gt": decode_cursor(after)}}]}

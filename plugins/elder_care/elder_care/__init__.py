@@ -23,24 +23,14 @@ from .stats import dashboard
 __version__ = module.version
 
 
+MODULE = module.with_parts(models=[CareProvider, CareServiceItem], collections=COLLECTIONS,
+                           graphql=GraphQLContribution(queries=[ElderCareQuery], mutations=[ElderCareMutation]))
+
+
 @hookimpl
 def register_module():
-    return module
-
-
-@hookimpl
-def register_models():
-    return [CareProvider, CareServiceItem]
-
-
-@hookimpl
-def register_graphql():
-    return GraphQLContribution(queries=[ElderCareQuery], mutations=[ElderCareMutation])
-
-
-@hookimpl
-def register_collections():
-    return COLLECTIONS
+    """The manifest with its models, GraphQL types and collections."""
+    return MODULE
 
 
 @hookimpl

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext, NotFoundError
+from community_plus_sdk.clock import CHINA, clock
+from community_plus_sdk.relay import Page, paginate
 
 from .access import Actor
 from .checks import Problems
-from .clock import CST, utcnow
 from .manifest import HANDLE_ALERTS, READ_ALL
-from .paging import Page, paginate
 from .workflow import OPEN
 
 OPEN_ALERT, ACKNOWLEDGED = "open", "acknowledged"
@@ -59,7 +59,7 @@ async def raise_overdue(ctx: ModuleContext, order: dict[str, Any], now: datetime
             "workerName": order.get("workerName"), "slotStart": order["slotStart"], "raisedAt": now,
             "overdueMinutes": minutes, "notifiedUserIds": [w["_id"] for w in workers]})
         if workers:
-            local = order["slotStart"].astimezone(CST)
+            local = order["slotStart"].astimezone(CHINA)
             await tx.notify([w["_id"] for w in workers], f"{order.get('elderName') or '老人'} {local:%H:%M}的上门服务未签到",
                             "逾期未签到", ALERTS_PAGE)
         return True
@@ -100,7 +100,7 @@ class AlertService:
         if alert["state"] != OPEN_ALERT:
             raise ConflictError("该预警已处理 (the alert was already handled)", state=alert["state"].upper())
         caller = self.actor.caller
-        doc = await self.coll.update({"_id": alert_id}, {"state": ACKNOWLEDGED, "acknowledgedAt": utcnow(),
+        doc = await self.coll.update({"_id": alert_id}, {"state": ACKNOWLEDGED, "acknowledgedAt": clock.now(),
                                                          "acknowledgedBy": caller.user_id,
                                                          "acknowledgedByName": caller.name, "note": note},
                                      expect={"state": OPEN_ALERT})

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
+from community_plus_sdk.relay import Page, paginate
 
 from .access import Actor
 from .checks import Problems
 from .manifest import MANAGE_ELDERS, READ_ALL
-from .paging import Page, paginate
 
 MAX_GUARDIANS = 5
 OUT_OF_SCOPE = "居民不存在或不在您的管辖范围 (no such resident in your scope)"

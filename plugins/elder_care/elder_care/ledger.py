@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext, ScopedCollection
+from community_plus_sdk.clock import clock, month_of, month_start
 
-from .clock import month_of, month_start, utcnow
 from .subsidy import budget_fen, entitlement
 
 
@@ -39,7 +39,7 @@ async def ensure_accounts(ctx: ModuleContext, elder_id: str, month: str) -> None
 
 def reference_time(month: str) -> datetime:
     """When to evaluate age-based rules for a month's balance: now, or the month's first day."""
-    now = utcnow()
+    now = clock.now()
     return now if month_of(now) == month else month_start(month)
 
 

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, UserInputError
+from community_plus_sdk.clock import as_utc, clock, month_of
+from community_plus_sdk.relay import Page, paginate
 
 from .access import Actor
-from .checks import Problems
-from .clock import as_utc, month_of, parse_month, utcnow
+from .checks import Problems, parse_month
 from .ledger import budget_id, ensure_accounts, usage_id
-from .paging import Page, paginate
 from .subsidy import Entitlement, Grant, budget_fen, entitlement, grant
 from .workflow import ACTIVE, CANCELLED, DISPATCHED, OPEN, PLACED, event, state_conflict, transition
 
@@ -96,7 +96,7 @@ class OrderService:
         max_paid = p.number("input.maxPaidFen", data.get("max_paid_fen"), low=0, high=10**9)
         settings = await self.ctx.settings()
         slot = as_utc(data["slot_start"]) if data.get("slot_start") is not None else None
-        now = utcnow()
+        now = clock.now()
         if slot is None:
             p.add("input.slotStart", "必填 (required)")
         elif slot < now + timedelta(minutes=settings["minLeadMinutes"]):
@@ -242,7 +242,7 @@ class OrderService:
         return g
 
     def _order_doc(self, req: Request, g: Grant) -> dict[str, Any]:
-        caller, now, e = self.actor.caller, utcnow(), req.elder
+        caller, now, e = self.actor.caller, clock.now(), req.elder
         return {
             "elderId": e["_id"], "elderName": e.get("name"), "gridId": e.get("gridId"),
             "homeAddress": e.get("homeAddress"), "homeLongitude": e.get("longitude"), "homeLatitude": e.get("latitude"),
@@ -271,7 +271,7 @@ class OrderService:
         worker = None
         if order["state"] == DISPATCHED and order.get("workerId"):
             worker = await self.ctx.collection("care_workers").find_one({"_id": order["workerId"]})
-        now = utcnow()
+        now = clock.now()
 
         async def write(tx) -> dict[str, Any]:
             updated = await transition(tx.collection("orders"), order, caller, "cancel", CANCELLED,

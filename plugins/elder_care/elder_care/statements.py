@@ -9,7 +9,7 @@ from typing import Any
 from community_plus_sdk import ForbiddenError, ModuleContext, NotFoundError
 
 from .access import Actor
-from .clock import parse_month
+from .checks import parse_month
 from .elders import ElderService
 from .ledger import budget_status
 from .manifest import READ_ALL

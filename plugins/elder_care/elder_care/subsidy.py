@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .clock import age_on
+from community_plus_sdk.clock import age_on, china_date
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def rule_matches(rule: dict[str, Any], age: int | None, tags: list[str]) -> bool
 def entitlement(rules: list[dict[str, Any]], birth_date: datetime | date | None, tags: list[str],
                 when: datetime) -> Entitlement:
     """The most generous matching rule (most subsidised value a month) on the date of `when`."""
-    age = age_on(birth_date, when)
+    age = age_on(birth_date, china_date(when))
     best = NONE
     for rule in rules or []:
         if not rule_matches(rule, age, list(tags or [])):

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, UserInputError
+from community_plus_sdk.clock import CHINA, clock
 
 from .access import Actor
 from .checks import Problems
-from .clock import CST, utcnow
 from .geo import haversine_m
 from .workflow import ACTIVE, COMPLETED, CONFIRMED, DISPATCHED, IN_SERVICE, OPEN, state_conflict, transition
 
@@ -59,7 +59,7 @@ class VisitService:
             raise UserInputError({"workerId": "该护理员不具备此项服务技能 (the worker lacks this skill)"})
         if order["state"] == DISPATCHED and order.get("workerId") == worker_id:
             return order
-        now = utcnow()
+        now = clock.now()
         action = "reassign" if order["state"] == DISPATCHED else "dispatch"
         previous = order.get("workerId")
 
@@ -118,10 +118,10 @@ class VisitService:
         p.coordinates("input", longitude, latitude)
         p.raise_if_any()
         settings = await self.ctx.settings()
-        now = utcnow()
+        now = clock.now()
         earliest = order["slotStart"] - timedelta(minutes=settings["checkInEarlyMinutes"])
         if now < earliest:
-            raise ConflictError(f"未到签到时间，最早 {earliest.astimezone(CST):%m-%d %H:%M} 可签到 "
+            raise ConflictError(f"未到签到时间，最早 {earliest.astimezone(CHINA):%m-%d %H:%M} 可签到 "
                                 f"(too early: check in from {earliest.isoformat()})", reason="TOO_EARLY")
         distance = await self._distance(order, longitude, latitude, settings)
         late = max(0, int((now - order["slotStart"]).total_seconds() // 60))
@@ -168,7 +168,7 @@ class VisitService:
         distance = await self._distance(order, data["longitude"], data["latitude"], settings)
         await self.ctx.attach_files(photos, "CareOrder", order_id,  # BAD_USER_INPUT names unusable files
                                     [f"input.photoIds.{i}" for i in range(len(photos))])
-        now = utcnow()
+        now = clock.now()
         started = order.get("checkedInAt") or now
         changes = {"checkOut": {"at": now, "longitude": data["longitude"], "latitude": data["latitude"],
                                 "distanceMeters": round(distance), "lateMinutes": 0},
@@ -203,7 +203,7 @@ class VisitService:
         if comment and await self.ctx.check_content(comment) == "risky":
             raise UserInputError({"input.comment": "评价内容未通过安全检查 (the comment did not pass the content check)"})
         worker = await self.ctx.collection("care_workers").find_one({"_id": order.get("workerId")}) or {}
-        now = utcnow()
+        now = clock.now()
 
         async def write(tx) -> dict[str, Any]:
             updated = await transition(tx.collection("orders"), order, caller, "confirm", CONFIRMED,

@@ -9,11 +9,11 @@ import secrets
 from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
+from community_plus_sdk.relay import Page, paginate
 
 from .access import Actor
 from .checks import Problems
 from .manifest import CATEGORIES, MANAGE_PROVIDERS
-from .paging import Page, paginate
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 

@@ -44,7 +44,7 @@ def soon(minutes: int = 30) -> str:
 
 
 def month_of(iso: str) -> str:
-    from elder_care.clock import month_of as m
+    from community_plus_sdk.clock import month_of as m
 
     return m(datetime.fromisoformat(iso))
 

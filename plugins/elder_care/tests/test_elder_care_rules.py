@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from elder_care.clock import age_on, month_of
+from community_plus_sdk.clock import age_on, china_date, month_of
 from elder_care.geo import haversine_m
 from elder_care.subsidy import Entitlement, entitlement, grant
 
@@ -49,4 +49,4 @@ def test_distances_months_and_ages():
     assert 111_000 < haversine_m(0, 0, 0, 1) < 111_400
     assert month_of(datetime(2025, 6, 30, 17, 0, tzinfo=UTC)) == "2025-07"  # already July 1st in China
     assert month_of(datetime(2025, 7, 1, 1, 0)) == "2025-07"  # naive = China time
-    assert age_on(datetime(1940, 3, 1), VISIT) == 85
+    assert age_on(datetime(1940, 3, 1), china_date(VISIT)) == 85

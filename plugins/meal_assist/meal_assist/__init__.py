@@ -23,23 +23,7 @@ __all__ = ["module"]
 _COUNT = {"bsonType": ["int", "long"], "minimum": 0}
 
 
-@hookimpl
-def register_module():
-    return module
-
-
-@hookimpl
-def register_models():
-    return [Canteen, MealVolunteer]
-
-
-@hookimpl
-def register_graphql():
-    return GraphQLContribution(queries=[MealAssistQuery], mutations=[MealAssistMutation])
-
-
-@hookimpl
-def register_collections():
+def _collections() -> list[CollectionSpec]:
     c = ("communityId", 1)
     return [
         CollectionSpec(MENUS, indexes=[[c, ("date", 1), ("canteenId", 1), ("meal", 1)]],
@@ -60,6 +44,16 @@ def register_collections():
         CollectionSpec(STAFF, indexes=[[c, ("userId", 1), ("canteenId", 1)], [c, ("canteenId", 1)]],
                        sealed=("phone",)),
     ]
+
+
+MODULE = module.with_parts(models=[Canteen, MealVolunteer], collections=_collections(),
+                           graphql=GraphQLContribution(queries=[MealAssistQuery], mutations=[MealAssistMutation]))
+
+
+@hookimpl
+def register_module():
+    """The manifest with its models, GraphQL types and collections."""
+    return MODULE
 
 
 @hookimpl

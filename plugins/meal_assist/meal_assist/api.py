@@ -7,24 +7,21 @@ from typing import Any
 
 import strawberry
 
+from community_plus_sdk.relay import Connection, connection
+
 from . import menus, orders, people, stats
 from .manifest import module
 from .rules import Rules
 from .types import (AddCanteenStaffInput, CanteenStaffMember, CreateMealMenuInput, EnrollMealDinerInput,
-                    MealBudgetMonth, MealDayStat, MealDaySheet, MealDelivererKind, MealDeliveryCandidate, MealDiner,
-                    MealDishCount, MealDishStat, MealKind, MealMenu, MealOrder, MealOrderPage, MealOrderStatus,
-                    MealOrderType, MealSheetGroup, MealSheetMeal, MealStatistics, MealSubsidyStatus, MealTypeStat,
-                    PlaceMealOrderInput, UpdateMealMenuInput)
-
-
-def _page(rows: list[dict[str, Any]], has_next: bool) -> MealOrderPage:
-    return MealOrderPage(items=[MealOrder.of(r) for r in rows], has_next=has_next,
-                         end_cursor=rows[-1]["_id"] if rows else None)
+                    MealBudgetMonth, MealDaySheet, MealDayStat, MealDelivererKind, MealDeliveryCandidate, MealDiner,
+                    MealDishCount, MealDishStat, MealKind, MealMenu, MealOrder, MealOrderStatus, MealOrderType,
+                    MealSheetGroup, MealSheetMeal, MealStatistics, MealSubsidyStatus, MealTypeStat, PlaceMealOrderInput,
+                    UpdateMealMenuInput)
 
 
 async def _diners(ctx: Any, rows: list[dict[str, Any]]) -> list[MealDiner]:
     rules = Rules.of(await ctx.settings())
-    return [MealDiner(**people.diner_view(r, rules)) for r in rows]
+    return [MealDiner(**people.diner_view(r, rules, ctx.now())) for r in rows]
 
 
 def _sheet(d: dict[str, Any]) -> MealDaySheet:
@@ -67,9 +64,9 @@ class MealAssistQuery:
 
     @strawberry.field(description="我的订单：我就餐的与我代订的，新的在前 (orders for me or placed by me)")
     async def my_meal_orders(self, info: strawberry.Info, status: MealOrderStatus | None = None, first: int = 20,
-                             after: str | None = None) -> MealOrderPage:
-        rows, more = await orders.my_orders(module.context(info), status.value if status else None, first, after)
-        return _page(rows, more)
+                             after: str | None = None) -> Connection[MealOrder]:
+        page = await orders.my_orders(module.context(info), status.value if status else None, first, after)
+        return connection(page, MealOrder.of)
 
     @strawberry.field(description="食堂当日订单，按餐次与就餐方式分组 (a canteen's orders of a day; staff)")
     async def meal_day_sheet(self, info: strawberry.Info, canteen_id: strawberry.ID, date: date) -> MealDaySheet:
@@ -93,10 +90,11 @@ class MealAssistQuery:
 
     @strawberry.field(description="登记的助餐对象（工作人员）(enrolled diners; grid workers see their grids)")
     async def meal_diners(self, info: strawberry.Info, grid_id: strawberry.ID | None = None, first: int = 20,
-                          after: str | None = None) -> list[MealDiner]:
+                          after: str | None = None) -> Connection[MealDiner]:
         ctx = module.context(info)
-        rows, _ = await people.list_diners(ctx, grid_id, first, after)
-        return await _diners(ctx, rows)
+        page = await people.list_diners(ctx, grid_id, first, after)
+        rules = Rules.of(await ctx.settings())
+        return connection(page, lambda r: MealDiner(**people.diner_view(r, rules, ctx.now())))
 
     @strawberry.field(description="我本人及我监护的助餐对象 (my own enrolment and my wards')")
     async def my_meal_diners(self, info: strawberry.Info) -> list[MealDiner]:

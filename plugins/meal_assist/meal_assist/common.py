@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
 
@@ -18,8 +15,6 @@ from .rules import Rules, format_address
 CANTEENS, VOLUNTEERS = "canteens", "volunteers"
 MENUS, ORDERS, ACCOUNTS, BUDGETS, REQUESTS, DINERS, STAFF = (
     "menus", "orders", "accounts", "budgets", "requests", "diners", "staff")
-T = TypeVar("T")
-ATOMIC_PATIENCE = 15.0  # seconds of retrying write conflicts before answering CONFLICT/BUSY
 ACTIVE_STATES = ("placed", "assigned")  # an order that still holds a meal slot and can be cancelled
 DONE_STATES = ("served", "out_for_delivery", "delivered")
 
@@ -30,68 +25,9 @@ def key_id(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
 
 
-class Raced(Exception):
-    """A compare-and-set inside a transaction found its row changed by a concurrent request
-    after it was read: run the transaction again (its checks then give the precise answer)."""
-
-
-def _transient(exc: BaseException) -> bool:
-    """A write conflict between concurrent transactions (retrying the whole transaction is
-    safe). Duck-typed on the driver's error labels: modules do not import the driver."""
-    if isinstance(exc, Raced):
-        return True
-    has_label = getattr(exc, "has_error_label", None)
-    return callable(has_label) and bool(has_label("TransientTransactionError"))
-
-
-async def atomically(ctx: ModuleContext, work: Callable[[ModuleContext], Awaitable[T]]) -> T:
-    """`ctx.transaction(work)`, retried with jittered back-off while it loses write conflicts
-    to concurrent orders on the same counters (the server gives up after a few quick tries)
-    or `work` raises `Raced`. Past the patience it answers CONFLICT/BUSY, which a client
-    retries with its idempotency key."""
-    loop = asyncio.get_running_loop()
-    start, attempt = loop.time(), 0
-    while True:
-        try:
-            return await ctx.transaction(work)
-        except Exception as exc:
-            if not _transient(exc):
-                raise
-            if loop.time() - start > ATOMIC_PATIENCE:
-                raise conflict("系统繁忙，请稍后重试 (busy: retry shortly)", "BUSY") from None
-            attempt += 1
-            await asyncio.sleep(random.uniform(0.005, min(0.3, 0.01 * 2 ** min(attempt, 6))))
-
-
 def conflict(message: str, reason: str, **extra: Any) -> ConflictError:
     """A CONFLICT with a machine-readable `extensions.reason`."""
     return ConflictError(message, reason=reason, **extra)
-
-
-def text(value: str | None, path: str, problems: dict[str, str], *, max_length: int,
-         required: bool = False) -> str | None:
-    """A trimmed optional text input, recording a problem at `path` when invalid."""
-    value = (value or "").strip()
-    if not value:
-        if required:
-            problems[path] = "必填 (required)"
-        return None
-    if len(value) > max_length:
-        problems[path] = f"最多{max_length}字 (at most {max_length} characters)"
-    return value
-
-
-def after_id(after: str) -> str:
-    """The row id a list cursor carries; anything that is not an id is refused (never read as
-    the start of the list)."""
-    if not (0 < len(after) <= 200 and all(c.isalnum() or c in ":_.-" for c in after) and after.isascii()):
-        raise UserInputError({"after": "无效的分页游标 (invalid cursor: pass an id from the previous page)"})
-    return after
-
-
-def raise_if(problems: dict[str, str]) -> None:
-    if problems:
-        raise UserInputError(problems)
 
 
 def as_utc(value: datetime, rules: Rules) -> datetime:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from community_plus_sdk import ConflictError, ModuleContext, NotFoundError
+from community_plus_sdk import ConflictError, FieldErrors, ModuleContext, NotFoundError
 
-from . import clock
-from .common import CANTEENS, MENUS, as_utc, conflict, key_id, raise_if, text
+from .common import CANTEENS, MENUS, as_utc, conflict, key_id
 from .manifest import MANAGE
 from .rules import MEAL_LABELS, Rules, day_key
 
@@ -16,66 +15,66 @@ MAX_DISHES = 30
 MAX_PRICE_FEN = 100_000
 
 
-def clean_dishes(dishes: list[Any], path: str, problems: dict[str, str]) -> list[dict[str, Any]]:
+def clean_dishes(dishes: list[Any], path: str, problems: FieldErrors) -> list[dict[str, Any]]:
     """Validated dishes (each input has name, price_fen, nutrition_tags, description)."""
     if not dishes:
-        problems[path] = "至少一道菜 (at least one dish)"
+        problems.add(path, "至少一道菜 (at least one dish)")
         return []
     if len(dishes) > MAX_DISHES:
-        problems[path] = f"最多{MAX_DISHES}道菜 (at most {MAX_DISHES} dishes)"
+        problems.add(path, f"最多{MAX_DISHES}道菜 (at most {MAX_DISHES} dishes)")
         return []
     out, names = [], set()
     for i, d in enumerate(dishes):
-        name = text(d.name, f"{path}.{i}.name", problems, max_length=30, required=True)
+        name = problems.text(f"{path}.{i}.name", d.name, max_length=30, required=True)
         if name and name in names:
-            problems[f"{path}.{i}.name"] = "菜名重复 (duplicate dish name)"
+            problems.add(f"{path}.{i}.name", "菜名重复 (duplicate dish name)")
         names.add(name)
         if not 0 < d.price_fen <= MAX_PRICE_FEN:
-            problems[f"{path}.{i}.priceFen"] = f"应在1到{MAX_PRICE_FEN}分之间 (must be 1–{MAX_PRICE_FEN} fen)"
+            problems.add(f"{path}.{i}.priceFen", f"应在1到{MAX_PRICE_FEN}分之间 (must be 1–{MAX_PRICE_FEN} fen)")
         tags = [t.value for t in d.nutrition_tags or []]
         if len(set(tags)) != len(tags):
-            problems[f"{path}.{i}.nutritionTags"] = "标签重复 (duplicate tag)"
-        desc = text(d.description, f"{path}.{i}.description", problems, max_length=200)
+            problems.add(f"{path}.{i}.nutritionTags", "标签重复 (duplicate tag)")
+        desc = problems.text(f"{path}.{i}.description", d.description, max_length=200)
         out.append({"id": f"d{i + 1}", "name": name, "priceFen": d.price_fen, "nutritionTags": tags,
                     "description": desc})
     return out
 
 
 def _cutoff(value: datetime | None, meal_date: date, meal: str, rules: Rules, path: str,
-            problems: dict[str, str]) -> datetime:
+            problems: FieldErrors) -> datetime:
     if value is None:
         return rules.default_cutoff(meal_date, meal)
     at = as_utc(value, rules)
     if at > rules.end_of_day(meal_date):
-        problems[path] = "截止时间不能晚于用餐当天 (the cut-off must not be after the meal's day)"
+        problems.add(path, "截止时间不能晚于用餐当天 (the cut-off must not be after the meal's day)")
     return at
 
 
 async def create_menu(ctx: ModuleContext, inp: Any) -> dict[str, Any]:
     ctx.require_permission(MANAGE)
     rules = Rules.of(await ctx.settings())
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     meal = inp.meal.value
     canteen = await ctx.collection(CANTEENS).find_one({"_id": inp.canteen_id})
     if canteen is None:
-        problems["input.canteenId"] = "食堂不存在 (no such canteen)"
+        problems.add("input.canteenId", "食堂不存在 (no such canteen)")
     elif not canteen.get("active", True):
-        problems["input.canteenId"] = "食堂已停用 (the canteen is inactive)"
+        problems.add("input.canteenId", "食堂已停用 (the canteen is inactive)")
     elif meal not in (canteen.get("meals") or [meal]):
-        problems["input.meal"] = f"该食堂不供应{MEAL_LABELS[meal]} (the canteen does not serve {meal})"
-    today = rules.today(clock.now())
+        problems.add("input.meal", f"该食堂不供应{MEAL_LABELS[meal]} (the canteen does not serve {meal})")
+    today = rules.today(ctx.now())
     if inp.date < today:
-        problems["input.date"] = "不能早于今天 (must not be in the past)"
+        problems.add("input.date", "不能早于今天 (must not be in the past)")
     elif inp.date > today + timedelta(days=rules.days_ahead):
-        problems["input.date"] = f"最多提前{rules.days_ahead}天 (at most {rules.days_ahead} days ahead)"
+        problems.add("input.date", f"最多提前{rules.days_ahead}天 (at most {rules.days_ahead} days ahead)")
     dishes = clean_dishes(inp.dishes, "input.dishes", problems)
     limit = canteen["capacity_per_meal"] if canteen else 1000
     capacity = limit if inp.capacity is None else inp.capacity
     if not 1 <= capacity <= limit:
-        problems["input.capacity"] = f"应在1到{limit}之间（食堂容量）(must be 1–{limit}, the canteen's capacity)"
+        problems.add("input.capacity", f"应在1到{limit}之间（食堂容量）(must be 1–{limit}, the canteen's capacity)")
     cutoff = _cutoff(inp.cutoff_at, inp.date, meal, rules, "input.cutoffAt", problems)
-    note = text(inp.note, "input.note", problems, max_length=200)
-    raise_if(problems)
+    note = problems.text("input.note", inp.note, max_length=200)
+    problems.raise_if_any()
     doc = {"_id": key_id(ctx.community_id or "", "menu", inp.canteen_id, inp.date.isoformat(), meal),
            "canteenId": inp.canteen_id, "canteenName": canteen["name"], "date": day_key(inp.date), "meal": meal,
            "dishes": dishes, "capacity": capacity, "orderedCount": 0, "cutoffAt": cutoff, "status": "open",
@@ -103,7 +102,7 @@ async def update_menu(ctx: ModuleContext, menu_id: str, inp: Any, version: int |
     ctx.require_permission(MANAGE)
     rules = Rules.of(await ctx.settings())
     menu = await get_menu(ctx, menu_id)
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     changes: dict[str, Any] = {}
     expect: dict[str, Any] = {"version": version if version is not None else menu["version"]}
     if inp.dishes is not None:
@@ -113,15 +112,15 @@ async def update_menu(ctx: ModuleContext, menu_id: str, inp: Any, version: int |
         canteen = await ctx.collection(CANTEENS).find_one({"_id": menu["canteenId"]})
         limit = canteen["capacity_per_meal"] if canteen else menu["capacity"]
         if not 1 <= inp.capacity <= limit:
-            problems["input.capacity"] = f"应在1到{limit}之间（食堂容量）(must be 1–{limit})"
+            problems.add("input.capacity", f"应在1到{limit}之间（食堂容量）(must be 1–{limit})")
         changes["capacity"] = inp.capacity
         expect.setdefault("orderedCount", {"$lte": inp.capacity})
     if inp.cutoff_at is not None:
         changes["cutoffAt"] = _cutoff(inp.cutoff_at, menu["date"].date(), menu["meal"], rules, "input.cutoffAt",
                                       problems)
     if inp.note is not None:
-        changes["note"] = text(inp.note, "input.note", problems, max_length=200)
-    raise_if(problems)
+        changes["note"] = problems.text("input.note", inp.note, max_length=200)
+    problems.raise_if_any()
     if not changes:
         return menu
     row = await ctx.collection(MENUS).update({"_id": menu_id}, changes, expect=expect)

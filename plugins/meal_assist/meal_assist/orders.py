@@ -13,13 +13,12 @@ import hashlib
 import json
 from typing import Any
 
-from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
-from community_plus_sdk.idempotency import key_problem
+from community_plus_sdk import (ConflictError, FieldErrors, ForbiddenError, ModuleContext, NotFoundError,
+                                RetryTransaction, UserInputError)
+from community_plus_sdk.relay import Page, paginate
 
-from . import clock
-from .common import (ACCOUNTS, ACTIVE_STATES, BUDGETS, CANTEENS, MENUS, ORDERS, REQUESTS, VOLUNTEERS, Diner,
-                     Raced, after_id, atomically, conflict, diner_for, key_id, raise_if, relations, require_canteen_staff,
-                     text)
+from .common import (ACCOUNTS, ACTIVE_STATES, BUDGETS, CANTEENS, MENUS, ORDERS, REQUESTS, VOLUNTEERS, Diner, conflict,
+                     diner_for, key_id, relations, require_canteen_staff)
 from .rules import Grant, Rules, day_key, day_of, entitlement, grant, month_of
 
 MAX_ITEMS = 10
@@ -37,24 +36,23 @@ def _fingerprint(inp: Any, resident_id: str | None) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _check_input(inp: Any, rules: Rules) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    if problem := key_problem(inp.idempotency_key):  # the one rule of core and modules
-        problems["input.idempotencyKey"] = problem
+def _check_input(inp: Any, rules: Rules) -> FieldErrors:
+    problems = FieldErrors()
+    problems.idempotency_key("input.idempotencyKey", inp.idempotency_key)  # the one rule of core and modules
     if not inp.items:
-        problems["input.items"] = "至少选择一道菜 (choose at least one dish)"
+        problems.add("input.items", "至少选择一道菜 (choose at least one dish)")
     elif len(inp.items) > MAX_ITEMS:
-        problems["input.items"] = f"最多{MAX_ITEMS}道菜 (at most {MAX_ITEMS} dishes)"
+        problems.add("input.items", f"最多{MAX_ITEMS}道菜 (at most {MAX_ITEMS} dishes)")
     seen = set()
     for i, item in enumerate(inp.items or []):
         if not 1 <= item.quantity <= rules.max_quantity:
-            problems[f"input.items.{i}.quantity"] = (f"每道菜1到{rules.max_quantity}份 "
-                                                     f"(1–{rules.max_quantity} portions per dish)")
+            problems.add(f"input.items.{i}.quantity",
+                         f"每道菜1到{rules.max_quantity}份 (1–{rules.max_quantity} portions per dish)")
         if item.dish_id in seen:
-            problems[f"input.items.{i}.dishId"] = "菜品重复 (dish listed twice)"
+            problems.add(f"input.items.{i}.dishId", "菜品重复 (dish listed twice)")
         seen.add(item.dish_id)
-    text(inp.delivery_address, "input.deliveryAddress", problems, max_length=100)
-    text(inp.note, "input.note", problems, max_length=200)
+    problems.text("input.deliveryAddress", inp.delivery_address, max_length=100)
+    problems.text("input.note", inp.note, max_length=200)
     return problems
 
 
@@ -79,13 +77,13 @@ async def _replay(ctx: ModuleContext, request: dict[str, Any], fingerprint: str)
     return order
 
 
-def _price(menu: dict[str, Any], inp: Any, problems: dict[str, str]) -> tuple[list[dict[str, Any]], int]:
+def _price(menu: dict[str, Any], inp: Any, problems: FieldErrors) -> tuple[list[dict[str, Any]], int]:
     dishes = {d["id"]: d for d in menu["dishes"]}
     lines, total = [], 0
     for i, item in enumerate(inp.items):
         dish = dishes.get(str(item.dish_id))
         if dish is None:
-            problems[f"input.items.{i}.dishId"] = "菜单上没有这道菜 (no such dish on this menu)"
+            problems.add(f"input.items.{i}.dishId", "菜单上没有这道菜 (no such dish on this menu)")
             continue
         lines.append({"dishId": dish["id"], "name": dish["name"], "quantity": item.quantity,
                       "unitPriceFen": dish["priceFen"]})
@@ -97,7 +95,7 @@ async def place_order(ctx: ModuleContext, inp: Any) -> dict[str, Any]:
     """Place a meal order; returns the existing order when the idempotency key was seen."""
     caller = ctx.require_caller()
     rules = Rules.of(await ctx.settings())
-    raise_if(_check_input(inp, rules))
+    _check_input(inp, rules).raise_if_any()
     fingerprint = _fingerprint(inp, inp.resident_id or caller.resident_id)
     request_id = key_id(ctx.community_id or "", "request", caller.user_id, inp.idempotency_key) \
         if inp.idempotency_key else None
@@ -110,18 +108,18 @@ async def place_order(ctx: ModuleContext, inp: Any) -> dict[str, Any]:
     if menu is None:
         raise UserInputError({"input.menuId": "菜单不存在 (no such menu)"})
     diner = await diner_for(ctx, inp.resident_id)
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     lines, meal_price = _price(menu, inp, problems)
     order_type = inp.order_type.value
     canteen = await ctx.collection(CANTEENS).find_one({"_id": menu["canteenId"]})
     address = None
     if order_type == "delivery":
         if canteen is not None and not canteen.get("delivery_available", True):
-            problems["input.orderType"] = "该食堂不提供送餐 (this canteen does not deliver)"
+            problems.add("input.orderType", "该食堂不提供送餐 (this canteen does not deliver)")
         address = (inp.delivery_address or "").strip() or diner.address
         if not address:
-            problems["input.deliveryAddress"] = "送餐需填写地址 (delivery needs an address)"
-    raise_if(problems)
+            problems.add("input.deliveryAddress", "送餐需填写地址 (delivery needs an address)")
+    problems.raise_if_any()
     if canteen is None or not canteen.get("active", True):
         raise conflict("食堂已停用 (the canteen is inactive)", "CANTEEN_INACTIVE")
     meal_date = day_of(menu["date"])
@@ -147,7 +145,7 @@ async def place_order(ctx: ModuleContext, inp: Any) -> dict[str, Any]:
         m = await menus.find_one({"_id": menu["_id"]})
         if m["status"] != "open":
             raise conflict("该餐已停止点餐 (this menu is closed for orders)", "MENU_CLOSED")
-        if clock.now() >= m["cutoffAt"]:
+        if ctx.now() >= m["cutoffAt"]:
             raise conflict("已过点餐截止时间 (the order cut-off has passed)", "CUTOFF_PASSED",
                            cutoffAt=m["cutoffAt"].isoformat())
         if m["orderedCount"] >= m["capacity"]:
@@ -171,23 +169,23 @@ async def place_order(ctx: ModuleContext, inp: Any) -> dict[str, Any]:
         taken = await menus.update({"_id": m["_id"]}, {}, inc={"orderedCount": 1}, expect={
             "status": "open", "capacity": m["capacity"], "orderedCount": {"$lt": m["capacity"]}})
         if taken is None:
-            raise Raced()
+            raise RetryTransaction()
         acct_expect: dict[str, Any] = {f"activeMenus.{m['_id']}": None}
         if g.fen:
             acct_expect["usedFen"] = {"$lte": rules.monthly_cap - g.fen}
         if await accounts.update({"_id": account_id}, {f"activeMenus.{m['_id']}": order["_id"]},
                                  inc={"usedFen": g.fen, "mealCount": 1}, expect=acct_expect) is None:
-            raise Raced()
+            raise RetryTransaction()
         if g.fen and await budgets.update({"_id": budget_id}, {"budgetFen": rules.monthly_budget},
                                           inc={"spentFen": g.fen},
                                           expect={"spentFen": {"$lte": rules.monthly_budget - g.fen}}) is None:
-            raise Raced()
+            raise RetryTransaction()
         if diner.on_behalf:
             await tx.audit("place_order", "MealOrder", order, ["residentId", "subsidyFen"])
         return {"order": order}
 
     try:
-        result = await atomically(ctx, work)
+        result = await ctx.transaction(work)
     except _KeyTaken:
         seen = await ctx.collection(REQUESTS).find_one({"_id": request_id})
         if seen is None:
@@ -253,9 +251,9 @@ def _wrong_state(order: dict[str, Any], action: str) -> ConflictError:
 async def cancel_order(ctx: ModuleContext, order_id: str, reason: str | None) -> dict[str, Any]:
     """Cancel before the cut-off: frees the meal slot and restores the subsidy, atomically."""
     caller = ctx.require_caller()
-    problems: dict[str, str] = {}
-    reason = text(reason, "reason", problems, max_length=100)
-    raise_if(problems)
+    problems = FieldErrors()
+    reason = problems.text("reason", reason, max_length=100)
+    problems.raise_if_any()
     order, rel = await _find_for_write(ctx, order_id)
     if not rel & CANCELLERS:
         raise ForbiddenError("您不能取消该订单 (you may not cancel this order)")
@@ -270,7 +268,7 @@ async def cancel_order(ctx: ModuleContext, order_id: str, reason: str | None) ->
         if o["status"] not in ACTIVE_STATES:
             raise _wrong_state(o, "取消 (cancel)")
         m = await tx.collection(MENUS).find_one({"_id": o["menuId"]})
-        now = clock.now()
+        now = ctx.now()
         if now >= m["cutoffAt"]:
             raise conflict("已过截止时间，不能取消 (past the cut-off: it can no longer be cancelled)",
                            "CUTOFF_PASSED", cutoffAt=m["cutoffAt"].isoformat())
@@ -278,7 +276,7 @@ async def cancel_order(ctx: ModuleContext, order_id: str, reason: str | None) ->
             {"_id": order_id}, {"status": "cancelled", "cancelledAt": now, "cancelledBy": caller.user_id,
                                 "cancelReason": reason}, expect={"status": o["status"], "version": o["version"]})
         if done is None:
-            raise Raced()
+            raise RetryTransaction()
         await tx.collection(MENUS).update({"_id": o["menuId"]}, {}, inc={"orderedCount": -1})
         await tx.collection(ACCOUNTS).update({"_id": account_id}, {f"activeMenus.{o['menuId']}": None},
                                              inc={"usedFen": -o["subsidyFen"], "mealCount": -1})
@@ -291,7 +289,7 @@ async def cancel_order(ctx: ModuleContext, order_id: str, reason: str | None) ->
                             page=f"/pages/meal_assist/delivery?id={order_id}")
         return done
 
-    return await atomically(ctx, work)
+    return await ctx.transaction(work)
 
 
 async def mark_served(ctx: ModuleContext, order_id: str) -> dict[str, Any]:
@@ -299,7 +297,7 @@ async def mark_served(ctx: ModuleContext, order_id: str) -> dict[str, Any]:
     order, _ = await _find_for_write(ctx, order_id)
     await require_canteen_staff(ctx, order["canteenId"])
     rules = Rules.of(await ctx.settings())
-    now = clock.now()
+    now = ctx.now()
     if rules.today(now) < day_of(order["date"]):
         raise conflict("还未到用餐日 (the meal is not today yet)", "NOT_MEAL_DAY")
     if order["orderType"] == "delivery":
@@ -359,7 +357,7 @@ async def assign_delivery(ctx: ModuleContext, order_id: str, kind: str, delivere
         raise UserInputError({"delivererId": hint})
     deliverer = {k: match.get(k) for k in ("kind", "id", "userId", "residentId", "name", "phone")}
     row = await ctx.collection(ORDERS).update(
-        {"_id": order_id}, {"status": "assigned", "deliverer": deliverer, "assignedAt": clock.now()},
+        {"_id": order_id}, {"status": "assigned", "deliverer": deliverer, "assignedAt": ctx.now()},
         expect={"status": {"$in": list(ACTIVE_STATES)}})
     if row is None:
         raise _wrong_state(await ctx.collection(ORDERS).find_one({"_id": order_id}), "指派 (assign)")
@@ -377,7 +375,7 @@ async def confirm_delivered(ctx: ModuleContext, order_id: str) -> dict[str, Any]
         raise ForbiddenError("仅配送人或食堂工作人员可确认送达 (only the deliverer or canteen staff)")
     if order["status"] != "out_for_delivery":
         raise _wrong_state(order, "确认送达 (confirm)")
-    row = await ctx.collection(ORDERS).update({"_id": order_id}, {"status": "delivered", "deliveredAt": clock.now(),
+    row = await ctx.collection(ORDERS).update({"_id": order_id}, {"status": "delivered", "deliveredAt": ctx.now(),
                                                                   "deliveredBy": ctx.require_caller().user_id},
                                               expect={"status": "out_for_delivery"})
     if row is None:
@@ -385,22 +383,16 @@ async def confirm_delivered(ctx: ModuleContext, order_id: str) -> dict[str, Any]
     return row
 
 
-async def my_orders(ctx: ModuleContext, status: str | None, first: int, after: str | None
-                    ) -> tuple[list[dict[str, Any]], bool]:
+async def my_orders(ctx: ModuleContext, status: str | None, first: int, after: str | None) -> Page:
     """Orders for the caller as diner, or placed by the caller (for wards or as staff)."""
     caller = ctx.require_caller()
-    if not 1 <= first <= 100:
-        raise UserInputError({"first": "应在1到100之间 (must be 1–100)"})
     mine: list[dict[str, Any]] = [{"placedBy": caller.user_id}]
     if caller.resident_id:
         mine.append({"residentId": caller.resident_id})
     query: dict[str, Any] = {"$or": mine}
     if status:
         query["status"] = status
-    if after:
-        query["_id"] = {"$lt": after_id(after)}
-    rows = await ctx.collection(ORDERS).find(query, sort=[("_id", -1)], limit=first + 1)
-    return rows[:first], len(rows) > first
+    return await paginate(ctx.collection(ORDERS), query, first, after)
 
 
 async def my_deliveries(ctx: ModuleContext, on: Any | None) -> list[dict[str, Any]]:

@@ -3,12 +3,13 @@ diner's subsidy position."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
+from community_plus_sdk import ConflictError, FieldErrors, ForbiddenError, ModuleContext, NotFoundError, UserInputError
+from community_plus_sdk.relay import Page, paginate
 
-from . import clock
-from .common import (ACCOUNTS, BUDGETS, CANTEENS, DINERS, STAFF, after_id, diner_for, key_id, raise_if, text)
+from .common import ACCOUNTS, BUDGETS, CANTEENS, DINERS, STAFF, diner_for, key_id
 from .manifest import ENROLL, MANAGE, SERVE
 from .rules import Rules, entitlement, format_address, month_of
 
@@ -21,16 +22,16 @@ MAX_GUARDIANS = 5
 async def add_staff(ctx: ModuleContext, inp: Any) -> dict[str, Any]:
     """Register a user account as staff of one canteen (idempotent: re-adding re-activates)."""
     ctx.require_permission(MANAGE)
-    problems: dict[str, str] = {}
-    name = text(inp.name, "input.name", problems, max_length=30, required=True)
-    phone = text(inp.phone, "input.phone", problems, max_length=20)
+    problems = FieldErrors()
+    name = problems.text("input.name", inp.name, max_length=30, required=True)
+    phone = problems.text("input.phone", inp.phone, max_length=20)
     user_id = (inp.user_id or "").strip()
     if not user_id or len(user_id) > 64:
-        problems["input.userId"] = "应为用户 id (must be a user id)"
+        problems.add("input.userId", "应为用户 id (must be a user id)")
     canteen = await ctx.collection(CANTEENS).find_one({"_id": inp.canteen_id})
     if canteen is None:
-        problems["input.canteenId"] = "食堂不存在 (no such canteen)"
-    raise_if(problems)
+        problems.add("input.canteenId", "食堂不存在 (no such canteen)")
+    problems.raise_if_any()
     staff = ctx.collection(STAFF)
     row_id = key_id(ctx.community_id or "", "staff", inp.canteen_id, user_id)
     values = {"canteenId": inp.canteen_id, "userId": user_id, "name": name, "phone": phone, "active": True}
@@ -75,25 +76,25 @@ def _snapshot(record: dict[str, Any]) -> dict[str, Any]:
 async def enroll_diner(ctx: ModuleContext, inp: Any) -> dict[str, Any]:
     """Enrol a resident for meal assistance, naming the family members who may order for them."""
     ctx.require_permission(ENROLL)
-    problems: dict[str, str] = {}
+    problems = FieldErrors()
     record = await ctx.resident(inp.resident_id)
     if record is None:
-        problems["input.residentId"] = "居民不存在或不在您的范围内 (no such resident in your scope)"
+        problems.add("input.residentId", "居民不存在或不在您的范围内 (no such resident in your scope)")
     guardians: list[str] = []
     if len(inp.guardian_resident_ids) > MAX_GUARDIANS:
-        problems["input.guardianResidentIds"] = f"最多{MAX_GUARDIANS}人 (at most {MAX_GUARDIANS})"
+        problems.add("input.guardianResidentIds", f"最多{MAX_GUARDIANS}人 (at most {MAX_GUARDIANS})")
     for i, gid in enumerate(inp.guardian_resident_ids[:MAX_GUARDIANS]):
         path = f"input.guardianResidentIds.{i}"
         if gid == inp.resident_id:
-            problems[path] = "不能监护自己 (a diner cannot be their own guardian)"
+            problems.add(path, "不能监护自己 (a diner cannot be their own guardian)")
         elif gid in guardians:
-            problems[path] = "重复 (listed twice)"
+            problems.add(path, "重复 (listed twice)")
         elif await ctx.resident(gid) is None:
-            problems[path] = "居民不存在或不在您的范围内 (no such resident in your scope)"
+            problems.add(path, "居民不存在或不在您的范围内 (no such resident in your scope)")
         guardians.append(gid)
-    notes = text(inp.dietary_notes, "input.dietaryNotes", problems, max_length=200)
-    address = text(inp.delivery_address, "input.deliveryAddress", problems, max_length=100)
-    raise_if(problems)
+    notes = problems.text("input.dietaryNotes", inp.dietary_notes, max_length=200)
+    address = problems.text("input.deliveryAddress", inp.delivery_address, max_length=100)
+    problems.raise_if_any()
     values = {"residentId": inp.resident_id, "guardianResidentIds": guardians, "dietaryNotes": notes,
               "deliveryAddress": address, "snapshot": _snapshot(record), "active": True}
     diners = ctx.collection(DINERS)
@@ -119,25 +120,18 @@ async def withdraw_diner(ctx: ModuleContext, resident_id: str) -> dict[str, Any]
     return row
 
 
-async def list_diners(ctx: ModuleContext, grid_id: str | None, first: int, after: str | None
-                      ) -> tuple[list[dict[str, Any]], bool]:
-    """Enrolled diners (staff); grid workers see those of their own grids."""
+async def list_diners(ctx: ModuleContext, grid_id: str | None, first: int, after: str | None) -> Page:
+    """Enrolled diners (staff); grid workers see those of their own grids (another grid's
+    diners: an empty page)."""
     caller = ctx.require_caller()
     ctx.require_permission(ENROLL)
-    if not 1 <= first <= 100:
-        raise UserInputError({"first": "应在1到100之间 (must be 1–100)"})
     query: dict[str, Any] = {"active": True}
     if caller.role == "grid_worker":
         allowed = list(caller.grid_ids)
-        if grid_id and grid_id not in allowed:
-            return [], False
-        query["snapshot.gridId"] = grid_id or {"$in": allowed}
+        query["snapshot.gridId"] = grid_id if grid_id in allowed else {"$in": [] if grid_id else allowed}
     elif grid_id:
         query["snapshot.gridId"] = grid_id
-    if after:
-        query["_id"] = {"$lt": after_id(after)}
-    rows = await ctx.collection(DINERS).find(query, sort=[("_id", -1)], limit=first + 1)
-    return rows[:first], len(rows) > first
+    return await paginate(ctx.collection(DINERS), query, first, after)
 
 
 async def my_diners(ctx: ModuleContext) -> list[dict[str, Any]]:
@@ -155,9 +149,9 @@ async def refresh_snapshot(ctx: ModuleContext, resident: dict[str, Any]) -> None
     await ctx.collection(DINERS).update({"residentId": resident["_id"]}, {"snapshot": _snapshot(resident)})
 
 
-def diner_view(row: dict[str, Any], rules: Rules) -> dict[str, Any]:
+def diner_view(row: dict[str, Any], rules: Rules, now: datetime) -> dict[str, Any]:
     snap = row.get("snapshot") or {}
-    ent = entitlement(rules, snap.get("birthDate"), snap.get("tags"), rules.today(clock.now()))
+    ent = entitlement(rules, snap.get("birthDate"), snap.get("tags"), rules.today(now))
     return {"id": row["_id"], "resident_id": row["residentId"], "name": snap.get("name"), "age": ent.age,
             "tags": [t.upper() for t in snap.get("tags") or []], "guardian_resident_ids": list(row.get("guardianResidentIds", [])),
             "dietary_notes": row.get("dietaryNotes"),
@@ -170,7 +164,7 @@ def diner_view(row: dict[str, Any], rules: Rules) -> dict[str, Any]:
 
 async def subsidy_status(ctx: ModuleContext, resident_id: str | None, month: str | None) -> dict[str, Any]:
     rules = Rules.of(await ctx.settings())
-    today = rules.today(clock.now())
+    today = rules.today(ctx.now())
     month = month or month_of(today)
     if (len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() or not 1 <= int(month[5:]) <= 12
             or not 1900 <= int(month[:4]) <= 2999):

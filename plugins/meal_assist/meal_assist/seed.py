@@ -7,7 +7,6 @@ from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext
 
-from . import clock
 from .common import CANTEENS, MENUS, key_id
 from .rules import Rules, day_key
 
@@ -40,7 +39,7 @@ async def seed(ctx: ModuleContext, community_id: str) -> dict[str, int]:
     if ctx.community_id != community_id:
         ctx = ctx.for_community(community_id)
     rules = Rules.of(await ctx.settings())
-    today = rules.today(clock.now())
+    today = rules.today(ctx.now())
     created = {"canteens": 0, "menus": 0}
     for n, canteen in enumerate(CANTEENS_DEMO):
         cid = key_id(community_id, "demo-canteen", str(n))

@@ -221,13 +221,6 @@ class PlaceMealOrderInput:
                                    "monthly cap or the budget)")
 
 
-@strawberry.type
-class MealOrderPage:
-    items: list[MealOrder]
-    has_next: bool
-    end_cursor: str | None
-
-
 # -- the canteen's day ---------------------------------------------------------------------------
 
 

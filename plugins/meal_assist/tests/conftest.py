@@ -5,13 +5,14 @@ GraphQL."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-import meal_assist.clock
-
+from community_plus_sdk.clock import Clock
+from community_plus_sdk.clock import clock as sdk_clock
 
 CST = timezone(timedelta(hours=8))
 START = datetime(2030, 3, 14, 10, 0, tzinfo=CST)  # a Thursday morning, local time
@@ -48,38 +49,24 @@ SUBSIDY = """query($r: ID, $m: String) { mealSubsidyStatus(residentId: $r, month
   perMealSubsidyFen monthlyCapFen usedFen remainingFen mealsOrdered communityBudgetFen communitySpentFen } }"""
 
 
-class FakeClock:
-    """The module's time source in tests; `set`/`advance` move time without sleeping."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
-
-    def set(self, value: datetime) -> None:
-        self.current = value
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
-
-
 @pytest.fixture
 def cp_modules() -> list[str]:
     return ["meal_assist"]
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock(START)
-    monkeypatch.setattr(meal_assist.clock, "now", fake.now)
-    return fake
+def clock() -> Iterator[Clock]:
+    """The SDK's one clock (`ctx.now()`), frozen at START for the test: `set`/`advance` move
+    time without sleeping."""
+    sdk_clock.set(START)
+    yield sdk_clock
+    sdk_clock.reset()
 
 
 class Meal:
     """GraphQL helpers over the harness's community."""
 
-    def __init__(self, community: Any, clock: FakeClock) -> None:
+    def __init__(self, community: Any, clock: Clock) -> None:
         self.c = community
         self.clock = clock
         self.admin = community.client("community_admin")

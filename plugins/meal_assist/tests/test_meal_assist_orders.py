@@ -4,10 +4,12 @@ monthly caps and the budget, and idempotent retries."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+
+from community_plus_sdk.relay import nodes
 
 MY_ORDERS = """query($s: MealOrderStatus, $f: Int, $a: String) { myMealOrders(status: $s, first: $f, after: $a) {
-  hasNext endCursor items { id residentId onBehalf } } }"""
+  pageInfo { hasNextPage endCursor } totalCount edges { node { id residentId onBehalf } } } }"""
 ORDER = "query($id: ID!) { mealOrder(id: $id) { id status dietaryNotes } }"
 ENROLL = """mutation($i: EnrollMealDinerInput!) { enrollMealDiner(input: $i) { id residentId name age eligible
   perMealSubsidyFen guardianResidentIds dietaryNotes deliveryAddress active } }"""
@@ -87,7 +89,7 @@ async def test_order_subsidy_cancel_cutoff_and_eligibility(meal, q):
     assert (await meal.place(r0, dinner["id"]))["subsidyFen"] == 400           # per-meal cap now 400
 
     # the cut-off, on the module's clock: no orders, no cancellations after it
-    meal.clock.set(meal.clock.current.replace(day=15, hour=9, minute=0, second=1))
+    meal.clock.set(datetime(2030, 3, 15, 9, 0, 1))  # naive: China time
     err = await r0.error("CONFLICT", q["CANCEL"], {"id": delivery["id"]})
     assert err["extensions"]["reason"] == "CUTOFF_PASSED"
     err = await meal.place_error("CONFLICT", r3, lunch["id"])
@@ -127,16 +129,18 @@ async def test_guardians_staff_caps_budget_and_idempotency(meal, q):
     err = await meal.place_error("FORBIDDEN", stranger, dinner["id"], resident_id=rids[0])
     assert "监护人" in err["message"]
     page = (await guardian.ok(MY_ORDERS, {"f": 1}))["myMealOrders"]
-    assert page["items"][0]["id"] == for_ward["id"] and page["hasNext"] is False
+    assert nodes(page)[0]["id"] == for_ward["id"] and page["pageInfo"]["hasNextPage"] is False
     assert (await guardian.ok(MY_DINERS))["myMealDiners"][0]["perMealSubsidyFen"] == 500
 
-    listed = await gw.ok("{ mealDiners { residentId dietaryNotes tags } }")
-    assert listed["mealDiners"] == [{"residentId": rids[0], "dietaryNotes": "低盐、软食", "tags": ["ELDERLY"]}]
-    err = await gw.error("BAD_USER_INPUT", "{ mealDiners(after: \"%%%\") { residentId } }")  # not a cursor
+    listed = (await gw.ok("{ mealDiners { totalCount edges { node { residentId dietaryNotes tags } } } }"))["mealDiners"]
+    assert nodes(listed) == [{"residentId": rids[0], "dietaryNotes": "低盐、软食", "tags": ["ELDERLY"]}]
+    assert listed["totalCount"] == 1
+    err = await gw.error("BAD_USER_INPUT", "{ mealDiners(after: \"%%%\") { totalCount } }")  # not a cursor
     assert paths(err) == {"after"}
-    assert (await gw.ok("query($g: ID) { mealDiners(gridId: $g) { residentId } }", {"g": meal.c.grid_ids[1]})) == \
-        {"mealDiners": []}  # not the worker's grid
-    await guardian.error("FORBIDDEN", "{ mealDiners { residentId } }")
+    other = await gw.ok("query($g: ID) { mealDiners(gridId: $g) { totalCount edges { node { residentId } } } }",
+                        {"g": meal.c.grid_ids[1]})
+    assert other == {"mealDiners": {"totalCount": 0, "edges": []}}  # not the worker's grid
+    await guardian.error("FORBIDDEN", "{ mealDiners { totalCount } }")
 
     # the core reports a change to the diner: the guardian's view follows (on_event)
     await admin.ok("""mutation($id: ID!) { updateResident(id: $id, input: {tags: [ELDERLY, LOW_INCOME]}) { id } }""",
@@ -158,7 +162,7 @@ async def test_guardians_staff_caps_budget_and_idempotency(meal, q):
     assert paths(err) == {"input.residentId"}
     assert (await gw.ok(q["CANCEL"], {"id": by_gw["id"]}))["cancelMealOrder"]["status"] == "CANCELLED"
     staff_page = (await gw.ok(MY_ORDERS, {"f": 5}))["myMealOrders"]
-    assert [o["id"] for o in staff_page["items"]] == [by_gw["id"]]
+    assert [o["id"] for o in nodes(staff_page)] == [by_gw["id"]]
 
     # the monthly cap per diner: refuse, or accept the reduced subsidy
     await meal.configure(monthlyCapFen=1000)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from community_plus_sdk.clock import china_date
+
 STATS = """query($s: Date!, $u: Date!, $c: ID) { mealStatistics(since: $s, until: $u, canteenId: $c) {
   mealsOrdered mealsServed mealsCancelled subsidySpentFen paidFen byType { orderType count }
   days { date ordered served cancelled subsidyFen } topDishes { name quantity }
@@ -71,7 +73,7 @@ async def test_statistics_dashboard_and_seed(meal, q):
     first = await meal.c.call_hook("meal_assist", "seed_demo_data", scope=meal.c.id, community_id=meal.c.id)
     again = await meal.c.call_hook("meal_assist", "seed_demo_data", scope=meal.c.id, community_id=meal.c.id)
     assert first == [{"canteens": 2, "menus": 7 * 4}] and again == [{"canteens": 0, "menus": 0}]
-    today = meal.clock.current.date().isoformat()
+    today = china_date(meal.clock.now()).isoformat()
     menus = (await r[0].ok("query($d: Date!) { mealMenus(date: $d) { canteenName meal dishes { nutritionTags } } }",
                            {"d": today}))["mealMenus"]
     assert {m["canteenName"] for m in menus} >= {"幸福里长者食堂", "邻里中心助餐点"}

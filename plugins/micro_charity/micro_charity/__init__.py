@@ -18,26 +18,17 @@ from .wishes import CharityWishMutation, CharityWishQuery
 __all__ = ["module"]
 
 
+MODULE = module.with_parts(
+    models=[CharityCatalogueItem], collections=COLLECTIONS,
+    graphql=GraphQLContribution(
+        queries=[CharityWishQuery, CharityProjectQuery, CharityActivityQuery, CharityPointsQuery],
+        mutations=[CharityWishMutation, CharityProjectMutation, CharityActivityMutation, CharityPointsMutation]))
+
+
 @hookimpl
 def register_module():
-    return module
-
-
-@hookimpl
-def register_models():
-    return [CharityCatalogueItem]
-
-
-@hookimpl
-def register_graphql():
-    return GraphQLContribution(
-        queries=[CharityWishQuery, CharityProjectQuery, CharityActivityQuery, CharityPointsQuery],
-        mutations=[CharityWishMutation, CharityProjectMutation, CharityActivityMutation, CharityPointsMutation])
-
-
-@hookimpl
-def register_collections():
-    return COLLECTIONS
+    """The manifest with its models, GraphQL types and collections."""
+    return MODULE
 
 
 @hookimpl

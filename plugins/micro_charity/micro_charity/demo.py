@@ -3,12 +3,11 @@ volunteer activity and two open wishes. Rows have fixed ids, so seeding twice ad
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext
-
-from .common import CHINA
+from community_plus_sdk.clock import china_date, day_start
 
 CATALOGUE = [
     ("rice", "东北大米 5kg", "志愿者专享兑换", 200, 20),
@@ -30,9 +29,9 @@ async def _put(ctx: ModuleContext, collection: str, row: dict[str, Any]) -> bool
 
 
 def _next_saturday_at(hour: int) -> datetime:
-    today = datetime.now(CHINA).date()
+    today = china_date()
     day = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
-    return datetime.combine(day, time(hour), tzinfo=CHINA).astimezone(UTC)
+    return day_start(day) + timedelta(hours=hour)
 
 
 async def seed(ctx: ModuleContext, community_id: str) -> int:
@@ -43,7 +42,7 @@ async def seed(ctx: ModuleContext, community_id: str) -> int:
     added = 0
     for key, name, description, cost, stock in CATALOGUE:
         added += await _put(ctx, "catalogue_items", {"_id": f"{prefix}:item:{key}", "name": name,
-                                                     "summary": description, "points_cost": cost, "stock": stock,
+                                                     "description": description, "points_cost": cost, "stock": stock,
                                                      "active": True})
     project = f"{prefix}:project:walkers"
     if await _put(ctx, "projects", {"_id": project, "title": "为独居老人添置助行器",
@@ -61,7 +60,7 @@ async def seed(ctx: ModuleContext, community_id: str) -> int:
                                             "description": "清理楼道杂物、绿化带垃圾，提供手套和工具。",
                                             "location": "社区服务中心门口", "startsAt": starts,
                                             "endsAt": starts + timedelta(hours=2), "capacity": 20, "signedUp": 0,
-                                            "pointsPerHour": (await ctx.settings())["pointsPerVolunteerHour"],
+                                            "pointsPerHour": (await ctx.settings()).points_per_volunteer_hour,
                                             "state": "open"})
     for key, title, description, category, alias, value in WISHES:
         added += await _put(ctx, "wishes", {"_id": f"{prefix}:wish:{key}", "title": title, "description": description,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from community_plus_sdk import CollectionSpec, Module, Permission
+from community_plus_sdk.settings import setting
 
 NAME = "micro_charity"
 
@@ -35,31 +38,24 @@ PERMISSIONS = [
     Permission(REDEMPTION_HANDLE, "发放兑换物品", roles=STAFF),
 ]
 
-SETTINGS_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "requireWishApproval": {"type": "boolean", "default": True, "title": "微心愿需审核后公开",
-                                "description": "关闭后，内容检测通过的心愿直接公开；存疑内容始终需审核"},
-        "maxOpenWishesPerResident": {"type": "integer", "minimum": 1, "maximum": 20, "default": 2,
-                                     "title": "每位居民同时进行中的心愿上限"},
-        "maxWishValueFen": {"type": "integer", "minimum": 100, "maximum": 1000000, "default": 50000,
-                            "title": "单个心愿估值上限（分）"},
-        "pointsPerVolunteerHour": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 10,
-                                   "title": "每志愿服务小时积分"},
-        "pointsPerWishFulfilled": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 5,
-                                   "title": "居民圆梦一个心愿所得积分"},
-        "maxHoursPerCheckout": {"type": "number", "exclusiveMinimum": 0, "maximum": 24, "default": 12,
-                                "title": "单次签退最多记录小时数"},
-        "checkInOpensMinutesBefore": {"type": "integer", "minimum": 0, "maximum": 1440, "default": 120,
-                                      "title": "活动开始前多少分钟可签到"},
-    },
-}
+@dataclass(frozen=True)
+class CharitySettings:
+    """What a community (or its region) tunes; the console's form is derived from it."""
+
+    require_wish_approval: bool = setting(True, "微心愿需审核后公开", "关闭后，内容检测通过的心愿直接公开；存疑内容始终需审核")
+    max_open_wishes_per_resident: int = setting(2, "每位居民同时进行中的心愿上限", minimum=1, maximum=20)
+    max_wish_value_fen: int = setting(50000, "单个心愿估值上限（分）", minimum=100, maximum=1000000)
+    points_per_volunteer_hour: int = setting(10, "每志愿服务小时积分", minimum=0, maximum=1000)
+    points_per_wish_fulfilled: int = setting(5, "居民圆梦一个心愿所得积分", minimum=0, maximum=1000)
+    max_hours_per_checkout: float = setting(12, "单次签退最多记录小时数", exclusiveMinimum=0, maximum=24)
+    check_in_opens_minutes_before: int = setting(120, "活动开始前多少分钟可签到", minimum=0, maximum=1440)
+
 
 module = Module(
     name=NAME, title="微公益", version="1.0.0",
     description="微心愿认领、公益项目募捐、志愿服务时长与积分兑换",
     icon="heart", entry_page="/pages/micro_charity/index",
-    permissions=PERMISSIONS, settings_schema=SETTINGS_SCHEMA,
+    permissions=PERMISSIONS, settings=CharitySettings,
 )
 
 _NON_NEGATIVE_INT = {"bsonType": ["int", "long"], "minimum": 0}

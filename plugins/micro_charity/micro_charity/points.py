@@ -9,10 +9,11 @@ from typing import Any
 
 import strawberry
 
-from community_plus_sdk import ConflictError, ForbiddenError, Model, ModuleContext, NotFoundError, fields
+from community_plus_sdk import ConflictError, FieldErrors, ForbiddenError, Model, ModuleContext, NotFoundError, fields
+from community_plus_sdk.clock import clock, new_id
+from community_plus_sdk.relay import Connection, connection, paginate
 
-from .common import (Check, check_key, claim_key, context, fetch_page, new_id, now, require_resident, transaction,
-                     with_key)
+from .common import claim_key, context, require_resident, with_key
 from .manifest import CATALOGUE_MANAGE, POINTS_ADJUST, POINTS_VIEW, REDEMPTION_HANDLE
 
 # ledger kinds; `earned` counts volunteer/wish/adjustment changes, `spent` redemptions net of refunds
@@ -28,7 +29,7 @@ class CharityCatalogueItem(Model):
                        "create": [CATALOGUE_MANAGE], "update": [CATALOGUE_MANAGE], "delete": [CATALOGUE_MANAGE]}
 
     name = fields.String(required=True, max_length=40, description="物品名称")
-    summary = fields.Text(max_length=500, description="物品说明")  # "description" would shadow Model.description()
+    description = fields.Text(max_length=500, description="物品说明")
     points_cost = fields.Integer(required=True, min=1, max=100000, description="每件所需积分")
     stock = fields.Integer(required=True, min=0, max=100000, description="库存")
     photo = fields.Image()
@@ -121,13 +122,6 @@ class CharityLedgerEntry:
                    hours=row.get("hours"), created_at=row["createdAt"])
 
 
-@strawberry.type
-class CharityLedgerPage:
-    items: list[CharityLedgerEntry]
-    total: int
-    next_cursor: str | None = strawberry.field(description="Pass as `after` for the next page; null at the end.")
-
-
 @strawberry.enum
 class CharityRedemptionState(Enum):
     PENDING = "pending"
@@ -156,13 +150,6 @@ class CharityRedemption:
                    handed_over_at=row.get("handedOverAt"), cancelled_at=row.get("cancelledAt"))
 
 
-@strawberry.type
-class CharityRedemptionPage:
-    items: list[CharityRedemption]
-    total: int
-    next_cursor: str | None
-
-
 # -- queries and mutations ----------------------------------------------------------------------------
 
 async def _visible_resident(ctx: ModuleContext, resident_id: str) -> dict[str, Any]:
@@ -182,11 +169,11 @@ class CharityPointsQuery:
         return CharityPointsAccount.of(caller.resident_id, row)
 
     @strawberry.field(description="我的积分流水，新的在前 (my ledger, newest first)")
-    async def my_charity_ledger(self, info: strawberry.Info, first: int = 20, after: str | None = None) -> CharityLedgerPage:
+    async def my_charity_ledger(self, info: strawberry.Info, first: int = 20, after: str | None = None) -> Connection[CharityLedgerEntry]:
         ctx = context(info)
         caller = require_resident(ctx)
-        rows, total, cursor = await fetch_page(ctx.collection("ledger"), {"residentId": caller.resident_id}, first, after)
-        return CharityLedgerPage(items=[CharityLedgerEntry.of(r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("ledger"), {"residentId": caller.resident_id}, first, after)
+        return connection(page, CharityLedgerEntry.of)
 
     @strawberry.field(description="某居民的积分账户（工作人员） (a resident's points, for staff)")
     async def charity_points_account(self, info: strawberry.Info, resident_id: strawberry.ID) -> CharityPointsAccount:
@@ -198,30 +185,30 @@ class CharityPointsQuery:
 
     @strawberry.field(description="某居民的积分流水（工作人员） (a resident's ledger, for staff)")
     async def charity_points_ledger(self, info: strawberry.Info, resident_id: strawberry.ID, first: int = 20,
-                                    after: str | None = None) -> CharityLedgerPage:
+                                    after: str | None = None) -> Connection[CharityLedgerEntry]:
         ctx = context(info)
         ctx.require_permission(POINTS_VIEW)
         await _visible_resident(ctx, resident_id)
-        rows, total, cursor = await fetch_page(ctx.collection("ledger"), {"residentId": resident_id}, first, after)
-        return CharityLedgerPage(items=[CharityLedgerEntry.of(r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("ledger"), {"residentId": resident_id}, first, after)
+        return connection(page, CharityLedgerEntry.of)
 
     @strawberry.field(description="我的兑换记录 (my redemptions)")
     async def my_charity_redemptions(self, info: strawberry.Info, first: int = 20,
-                                     after: str | None = None) -> CharityRedemptionPage:
+                                     after: str | None = None) -> Connection[CharityRedemption]:
         ctx = context(info)
         caller = require_resident(ctx)
-        rows, total, cursor = await fetch_page(ctx.collection("redemptions"), {"residentId": caller.resident_id},
-                                               first, after)
-        return CharityRedemptionPage(items=[CharityRedemption.of(r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("redemptions"), {"residentId": caller.resident_id},
+                              first, after)
+        return connection(page, CharityRedemption.of)
 
     @strawberry.field(description="社区的兑换记录（发放物品的工作人员） (redemptions to hand over, for staff)")
     async def charity_redemptions(self, info: strawberry.Info, state: CharityRedemptionState | None = None,
-                                  first: int = 20, after: str | None = None) -> CharityRedemptionPage:
+                                  first: int = 20, after: str | None = None) -> Connection[CharityRedemption]:
         ctx = context(info)
         ctx.require_permission(REDEMPTION_HANDLE)
         query = {"state": state.value} if state else {}
-        rows, total, cursor = await fetch_page(ctx.collection("redemptions"), query, first, after)
-        return CharityRedemptionPage(items=[CharityRedemption.of(r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("redemptions"), query, first, after)
+        return connection(page, CharityRedemption.of)
 
 
 async def _load_redemption(ctx: ModuleContext, rid: str) -> CharityRedemption:
@@ -251,10 +238,10 @@ class CharityPointsMutation:
                                   idempotency_key: str | None = None) -> CharityRedemption:
         ctx = context(info)
         caller = require_resident(ctx)
-        check = Check("")
+        check = FieldErrors()
         check.value("quantity", fields.Integer(min=1, max=10), quantity)
-        check_key(check, idempotency_key)
-        check.done()
+        check.idempotency_key("idempotencyKey", idempotency_key)
+        check.raise_if_any()
         item = await ctx.collection("catalogue_items").find_one({"_id": item_id})
         if item is None:
             raise NotFoundError("物品不存在 (no such item)")
@@ -279,7 +266,7 @@ class CharityPointsMutation:
             await tx.audit("redeem", "Redemption", row, ["itemId", "quantity", "pointsSpent"])
             return CharityRedemption.of(row)
 
-        return await with_key(ctx, "redeem", idempotency_key, payload, lambda: transaction(ctx, write),
+        return await with_key(ctx, "redeem", idempotency_key, payload, lambda: ctx.transaction(write),
                               lambda result_id: _load_redemption(ctx, result_id))
 
     @strawberry.mutation(description="取消未领取的兑换，退回积分和库存 (cancel a pending redemption: points and stock return)")
@@ -296,7 +283,7 @@ class CharityPointsMutation:
 
         async def write(tx: ModuleContext) -> CharityRedemption:
             done = await tx.collection("redemptions").update(
-                {"_id": id}, {"state": "cancelled", "cancelledAt": now(), "cancelledBy": caller.user_id},
+                {"_id": id}, {"state": "cancelled", "cancelledAt": clock.now(), "cancelledBy": caller.user_id},
                 expect={"state": "pending"})
             if done is None:
                 raise ConflictError("只能取消未领取的兑换 (only pending redemptions can be cancelled)",
@@ -306,14 +293,14 @@ class CharityPointsMutation:
             await tx.audit("cancel_redemption", "Redemption", done, ["state"])
             return CharityRedemption.of(done)
 
-        return await transaction(ctx, write)
+        return await ctx.transaction(write)
 
     @strawberry.mutation(description="发放兑换物品（工作人员） (hand a redeemed item over, for staff)")
     async def hand_over_charity_redemption(self, info: strawberry.Info, id: strawberry.ID) -> CharityRedemption:
         ctx = context(info)
         ctx.require_permission(REDEMPTION_HANDLE)
         redemptions = ctx.collection("redemptions")
-        done = await redemptions.update({"_id": id}, {"state": "handed_over", "handedOverAt": now(),
+        done = await redemptions.update({"_id": id}, {"state": "handed_over", "handedOverAt": clock.now(),
                                                       "handedOverBy": ctx.caller.user_id}, expect={"state": "pending"})
         if done is None:
             if await redemptions.find_one({"_id": id}) is None:
@@ -329,13 +316,13 @@ class CharityPointsMutation:
                                     idempotency_key: str | None = None) -> CharityPointsAccount:
         ctx = context(info)
         ctx.require_permission(POINTS_ADJUST)
-        check = Check("")
+        check = FieldErrors()
         check.value("delta", fields.Integer(min=-100000, max=100000), delta)
         if delta == 0:
             check.add("delta", "不能为0 (must not be 0)")
         reason = check.value("reason", fields.String(required=True, max_length=100), reason, required=True)
-        check_key(check, idempotency_key)
-        check.done()
+        check.idempotency_key("idempotencyKey", idempotency_key)
+        check.raise_if_any()
         await _visible_resident(ctx, resident_id)
         await ensure_account(ctx, resident_id)
         entry_id = new_id()
@@ -351,4 +338,4 @@ class CharityPointsMutation:
             row = await ctx.collection("accounts").find_one({"_id": account_id(ctx, resident_id)})
             return CharityPointsAccount.of(resident_id, row)
 
-        return await with_key(ctx, "adjust", idempotency_key, payload, lambda: transaction(ctx, write), replay)
+        return await with_key(ctx, "adjust", idempotency_key, payload, lambda: ctx.transaction(write), replay)

@@ -10,10 +10,11 @@ from typing import Any
 
 import strawberry
 
-from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, fields
+from community_plus_sdk import ConflictError, FieldErrors, ForbiddenError, ModuleContext, NotFoundError, fields
+from community_plus_sdk.clock import as_utc, clock, new_id
+from community_plus_sdk.relay import Connection, connection, paginate
 
-from .common import (Check, as_utc, attach_photos, check_key, claim_key, context, fetch_page, mask_name, new_id,
-                     now, transaction, with_key)
+from .common import attach_photos, claim_key, context, mask_name, with_key
 from .content import REVIEW, screen_text
 from .manifest import DONATION_RECORD, PROJECT_MANAGE, PROJECT_PLEDGE
 
@@ -108,27 +109,6 @@ class CharityDonation:
                    pledge_id=row.get("pledgeId"), recorded_at=row["recordedAt"])
 
 
-@strawberry.type
-class CharityProjectPage:
-    items: list[CharityProject]
-    total: int
-    next_cursor: str | None
-
-
-@strawberry.type
-class CharityPledgePage:
-    items: list[CharityPledge]
-    total: int
-    next_cursor: str | None
-
-
-@strawberry.type
-class CharityDonationPage:
-    items: list[CharityDonation]
-    total: int
-    next_cursor: str | None
-
-
 @strawberry.input
 class CharityProjectInput:
     title: str
@@ -180,12 +160,12 @@ async def _public_name(ctx: ModuleContext, name: str | None, anonymous: bool, pa
 class CharityProjectQuery:
     @strawberry.field(description="公益项目，新的在前 (projects, newest first)")
     async def charity_projects(self, info: strawberry.Info, state: CharityProjectState | None = None,
-                               first: int = 20, after: str | None = None) -> CharityProjectPage:
+                               first: int = 20, after: str | None = None) -> Connection[CharityProject]:
         ctx = context(info)
         ctx.require_caller()
-        rows, total, cursor = await fetch_page(ctx.collection("projects"), {"state": state.value} if state else {},
-                                               first, after)
-        return CharityProjectPage(items=[CharityProject.of(r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("projects"), {"state": state.value} if state else {},
+                              first, after)
+        return connection(page, CharityProject.of)
 
     @strawberry.field
     async def charity_project(self, info: strawberry.Info, id: strawberry.ID) -> CharityProject:
@@ -195,22 +175,22 @@ class CharityProjectQuery:
 
     @strawberry.field(description="项目的捐款公示 (a project's donations, public)")
     async def charity_donations(self, info: strawberry.Info, project_id: strawberry.ID, first: int = 20,
-                                after: str | None = None) -> CharityDonationPage:
+                                after: str | None = None) -> Connection[CharityDonation]:
         ctx = context(info)
         ctx.require_caller()
-        rows, total, cursor = await fetch_page(ctx.collection("donations"), {"projectId": project_id}, first, after)
-        return CharityDonationPage(items=[CharityDonation.of(r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("donations"), {"projectId": project_id}, first, after)
+        return connection(page, CharityDonation.of)
 
     @strawberry.field(description="项目的认捐 (a project's pledges); mine=true: only mine")
     async def charity_pledges(self, info: strawberry.Info, project_id: strawberry.ID | None = None, mine: bool = False,
-                              first: int = 20, after: str | None = None) -> CharityPledgePage:
+                              first: int = 20, after: str | None = None) -> Connection[CharityPledge]:
         ctx = context(info)
         caller = ctx.require_caller()
         query: dict[str, Any] = {"projectId": project_id} if project_id else {}
         if mine:
             query["pledgerUserId"] = caller.user_id
-        rows, total, cursor = await fetch_page(ctx.collection("pledges"), query, first, after)
-        return CharityPledgePage(items=[CharityPledge.of(ctx, r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("pledges"), query, first, after)
+        return connection(page, lambda r: CharityPledge.of(ctx, r))
 
 
 @strawberry.type
@@ -219,7 +199,7 @@ class CharityProjectMutation:
     async def create_charity_project(self, info: strawberry.Info, input: CharityProjectInput) -> CharityProject:
         ctx = context(info)
         ctx.require_permission(PROJECT_MANAGE)
-        check = Check()
+        check = FieldErrors("input")
         row = {
             "title": check.value("title", fields.String(required=True, max_length=40, min_length=2), input.title,
                                  required=True),
@@ -229,9 +209,9 @@ class CharityProjectMutation:
             "endsOn": as_utc(input.ends_on),
             "coverPhoto": check.value("coverPhoto", fields.Image(), input.cover_photo),
         }
-        if row["endsOn"] is not None and row["endsOn"] <= now():
+        if row["endsOn"] is not None and row["endsOn"] <= clock.now():
             check.add("endsOn", "结束时间须晚于现在 (must be in the future)")
-        check.done()
+        check.raise_if_any()
         doc = await ctx.collection("projects").insert({**row, "raisedFen": 0, "pledgedFen": 0, "donationCount": 0,
                                                        "pledgeCount": 0, "state": "open",
                                                        "createdBy": ctx.caller.user_id})
@@ -248,7 +228,7 @@ class CharityProjectMutation:
     async def close_charity_project(self, info: strawberry.Info, id: strawberry.ID) -> CharityProject:
         ctx = context(info)
         ctx.require_permission(PROJECT_MANAGE)
-        done = await ctx.collection("projects").update({"_id": id}, {"state": "closed", "closedAt": now()},
+        done = await ctx.collection("projects").update({"_id": id}, {"state": "closed", "closedAt": clock.now()},
                                                        expect={"state": "open"})
         if done is None:
             await _project(ctx, id)
@@ -263,13 +243,13 @@ class CharityProjectMutation:
         ctx = context(info)
         ctx.require_permission(PROJECT_PLEDGE)
         caller = ctx.caller
-        check = Check()
+        check = FieldErrors("input")
         amount = check.value("amountFen", fields.Integer(min=100, max=MAX_AMOUNT_FEN), input.amount_fen)
         name = check.value("donorName", fields.String(max_length=40, min_length=2), input.donor_name)
         if caller.role != "resident" and not name and not input.anonymous:
             check.add("donorName", "工作人员代登记时必填，或选择匿名 (required for staff, or pledge anonymously)")
-        check_key(check, idempotency_key, "idempotencyKey")
-        check.done()
+        check.idempotency_key("idempotencyKey", idempotency_key)
+        check.raise_if_any()
         await _project(ctx, project_id)
         # a name given is shown as given (after the content check); a resident's own, masked
         shown = None if input.anonymous else (
@@ -292,7 +272,7 @@ class CharityProjectMutation:
         async def replay(result_id: str) -> CharityPledge:
             return CharityPledge.of(ctx, await ctx.collection("pledges").find_one({"_id": result_id}))
 
-        return await with_key(ctx, "pledge", idempotency_key, payload, lambda: transaction(ctx, write), replay)
+        return await with_key(ctx, "pledge", idempotency_key, payload, lambda: ctx.transaction(write), replay)
 
     @strawberry.mutation(description="取消未兑现的认捐 (cancel an outstanding pledge)")
     async def cancel_charity_pledge(self, info: strawberry.Info, id: strawberry.ID) -> CharityPledge:
@@ -305,7 +285,7 @@ class CharityProjectMutation:
             raise ForbiddenError("只能取消自己的认捐 (you may cancel only your own pledges)")
 
         async def write(tx: ModuleContext) -> CharityPledge:
-            done = await tx.collection("pledges").update({"_id": id}, {"state": "cancelled", "cancelledAt": now()},
+            done = await tx.collection("pledges").update({"_id": id}, {"state": "cancelled", "cancelledAt": clock.now()},
                                                          expect={"state": "pledged"})
             if done is None:
                 raise ConflictError("认捐已兑现或已取消 (the pledge is fulfilled or cancelled)", reason="WRONG_STATE")
@@ -314,7 +294,7 @@ class CharityProjectMutation:
             await tx.audit("cancel", "Pledge", done, ["state"])
             return CharityPledge.of(tx, done)
 
-        return await transaction(ctx, write)
+        return await ctx.transaction(write)
 
     @strawberry.mutation(description="登记到账捐款及收据号（无支付通道）；同一幂等键重试返回同一结果 (record a donation "
                                      "received offline with its receipt; retries with the same key return the first)")
@@ -322,14 +302,14 @@ class CharityProjectMutation:
                                       input: CharityDonationInput, idempotency_key: str | None = None) -> CharityDonation:
         ctx = context(info)
         ctx.require_permission(DONATION_RECORD)
-        check = Check()
+        check = FieldErrors("input")
         amount = check.value("amountFen", fields.Integer(min=1, max=MAX_AMOUNT_FEN), input.amount_fen)
         receipt = check.value("receiptNo", fields.String(required=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9\-]{3,31}$"),
                               input.receipt_no, required=True)
         name = check.value("donorName", fields.String(max_length=40, min_length=2), input.donor_name)
         note = check.value("note", fields.String(max_length=200), input.note)
-        check_key(check, idempotency_key, "idempotencyKey")
-        check.done()
+        check.idempotency_key("idempotencyKey", idempotency_key)
+        check.raise_if_any()
         receipt = receipt.upper()
         await _project(ctx, project_id)
         pledge = None
@@ -337,7 +317,7 @@ class CharityProjectMutation:
             pledge = await ctx.collection("pledges").find_one({"_id": input.pledge_id, "projectId": project_id})
             if pledge is None:
                 check.add("pledgeId", "该项目没有这笔认捐 (no such pledge for this project)")
-                check.done()
+                check.raise_if_any()
         if input.anonymous:
             shown = None
         elif name:
@@ -359,7 +339,7 @@ class CharityProjectMutation:
             inc = {"raisedFen": amount, "donationCount": 1}
             if pledge:
                 kept = await tx.collection("pledges").update({"_id": pledge["_id"]}, {
-                    "state": "fulfilled", "fulfilledAt": now(), "donationId": did}, expect={"state": "pledged"})
+                    "state": "fulfilled", "fulfilledAt": clock.now(), "donationId": did}, expect={"state": "pledged"})
                 if kept is None:
                     raise ConflictError("认捐已兑现或已取消 (the pledge is fulfilled or cancelled)", reason="WRONG_STATE")
                 inc["pledgedFen"] = -pledge["amountFen"]
@@ -368,7 +348,7 @@ class CharityProjectMutation:
             row = await tx.collection("donations").insert({
                 "_id": did, "projectId": project_id, "amountFen": amount, "receiptNo": receipt, "donorName": name,
                 "publicName": shown, "method": input.method.value, "pledgeId": input.pledge_id, "note": note,
-                "recordedAt": now(), "recordedBy": ctx.caller.user_id})
+                "recordedAt": clock.now(), "recordedBy": ctx.caller.user_id})
             await tx.audit("record_donation", "Donation", row, ["amountFen", "receiptNo"])
             if pledge:
                 await tx.notify([pledge["pledgerUserId"]], "您的认捐已到账，感谢支持", "已到账", "/pages/micro_charity/projects")
@@ -377,4 +357,4 @@ class CharityProjectMutation:
         async def replay(result_id: str) -> CharityDonation:
             return CharityDonation.of(await ctx.collection("donations").find_one({"_id": result_id}))
 
-        return await with_key(ctx, "donate", idempotency_key, payload, lambda: transaction(ctx, write), replay)
+        return await with_key(ctx, "donate", idempotency_key, payload, lambda: ctx.transaction(write), replay)

@@ -10,9 +10,11 @@ from typing import Any
 
 import strawberry
 
-from community_plus_sdk import ConflictError, ModuleContext, NotFoundError, UserInputError, fields
+from community_plus_sdk import ConflictError, FieldErrors, ModuleContext, NotFoundError, UserInputError, fields
+from community_plus_sdk.clock import as_utc, clock
+from community_plus_sdk.relay import Connection, and_, connection, paginate
 
-from .common import Check, and_, as_utc, context, fetch_page, now, require_resident, transaction
+from .common import context, require_resident
 from .manifest import ACTIVITY_MANAGE
 from .points import VOLUNTEER, ensure_account, post_entry
 
@@ -78,20 +80,6 @@ class CharityActivity:
                    created_at=row["createdAt"], my_signup=CharitySignup.of(mine) if mine else None)
 
 
-@strawberry.type
-class CharityActivityPage:
-    items: list[CharityActivity]
-    total: int
-    next_cursor: str | None
-
-
-@strawberry.type
-class CharitySignupPage:
-    items: list[CharitySignup]
-    total: int
-    next_cursor: str | None
-
-
 @strawberry.input
 class CharityActivityInput:
     title: str
@@ -129,14 +117,13 @@ class CharityActivityQuery:
     @strawberry.field(description="志愿活动，新发布的在前；upcoming=true 只看未结束的 (activities, newest first)")
     async def charity_activities(self, info: strawberry.Info, state: CharityActivityState | None = None,
                                  upcoming: bool = False, first: int = 20,
-                                 after: str | None = None) -> CharityActivityPage:
+                                 after: str | None = None) -> Connection[CharityActivity]:
         ctx = context(info)
         ctx.require_caller()
-        query = and_({"state": state.value} if state else {}, {"endsAt": {"$gt": now()}} if upcoming else {})
-        rows, total, cursor = await fetch_page(ctx.collection("activities"), query, first, after)
-        mine = await _my_signups(ctx, [r["_id"] for r in rows])
-        return CharityActivityPage(items=[CharityActivity.of(r, mine.get(r["_id"])) for r in rows], total=total,
-                                   next_cursor=cursor)
+        query = and_({"state": state.value} if state else {}, {"endsAt": {"$gt": clock.now()}} if upcoming else {})
+        page = await paginate(ctx.collection("activities"), query, first, after)
+        mine = await _my_signups(ctx, [r["_id"] for r in page.docs])
+        return connection(page, lambda r: CharityActivity.of(r, mine.get(r["_id"])))
 
     @strawberry.field
     async def charity_activity(self, info: strawberry.Info, id: strawberry.ID) -> CharityActivity:
@@ -147,20 +134,20 @@ class CharityActivityQuery:
 
     @strawberry.field(description="活动的报名名单（组织者） (an activity's roster, for organisers)")
     async def charity_activity_signups(self, info: strawberry.Info, activity_id: strawberry.ID, first: int = 50,
-                                       after: str | None = None) -> CharitySignupPage:
+                                       after: str | None = None) -> Connection[CharitySignup]:
         ctx = context(info)
         ctx.require_permission(ACTIVITY_MANAGE)
-        rows, total, cursor = await fetch_page(ctx.collection("signups"), {"activityId": activity_id}, first, after)
-        return CharitySignupPage(items=[CharitySignup.of(r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("signups"), {"activityId": activity_id}, first, after)
+        return connection(page, CharitySignup.of)
 
     @strawberry.field(description="我的志愿服务记录 (my sign-ups and service records)")
     async def my_charity_signups(self, info: strawberry.Info, first: int = 20,
-                                 after: str | None = None) -> CharitySignupPage:
+                                 after: str | None = None) -> Connection[CharitySignup]:
         ctx = context(info)
         caller = require_resident(ctx)
-        rows, total, cursor = await fetch_page(ctx.collection("signups"), {"residentId": caller.resident_id}, first,
-                                               after)
-        return CharitySignupPage(items=[CharitySignup.of(r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("signups"), {"residentId": caller.resident_id},
+                              first, after)
+        return connection(page, CharitySignup.of)
 
 
 def _hours(value: float | None, signup: dict[str, Any], activity: dict[str, Any], cap: float) -> float:
@@ -168,7 +155,7 @@ def _hours(value: float | None, signup: dict[str, Any], activity: dict[str, Any]
     never more than the activity lasts or the per-checkout cap."""
     limit = min(cap, (activity["endsAt"] - activity["startsAt"]).total_seconds() / 3600)
     if value is None:
-        elapsed = (now() - signup["checkedInAt"]).total_seconds() / 3600
+        elapsed = (clock.now() - signup["checkedInAt"]).total_seconds() / 3600
         return min(limit, math.floor(elapsed * 2) / 2)
     if math.isnan(value) or value <= 0 or value > limit:
         raise UserInputError({"hours": f"应大于0且不超过{limit:g}小时 (must be > 0 and ≤ {limit:g} hours)"})
@@ -182,7 +169,7 @@ class CharityActivityMutation:
         ctx = context(info)
         ctx.require_permission(ACTIVITY_MANAGE)
         settings = await ctx.settings()
-        check = Check()
+        check = FieldErrors("input")
         starts, ends = as_utc(input.starts_at), as_utc(input.ends_at)
         row = {
             "title": check.value("title", fields.String(required=True, max_length=40, min_length=2), input.title,
@@ -194,15 +181,15 @@ class CharityActivityMutation:
             "pointsPerHour": check.value("pointsPerHour", fields.Integer(min=0, max=1000), input.points_per_hour),
             "startsAt": starts, "endsAt": ends,
         }
-        if starts <= now():
+        if starts <= clock.now():
             check.add("startsAt", "开始时间须晚于现在 (must be in the future)")
         if ends <= starts:
             check.add("endsAt", "结束时间须晚于开始时间 (must be after startsAt)")
         elif ends - starts > MAX_DURATION:
             check.add("endsAt", "活动最长24小时 (an activity lasts at most 24 hours)")
-        check.done()
+        check.raise_if_any()
         if row["pointsPerHour"] is None:
-            row["pointsPerHour"] = settings["pointsPerVolunteerHour"]
+            row["pointsPerHour"] = settings.points_per_volunteer_hour
         doc = await ctx.collection("activities").insert({**row, "signedUp": 0, "state": "open",
                                                          "createdBy": ctx.caller.user_id})
         await ctx.audit("create", "Activity", doc, sorted(row))
@@ -215,7 +202,7 @@ class CharityActivityMutation:
         activity = await _activity(ctx, id)
         if await ctx.collection("signups").count({"activityId": id, "state": {"$ne": "signed_up"}}):
             raise ConflictError("已有志愿者签到，不能取消 (volunteers have checked in)", reason="WRONG_STATE")
-        done = await ctx.collection("activities").update({"_id": id}, {"state": "cancelled", "cancelledAt": now()},
+        done = await ctx.collection("activities").update({"_id": id}, {"state": "cancelled", "cancelledAt": clock.now()},
                                                          expect={"state": "open"})
         if done is None:
             raise ConflictError("活动已取消 (already cancelled)", reason="WRONG_STATE")
@@ -232,7 +219,7 @@ class CharityActivityMutation:
         activity = await _activity(ctx, id)
         if activity["state"] != "open":
             raise ConflictError("活动已取消 (the activity is cancelled)", reason="WRONG_STATE")
-        if activity["startsAt"] <= now():
+        if activity["startsAt"] <= clock.now():
             raise ConflictError("报名已截止 (sign-up closed when the activity started)", reason="SIGNUP_CLOSED")
 
         sid = signup_id(id, caller.resident_id)
@@ -256,14 +243,14 @@ class CharityActivityMutation:
                 raise already() from None
             return CharityActivity.of(taken, row)
 
-        return await transaction(ctx, write)
+        return await ctx.transaction(write)
 
     @strawberry.mutation(description="活动开始前取消报名 (withdraw before the activity starts)")
     async def cancel_charity_signup(self, info: strawberry.Info, activity_id: strawberry.ID) -> CharityActivity:
         ctx = context(info)
         caller = require_resident(ctx)
         activity = await _activity(ctx, activity_id)
-        if activity["startsAt"] <= now():
+        if activity["startsAt"] <= clock.now():
             raise ConflictError("活动已开始，不能取消报名 (the activity has started)", reason="WRONG_STATE")
         sid = signup_id(activity_id, caller.resident_id)
 
@@ -273,7 +260,7 @@ class CharityActivityMutation:
             done = await tx.collection("activities").update({"_id": activity_id}, {}, inc={"signedUp": -1})
             return CharityActivity.of(done)
 
-        return await transaction(ctx, write)
+        return await ctx.transaction(write)
 
     @strawberry.mutation(description="签到（组织者） (check a volunteer in, for organisers)")
     async def check_in_charity_volunteer(self, info: strawberry.Info, activity_id: strawberry.ID,
@@ -281,14 +268,14 @@ class CharityActivityMutation:
         ctx = context(info)
         ctx.require_permission(ACTIVITY_MANAGE)
         activity = await _activity(ctx, activity_id)
-        opens = activity["startsAt"] - timedelta(minutes=(await ctx.settings())["checkInOpensMinutesBefore"])
+        opens = activity["startsAt"] - timedelta(minutes=(await ctx.settings()).check_in_opens_minutes_before)
         if activity["state"] != "open":
             raise ConflictError("活动已取消 (the activity is cancelled)", reason="WRONG_STATE")
-        if not opens <= now() <= activity["endsAt"]:
+        if not opens <= clock.now() <= activity["endsAt"]:
             raise ConflictError("不在签到时间内 (check-in is not open now)", reason="CHECK_IN_CLOSED")
         signups = ctx.collection("signups")
         sid = signup_id(activity_id, resident_id)
-        done = await signups.update({"_id": sid}, {"state": "checked_in", "checkedInAt": now(),
+        done = await signups.update({"_id": sid}, {"state": "checked_in", "checkedInAt": clock.now(),
                                                    "checkedInBy": ctx.caller.user_id}, expect={"state": "signed_up"})
         if done is None:
             if await signups.find_one({"_id": sid}) is None:
@@ -310,13 +297,13 @@ class CharityActivityMutation:
             raise NotFoundError("该居民未报名此活动 (the resident has not signed up)")
         if signup["state"] != "checked_in":
             raise ConflictError("未签到或已签退 (not checked in, or checked out already)", reason="WRONG_STATE")
-        recorded = _hours(hours, signup, activity, float((await ctx.settings())["maxHoursPerCheckout"]))
+        recorded = _hours(hours, signup, activity, float((await ctx.settings()).max_hours_per_checkout))
         points = int(round(recorded * activity["pointsPerHour"]))
         await ensure_account(ctx, resident_id)
 
         async def write(tx: ModuleContext) -> CharitySignup:
             done = await tx.collection("signups").update({"_id": sid}, {
-                "state": "completed", "checkedOutAt": now(), "hours": recorded, "points": points,
+                "state": "completed", "checkedOutAt": clock.now(), "hours": recorded, "points": points,
                 "checkedOutBy": ctx.caller.user_id}, expect={"state": "checked_in"})
             if done is None:
                 raise ConflictError("已签退 (checked out already)", reason="WRONG_STATE")
@@ -325,4 +312,4 @@ class CharityActivityMutation:
             await tx.audit("check_out", "Signup", done, ["state", "hours", "points"])
             return CharitySignup.of(done)
 
-        return await transaction(ctx, write)
+        return await ctx.transaction(write)

@@ -12,9 +12,12 @@ from typing import Any
 
 import strawberry
 
-from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError, fields
+from community_plus_sdk import (ConflictError, FieldErrors, ForbiddenError, ModuleContext, NotFoundError,
+                                UserInputError, fields)
+from community_plus_sdk.clock import clock
+from community_plus_sdk.relay import Connection, and_, connection, paginate
 
-from .common import Check, and_, attach_photos, context, fetch_page, mask_name, now, transaction
+from .common import attach_photos, context, mask_name
 from .content import REVIEW, screen_text
 from .manifest import WISH_APPROVE, WISH_CLAIM, WISH_POST_FOR_OTHERS
 from .points import WISH, account_id, ensure_account, post_entry
@@ -92,20 +95,6 @@ class CharityWishReview:
     wisher_name: str
     posted_by_staff: bool
     content_flagged: bool = strawberry.field(description="内容检测建议人工复核 (the content check asked for review)")
-
-
-@strawberry.type
-class CharityWishPage:
-    items: list[CharityWish]
-    total: int
-    next_cursor: str | None
-
-
-@strawberry.type
-class CharityWishReviewPage:
-    items: list[CharityWishReview]
-    total: int
-    next_cursor: str | None
 
 
 @strawberry.input(description="发布微心愿 (post a micro-wish)")
@@ -192,7 +181,7 @@ class CharityWishQuery:
     @strawberry.field(description="微心愿列表，新的在前；居民只看到公开的心愿和自己的 (wishes, newest first)")
     async def charity_wishes(self, info: strawberry.Info, state: CharityWishState | None = None,
                              grid_id: strawberry.ID | None = None, mine: bool = False, claimed_by_me: bool = False,
-                             first: int = 20, after: str | None = None) -> CharityWishPage:
+                             first: int = 20, after: str | None = None) -> Connection[CharityWish]:
         ctx = context(info)
         caller = ctx.require_caller()
         parts: list[dict[str, Any]] = [visibility(ctx)]
@@ -207,8 +196,8 @@ class CharityWishQuery:
             parts.append({"$or": own})
         if claimed_by_me:
             parts.append({"claimantUserId": caller.user_id})
-        rows, total, cursor = await fetch_page(ctx.collection("wishes"), and_(*parts), first, after)
-        return CharityWishPage(items=[CharityWish.of(ctx, r) for r in rows], total=total, next_cursor=cursor)
+        page = await paginate(ctx.collection("wishes"), and_(*parts), first, after)
+        return connection(page, lambda r: CharityWish.of(ctx, r))
 
     @strawberry.field(description="一个微心愿 (one wish)")
     async def charity_wish(self, info: strawberry.Info, id: strawberry.ID) -> CharityWish:
@@ -218,18 +207,17 @@ class CharityWishQuery:
     @strawberry.field(description="审核队列：含心愿人身份（审核人） (the review queue with identities, for reviewers)")
     async def charity_wish_reviews(self, info: strawberry.Info,
                                    state: CharityWishState | None = CharityWishState.PENDING_REVIEW,
-                                   first: int = 20, after: str | None = None) -> CharityWishReviewPage:
+                                   first: int = 20, after: str | None = None) -> Connection[CharityWishReview]:
         ctx = context(info)
         ctx.require_permission(WISH_APPROVE)
-        rows, total, cursor = await fetch_page(ctx.collection("wishes"), {"state": state.value} if state else {},
-                                               first, after)
-        for row in rows:  # revealing who is in need is accountable
+        page = await paginate(ctx.collection("wishes"), {"state": state.value} if state else {},
+                              first, after)
+        for row in page.docs:  # revealing who is in need is accountable
             await ctx.audit("view_wisher", "Wish", row, ["wisherResidentId", "wisherName"])
-        items = [CharityWishReview(wish=CharityWish.of(ctx, r), wisher_resident_id=r.get("wisherResidentId"),
-                                   wisher_name=r.get("wisherName") or "",
-                                   posted_by_staff=r.get("postedByRole") != "resident",
-                                   content_flagged=r.get("contentVerdict") == REVIEW) for r in rows]
-        return CharityWishReviewPage(items=items, total=total, next_cursor=cursor)
+        return connection(page, lambda r: CharityWishReview(
+            wish=CharityWish.of(ctx, r), wisher_resident_id=r.get("wisherResidentId"),
+            wisher_name=r.get("wisherName") or "", posted_by_staff=r.get("postedByRole") != "resident",
+            content_flagged=r.get("contentVerdict") == REVIEW))
 
 
 # -- mutations -------------------------------------------------------------------------------------
@@ -261,19 +249,19 @@ class CharityWishMutation:
         ctx = context(info)
         caller = ctx.require_caller()
         settings = await ctx.settings()
-        check = Check()
+        check = FieldErrors("input")
         title = check.value("title", fields.String(required=True, max_length=30, min_length=2), input.title,
                             required=True)
         description = check.value("description", fields.Text(required=True, max_length=300, min_length=5),
                                   input.description, required=True)
         alias = check.value("alias", fields.String(max_length=12, min_length=2), input.alias)
         photos = check.value("photos", fields.List(fields.Image(), max_items=3), input.photos) or []
-        value = check.value("estimatedValueFen", fields.Integer(min=0, max=settings["maxWishValueFen"]),
+        value = check.value("estimatedValueFen", fields.Integer(min=0, max=settings.max_wish_value_fen),
                             input.estimated_value_fen)
-        check.done()
+        check.raise_if_any()
         resident = await _wisher(ctx, input.resident_id)
         verdict = await screen_text(ctx, {"input.title": title, "input.description": description, "input.alias": alias})
-        limit = settings["maxOpenWishesPerResident"]
+        limit = settings.max_open_wishes_per_resident
         await ensure_account(ctx, resident["_id"])
         row = {"title": title, "description": description, "category": input.category.value,
                "alias": alias or f"爱心邻居{secrets.randbelow(9000) + 1000}", "photos": photos,
@@ -281,11 +269,11 @@ class CharityWishMutation:
                "wisherResidentId": resident["_id"], "wisherName": resident.get("name"),
                "wisherUserId": caller.user_id if caller.role == "resident" else None,
                "postedBy": caller.user_id, "postedByRole": caller.role, "contentVerdict": verdict,
-               "state": initial_state(verdict, settings["requireWishApproval"])}
+               "state": initial_state(verdict, settings.require_wish_approval)}
 
         async def write(tx: ModuleContext) -> dict[str, Any]:
             # touching the wisher's account makes concurrent posts for one resident take turns
-            await tx.collection("accounts").update({"_id": account_id(tx, resident["_id"])}, {"lastWishAt": now()})
+            await tx.collection("accounts").update({"_id": account_id(tx, resident["_id"])}, {"lastWishAt": clock.now()})
             active = await tx.collection("wishes").count({"wisherResidentId": resident["_id"],
                                                           "state": {"$in": ACTIVE_STATES}})
             if active >= limit:
@@ -295,7 +283,7 @@ class CharityWishMutation:
             await tx.audit("post", "Wish", doc, sorted(row))
             return doc
 
-        doc = await transaction(ctx, write)
+        doc = await ctx.transaction(write)
         try:
             await attach_photos(ctx, photos, "Wish", doc["_id"], "input.photos")
         except Exception:
@@ -308,12 +296,12 @@ class CharityWishMutation:
                                    note: str | None = None) -> CharityWish:
         ctx = context(info)
         ctx.require_permission(WISH_APPROVE)
-        check = Check("")
+        check = FieldErrors()
         note = check.value("note", fields.String(max_length=200), note)
-        check.done()
+        check.raise_if_any()
         row = await load_wish(ctx, id)
         done = await _transition(ctx, row, "pending_review", {"state": "open", "reviewNote": note or None,
-                                                              "reviewedBy": ctx.caller.user_id, "reviewedAt": now()},
+                                                              "reviewedBy": ctx.caller.user_id, "reviewedAt": clock.now()},
                                  "审核")
         await ctx.audit("approve", "Wish", done, ["state"])
         await _tell_wisher(ctx, done, f"心愿「{done['title']}」已公开", "已公开")
@@ -323,12 +311,12 @@ class CharityWishMutation:
     async def reject_charity_wish(self, info: strawberry.Info, id: strawberry.ID, reason: str) -> CharityWish:
         ctx = context(info)
         ctx.require_permission(WISH_APPROVE)
-        check = Check("")
+        check = FieldErrors()
         reason = check.value("reason", fields.String(required=True, max_length=200), reason, required=True)
-        check.done()
+        check.raise_if_any()
         row = await load_wish(ctx, id)
         done = await _transition(ctx, row, "pending_review", {"state": "rejected", "reviewNote": reason,
-                                                              "reviewedBy": ctx.caller.user_id, "reviewedAt": now()},
+                                                              "reviewedBy": ctx.caller.user_id, "reviewedAt": clock.now()},
                                  "审核")
         await ctx.audit("reject", "Wish", done, ["state", "reviewNote"])
         await _tell_wisher(ctx, done, f"心愿「{done['title']}」未通过审核", "未通过")
@@ -342,7 +330,7 @@ class CharityWishMutation:
             raise ForbiddenError("只有心愿人、代发人或审核人可以撤回 (only the wisher, the poster or a reviewer)")
         if row["state"] not in ("pending_review", "open"):
             raise _wrong_state(row, "撤回")
-        done = await _transition(ctx, row, row["state"], {"state": "cancelled", "cancelledAt": now(),
+        done = await _transition(ctx, row, row["state"], {"state": "cancelled", "cancelledAt": clock.now(),
                                                           "cancelledBy": ctx.caller.user_id}, "撤回")
         await ctx.audit("cancel", "Wish", done, ["state"])
         return CharityWish.of(ctx, done)
@@ -354,11 +342,11 @@ class CharityWishMutation:
         ctx = context(info)
         ctx.require_permission(WISH_CLAIM)
         caller = ctx.caller
-        check = Check("")
+        check = FieldErrors()
         organisation = check.value("organisation", fields.String(max_length=40, min_length=2), organisation)
         if caller.role != "resident" and not organisation:
             check.add("organisation", "工作人员代组织认领时必填 (required when staff claim for an organisation)")
-        check.done()
+        check.raise_if_any()
         row = await load_wish(ctx, id)
         if _is_wisher_side(ctx, row):
             raise ForbiddenError("不能认领自己的心愿 (you cannot claim your own wish)")
@@ -369,7 +357,7 @@ class CharityWishMutation:
             "state": "claimed", "claimantUserId": caller.user_id,
             "claimantResidentId": caller.resident_id if resident else None,
             "claimantKind": "organisation" if organisation else "resident",
-            "claimantName": organisation or mask_name(caller.name), "claimedAt": now()}, "claim")
+            "claimantName": organisation or mask_name(caller.name), "claimedAt": clock.now()}, "claim")
         await ctx.audit("claim", "Wish", done, ["state", "claimantUserId"])
         await _tell_wisher(ctx, done, f"心愿「{done['title']}」已被认领", "已认领")
         return CharityWish.of(ctx, done)
@@ -390,12 +378,12 @@ class CharityWishMutation:
     async def fulfil_charity_wish(self, info: strawberry.Info, id: strawberry.ID, proof_photos: list[strawberry.ID],
                                   note: str | None = None) -> CharityWish:
         ctx = context(info)
-        check = Check("")
+        check = FieldErrors()
         photos = check.value("proofPhotos", fields.List(fields.Image(), max_items=6), proof_photos) or []
         if not proof_photos:
             check.add("proofPhotos", "至少上传一张凭证照片 (at least one proof photo)")
         note = check.value("note", fields.String(max_length=200), note)
-        check.done()
+        check.raise_if_any()
         row = await load_wish(ctx, id)
         if row.get("claimantUserId") != ctx.caller.user_id:
             raise ForbiddenError("只有认领者可以提交送达凭证 (only the claimant can deliver)")
@@ -406,7 +394,7 @@ class CharityWishMutation:
         await attach_photos(ctx, photos, "WishProof", id, "proofPhotos")
         try:
             done = await _transition(ctx, row, "claimed", {"state": "fulfilled", "proofPhotos": photos,
-                                                           "proofNote": note or None, "fulfilledAt": now()},
+                                                           "proofNote": note or None, "fulfilledAt": clock.now()},
                                      "提交凭证", {"claimantUserId": ctx.caller.user_id})
         except ConflictError:
             await ctx.release_files("WishProof", id)
@@ -420,9 +408,9 @@ class CharityWishMutation:
     async def confirm_charity_wish(self, info: strawberry.Info, id: strawberry.ID,
                                    thanks: str | None = None) -> CharityWish:
         ctx = context(info)
-        check = Check("")
+        check = FieldErrors()
         thanks = check.value("thanks", fields.String(max_length=100), thanks)
-        check.done()
+        check.raise_if_any()
         row = await load_wish(ctx, id)
         if not (_is_wisher_side(ctx, row) or ctx.has_permission(WISH_APPROVE)):
             raise ForbiddenError("只有心愿人或代发人可以确认 (only the wisher or the poster can confirm)")
@@ -430,13 +418,13 @@ class CharityWishMutation:
             raise _wrong_state(row, "确认")
         if thanks:
             await screen_text(ctx, {"thanks": thanks})
-        points = (await ctx.settings())["pointsPerWishFulfilled"]
+        points = (await ctx.settings()).points_per_wish_fulfilled
         claimant = row.get("claimantResidentId")
         if claimant:
             await ensure_account(ctx, claimant)
 
         async def write(tx: ModuleContext) -> dict[str, Any]:
-            changes = {"state": "completed", "completedAt": now(), "thanks": thanks or None,
+            changes = {"state": "completed", "completedAt": clock.now(), "thanks": thanks or None,
                        "pointsAwarded": points if claimant else 0}
             done = await _transition(tx, row, "fulfilled", changes, "确认")
             if claimant and points:
@@ -447,4 +435,4 @@ class CharityWishMutation:
                                 f"/pages/micro_charity/wish?id={done['_id']}")
             return done
 
-        return CharityWish.of(ctx, await transaction(ctx, write))
+        return CharityWish.of(ctx, await ctx.transaction(write))

@@ -34,7 +34,7 @@ class Kit:
         claimedAt fulfilledAt proofPhotos proofNote completedAt thanks createdAt isMine claimedByMe reviewNote"""
     POST_WISH = f"""mutation($input: CharityWishInput!) {{ postCharityWish(input: $input) {{ {WISH_FIELDS} }} }}"""
     PUBLIC_WISHES = f"""query($id: ID!) {{ charityWish(id: $id) {{ {WISH_FIELDS} }}
-        charityWishes(first: 50) {{ total items {{ {WISH_FIELDS} }} }} }}"""
+        charityWishes(first: 50) {{ totalCount edges {{ node {{ {WISH_FIELDS} }} }} }} }}"""
 
     def __init__(self, community: Any) -> None:
         self.community = community

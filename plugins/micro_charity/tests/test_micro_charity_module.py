@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from community_plus_sdk.relay import nodes
+
 STATS = """query($c: ID!) { moduleStatistics(communityId: $c) { module key value unit } }"""
 
 
@@ -23,7 +25,7 @@ async def test_disabled_module_seed_and_statistics(community, kit):
     # where the module is off, its fields are not in the schema: MODULE_DISABLED, for every role
     for role in ("resident", "community_admin"):
         client = other.client(role)
-        await client.error("MODULE_DISABLED", "{ charityWishes { total } }")
+        await client.error("MODULE_DISABLED", "{ charityWishes { totalCount } }")
         await client.error("MODULE_DISABLED", "{ charityCatalogueItems { totalCount } }")
         await client.error("MODULE_DISABLED", 'mutation { redeemCharityItem(itemId: "x") { id } }')
         await client.error("MODULE_DISABLED", """mutation { postCharityWish(input: {title: "书包", description:
@@ -34,12 +36,12 @@ async def test_disabled_module_seed_and_statistics(community, kit):
     await _seed(community)
     resident = community.client("resident")
     admin = community.client("community_admin")
-    demo = await resident.ok("""{ charityCatalogueItems { totalCount } charityProjects { total items { id raisedFen } }
-        charityActivities(upcoming: true) { total } charityWishes(state: OPEN) { total items { id alias gridId } } }""")
+    demo = await resident.ok("""{ charityCatalogueItems { totalCount } charityProjects { totalCount edges { node { id raisedFen } } }
+        charityActivities(upcoming: true) { totalCount } charityWishes(state: OPEN) { totalCount edges { node { id alias gridId } } } }""")
     assert demo["charityCatalogueItems"]["totalCount"] == 3
-    assert demo["charityProjects"]["total"] == 1 and demo["charityProjects"]["items"][0]["raisedFen"] == 50000
-    assert demo["charityActivities"]["total"] == 1 and demo["charityWishes"]["total"] == 2
-    wish = demo["charityWishes"]["items"][0]
+    assert demo["charityProjects"]["totalCount"] == 1 and nodes(demo["charityProjects"])[0]["raisedFen"] == 50000
+    assert demo["charityActivities"]["totalCount"] == 1 and demo["charityWishes"]["totalCount"] == 2
+    wish = nodes(demo["charityWishes"])[0]
 
     # an organisation (through the community) fulfils a demo wish; a reviewer confirms it
     await admin.ok('mutation($id: ID!) { claimCharityWish(id: $id, organisation: "阳光物业公司") { id } }',
@@ -64,7 +66,7 @@ async def test_disabled_module_seed_and_statistics(community, kit):
                     {"a": activity, "r": rid})
     await worker.ok("""mutation($a: ID!, $r: ID!) { checkOutCharityVolunteer(activityId: $a, residentId: $r, hours: 2)
         { points } }""", {"a": activity, "r": rid})
-    project = demo["charityProjects"]["items"][0]["id"]
+    project = nodes(demo["charityProjects"])[0]["id"]
     await admin.ok("""mutation($p: ID!) { recordCharityDonation(projectId: $p, input: {amountFen: 12345,
         receiptNo: "SJ-0001"}) { id } }""", {"p": project})
     items = await resident.ok("{ charityCatalogueItems(first: 10) { edges { node { id pointsCost } } } }")

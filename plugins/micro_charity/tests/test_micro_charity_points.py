@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
+from community_plus_sdk.relay import nodes
+
 ITEM = "id name pointsCost stock active version"
 CREATE_ITEM = f"mutation($i: CreateCharityCatalogueItemInput!) {{ createCharityCatalogueItem(input: $i) {{ {ITEM} }} }}"
 REDEEM = """mutation($item: ID!, $q: Int! = 1, $k: String) { redeemCharityItem(itemId: $item, quantity: $q,
     idempotencyKey: $k) { id itemName quantity pointsSpent state } }"""
-MINE = "{ myCharityPoints { balance earned spent } myCharityRedemptions { total items { id state } } }"
+MINE = "{ myCharityPoints { balance earned spent } myCharityRedemptions { totalCount edges { node { id state } } } }"
 LEDGER = """query($r: ID!) { charityPointsAccount(residentId: $r) { balance earned spent }
-    charityPointsLedger(residentId: $r, first: 50) { total items { delta kind balanceAfter } } }"""
+    charityPointsLedger(residentId: $r, first: 50) { totalCount edges { node { delta kind balanceAfter } } } }"""
 
 
 async def _item(client, stock: int, cost: int, name: str) -> dict:
@@ -42,7 +44,7 @@ async def test_redemptions_exactly_once_and_ledger(community, kit):
     # no points, no redemption; invalid input names its fields
     low = await r[1].error("CONFLICT", REDEEM, {"item": rice["id"]})
     assert low["extensions"]["reason"] == "INSUFFICIENT_POINTS"
-    bad = await r[1].error("BAD_USER_INPUT", REDEEM, {"item": rice["id"], "q": 0, "k": "x"})
+    bad = await r[1].error("BAD_USER_INPUT", REDEEM, {"item": rice["id"], "q": 0, "k": "bad key!"})  # the one key rule: letters, digits, _.:-
     assert kit.paths(bad) == {"quantity", "idempotencyKey"}
     await worker.error("FORBIDDEN", REDEEM, {"item": rice["id"]})
     await r[1].error("NOT_FOUND", REDEEM, {"item": "000000000000000000000000"})
@@ -55,7 +57,7 @@ async def test_redemptions_exactly_once_and_ledger(community, kit):
     assert all(b["errors"][0]["extensions"]["reason"] == "INSUFFICIENT_POINTS" for b in bodies if b.get("errors"))
     mine = await r[1].ok(MINE)
     assert mine["myCharityPoints"] == {"balance": 0, "earned": 30, "spent": 30}
-    assert mine["myCharityRedemptions"]["total"] == 1
+    assert mine["myCharityRedemptions"]["totalCount"] == 1
     assert await _stock(admin, rice["id"]) == 4
 
     # the last item: two residents with enough points, one soap left — exactly one gets it
@@ -95,8 +97,8 @@ async def test_redemptions_exactly_once_and_ledger(community, kit):
     assert (await worker.ok(hand, {"id": handed}))["handOverCharityRedemption"]["state"] == "HANDED_OVER"
     await worker.error("CONFLICT", hand, {"id": handed})
     await r[1].error("CONFLICT", cancel, {"id": handed})
-    queue = (await worker.ok("{ charityRedemptions(state: PENDING) { total } }"))["charityRedemptions"]
-    assert queue["total"] == 1  # the soap
+    queue = (await worker.ok("{ charityRedemptions(state: PENDING) { totalCount } }"))["charityRedemptions"]
+    assert queue["totalCount"] == 1  # the soap
 
     # an inactive item cannot be redeemed (generated update, with the version for optimistic locking)
     rice_now = (await admin.ok("query($id: ID!) { charityCatalogueItem(id: $id) { version } }", {"id": rice["id"]}))
@@ -118,9 +120,9 @@ async def test_redemptions_exactly_once_and_ledger(community, kit):
     # the ledger explains every balance: entries sum to it, and the newest shows it
     for i in (1, 2, 3, 4):
         data = await admin.ok(LEDGER, {"r": community.resident_ids[i]})
-        account, entries = data["charityPointsAccount"], data["charityPointsLedger"]["items"]
+        account, entries = data["charityPointsAccount"], nodes(data["charityPointsLedger"])
         assert sum(e["delta"] for e in entries) == account["balance"] == account["earned"] - account["spent"]
         assert entries[0]["balanceAfter"] == account["balance"]
         assert all(e["balanceAfter"] >= 0 for e in entries)
-    kinds = [e["kind"] for e in (await admin.ok(LEDGER, {"r": rid4}))["charityPointsLedger"]["items"]]
+    kinds = [e["kind"] for e in nodes((await admin.ok(LEDGER, {"r": rid4}))["charityPointsLedger"])]
     assert kinds == ["ADJUSTMENT", "REFUND", "REDEMPTION", "ADJUSTMENT"]

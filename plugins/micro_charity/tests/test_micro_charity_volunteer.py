@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from community_plus_sdk.relay import nodes
+
 ACTIVITY = "id title capacity signedUp spotsLeft pointsPerHour state mySignup { state hours points }"
 CREATE = f"mutation($i: CharityActivityInput!) {{ createCharityActivity(input: $i) {{ {ACTIVITY} }} }}"
 SIGN_UP = f"mutation($id: ID!) {{ signUpCharityActivity(id: $id) {{ {ACTIVITY} }} }}"
@@ -74,14 +76,14 @@ async def test_activity_capacity_checkin_hours_points(community, kit):
     assert (out_b["hours"], out_b["points"]) == (0.0, 0)
 
     me = await volunteers[won[0]].ok("""{ myCharityPoints { balance earned volunteerHours }
-        myCharityLedger { items { delta kind hours refId } } myCharitySignups { items { state hours points } } }""")
+        myCharityLedger { edges { node { delta kind hours refId } } } myCharitySignups { edges { node { state hours points } } } }""")
     assert me["myCharityPoints"] == {"balance": 25, "earned": 25, "volunteerHours": 2.5}
-    assert me["myCharityLedger"]["items"] == [{"delta": 25, "kind": "VOLUNTEER", "hours": 2.5, "refId": aid}]
-    assert me["myCharitySignups"]["items"] == [{"state": "COMPLETED", "hours": 2.5, "points": 25}]
-    roster = (await worker.ok("query($a: ID!) { charityActivitySignups(activityId: $a) { total items { residentId state } } }",
+    assert nodes(me["myCharityLedger"]) == [{"delta": 25, "kind": "VOLUNTEER", "hours": 2.5, "refId": aid}]
+    assert nodes(me["myCharitySignups"]) == [{"state": "COMPLETED", "hours": 2.5, "points": 25}]
+    roster = (await worker.ok("query($a: ID!) { charityActivitySignups(activityId: $a) { totalCount edges { node { residentId state } } } }",
                               {"a": aid}))["charityActivitySignups"]
-    assert roster["total"] == 2 and {r["residentId"] for r in roster["items"]} == {a, b}
-    await resident.error("FORBIDDEN", "query($a: ID!) { charityActivitySignups(activityId: $a) { total } }", {"a": aid})
+    assert roster["totalCount"] == 2 and {r["residentId"] for r in nodes(roster)} == {a, b}
+    await resident.error("FORBIDDEN", "query($a: ID!) { charityActivitySignups(activityId: $a) { totalCount } }", {"a": aid})
 
     # an activity with volunteers checked in cannot be cancelled; a later one can, and then refuses sign-ups
     await worker.error("CONFLICT", "mutation($id: ID!) { cancelCharityActivity(id: $id) { id } }", {"id": aid})
@@ -96,6 +98,6 @@ async def test_activity_capacity_checkin_hours_points(community, kit):
                                  {"id": later["id"]}))["cancelCharityActivity"]
     assert cancelled["state"] == "CANCELLED"
     await volunteers[1].error("CONFLICT", SIGN_UP, {"id": later["id"]})
-    listing = (await volunteers[0].ok("{ charityActivities(upcoming: true) { total items { id mySignup { state } } } }"))
-    mine = {i["id"]: i["mySignup"] for i in listing["charityActivities"]["items"]}
-    assert mine[later["id"]] == {"state": "SIGNED_UP"} and listing["charityActivities"]["total"] == 2
+    listing = (await volunteers[0].ok("{ charityActivities(upcoming: true) { totalCount edges { node { id mySignup { state } } } } }"))
+    mine = {i["id"]: i["mySignup"] for i in nodes(listing["charityActivities"])}
+    assert mine[later["id"]] == {"state": "SIGNED_UP"} and listing["charityActivities"]["totalCount"] == 2

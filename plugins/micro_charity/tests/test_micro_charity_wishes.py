@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from community_plus_sdk.relay import nodes
+
 WISH_INPUT = {"title": "想要一台收音机", "description": "独居老人想听戏曲，希望有一台简单好用的收音机。",
               "category": "COMPANIONSHIP", "alias": "听戏的奶奶", "estimatedValueFen": 8000}
 CLAIM = "mutation($id: ID!, $o: String) { claimCharityWish(id: $id, organisation: $o) { id state claimantName claimedByMe } }"
@@ -30,18 +32,18 @@ async def test_wish_review_privacy_claim_fulfil_confirm(community, kit):
     wid = wish["id"]
 
     # before approval the public does not see it; claims are refused
-    assert (await neighbours[0].ok("{ charityWishes { total } }"))["charityWishes"]["total"] == 0
+    assert (await neighbours[0].ok("{ charityWishes { totalCount } }"))["charityWishes"]["totalCount"] == 0
     await neighbours[0].error("NOT_FOUND", "query($id: ID!) { charityWish(id: $id) { id } }", {"id": wid})
     await neighbours[0].error("NOT_FOUND", CLAIM, {"id": wid})
 
     # only reviewers approve; the review queue shows (and audits) who is in need
     await wisher.error("FORBIDDEN", "mutation($id: ID!) { approveCharityWish(id: $id) { id } }", {"id": wid})
     await worker.error("FORBIDDEN", "mutation($id: ID!) { approveCharityWish(id: $id) { id } }", {"id": wid})
-    await worker.error("FORBIDDEN", "{ charityWishReviews { total } }")
-    queue = (await admin.ok("""{ charityWishReviews { total items { wisherResidentId wisherName postedByStaff
-        contentFlagged wish { id state } } } }"""))["charityWishReviews"]
-    assert queue["total"] == 1
-    review = queue["items"][0]
+    await worker.error("FORBIDDEN", "{ charityWishReviews { totalCount } }")
+    queue = (await admin.ok("""{ charityWishReviews { totalCount edges { node { wisherResidentId wisherName postedByStaff
+        contentFlagged wish { id state } } } } }"""))["charityWishReviews"]
+    assert queue["totalCount"] == 1
+    review = nodes(queue)[0]
     assert review["wisherResidentId"] == community.resident_ids[0] and not review["postedByStaff"]
     wisher_name = review["wisherName"]
     assert wisher_name
@@ -97,7 +99,7 @@ async def test_wish_review_privacy_claim_fulfil_confirm(community, kit):
     err = await claimant.error("CONFLICT", fulfil, {"id": wid, "p": [photo]})
     assert err["extensions"]["state"] == "FULFILLED"  # as CharityWishState spells it
     # a list cursor that is not a row id is refused, not read as the start of the list
-    assert kit.paths(await claimant.error("BAD_USER_INPUT", "{ charityWishes(after: \"%%%\") { total } }")) == \
+    assert kit.paths(await claimant.error("BAD_USER_INPUT", "{ charityWishes(after: \"%%%\") { totalCount } }")) == \
         {"after"}
 
     # the wisher confirms; the resident claimant earns points with a ledger entry
@@ -106,9 +108,9 @@ async def test_wish_review_privacy_claim_fulfil_confirm(community, kit):
     completed = (await wisher.ok(confirm, {"id": wid, "t": "谢谢好心人"}))["confirmCharityWish"]
     assert completed["state"] == "COMPLETED" and completed["thanks"] == "谢谢好心人"
     await wisher.error("CONFLICT", confirm, {"id": wid})
-    mine = await claimant.ok("{ myCharityPoints { balance earned } myCharityLedger { total items { delta kind refId balanceAfter } } }")
+    mine = await claimant.ok("{ myCharityPoints { balance earned } myCharityLedger { totalCount edges { node { delta kind refId balanceAfter } } } }")
     assert mine["myCharityPoints"] == {"balance": 5, "earned": 5}
-    assert mine["myCharityLedger"]["items"] == [{"delta": 5, "kind": "WISH", "refId": wid, "balanceAfter": 5}]
+    assert nodes(mine["myCharityLedger"]) == [{"delta": 5, "kind": "WISH", "refId": wid, "balanceAfter": 5}]
 
     # completed wishes stay public (with the thanks), still without the wisher's identity
     listing = json.dumps(await other.ok(kit.PUBLIC_WISHES, {"id": wid}), ensure_ascii=False)
@@ -135,8 +137,8 @@ async def test_wish_on_behalf_settings_limits_and_refusals(community, kit):
     wish = body["data"]["postCharityWish"]
     assert wish["state"] == "OPEN" and wish["alias"].startswith("爱心邻居") and wish["isMine"]
     # reviewers see who it is for, and that staff posted it
-    reviews = (await admin.ok("{ charityWishReviews(state: OPEN) { items { wisherResidentId postedByStaff } } }"))
-    assert {"wisherResidentId": rid, "postedByStaff": True} in reviews["charityWishReviews"]["items"]
+    reviews = (await admin.ok("{ charityWishReviews(state: OPEN) { edges { node { wisherResidentId postedByStaff } } } }"))
+    assert {"wisherResidentId": rid, "postedByStaff": True} in nodes(reviews["charityWishReviews"])
 
     # one open wish per resident (setting): the next one is refused
     limit = await worker.error("CONFLICT", kit.POST_WISH, {"input": {**WISH_INPUT, "residentId": rid}})
@@ -172,5 +174,5 @@ async def test_wish_on_behalf_settings_limits_and_refusals(community, kit):
     rejected = (await admin.ok(reject, {"id": pending["id"], "r": "请联系网格员线下办理"}))["rejectCharityWish"]
     assert rejected == {"state": "REJECTED", "reviewNote": "请联系网格员线下办理"}
     await admin.error("CONFLICT", "mutation($id: ID!) { approveCharityWish(id: $id) { id } }", {"id": pending["id"]})
-    mine = (await resident.ok("{ charityWishes(mine: true) { items { id state reviewNote } } }"))["charityWishes"]
-    assert mine["items"] == [{"id": pending["id"], "state": "REJECTED", "reviewNote": "请联系网格员线下办理"}]
+    mine = (await resident.ok("{ charityWishes(mine: true) { edges { node { id state reviewNote } } } }"))["charityWishes"]
+    assert nodes(mine) == [{"id": pending["id"], "state": "REJECTED", "reviewNote": "请联系网格员线下办理"}]

@@ -6,8 +6,11 @@ from datetime import date
 
 import strawberry
 
+from community_plus_sdk.clock import china_date, day_range
+from community_plus_sdk.relay import Connection, connection
+
 from ..alerts import AlertService
-from ..clock import day_range, parse_month, today
+from ..checks import parse_month
 from ..elders import ElderService
 from ..ledger import balances
 from ..manifest import module
@@ -17,7 +20,6 @@ from ..visits import VisitService
 from ..workers import WorkerService
 from .inputs import (CareCheckInInput, CareCheckOutInput, CareOrderFilter, CareOrderQuoteInput, ConfirmCareOrderInput,
                      PlaceCareOrderInput, RegisterCareWorkerInput, SaveElderProfileInput, UpdateCareWorkerInput, plain)
-from .relay import Connection, connection
 from .types import (CareAlert, CareAlertState, CareElderStatement, CareOrder, CareOrderQuote, CareProviderStatement,
                     CareSubsidyBalance, CareSubsidyBudget, CareWorker, ElderProfile)
 
@@ -91,7 +93,7 @@ class ElderCareQuery:
     @strawberry.field(description="The calling care worker's visits of one day (default: today, China time), "
                                   "earliest first.")
     async def my_care_visits(self, info: strawberry.Info, day: date | None = None) -> list[CareOrder]:
-        start, end = day_range(day or today())
+        start, end = day_range(day or china_date())
         return [CareOrder.of(d) for d in await VisitService(module.context(info)).my_visits(start, end)]
 
     @strawberry.field(description="Price an order before placing it: subsidised and paid parts.")

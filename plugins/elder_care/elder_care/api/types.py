@@ -8,9 +8,10 @@ from typing import Any
 
 import strawberry
 
-from ..clock import age_on, utcnow
-from ..manifest import module
+from community_plus_sdk.clock import age_on, china_date
+
 from ..elders import ElderService
+from ..manifest import module
 from ..workers import WorkerService
 
 
@@ -79,7 +80,7 @@ class ElderProfile:
         birth = d.get("birthDate")
         return cls(id=d["_id"], resident_id=d["residentId"], name=d.get("name"),
                    gender=d["gender"].upper() if d.get("gender") else None,
-                   birth_date=birth.date() if isinstance(birth, datetime) else birth, age=age_on(birth, utcnow()),
+                   birth_date=birth.date() if isinstance(birth, datetime) else birth, age=age_on(birth, china_date()),
                    tags=[t.upper() for t in d.get("tags") or []], grid_id=d.get("gridId"), home_address=d["homeAddress"],
                    longitude=d["longitude"], latitude=d["latitude"], masked_contact_phone=d.get("contactPhone"),
                    care_notes=d.get("careNotes"), guardian_resident_ids=list(d.get("guardianResidentIds") or []),
