@@ -111,7 +111,7 @@ class LinkageService:
         above = self._above(order, holder)
         if above is None:
             raise Conflict("已是最高层级，无法继续上报 (already at the top of the region tree)")
-        return await self._move(order, holder, "escalate", await self._region_holder(above), reason)
+        return await self._move(order, holder, "escalate", await self._region_holder(above), reason, version)
 
     async def dispatch(self, id: str, department_id: str, instructions: str | None,
                        version: int | None) -> dict[str, Any]:
