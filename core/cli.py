@@ -33,12 +33,14 @@ def with_platform(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> An
     """Run `fn(platform)` against the configured or embedded database."""
     from . import db as dbm
     from .context import Platform
+    from .domains import open_domains
 
     async def run(uri: str) -> Any:
         client = dbm.connect(uri)
         platform = Platform(settings.model_copy(update={"mongodb_uri": uri}), client, dbm.database_of(client))
         try:
             await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+            await open_domains(platform)
             return await fn(platform)
         finally:
             await client.close()
@@ -209,6 +211,7 @@ def _print_fake_wechat(base: str) -> None:
 def _seed_if_empty(settings: Settings, size) -> None:
     from . import db as dbm
     from .context import Platform
+    from .domains import open_domains
 
     async def go() -> None:
         client = dbm.connect(settings.mongodb_uri)
@@ -218,6 +221,7 @@ def _seed_if_empty(settings: Settings, size) -> None:
                 console.print(f"empty database: seeding demo data, {size.communities} communities × "
                               f"{size.residents_per_community:,} residents (first start only)…")
                 await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+                await open_domains(platform)
                 _attach_extensions(platform)
                 await run_seed(platform, size)
         finally:

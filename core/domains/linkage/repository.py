@@ -3,13 +3,13 @@ the linkage queries need are declared here too (`ORDER_INDEXES`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from ...repositories import stamps
-from ...repositories.base import Repository
+from ...repositories.base import Repository, new_id
 
 ORDER_INDEXES = [
     IndexModel([("linkageDepartments", ASCENDING), ("_id", DESCENDING)]),
@@ -27,6 +27,15 @@ class DepartmentRepository(Repository):
 
     async def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         return await stamps.insert_once(self.coll, doc)
+
+    async def ensure(self, region: dict[str, Any], name: str, description: str) -> dict[str, Any]:
+        """The department of that name under the region, created when missing (demo seed)."""
+        return await self.coll.find_one_and_update(
+            {"regionId": region["_id"], "name": name},
+            {"$setOnInsert": {"_id": new_id(), "regionPath": [*region.get("path", []), region["_id"]],
+                              "regionLevel": region["level"], "description": description,
+                              "createdAt": datetime.now(UTC)}},
+            upsert=True, return_document=ReturnDocument.AFTER)
 
 
 class HopRepository(Repository):
