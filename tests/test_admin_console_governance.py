@@ -30,7 +30,7 @@ async def test_hotline_desk_call_to_return_visit(client, gql, platform, tree):
         await wait_until(page, "() => location.hash === '#/hotline'")
         await settle(page)
         assert await page.locator("nav.sidenav a").all_inner_texts() == ["12345热线"]
-        await page.get_by_label("来电号码").fill(phone)
+        await page.get_by_role("textbox", name="来电号码").fill(phone)
         await page.get_by_role("button", name="查找来电人").click()
         await page.get_by_role("status").filter(has_text="找到").wait_for()
         await page.get_by_role("button", name="选择").first.click()
@@ -74,7 +74,7 @@ async def test_linkage_page_escalate_dispatch_resolve(client, gql, platform, tre
         s1 = tree["streets"][0]["_id"]
         street = await tree["staff"]("street1", "region_admin", region_id=s1)
         dept = (await gql.ok("mutation($i: DepartmentInput!) { createDepartment(input: $i) { id } }",
-                             {"i": {"regionId": s1, "name": "城管办"}}, token=street))["createDepartment"]
+                             {"i": {"regionId": s1, "name": "市政办"}}, token=street))["createDepartment"]
         await create_staff_user(platform, username="dept1", password=PASSWORD, role="department_staff",
                                 display_name="城管办张三", department_id=dept["id"])
         _, resident_tok = await resident_of(platform, tree["communities"][0]["_id"])
@@ -95,7 +95,7 @@ async def test_linkage_page_escalate_dispatch_resolve(client, gql, platform, tre
         await settle(page)
         await page.get_by_role("status").filter(has_text="共 1 件待办").wait_for()
         await page.get_by_role("button", name="派至部门").click()
-        await page.get_by_label("职能部门").select_option(dept["id"])
+        await page.get_by_label("职能部门", exact=True).select_option(dept["id"])
         await page.get_by_label("办理要求").fill("三日内修复")
         await page.locator("dialog").get_by_role("button", name="派至部门").click()
         await _toast(page, "已派至部门")
@@ -113,6 +113,6 @@ async def test_linkage_page_escalate_dispatch_resolve(client, gql, platform, tre
         assert not page.js_errors, page.js_errors
         stats = (await gql.ok("{ linkageStatistics { byDepartment { title resolved } } }",
                               token=street))["linkageStatistics"]
-        assert stats["byDepartment"] == [{"title": "城管办", "resolved": 1}]
+        assert stats["byDepartment"] == [{"title": "市政办", "resolved": 1}]
     finally:
         await console.close()

@@ -25,7 +25,7 @@ export async function render(ctx) {
   let caller = null; // the resident chosen after a lookup, or null (unregistered caller)
   const phone = h('input', { name: 'phone', type: 'tel', required: true, maxlength: 20, autocomplete: 'off' });
   const found = h('div', { class: 'callers', 'aria-live': 'polite' });
-  const lookup = h('form', { class: 'filters', role: 'search', 'aria-label': '按来电号码查找' },
+  const lookup = h('form', { class: 'filters', role: 'search', 'aria-label': '查找来电人' },
     field('来电号码', phone),
     h('div', { class: 'filter-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, '查找来电人')));
 
