@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from ...errors import BadUserInput
 from ...graphql.core_api import _input_dict
 from ...graphql.relay import DEFAULT_FIRST, Connection, connection
 from ...graphql.services_api import CountByKey, WorkOrder
 from ...graphql.types import Community, Ctx, Resident
-from ...validation import as_utc
+from ..inputs import window
 from .service import HotlineService
 
 
@@ -163,10 +162,7 @@ class HotlineQuery:
     @strawberry.field(description="Hotline figures of a region or community (default: the viewer's, last 30 days).")
     async def hotline_statistics(self, info: Ctx, region_id: strawberry.ID | None = None,
                                  since: datetime | None = None, until: datetime | None = None) -> HotlineStatistics:
-        until = as_utc(until) if until else datetime.now(UTC)
-        since = as_utc(since) if since else until - timedelta(days=30)
-        if since >= until:
-            raise BadUserInput({"since": "开始时间应早于结束时间 (since must be before until)"})
+        since, until = window(since, until)
         s = await HotlineService(info.context).statistics(region_id, since, until)
         return HotlineStatistics(calls=s["calls"], orders_filed=s["ordersFiled"],
                                  unregistered_callers=s["unregisteredCallers"], return_visits=s["returnVisits"],

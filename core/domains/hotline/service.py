@@ -15,24 +15,14 @@ from ...repositories.base import Page, new_id
 from ...services import audit
 from ...services.work_orders import WorkOrderService
 from ...transactions import in_transaction
-from ...validation import mask_phone, normalize_phone, phone_problem, text_problem
+from ...validation import mask_phone, normalize_phone, phone_problem
+from ..inputs import clean_text
 
 OPERATORS = ("hotline_operator",)
 READERS = ("hotline_operator", "community_admin", "region_admin", "platform_admin")
 MAX_SUMMARY = 1000
 SATISFACTION = ("very_satisfied", "satisfied", "basically_satisfied", "dissatisfied")
 SATISFIED = ("very_satisfied", "satisfied", "basically_satisfied")
-
-
-def _text(errors: FieldErrors, path: str, value: str | None, limit: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors.add(path, "必填 (required)")
-    elif len(value) > limit:
-        errors.add(path, f"最多{limit}字 (at most {limit} characters)")
-    elif value and (problem := text_problem(value, limit)):
-        errors.add(path, problem)
-    return value
 
 
 class HotlineService:
@@ -73,8 +63,8 @@ class HotlineService:
         """Record a call and, unless it was only an enquiry, file the work order it asks for."""
         pr = self.scope.require_role(*OPERATORS)
         errors = FieldErrors()
-        summary = _text(errors, "input.summary", data.get("summary"), MAX_SUMMARY, required=True)
-        caller_name = _text(errors, "input.callerName", data.get("caller_name"), 50)
+        summary = clean_text(errors, "input.summary", data.get("summary"), MAX_SUMMARY, required=True)
+        caller_name = clean_text(errors, "input.callerName", data.get("caller_name"), 50)
         if problem := phone_problem(data.get("phone") or ""):
             errors.add("input.phone", problem)
         file_order = data.get("file_order", True)
@@ -160,7 +150,7 @@ class HotlineService:
     async def record_return_visit(self, data: dict[str, Any]) -> dict[str, Any]:
         pr = self.scope.require_role(*OPERATORS, "community_admin")
         errors = FieldErrors()
-        note = _text(errors, "input.note", data.get("note"), MAX_SUMMARY)
+        note = clean_text(errors, "input.note", data.get("note"), MAX_SUMMARY)
         if data.get("satisfaction") not in SATISFACTION:
             errors.add("input.satisfaction", "未知的满意度 (unknown satisfaction)")
         errors.raise_if_any()

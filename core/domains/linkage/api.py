@@ -4,16 +4,15 @@ moves (escalate, dispatch, hand back, resolve) and statistics per level and depa
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
 
-from ...errors import BadUserInput
 from ...graphql.relay import DEFAULT_FIRST, Connection, connection
 from ...graphql.services_api import WorkOrder
 from ...graphql.types import Ctx
-from ...validation import as_utc
+from ..inputs import window
 from .departments import DepartmentService
 from .service import LinkageService
 
@@ -149,10 +148,7 @@ class LinkageQuery:
     @strawberry.field(description="Hops per level and per department in a region subtree (default: last 30 days).")
     async def linkage_statistics(self, info: Ctx, region_id: strawberry.ID | None = None,
                                  since: datetime | None = None, until: datetime | None = None) -> LinkageStatistics:
-        until = as_utc(until) if until else datetime.now(UTC)
-        since = as_utc(since) if since else until - timedelta(days=30)
-        if since >= until:
-            raise BadUserInput({"since": "开始时间应早于结束时间 (since must be before until)"})
+        since, until = window(since, until)
         s = await LinkageService(info.context).statistics(region_id, since, until)
         return LinkageStatistics(region_id=s["regionId"], since=s["since"], until=s["until"],
                                  by_level=[LinkageFigures.of(LinkageLevel(r["_id"]).name, r) for r in s["byLevel"]],

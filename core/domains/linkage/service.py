@@ -13,14 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ...context import RequestContext
-from ...errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
+from ...errors import BadUserInput, Conflict, Forbidden, NotFound
 from ...realtime.publish import record_work_order
 from ...repositories.base import Page, new_id
 from ...services import audit
 from ...services.notifications import TEMPLATE, WORK_ORDER_PAGE
 from ...services.work_orders import OPEN_STATES, WorkOrderService, enum_name
 from ...transactions import in_transaction
-from ...validation import text_problem
+from ..inputs import required_text
 
 MAX_TEXT = 1000
 LEVEL_TEXT = {"community": "社区", "street": "街道", "district": "区县", "city": "市", "province": "省",
@@ -35,15 +35,6 @@ def due_hours(setting: str) -> dict[str, float]:
         level, _, hours = part.partition("=")
         out[level.strip()] = float(hours)
     return out
-
-
-def _text(errors: FieldErrors, path: str, value: str | None, required: bool) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors.add(path, "必填 (required)")
-    elif value and (problem := text_problem(value, MAX_TEXT)):
-        errors.add(path, problem)
-    return value
 
 
 class LinkageService:
@@ -102,9 +93,7 @@ class LinkageService:
 
     # -- moves --------------------------------------------------------------------------
     async def escalate(self, id: str, reason: str | None, version: int | None) -> dict[str, Any]:
-        errors = FieldErrors()
-        reason = _text(errors, "reason", reason, required=True)
-        errors.raise_if_any()
+        reason = required_text("reason", reason, MAX_TEXT)
         order, holder = await self._held(id)
         if holder["holderType"] == "department":
             raise Forbidden("职能部门无法办理时请退回派单层级 (a department hands the order back instead)")
@@ -115,9 +104,7 @@ class LinkageService:
 
     async def dispatch(self, id: str, department_id: str, instructions: str | None,
                        version: int | None) -> dict[str, Any]:
-        errors = FieldErrors()
-        instructions = _text(errors, "instructions", instructions, required=True)
-        errors.raise_if_any()
+        instructions = required_text("instructions", instructions, MAX_TEXT)
         order, holder = await self._held(id)
         if holder["holderType"] != "region":
             raise Forbidden("只有街道、区县等层级可以派给职能部门 (only a region level dispatches to departments)")
@@ -129,9 +116,7 @@ class LinkageService:
         return await self._move(order, holder, "dispatch", target, instructions, version, department_id=dept["_id"])
 
     async def hand_back(self, id: str, instructions: str | None, version: int | None) -> dict[str, Any]:
-        errors = FieldErrors()
-        instructions = _text(errors, "instructions", instructions, required=True)
-        errors.raise_if_any()
+        instructions = required_text("instructions", instructions, MAX_TEXT)
         order, holder = await self._held(id)
         if holder["holderType"] == "community":
             raise Conflict("工单在社区办理，无可退回的层级 (the order is with its community: nothing to hand back to)")
@@ -140,9 +125,7 @@ class LinkageService:
         return await self._move(order, holder, "hand_back", target, instructions, version)
 
     async def resolve(self, id: str, note: str | None, version: int | None) -> dict[str, Any]:
-        errors = FieldErrors()
-        note = _text(errors, "note", note, required=True)
-        errors.raise_if_any()
+        note = required_text("note", note, MAX_TEXT)
         order, holder = await self._held(id)
         if holder["holderType"] == "community":
             raise Forbidden("社区办理的工单请按工单流程办结 (a community resolves through the work-order flow)")
