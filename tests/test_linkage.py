@@ -61,6 +61,8 @@ async def test_escalate_dispatch_resolve_and_statistics(gql, platform, tree):
     # only the holder moves it: the community no longer, the district not yet
     await gql.error("FORBIDDEN", ESCALATE, {"id": oid, "r": "再上报"}, token=w["admin1"])
     await gql.error("FORBIDDEN", HAND_BACK, {"id": oid, "i": "x"}, token=w["district1"])
+    for token in (w["street2"], w["district2"], w["dept1_tok"]):  # other subtrees' queues stay empty
+        assert (await gql.ok(QUEUE, token=token))["linkageQueue"]["totalCount"] == 0
     await gql.ok(ESCALATE, {"id": oid, "r": "需区级协调"}, token=w["street1"])
     assert (await gql.ok(QUEUE, token=w["street1"]))["linkageQueue"]["totalCount"] == 0
     assert (await gql.ok(QUEUE, token=w["district1"]))["linkageQueue"]["totalCount"] == 1
@@ -110,6 +112,9 @@ async def test_subtree_scope_bad_input_conflicts(gql, platform, tree):
         await gql.error("NOT_FOUND", ORDER, {"id": oid}, token=token)
         await gql.error("NOT_FOUND", HOPS, {"id": oid}, token=token)
         await gql.error("NOT_FOUND", ESCALATE, {"id": oid, "r": "x"}, token=token)
+        await gql.error("NOT_FOUND", DISPATCH, {"id": oid, "d": w["dept1"]["id"], "i": "x"}, token=token)
+        await gql.error("NOT_FOUND", HAND_BACK, {"id": oid, "i": "x"}, token=token)
+        await gql.error("NOT_FOUND", RESOLVE, {"id": oid, "n": "x"}, token=token)
     assert (await gql.ok(ORDER, {"id": oid}, token=w["district1"]))["workOrder"]["id"] == oid
     err = await gql.error("BAD_USER_INPUT", ESCALATE, {"id": oid, "r": "  "}, token=w["admin1"])
     assert err["extensions"]["fields"][0]["path"] == "reason"
