@@ -60,6 +60,9 @@ async def test_escalate_dispatch_resolve_and_statistics(gql, platform, tree):
     assert queue["edges"][0]["node"]["fromLevel"] == "COMMUNITY" and queue["edges"][0]["node"]["workOrder"]["id"] == oid
     # only the holder moves it: the community no longer, the district not yet
     await gql.error("FORBIDDEN", ESCALATE, {"id": oid, "r": "再上报"}, token=w["admin1"])
+    err = await gql.error("CONFLICT", "mutation($id: ID!) { assignWorkOrder(id: $id) { id } }", {"id": oid},
+                          token=w["admin1"])  # the ordinary flow waits while the order is escalated
+    assert err["extensions"]["reason"] == "ESCALATED"
     await gql.error("FORBIDDEN", HAND_BACK, {"id": oid, "i": "x"}, token=w["district1"])
     for token in (w["street2"], w["district2"], w["dept1_tok"]):  # other subtrees' queues stay empty
         assert (await gql.ok(QUEUE, token=token))["linkageQueue"]["totalCount"] == 0

@@ -312,6 +312,10 @@ class WorkOrderService:
         self._check_role(t, order)
         if order["state"] not in t.from_states:
             raise state_conflict(order["state"], action, t.from_states)
+        held = order.get("linkage") or {}
+        if held.get("state") == "open" and held.get("holderType") != "community" and action != "cancel":
+            raise Conflict(f"工单已上报，由{held.get('holderName', '上级')}办理 (the order is with the linkage command: "
+                           f"its holder moves it)", reason="ESCALATED")
         now = datetime.now(UTC)
         fields = {"state": t.to_state, t.stamp: now, "updatedAt": now, **(changes or {})}
         event = self._event(action, order["state"], t.to_state, now, note, **(event_extra or {}))
