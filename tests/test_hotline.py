@@ -55,6 +55,10 @@ async def test_call_order_resident_resolution_return_visit(gql, platform, tree):
     await gql.ok("mutation($id: ID!) { acceptWorkOrder(id: $id) { state } }", {"id": order["id"]}, token=admin)
     await gql.ok("mutation($id: ID!, $a: ID) { assignWorkOrder(id: $id, assigneeId: $a) { state } }",
                  {"id": order["id"], "a": (await platform.users.by_username("gw0011"))["_id"]}, token=admin)
+    # the resident is told of the order's progress, as for an order they filed themselves
+    inbox = (await gql.ok("{ myNotifications { edges { node { state page } } } }", token=resident_tok))["myNotifications"]
+    pages = [e["node"]["page"] for e in inbox["edges"]]
+    assert f"/pages/work-orders/detail?id={order['id']}" in pages and len(pages) == 3  # submitted, accepted, assigned
     worker = await gql.login("gw0011")
     await gql.ok("mutation($id: ID!) { startWorkOrder(id: $id) { state } }", {"id": order["id"]}, token=worker)
     await gql.ok("mutation($id: ID!) { resolveWorkOrder(id: $id, note: \"已更换灯泡\") { state } }",

@@ -10,11 +10,12 @@ from .. import db as dbm
 
 
 async def open_domains(platform: Any) -> None:
-    from .hotline.repository import HotlineCallRepository, ReturnVisitRepository
+    from .hotline.repository import HotlineCallRepository, ResidentAccountsRepository, ReturnVisitRepository
     from .linkage.repository import (DepartmentRepository, HopRepository, LinkageOrderRepository,
                                      LinkageStaffRepository)
 
     repos = {"hotline.calls": HotlineCallRepository(platform.db), "hotline.visits": ReturnVisitRepository(platform.db),
+             "hotline.accounts": ResidentAccountsRepository(platform.db),
              "linkage.departments": DepartmentRepository(platform.db), "linkage.hops": HopRepository(platform.db),
              "linkage.orders": LinkageOrderRepository(platform.db), "linkage.staff": LinkageStaffRepository(platform.db)}
     platform.extras.update(repos)

@@ -182,6 +182,7 @@ class WorkOrderService:
         anywhere); `also_write(session, order)` runs in the order's transaction (the call record)."""
         pr = self.scope.require()
         key = data.pop("idempotency_key", None)
+        notify = data.pop("notify_user_ids", [])
         fingerprint = request_hash(data)
         if key:
             if problem := key_problem(key):
@@ -244,7 +245,7 @@ class WorkOrderService:
             "attachments": [fid for fid, _ in files],
             "residentId": resident["_id"], "residentTags": resident.get("tags", []),
             "submittedBy": pr.user_id, "submittedByRole": pr.role, "state": "submitted", "version": 1,
-            "channel": CHANNEL_OF_ROLE.get(pr.role, "mini_program"),
+            "channel": CHANNEL_OF_ROLE.get(pr.role, "mini_program"), "notifyUserIds": notify,
             "assigneeId": None, "dueAt": now + timedelta(hours=sla), "createdAt": now, "updatedAt": now,
             "timeline": [self._event("submit", None, "submitted", now)],
         }

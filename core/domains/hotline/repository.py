@@ -50,3 +50,14 @@ class ReturnVisitRepository(Repository):
 
     async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return await (await self.coll.aggregate(pipeline)).to_list()
+
+
+class ResidentAccountsRepository(Repository):
+    """The mini-program accounts bound to a resident (to notify them of an order filed for them)."""
+
+    collection = "users"
+    indexes = [IndexModel([("residentId", ASCENDING)], sparse=True, name="residentId_accounts")]
+
+    async def of_resident(self, resident_id: str) -> list[str]:
+        docs = await self.coll.find({"residentId": resident_id, "role": "resident"}, {"_id": 1}).to_list()
+        return [d["_id"] for d in docs]

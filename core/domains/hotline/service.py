@@ -106,6 +106,7 @@ class HotlineService:
                                             "attachments", "idempotency_key") if data.get(k) is not None}
         if resident:
             order_input["resident_id"] = resident["_id"]
+            order_input["notify_user_ids"] = await self.p.extras["hotline.accounts"].of_resident(resident["_id"])
         order = await WorkOrderService(self.ctx).submit(order_input, subject=subject, also_write=with_call)
         if call["workOrderId"] is None:  # an idempotent replay of an order filed before
             found = await self.calls.coll.find_one({"workOrderId": order["_id"]})
