@@ -12,7 +12,10 @@ from typing import Any
 
 from .errors import Forbidden, Unauthenticated
 
-STAFF_ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker")
+STAFF_ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker", "hotline_operator",
+               "department_staff")
+# roles scoped to a region subtree (the communities whose path contains their region)
+REGION_ROLES = ("region_admin", "hotline_operator")
 ROLES = (*STAFF_ROLES, "resident")
 
 
@@ -28,6 +31,7 @@ class Principal:
     grid_ids: tuple[str, ...] = ()
     resident_id: str | None = None
     session_id: str | None = None
+    department_id: str | None = None  # department_staff: the functional department (职能部门)
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -40,6 +44,7 @@ class Principal:
             grid_ids=tuple(claims.get("grids", ())),
             resident_id=claims.get("resident"),
             session_id=claims.get("sid"),
+            department_id=claims.get("dept"),
         )
 
     def claims(self) -> dict[str, Any]:
@@ -54,6 +59,8 @@ class Principal:
             c["resident"] = self.resident_id
         if self.session_id:
             c["sid"] = self.session_id
+        if self.department_id:
+            c["dept"] = self.department_id
         return c
 
 
@@ -87,8 +94,10 @@ class Scope:
             return False
         if p.role == "platform_admin":
             return True
-        if p.role == "region_admin":
+        if p.role in REGION_ROLES:
             return p.region_id in community.get("path", ()) or community["_id"] == p.region_id
+        if p.role == "department_staff":
+            return False  # departments see the orders handed to them, not communities
         return community["_id"] == p.community_id
 
     def community_filter(self) -> dict[str, Any]:
@@ -98,8 +107,10 @@ class Scope:
             return {"communityId": self.community_id}
         if p.role == "platform_admin":
             return {}
-        if p.role == "region_admin":
+        if p.role in REGION_ROLES:
             return {"regionPath": p.region_id}
+        if p.role == "department_staff":
+            return {"communityId": "\x00none"}  # see WorkOrderService.visible_filter
         return {"communityId": p.community_id}
 
     def resident_filter(self) -> dict[str, Any]:

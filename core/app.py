@@ -12,6 +12,7 @@ from aiohttp import web
 from . import db as dbm
 from .admin_console import setup_admin_console
 from .context import Platform
+from .domains import open_domains
 from .deadline import Admission, AdmissionLimits, deadline_middleware
 from .errors import AppError, Forbidden
 from .graphql.limits import QueryLimits
@@ -52,6 +53,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     platform = Platform(settings, client, dbm.database_of(client))
     await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
     register_file_visibility(platform)
+    await open_domains(platform)
     repo = PersistedQueryRepository(platform.db)
     await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
     platform.extras["persisted_queries"] = PersistedQueries(repo, strict=settings.persisted_only)
@@ -102,7 +104,8 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
             return scope_error_response(request, Forbidden("X-Community-Id 不在您的管辖范围 (community outside your scope)"))
         scope.community_id = header
     elif scope.principal is not None:
-        scope.community_id = None if scope.principal.role in ("platform_admin", "region_admin") \
+        scope.community_id = None if scope.principal.role in ("platform_admin", "region_admin", "hotline_operator",
+                                                                     "department_staff") \
             else scope.principal.community_id
     try:
         modules = await _module_set(request, scope.community_id)

@@ -33,12 +33,14 @@ def with_platform(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> An
     """Run `fn(platform)` against the configured or embedded database."""
     from . import db as dbm
     from .context import Platform
+    from .domains import open_domains
 
     async def run(uri: str) -> Any:
         client = dbm.connect(uri)
         platform = Platform(settings.model_copy(update={"mongodb_uri": uri}), client, dbm.database_of(client))
         try:
             await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+            await open_domains(platform)
             return await fn(platform)
         finally:
             await client.close()
@@ -209,6 +211,7 @@ def _print_fake_wechat(base: str) -> None:
 def _seed_if_empty(settings: Settings, size) -> None:
     from . import db as dbm
     from .context import Platform
+    from .domains import open_domains
 
     async def go() -> None:
         client = dbm.connect(settings.mongodb_uri)
@@ -218,6 +221,7 @@ def _seed_if_empty(settings: Settings, size) -> None:
                 console.print(f"empty database: seeding demo data, {size.communities} communities × "
                               f"{size.residents_per_community:,} residents (first start only)…")
                 await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+                await open_domains(platform)
                 _attach_extensions(platform)
                 await run_seed(platform, size)
         finally:
@@ -277,14 +281,17 @@ def admin() -> None:
 
 @admin.command("create-user")
 @click.option("--username", required=True)
-@click.option("--role", required=True, type=click.Choice(["platform_admin", "region_admin", "community_admin", "grid_worker"]))
+@click.option("--role", required=True, type=click.Choice(["platform_admin", "region_admin", "community_admin", "grid_worker",
+                                                                   "hotline_operator", "department_staff"]))
 @click.option("--name", "display_name", default=None, help="Display name (defaults to the username).")
-@click.option("--region", "region_id", default=None, help="Region id (region_admin).")
+@click.option("--region", "region_id", default=None, help="Region id (region_admin, hotline_operator).")
+@click.option("--department", "department_id", default=None, help="Department id (department_staff).")
 @click.option("--community", "community_id", default=None, help="Community id (community_admin, grid_worker).")
 @click.option("--grid", "grid_ids", multiple=True, help="Grid id (grid_worker; repeat for several).")
 @click.option("--phone", default=None, help="Work phone shown to residents (grid_worker).")
 @click.password_option(help="Prompted for when omitted.")
-def create_user(username, role, display_name, region_id, community_id, grid_ids, phone, password) -> None:
+def create_user(username, role, display_name, region_id, department_id, community_id, grid_ids, phone,
+                password) -> None:
     """Create a staff account."""
     from .services.staff import create_staff_user
 
@@ -293,7 +300,8 @@ def create_user(username, role, display_name, region_id, community_id, grid_ids,
     async def go(platform):
         return await create_staff_user(platform, username=username, password=password, role=role,
                                        display_name=display_name or username, region_id=region_id,
-                                       community_id=community_id, grid_ids=list(grid_ids), phone=phone)
+                                       community_id=community_id, grid_ids=list(grid_ids), phone=phone,
+                                       department_id=department_id)
 
     try:
         user = with_platform(settings, go)

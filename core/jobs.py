@@ -14,6 +14,7 @@ from .db import is_unavailable
 from .services.notifications import LogSender, run_outbox
 from .tasks import stop_tasks
 from .services.work_orders import close_stale_resolved
+from .domains.linkage.service import alert_overdue
 
 log = structlog.get_logger("community_plus.jobs")
 
@@ -64,6 +65,7 @@ def background_jobs(platform_key) -> Callable[[web.Application], AsyncIterator[N
             tasks.append(asyncio.create_task(every(600, "auto_close", lambda: close_stale_resolved(
                 platform, settings.auto_close_days))))
             tasks.append(asyncio.create_task(every(60, "module_periodic", lambda: run_module_periodic(platform))))
+            tasks.append(asyncio.create_task(every(60, "linkage_overdue", lambda: alert_overdue(platform))))
         yield
         await stop_tasks(tasks)
 

@@ -239,6 +239,9 @@ async def seed(platform: Platform, communities: int = DEMO.communities,
         rng = random.Random(f"community-plus:{community['_id']}")
         grids = await seed_grids_and_staff(platform, community, grids_per_community, rng)
         created += await seed_residents(platform, community, grids, residents_per_community, rng, progress)
+    from .domains.demo import seed_governance
+
+    await seed_governance(platform, comms, _upsert_user)
     progress("work orders", 0, len(comms))
     items = await seed_service_items(platform, comms)
     for community in comms:

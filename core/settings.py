@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     rate_limits: str = Field(default="resident=300,grid_worker=600,community_admin=1200,region_admin=1200,"
                                      "platform_admin=2400,anonymous=600", alias="CP_RATE_LIMITS")
     auto_close_days: float = Field(default=7, alias="CP_AUTO_CLOSE_DAYS")
+    linkage_due_hours: str = Field(default="street=48,district=72,city=96,province=120,department=72,community=48",
+                                   alias="CP_LINKAGE_DUE_HOURS")
     # realtime (GraphQL subscriptions over graphql-transport-ws; see core/realtime)
     realtime_feed: Literal["auto", "change_stream", "poll"] = Field(default="auto", alias="CP_REALTIME_FEED")
     realtime_poll_interval: float = Field(default=0.2, gt=0, alias="CP_REALTIME_POLL_INTERVAL")

@@ -18,7 +18,8 @@ import pytest
 
 async def _viewers(platform, communities) -> list[Scope]:
     scopes: list[Scope] = []
-    for username in ("admin", "nanjing", f"admin{communities[0]['_id'][-3:]}"):
+    for username in ("admin", "nanjing", f"admin{communities[0]['_id'][-3:]}", "hotline001", "street001", "district001",
+                     "dept001"):
         scopes.append(Scope(principal=principal_of(await platform.users.by_username(username))))
     for role in ("grid_worker", "resident"):
         for user in await platform.users.coll.find({"role": role}).limit(3).to_list():

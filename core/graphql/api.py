@@ -11,9 +11,11 @@ from .notifications_api import NotificationsMutation, NotificationsQuery
 from .services_api import ServicesMutation, ServicesQuery
 from .templates_api import TemplatesQuery
 from ..realtime.api import RealtimeSubscription
+from ..domains.hotline.api import HotlineMutation, HotlineQuery
+from ..domains.linkage.api import LinkageMutation, LinkageQuery
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
-                      TemplatesQuery]
+                      TemplatesQuery, HotlineQuery, LinkageQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
-                             NotificationsMutation]
+                             NotificationsMutation, HotlineMutation, LinkageMutation]
 SUBSCRIPTIONS: list[type] = [RealtimeSubscription]

@@ -44,6 +44,16 @@ class WorkOrderState(enum.Enum):
     CANCELLED = "cancelled"
 
 
+@strawberry.enum(description="How a work order came in: the mini-program, the 12345 hotline, the service counter, "
+                             "a grid worker's report, or escalated from elsewhere (linkage).")
+class WorkOrderChannel(enum.Enum):
+    MINI_PROGRAM = "mini_program"
+    HOTLINE = "hotline"
+    COUNTER = "counter"
+    GRID_REPORT = "grid_report"
+    ESCALATION = "escalation"
+
+
 @strawberry.type
 class Eligibility:
     tags: list[ResidentTag] = strawberry.field(description="Any of these tags qualifies; empty means everyone.")
@@ -128,7 +138,9 @@ class WorkOrder:
     community_id: strawberry.ID
     grid_id: strawberry.ID | None
     item_id: strawberry.ID | None
-    resident_id: strawberry.ID
+    resident_id: strawberry.ID | None = strawberry.field(description="Null for a hotline caller not registered "
+                                                                     "as a resident.")
+    channel: WorkOrderChannel = strawberry.field(description="How the order came in (MINI_PROGRAM for older orders).")
     assignee_id: strawberry.ID | None
     due_at: datetime
     created_at: datetime
@@ -146,7 +158,8 @@ class WorkOrder:
                    description=d.get("description", ""), answers=d.get("answers") or {},
                    form_version=d.get("formVersion"), location=d.get("location"), attachments=d.get("attachments", []),
                    community_id=d["communityId"], grid_id=d.get("gridId"), item_id=d.get("itemId"),
-                   resident_id=d["residentId"], assignee_id=d.get("assigneeId"), due_at=d["dueAt"],
+                   resident_id=d.get("residentId"), channel=WorkOrderChannel(d.get("channel") or "mini_program"),
+                   assignee_id=d.get("assigneeId"), due_at=d["dueAt"],
                    created_at=d["createdAt"], updated_at=d["updatedAt"], reject_reason=d.get("rejectReason"),
                    resolution=d.get("resolution"),
                    rating=Rating(score=r["score"], comment=r.get("comment"), at=r["at"]) if r else None,
@@ -192,6 +205,8 @@ class WorkOrder:
 
     @strawberry.field(description="The resident the order is for (masked fields).")
     async def resident(self, info: Ctx) -> Resident | None:
+        if not self.resident_id:
+            return None
         d = await info.context.loaders.by_id("residents").load(self.resident_id)
         return Resident.of(d) if d else None
 
@@ -222,6 +237,7 @@ class Statistics:
     by_state: list[CountByKey]
     by_item: list[CountByKey]
     by_priority_group: list[CountByKey]
+    by_channel: list[CountByKey] = strawberry.field(description="Keys spelled as WorkOrderChannel (HOTLINE…).")
     resolved_count: int
     handling_hours_median: float | None
     handling_hours_p90: float | None
@@ -238,6 +254,7 @@ class Statistics:
                    by_item=[CountByKey(key=r["itemId"] or "report", title=r["title"], count=r["count"]) for r in s["byItem"]],
                    by_priority_group=[CountByKey(key=ResidentTag(k).name, count=v)
                                       for k, v in s["byPriorityGroup"].items()],
+                   by_channel=[CountByKey(key=WorkOrderChannel(k).name, count=v) for k, v in sorted(s["byChannel"].items())],
                    resolved_count=s["resolvedCount"], handling_hours_median=s["handlingHoursMedian"],
                    handling_hours_p90=s["handlingHoursP90"], average_rating=s["averageRating"],
                    rated_count=s["ratedCount"], overdue_count=s["overdueCount"], overdue_share=s["overdueShare"])
@@ -300,6 +317,7 @@ class WorkOrderFilter:
     community_id: strawberry.ID | None = None
     assigned_to_me: bool | None = None
     overdue: bool | None = None
+    channels: list[WorkOrderChannel] | None = None
     since: datetime | None = strawberry.field(default=None, description="Created at or after (no offset: UTC).")
     until: datetime | None = strawberry.field(default=None, description="Created before (no offset: UTC).")
 

@@ -50,6 +50,8 @@ class Role(enum.Enum):
     REGION_ADMIN = "region_admin"
     COMMUNITY_ADMIN = "community_admin"
     GRID_WORKER = "grid_worker"
+    HOTLINE_OPERATOR = "hotline_operator"
+    DEPARTMENT_STAFF = "department_staff"
     RESIDENT = "resident"
 
 

@@ -33,6 +33,8 @@ def scope_routes(scope) -> list[Route]:
     p = scope.require()
     if p.role == "resident":
         return [("user", p.user_id), *([("resident", p.resident_id)] if p.resident_id else [])]
+    if p.role == "department_staff":  # orders handed to the department lie under its region
+        return [("region", p.region_id)] if p.region_id else []
     flt = scope.community_filter()
     if "communityId" in flt:
         return [("community", flt["communityId"])]

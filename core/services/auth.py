@@ -36,6 +36,7 @@ def principal_of(user: dict[str, Any], session_id: str | None = None) -> Princip
         grid_ids=tuple(user.get("gridIds", ())),
         resident_id=user.get("residentId"),
         session_id=session_id,
+        department_id=user.get("departmentId"),
     )
 
 

@@ -39,6 +39,7 @@ def work_order_messages(order: dict[str, Any], before: str | None) -> list[dict[
     data = {"thing1": {"value": order["title"][:20]}, "phrase2": {"value": STATE_TEXT[order["state"]]},
             "time3": {"value": now.strftime("%Y-%m-%d %H:%M")}}
     recipients = [order["submittedBy"]] if order.get("submittedByRole") == "resident" else []
+    recipients += order.get("notifyUserIds") or []  # the resident's accounts when staff filed it for them
     if order["state"] == "assigned" and order.get("assigneeId"):
         recipients.append(order["assigneeId"])
     return [{"_id": new_id(), "kind": "wechat.subscribe", "recipientUserId": user_id, "template": TEMPLATE,

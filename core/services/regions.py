@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ..access import REGION_ROLES
 from ..context import RequestContext
 from ..errors import BadUserInput, Forbidden, NotFound
 from ..repositories.base import Page, new_id
@@ -22,7 +23,7 @@ class RegionService:
         pr = self.scope.require()
         if pr.role == "platform_admin":
             return {}
-        if pr.role == "region_admin":
+        if pr.role in REGION_ROLES:
             return {"$or": [{"_id": pr.region_id}, {"path": pr.region_id}]}
         community = await self.ctx.loaders.by_id("regions").load(pr.community_id) if pr.community_id else None
         ids = [pr.community_id, *(community or {}).get("path", [])]
@@ -39,7 +40,7 @@ class RegionService:
     async def communities(self, first: int, after: str | None, under: str | None) -> Page:
         pr = self.scope.require()
         f: dict[str, Any] = {"level": "community"}
-        if pr.role == "region_admin":
+        if pr.role in REGION_ROLES:
             f["path"] = pr.region_id
         elif pr.role != "platform_admin":
             f["_id"] = pr.community_id

@@ -17,7 +17,8 @@ MIN_PASSWORD = 8
 
 async def create_staff_user(platform: Platform, *, username: str, password: str, role: str, display_name: str,
                             region_id: str | None = None, community_id: str | None = None,
-                            grid_ids: list[str] | None = None, phone: str | None = None) -> dict[str, Any]:
+                            grid_ids: list[str] | None = None, phone: str | None = None,
+                            department_id: str | None = None) -> dict[str, Any]:
     errors = FieldErrors()
     if not username or not username.strip():
         errors.add("username", "必填 (required)")
@@ -28,7 +29,13 @@ async def create_staff_user(platform: Platform, *, username: str, password: str,
     elif len(password) > 256:
         errors.add("password", "最多256个字符 (at most 256 characters)")
     grid_ids = grid_ids or []
-    if role == "region_admin":
+    if role == "department_staff":
+        department = await platform.db["departments"].find_one({"_id": department_id}) if department_id else None
+        if department is None:
+            errors.add("department", "需要一个职能部门 id (give an existing department id)")
+        else:
+            region_id = department["regionId"]
+    elif role in ("region_admin", "hotline_operator"):
         region = await platform.regions.get(region_id) if region_id else None
         if region is None or region["level"] == "community":
             errors.add("region", "需要一个省/市/区/街道的区域 id (give a province, city, district or street id)")
@@ -47,8 +54,10 @@ async def create_staff_user(platform: Platform, *, username: str, password: str,
     errors.raise_if_any()
     doc = {"_id": new_id(), "username": username.strip(), "passwordHash": hash_password(password), "role": role,
            "displayName": display_name, "createdAt": datetime.now(UTC)}
-    if region_id and role == "region_admin":
+    if region_id and role in ("region_admin", "hotline_operator", "department_staff"):
         doc["regionId"] = region_id
+    if role == "department_staff":
+        doc["departmentId"] = department_id
     if community_id and role in ("community_admin", "grid_worker"):
         doc["communityId"] = community_id
     if role == "grid_worker":

@@ -20,7 +20,8 @@ class StatisticsService:
         self.scope = ctx.scope
 
     async def _target(self, grid_id: str | None, community_id: str | None, region_id: str | None) -> tuple[str, str]:
-        pr = self.scope.require_role("platform_admin", "region_admin", "community_admin", "grid_worker")
+        pr = self.scope.require_role("platform_admin", "region_admin", "community_admin", "grid_worker",
+                                     "hotline_operator")
         given = [x for x in (grid_id, community_id, region_id) if x]
         if len(given) > 1:
             raise BadUserInput({"gridId": "只能指定 gridId、communityId、regionId 中的一个 (give only one of them)"})
@@ -70,6 +71,7 @@ class StatisticsService:
                                         "n": {"$sum": {"$cond": [counted, 1, 0]}}}}],
                 "byGroup": [{"$unwind": "$residentTags"},
                             {"$group": {"_id": "$residentTags", "count": {"$sum": 1}}}, {"$sort": {"_id": 1}}],
+                "byChannel": [{"$group": {"_id": {"$ifNull": ["$channel", "mini_program"]}, "count": {"$sum": 1}}}],
             }},
         ]
         facets = (await self.p.work_orders.aggregate(pipeline))[0]
@@ -88,5 +90,6 @@ class StatisticsService:
             "overdueCount": overdue["late"],
             "overdueShare": overdue["late"] / overdue["n"] if overdue["n"] else 0.0,
             "byPriorityGroup": {r["_id"]: r["count"] for r in facets["byGroup"]},
+            "byChannel": {r["_id"]: r["count"] for r in facets["byChannel"]},
         }
 

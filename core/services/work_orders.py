@@ -45,6 +45,10 @@ OPEN_STATES = ("submitted", "accepted", "assigned", "in_progress")
 STATES = (*OPEN_STATES, "resolved", "closed", "rejected", "cancelled")
 ADMINS = ("community_admin",)
 REPORT_SLA_HOURS = 48
+# how an order came in (WorkOrderChannel); orders stored before channels existed are mini_program
+CHANNELS = ("mini_program", "hotline", "counter", "grid_report", "escalation")
+CHANNEL_OF_ROLE = {"resident": "mini_program", "hotline_operator": "hotline", "community_admin": "counter",
+                   "grid_worker": "grid_report"}
 MAX_NOTE = 1000
 MAX_DESCRIPTION = 2000
 STATE_TEXT = {"submitted": "已提交", "accepted": "已受理", "assigned": "已派单", "in_progress": "处理中",
@@ -104,6 +108,8 @@ class WorkOrderService:
         pr = self.scope.require()
         if pr.role == "resident":
             return {"$or": [{"submittedBy": pr.user_id}, {"residentId": pr.resident_id or "\x00"}]}
+        if pr.role == "department_staff":  # the orders ever handed to their department (linkage)
+            return {"linkageDepartments": pr.department_id or "\x00"}
         f = self.scope.community_filter()
         if pr.role == "grid_worker":
             return {"$and": [f, {"$or": [{"gridId": {"$in": list(pr.grid_ids)}}, {"assigneeId": pr.user_id}]}]}
@@ -127,6 +133,9 @@ class WorkOrderService:
                            ("community_id", "communityId")):
             if f.get(key):
                 clauses.append({field: f[key]})
+        if f.get("channels"):
+            clauses.append({"channel": {"$in": f["channels"]}} if "mini_program" not in f["channels"] else
+                           {"$or": [{"channel": {"$in": f["channels"]}}, {"channel": {"$exists": False}}]})
         if f.get("assigned_to_me"):
             clauses.append({"assigneeId": pr.user_id})
         if f.get("overdue"):
@@ -157,7 +166,7 @@ class WorkOrderService:
                 if ward is None:
                     raise Forbidden("只能为本人或被监护的家人提交 (only for yourself or family you are guardian of)")
             doc = await self.p.residents.get(target)
-        elif pr.role in ("community_admin", "grid_worker"):
+        elif pr.role in ("community_admin", "grid_worker", "hotline_operator"):
             if not resident_id:
                 raise BadUserInput({"input.residentId": "代居民提交时必填 (required when staff submit for a resident)"})
             doc = await self.p.residents.get(resident_id, self.scope.resident_filter())
@@ -167,9 +176,13 @@ class WorkOrderService:
             raise NotFound("resident")
         return doc
 
-    async def submit(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def submit(self, data: dict[str, Any], *, subject: dict[str, Any] | None = None,
+                     also_write=None) -> dict[str, Any]:
+        """File an order. `subject` replaces the resident (a hotline caller not registered
+        anywhere); `also_write(session, order)` runs in the order's transaction (the call record)."""
         pr = self.scope.require()
         key = data.pop("idempotency_key", None)
+        notify = data.pop("notify_user_ids", [])
         fingerprint = request_hash(data)
         if key:
             if problem := key_problem(key):
@@ -177,7 +190,7 @@ class WorkOrderService:
             existing = await self.p.work_orders.by_idempotency_key(pr.user_id, key)
             if existing is not None:
                 return self._replay(existing, fingerprint)
-        resident = await self._subject(data.get("resident_id"))
+        resident = subject or await self._subject(data.get("resident_id"))
         now = datetime.now(UTC)
         errors = FieldErrors()
         item = None
@@ -232,6 +245,7 @@ class WorkOrderService:
             "attachments": [fid for fid, _ in files],
             "residentId": resident["_id"], "residentTags": resident.get("tags", []),
             "submittedBy": pr.user_id, "submittedByRole": pr.role, "state": "submitted", "version": 1,
+            "channel": CHANNEL_OF_ROLE.get(pr.role, "mini_program"), "notifyUserIds": notify,
             "assigneeId": None, "dueAt": now + timedelta(hours=sla), "createdAt": now, "updatedAt": now,
             "timeline": [self._event("submit", None, "submitted", now)],
         }
@@ -242,6 +256,8 @@ class WorkOrderService:
             await self.p.work_orders.insert(doc, session=session)
             await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
             await record_work_order(self.p, doc, None, session=session)
+            if also_write is not None:
+                await also_write(session, doc)
 
         await self._attach(files, order_id, doc["communityId"])
         try:
@@ -297,6 +313,10 @@ class WorkOrderService:
         self._check_role(t, order)
         if order["state"] not in t.from_states:
             raise state_conflict(order["state"], action, t.from_states)
+        held = order.get("linkage") or {}
+        if held.get("state") == "open" and held.get("holderType") != "community" and action != "cancel":
+            raise Conflict(f"工单已上报，由{held.get('holderName', '上级')}办理 (the order is with the linkage command: "
+                           f"its holder moves it)", reason="ESCALATED")
         now = datetime.now(UTC)
         fields = {"state": t.to_state, t.stamp: now, "updatedAt": now, **(changes or {})}
         event = self._event(action, order["state"], t.to_state, now, note, **(event_extra or {}))

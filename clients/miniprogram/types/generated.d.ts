@@ -6,7 +6,9 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 /** Who did something: a role, or the system itself (automatic steps). */
 export type ActorRole =
   | 'COMMUNITY_ADMIN'
+  | 'DEPARTMENT_STAFF'
   | 'GRID_WORKER'
+  | 'HOTLINE_OPERATOR'
   | 'PLATFORM_ADMIN'
   | 'REGION_ADMIN'
   | 'RESIDENT'
@@ -51,7 +53,9 @@ export type ResidentTag =
 
 export type Role =
   | 'COMMUNITY_ADMIN'
+  | 'DEPARTMENT_STAFF'
   | 'GRID_WORKER'
+  | 'HOTLINE_OPERATOR'
   | 'PLATFORM_ADMIN'
   | 'REGION_ADMIN'
   | 'RESIDENT';

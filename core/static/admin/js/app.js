@@ -9,8 +9,13 @@ import * as workOrdersPage from './pages/work-orders.js';
 import * as residentsPage from './pages/residents.js';
 import * as gridsPage from './pages/grids.js';
 import * as auditPage from './pages/audit.js';
+import * as hotlinePage from './pages/hotline.js';
+import * as linkagePage from './pages/linkage.js';
 
 export const ADMIN_ROLES = ['PLATFORM_ADMIN', 'REGION_ADMIN', 'COMMUNITY_ADMIN'];
+// desk roles: each sees only its own pages
+const DESK_PAGES = { HOTLINE_OPERATOR: ['/hotline'], DEPARTMENT_STAFF: ['/linkage'] };
+const CONSOLE_ROLES = [...ADMIN_ROLES, ...Object.keys(DESK_PAGES)];
 
 const NAV = [
   { path: '/dashboard', text: '数据概览', page: dashboardPage },
@@ -19,7 +24,12 @@ const NAV = [
   { path: '/residents', text: '居民信息', page: residentsPage },
   { path: '/grids', text: '网格管理', page: gridsPage },
   { path: '/audit', text: '审计日志', page: auditPage },
+  { path: '/hotline', text: '12345热线', page: hotlinePage, roles: ['HOTLINE_OPERATOR'] },
+  { path: '/linkage', text: '联动指挥', page: linkagePage, roles: ['REGION_ADMIN', 'COMMUNITY_ADMIN', 'DEPARTMENT_STAFF'] },
 ];
+
+const navFor = (role) => NAV.filter((n) => (DESK_PAGES[role] ? DESK_PAGES[role].includes(n.path)
+  : !n.roles || n.roles.includes(role)));
 
 const app = document.getElementById('app');
 let context = null; // {viewer, communities, regions, scope}
@@ -48,9 +58,9 @@ const BOOT = `query Boot {
 async function loadContext() {
   const data = await gql(BOOT);
   const viewer = data.me;
-  if (!viewer || !ADMIN_ROLES.includes(viewer.role)) {
+  if (!viewer || !CONSOLE_ROLES.includes(viewer.role)) {
     session.clear();
-    throw Object.assign(new Error('此账号没有管理后台权限（仅限社区、区域和平台管理员）'), { code: 'FORBIDDEN' });
+    throw Object.assign(new Error('此账号没有管理后台权限（仅限管理员、热线话务员和职能部门）'), { code: 'FORBIDDEN' });
   }
   const communities = data.communities.edges.map((e) => e.node);
   const regionName = (id) => {
@@ -62,7 +72,9 @@ async function loadContext() {
     return top ? { name: top.name, level: top.level } : { name: '本辖区', level: '' };
   };
   const scopes = [];
-  if (viewer.role === 'COMMUNITY_ADMIN') {
+  if (DESK_PAGES[viewer.role]) {
+    scopes.push({ kind: 'desk', id: viewer.regionId || viewer.id, name: regionName(viewer.regionId).name });
+  } else if (viewer.role === 'COMMUNITY_ADMIN') {
     scopes.push({ kind: 'community', id: viewer.communityId, name: viewer.community?.name || '本社区' });
   } else {
     if (viewer.role === 'REGION_ADMIN') {
@@ -115,7 +127,7 @@ function scopeOptions() {
 function shell() {
   const v = context.viewer;
   const nav = h('nav', { class: 'sidenav', 'aria-label': '主导航' },
-    h('ul', {}, NAV.map((n) => h('li', {}, h('a', { href: `#${n.path}`, 'data-path': n.path }, n.text)))));
+    h('ul', {}, navFor(v.role).map((n) => h('li', {}, h('a', { href: `#${n.path}`, 'data-path': n.path }, n.text)))));
   const main = h('main', { id: 'main', tabindex: '-1' });
   const skip = h('button', { class: 'skip-link', type: 'button', onclick: () => main.focus() }, '跳到主要内容');
   const header = h('header', { class: 'topbar' },
@@ -188,8 +200,9 @@ async function route(force = false, { initial = false } = {}) {
     shell();
   }
 
-  const entry = NAV.find((n) => path === n.path || path.startsWith(`${n.path}/`));
-  if (!entry) { navigate('#/dashboard'); return; }
+  const allowed = navFor(context.viewer.role);
+  const entry = allowed.find((n) => path === n.path || path.startsWith(`${n.path}/`));
+  if (!entry) { navigate(`#${allowed[0].path}`); return; }
   markNav(path);
   const main = app.querySelector('#main');
   const pathChanged = force || lastPath !== path;

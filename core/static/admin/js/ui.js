@@ -48,7 +48,8 @@ export const TAG_LABELS = {
 
 export const ROLE_LABELS = {
   PLATFORM_ADMIN: '平台管理员', REGION_ADMIN: '区域管理员', COMMUNITY_ADMIN: '社区管理员',
-  GRID_WORKER: '网格员', RESIDENT: '居民', SYSTEM: '系统',
+  GRID_WORKER: '网格员', RESIDENT: '居民', SYSTEM: '系统', HOTLINE_OPERATOR: '热线话务员',
+  DEPARTMENT_STAFF: '职能部门',
 };
 
 export const ACTION_LABELS = {
@@ -56,6 +57,7 @@ export const ACTION_LABELS = {
   rate: '评价', cancel: '撤销', note: '备注', create: '新建', update: '修改', reveal: '查看敏感信息',
   set_module_enabled: '模块开关', wechat_bind: '微信绑定', binding_approve: '通过绑定申请',
   guardianship_add: '添加监护关系', guardianship_remove: '解除监护关系',
+  escalate: '上报', dispatch: '派至部门', hand_back: '退回', return_visit: '回访', lookup_phone: '按号码查找',
 };
 
 export const ENTITY_LABELS = { resident: '居民', work_order: '工单', module: '模块' };
@@ -63,6 +65,7 @@ export const ENTITY_LABELS = { resident: '居民', work_order: '工单', module:
 export const LEVEL_LABELS = {
   province: '省', city: '市', district: '区县', street: '街道', community: '社区',
   PROVINCE: '省', CITY: '市', DISTRICT: '区县', STREET: '街道', COMMUNITY: '社区',
+  DEPARTMENT: '职能部门',
 };
 
 export const RELATION_LABELS = { self: '户主', spouse: '配偶', child: '子女', parent: '父母' };

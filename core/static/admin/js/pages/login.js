@@ -3,7 +3,7 @@
 import { login, session } from '../api.js';
 import { clear, h } from '../ui.js';
 
-const ADMIN_ROLES = ['PLATFORM_ADMIN', 'REGION_ADMIN', 'COMMUNITY_ADMIN'];
+const ADMIN_ROLES = ['PLATFORM_ADMIN', 'REGION_ADMIN', 'COMMUNITY_ADMIN', 'HOTLINE_OPERATOR', 'DEPARTMENT_STAFF'];
 
 export function render(root, { onLoggedIn, error } = {}) {
   const message = h('div', { class: 'alert alert-error', role: 'alert', id: 'login-error', hidden: !error }, error || '');
@@ -32,7 +32,7 @@ export function render(root, { onLoggedIn, error } = {}) {
       const s = await login(username.value.trim(), password.value);
       if (!ADMIN_ROLES.includes(s.viewer.role)) {
         session.clear();
-        throw new Error('此账号没有管理后台权限（仅限社区、区域和平台管理员）');
+        throw new Error('此账号没有管理后台权限（仅限管理员、热线话务员和职能部门）');
       }
       onLoggedIn();
     } catch (err) {

@@ -1,0 +1,23 @@
+"""Domains as vertical slices (repository, service, GraphQL API): `hotline` (12345 便民热线)
+and `linkage` (联动指挥). `open_domains(platform)` registers their repositories on the
+platform and creates their indexes (called once from `create_app`'s database context)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import db as dbm
+
+
+async def open_domains(platform: Any) -> None:
+    from .hotline.repository import HotlineCallRepository, ResidentAccountsRepository, ReturnVisitRepository
+    from .linkage.repository import (DepartmentRepository, HopRepository, LinkageOrderRepository,
+                                     LinkageStaffRepository)
+
+    repos = {"hotline.calls": HotlineCallRepository(platform.db), "hotline.visits": ReturnVisitRepository(platform.db),
+             "hotline.accounts": ResidentAccountsRepository(platform.db),
+             "linkage.departments": DepartmentRepository(platform.db), "linkage.hops": HopRepository(platform.db),
+             "linkage.orders": LinkageOrderRepository(platform.db), "linkage.staff": LinkageStaffRepository(platform.db)}
+    platform.extras.update(repos)
+    for repo in repos.values():  # two of them add indexes to work_orders and users
+        await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})

@@ -1,0 +1,63 @@
+"""Hotline calls (`hotline_calls`) and return visits (`hotline_return_visits`).
+
+The caller's phone is sealed like residents' phones (AES-GCM + blind index + mask): calls are
+found by number through `callerPhoneHash`, never by scanning plaintext."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from ...repositories import stamps
+from ...repositories.base import Repository
+
+
+class HotlineCallRepository(Repository):
+    collection = "hotline_calls"
+    indexes = [
+        IndexModel([("communityId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("at", ASCENDING)]),
+        IndexModel([("callerPhoneHash", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("operatorId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("workOrderId", ASCENDING)]),
+        stamps.INDEX,
+    ]
+
+    async def insert(self, doc: dict[str, Any], session=None) -> dict[str, Any]:
+        return await stamps.insert_once(self.coll, doc, session)
+
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return await (await self.coll.aggregate(pipeline)).to_list()
+
+
+class ReturnVisitRepository(Repository):
+    collection = "hotline_return_visits"
+    indexes = [
+        IndexModel([("workOrderId", ASCENDING)], unique=True, name="one_visit_per_order"),
+        IndexModel([("communityId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("at", ASCENDING)]),
+        stamps.INDEX,
+    ]
+
+    async def insert(self, doc: dict[str, Any], session=None) -> dict[str, Any]:
+        return await stamps.insert_once(self.coll, doc, session)
+
+    async def of_order(self, work_order_id: str) -> dict[str, Any] | None:
+        return await self.coll.find_one({"workOrderId": work_order_id})
+
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return await (await self.coll.aggregate(pipeline)).to_list()
+
+
+class ResidentAccountsRepository(Repository):
+    """The mini-program accounts bound to a resident (to notify them of an order filed for them)."""
+
+    collection = "users"
+    indexes = [IndexModel([("residentId", ASCENDING)], sparse=True, name="residentId_accounts")]
+
+    async def of_resident(self, resident_id: str) -> list[str]:
+        docs = await self.coll.find({"residentId": resident_id, "role": "resident"}, {"_id": 1}).to_list()
+        return [d["_id"] for d in docs]
