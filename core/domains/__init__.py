@@ -1,0 +1,1 @@
+"""Domain slices (repository, service, GraphQL API per domain)."""
