@@ -11,9 +11,10 @@ from .notifications_api import NotificationsMutation, NotificationsQuery
 from .services_api import ServicesMutation, ServicesQuery
 from .templates_api import TemplatesQuery
 from ..realtime.api import RealtimeSubscription
+from ..domains.resident_import.api import ResidentImportMutation, ResidentImportQuery
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
-                      TemplatesQuery]
+                      TemplatesQuery, ResidentImportQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
-                             NotificationsMutation]
+                             NotificationsMutation, ResidentImportMutation]
 SUBSCRIPTIONS: list[type] = [RealtimeSubscription]
