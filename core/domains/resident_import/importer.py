@@ -168,24 +168,40 @@ class ResidentImporter:
 
     # -- pass 2 -------------------------------------------------------------------------------
     async def _write(self, valid: int) -> int:
+        """Insert the valid rows; the next batch is read and sealed (thread) and the last one's
+        audit entries written while a batch's residents are inserted (the database indexes the
+        residents on its own cores meanwhile)."""
         reader = SheetReader(self.path, self.job["format"])
         rows = reader.rows()
         columns = header_problems((await asyncio.to_thread(next, rows))[1])[0]
         written = 0
         self.progress("importing", 0, valid)
-        while batch := await asyncio.to_thread(self._sealed_batch, rows, columns):
-            docs = [doc for _row, doc in batch]
-            try:
-                await self.p.residents.insert_many(docs)
-                inserted = docs
-            except BulkWriteError as exc:
-                inserted = await self._after_conflicts(batch, exc)
-            await self.p.audit.append_many([audit.entry(self.ctx, "create", "resident", d, ["import"],
-                                                        importJobId=self.job["_id"]) for d in inserted])
-            written += len(inserted)
-            self.progress("importing", len(batch), 0)
-            await self._set(importedRows=written, errorCount=self.error_count,
-                            progress=round(0.5 + 0.5 * written / max(valid, 1), 4))
+        upcoming = asyncio.ensure_future(asyncio.to_thread(self._sealed_batch, rows, columns))
+        audit_write: asyncio.Future | None = None
+        try:
+            while batch := await upcoming:
+                upcoming = asyncio.ensure_future(asyncio.to_thread(self._sealed_batch, rows, columns))
+                docs = [doc for _row, doc in batch]
+                try:
+                    await self.p.residents.insert_many(docs)
+                    inserted = docs
+                except BulkWriteError as exc:
+                    inserted = await self._after_conflicts(batch, exc)
+                if audit_write is not None:
+                    await audit_write
+                audit_write = asyncio.ensure_future(self.p.audit.append_many(
+                    [audit.entry(self.ctx, "create", "resident", d, ["import"], importJobId=self.job["_id"])
+                     for d in inserted]))
+                written += len(inserted)
+                self.progress("importing", len(batch), 0)
+                await self._set(importedRows=written, errorCount=self.error_count,
+                                progress=round(0.5 + 0.5 * written / max(valid, 1), 4))
+            if audit_write is not None:
+                await audit_write
+        finally:
+            for pending in (upcoming, audit_write):
+                if pending is not None and not pending.done():
+                    pending.cancel()
         return written
 
     def _sealed_batch(self, rows: Iterator[tuple[int, list[Any]]], columns: list[Column | None]

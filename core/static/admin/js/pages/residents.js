@@ -6,6 +6,7 @@ import {
   stateBadge, TAG_LABELS, table, toast,
 } from '../ui.js';
 import { pager } from './work-orders.js';
+import { renderImport } from './resident-import.js';
 
 const PAGE = 20;
 
@@ -36,6 +37,7 @@ const GENDER = { MALE: '男', FEMALE: '女' };
 const tags = (list) => (list.length ? list.map((t) => h('span', { class: 'tag' }, label(TAG_LABELS, t))) : '—');
 
 export async function render(ctx) {
+  if (ctx.params[0] === 'import') return renderImport(ctx);
   if (ctx.params[0]) return renderDetail(ctx, ctx.params[0]);
   return renderList(ctx);
 }
@@ -49,7 +51,8 @@ async function renderList(ctx) {
   if (query.registered) filter.registered = query.registered === '1';
 
   clear(main, h('div', { class: 'page-head' }, h('h1', {}, '居民信息'),
-    h('p', { class: 'muted' }, '手机号、身份证号均已脱敏；查看完整号码须在详情页操作，并记入审计日志。')), loading());
+    h('p', { class: 'muted' }, '手机号、身份证号均已脱敏；查看完整号码须在详情页操作，并记入审计日志。'),
+    h('a', { class: 'btn', href: '#/residents/import' }, '批量导入')), loading());
   const cursors = [null];
   let data = await gql(LIST, { filter, first: PAGE, after: null });
   if (!ctx.alive()) return;
