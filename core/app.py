@@ -25,6 +25,7 @@ from .http import SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
 from .domains.resident_import.setup import setup_resident_import
+from .domains.visits.setup import setup_visits
 from .plugins.setup import setup_plugins
 from .realtime.setup import is_websocket, setup_realtime, websocket_handler
 from .metrics import Metrics
@@ -161,6 +162,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_plugins(app, PLATFORM, settings)
     setup_realtime(app, PLATFORM, METRICS, view_for)
     setup_resident_import(app, PLATFORM)
+    setup_visits(app, PLATFORM)
     app.cleanup_ctx.append(background_jobs(PLATFORM))
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)

@@ -12,9 +12,11 @@ from .services_api import ServicesMutation, ServicesQuery
 from .templates_api import TemplatesQuery
 from ..realtime.api import RealtimeSubscription
 from ..domains.resident_import.api import ResidentImportMutation, ResidentImportQuery
+from ..domains.visits.api import VisitsMutation, VisitsQuery
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
-                      TemplatesQuery, ResidentImportQuery]
+                      TemplatesQuery, ResidentImportQuery, VisitsQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
-                             NotificationsMutation, ResidentImportMutation]
+                             NotificationsMutation, ResidentImportMutation,
+                             VisitsMutation]
 SUBSCRIPTIONS: list[type] = [RealtimeSubscription]
