@@ -26,6 +26,7 @@ from .media.setup import setup_media
 from .jobs import background_jobs
 from .domains.resident_import.setup import setup_resident_import
 from .domains.visits.setup import setup_visits
+from .domains.staff_invitations.setup import setup_staff_invitations
 from .plugins.setup import setup_plugins
 from .realtime.setup import is_websocket, setup_realtime, websocket_handler
 from .metrics import Metrics
@@ -163,6 +164,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_realtime(app, PLATFORM, METRICS, view_for)
     setup_resident_import(app, PLATFORM)
     setup_visits(app, PLATFORM)
+    setup_staff_invitations(app, PLATFORM)
     app.cleanup_ctx.append(background_jobs(PLATFORM))
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)

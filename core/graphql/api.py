@@ -13,10 +13,12 @@ from .templates_api import TemplatesQuery
 from ..realtime.api import RealtimeSubscription
 from ..domains.resident_import.api import ResidentImportMutation, ResidentImportQuery
 from ..domains.visits.api import VisitsMutation, VisitsQuery
+from ..domains.staff_invitations.api import StaffInvitationsMutation, StaffInvitationsQuery
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
-                      TemplatesQuery, ResidentImportQuery, VisitsQuery]
+                      TemplatesQuery, ResidentImportQuery, VisitsQuery,
+                      StaffInvitationsQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
                              NotificationsMutation, ResidentImportMutation,
-                             VisitsMutation]
+                             VisitsMutation, StaffInvitationsMutation]
 SUBSCRIPTIONS: list[type] = [RealtimeSubscription]
