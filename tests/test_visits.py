@@ -113,3 +113,25 @@ async def test_record_visit_is_idempotent_with_its_follow_up(gql, world, platfor
     assert await platform.db["visits"].count_documents({"residentId": first["_id"]}) == 1
     assert await platform.work_orders.coll.count_documents({"residentId": first["_id"],
                                                             "description": "楼道灯不亮"}) == 1
+
+
+async def test_visit_photos_follow_the_visit(client, gql, world, platform):
+    from media_fixtures import fetch, jpeg_with_gps, upload_form
+
+    _c1, _grid, (first, _), admin, worker = await _setup(gql, platform, world)
+    resp = await client.post("/upload", data=upload_form(jpeg_with_gps(), "door.jpg", "photo"),
+                             headers={"Authorization": f"Bearer {worker}"})
+    assert resp.status == 200, await resp.text()
+    photo = (await resp.json())["id"]
+    visit = (await gql.ok(RECORD.replace("workerName", "workerName photoIds"),
+                          {"i": {"residentId": first["_id"], "photos": [photo]}}, token=worker))["recordVisit"]
+    assert visit["photoIds"] == [photo]
+    doc = await platform.db["files"].find_one({"_id": photo})
+    assert doc["attachedTo"]["entity"] == "visit" and doc["attachedTo"]["id"] == visit["id"]
+    file = "query($id: ID!) { file(id: $id) { id url } }"
+    url = (await gql.ok(file, {"id": photo}, token=admin))["file"]["url"]
+    assert (await fetch(url))[0] == 200
+    await gql.error("NOT_FOUND", file, {"id": photo}, token=await gql.login("gw0012"))  # another grid
+    await gql.error("NOT_FOUND", file, {"id": photo}, token=await gql.login("admin002"))
+    # A photo cannot be attached to a second visit.
+    await gql.error("BAD_USER_INPUT", RECORD, {"i": {"residentId": first["_id"], "photos": [photo]}}, token=worker)
