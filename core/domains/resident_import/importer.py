@@ -81,7 +81,7 @@ class ResidentImporter:
         await self._set(status="importing", **summary)
         imported = await self._write(valid) if valid else 0
         done = await self._finish("succeeded", **{**summary, "importedRows": imported, "errorCount": self.error_count})
-        await audit.record(self.ctx, "import", "residentImport", done, [], importedRows=imported,
+        await audit.record(self.ctx, "import", "resident_import", done, [], importedRows=imported,
                            errorCount=self.error_count, fileName=job.get("fileName"))
         return done
 

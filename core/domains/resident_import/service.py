@@ -107,7 +107,7 @@ class ResidentImportService:
                "createdAt": now, "updatedAt": now, "finishedAt": None, "failure": None}
         stored = await self.repos.jobs.insert(job)
         if stored["_id"] == job["_id"]:
-            await audit.record(self.ctx, "import_start", "residentImport", stored, [], dryRun=dry_run, mode=mode)
+            await audit.record(self.ctx, "import_start", "resident_import", stored, [], dryRun=dry_run, mode=mode)
         return stored
 
     def importer(self, job: dict[str, Any], path: Path, progress=None) -> ResidentImporter:

@@ -87,7 +87,7 @@ class StaffInvitationService:
         if stored["_id"] != doc["_id"]:  # a retry (Idempotency-Key): the first code is not shown again
             raise Conflict("该邀请已创建，邀请码仅显示一次；请撤销后重新创建 (already created: the code is shown once; "
                            "revoke it and create a new one)")
-        await audit.record(self.ctx, "staff_invite", "staffInvitation", stored, [], module=module, role=role)
+        await audit.record(self.ctx, "staff_invite", "staff_invitation", stored, [], module=module, role=role)
         return stored, code
 
     async def redeem(self, code: str) -> Tokens:
@@ -124,7 +124,7 @@ class StaffInvitationService:
             return taken, joined
 
         taken, joined = await in_transaction(self.p.client, write)
-        await audit.record(self.ctx, "staff_invite_redeem", "staffInvitation", taken, [], userId=pr.user_id)
+        await audit.record(self.ctx, "staff_invite_redeem", "staff_invitation", taken, [], userId=pr.user_id)
         if pr.session_id:  # the old tokens lack the community
             await self.p.sessions.revoke(pr.session_id)
         return await AuthService(self.p).start_session(joined)
@@ -136,7 +136,7 @@ class StaffInvitationService:
             if await self.repo.get(id, self.scope.community_filter()) is None:
                 raise NotFound("staff invitation")
             raise Conflict("该邀请已使用或已撤销 (already redeemed or revoked)")
-        await audit.record(self.ctx, "staff_invite_revoke", "staffInvitation", doc, [])
+        await audit.record(self.ctx, "staff_invite_revoke", "staff_invitation", doc, [])
         return doc
 
     async def list(self, first: int, after: str | None) -> Page:

@@ -207,7 +207,7 @@ class VisitService:
                                            "regionPath": [*community["path"], community["_id"]], "tag": tag,
                                            "intervalDays": interval_days, "updatedAt": now,
                                            "updatedBy": pr.user_id})
-        await audit.record(self.ctx, "visit_plan_set", "visitPlan", plan, ["intervalDays"])
+        await audit.record(self.ctx, "visit_plan_set", "visit_plan", plan, ["intervalDays"])
         return plan
 
     async def remove_plan(self, community_id: str | None, tag: str) -> bool:
