@@ -25,6 +25,9 @@ from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_res
 from .http import SCOPE, make_middlewares
 from .media.setup import setup_media
 from .jobs import background_jobs
+from .domains.resident_import.setup import setup_resident_import
+from .domains.visits.setup import setup_visits
+from .domains.staff_invitations.setup import setup_staff_invitations
 from .plugins.setup import setup_plugins
 from .realtime.setup import is_websocket, setup_realtime, websocket_handler
 from .metrics import Metrics
@@ -162,6 +165,9 @@ def create_app(settings: Settings) -> web.Application:
     setup_wechat(app)
     setup_plugins(app, PLATFORM, settings)
     setup_realtime(app, PLATFORM, METRICS, view_for)
+    setup_resident_import(app, PLATFORM)
+    setup_visits(app, PLATFORM)
+    setup_staff_invitations(app, PLATFORM)
     app.cleanup_ctx.append(background_jobs(PLATFORM))
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)

@@ -389,6 +389,10 @@ from .wechat.cli import wechat  # noqa: E402
 
 main.add_command(wechat)
 
+from .domains.resident_import.cli import residents  # noqa: E402
+
+main.add_command(residents)
+
 from .devtools.cli import plugin, sandbox  # noqa: E402  (plugin authors' tools: docs/plugin-guide.md)
 
 main.add_command(plugin)

@@ -13,9 +13,13 @@ from .templates_api import TemplatesQuery
 from ..realtime.api import RealtimeSubscription
 from ..domains.hotline.api import HotlineMutation, HotlineQuery
 from ..domains.linkage.api import LinkageMutation, LinkageQuery
+from ..domains.resident_import.api import ResidentImportMutation, ResidentImportQuery
+from ..domains.staff_invitations.api import StaffInvitationsMutation, StaffInvitationsQuery
+from ..domains.visits.api import VisitsMutation, VisitsQuery
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
-                      TemplatesQuery, HotlineQuery, LinkageQuery]
+                      TemplatesQuery, HotlineQuery, LinkageQuery, ResidentImportQuery, VisitsQuery, StaffInvitationsQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
-                             NotificationsMutation, HotlineMutation, LinkageMutation]
+                         NotificationsMutation, HotlineMutation, LinkageMutation, ResidentImportMutation,
+                         VisitsMutation, StaffInvitationsMutation]
 SUBSCRIPTIONS: list[type] = [RealtimeSubscription]

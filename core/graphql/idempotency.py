@@ -43,8 +43,14 @@ def _is_mutation(query: str, operation_name: str | None) -> bool:
     return operation is not None and operation.operation == OperationType.MUTATION
 
 
+def _plain(value: Any) -> Any:
+    """An uploaded file (multipart) counts by its content, not by its temp file's name."""
+    digest = getattr(value, "sha256", None)
+    return {"upload": digest, "name": getattr(value, "filename", None)} if digest else str(value)
+
+
 def fingerprint(query: str, operation_name: str | None, variables: Any) -> str:
-    body = json.dumps([query, operation_name, variables], sort_keys=True, ensure_ascii=False, default=str)
+    body = json.dumps([query, operation_name, variables], sort_keys=True, ensure_ascii=False, default=_plain)
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -243,6 +243,13 @@ class Resident:
     @strawberry.field
     async def community(self, info: Ctx) -> Community:
         return Community.of(await info.context.loaders.by_id("regions").load(self.community_id))
+
+    @strawberry.field(description="Latest home visits, newest first (staff in scope; every read is audited).")
+    async def visits(self, info: Ctx, first: int = 10) -> list[
+            Annotated["Visit", strawberry.lazy("community_plus.domains.visits.api")]]:
+        from ..domains.visits.api import resident_visits
+
+        return await resident_visits(info, self.id, first)
 
 
 @strawberry.type(description="The logged-in principal.")

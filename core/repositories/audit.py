@@ -21,3 +21,7 @@ class AuditRepository(Repository):
 
     async def append(self, entry: dict[str, Any], session=None) -> None:
         await self.coll.insert_one(entry, session=session)
+
+    async def append_many(self, entries: list[dict[str, Any]]) -> None:
+        if entries:
+            await self.coll.insert_many(entries, ordered=False)

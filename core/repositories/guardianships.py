@@ -29,5 +29,8 @@ class GuardianshipRepository(Repository):
         return await self.coll.find({"guardianResidentId": guardian_resident_id}) \
             .sort("_id", ASCENDING).limit(MAX_WARDS).to_list()
 
+    async def link(self, guardian_resident_id: str, ward_resident_id: str) -> dict[str, Any] | None:
+        return await self.coll.find_one({"guardianResidentId": guardian_resident_id, "wardResidentId": ward_resident_id})
+
     async def delete(self, id: str, scope_filter: dict[str, Any]) -> bool:
         return (await self.coll.delete_one({"_id": id, **scope_filter})).deleted_count == 1

@@ -29,3 +29,14 @@ class ResidentAccountRepository(Repository):
             {"$set": {"residentId": resident["_id"], "communityId": resident["communityId"],
                       "displayName": resident.get("name") or "居民", "boundAt": now}},
             return_document=ReturnDocument.AFTER)
+
+    async def join_as_module_staff(self, user_id: str, community_id: str, membership: dict[str, Any], now: datetime,
+                                   display_name: str | None = None, session=None) -> dict[str, Any] | None:
+        """Attach a WeChat account to a community as a module's staff (care worker, canteen
+        staff); None when the account belongs to another community."""
+        return await self.coll.find_one_and_update(
+            {"_id": user_id, "role": "resident", "communityId": {"$in": [None, community_id]}},
+            {"$set": {"communityId": community_id, "joinedAt": now, **({"displayName": display_name} if display_name
+                                                                       else {})},
+             "$addToSet": {"moduleStaff": membership}},
+            return_document=ReturnDocument.AFTER, session=session)

@@ -80,6 +80,19 @@ class ResidentRepository(Repository):
         """Deliberately global: ID numbers are unique across the platform."""
         return await self.coll.find_one({"idNumberHash": {"$in": self.keyring.blind_indexes(id_number, "idNumber")}})
 
+    async def existing_id_number_hashes(self, hashes: list[str]) -> set[str]:
+        """Which of these blind indexes are taken (deliberately global, like `find_by_id_number`)."""
+        if not hashes:
+            return set()
+        docs = self.coll.find({"idNumberHash": {"$in": hashes}}, {"idNumberHash": 1, "_id": 0})
+        return {d["idNumberHash"] async for d in docs}
+
+    async def with_any_tag(self, scope_filter: dict[str, Any], tags: list[str], limit: int) -> list[dict[str, Any]]:
+        """Residents in scope having one of `tags` (the communityId/tags index), oldest first."""
+        query = scoped({"tags": {"$in": tags}}, scope_filter)
+        return await self.coll.find(query, {"name": 1, "tags": 1, "gridId": 1, "communityId": 1, "createdAt": 1}) \
+            .sort("_id", ASCENDING).limit(limit).to_list()
+
     async def find_by_phone(self, phone: str, scope_filter: dict[str, Any]) -> list[dict[str, Any]]:
         query = {"phoneHash": {"$in": self.keyring.blind_indexes(phone, "phone")}}
         return await self.coll.find(scoped(query, scope_filter)).to_list()

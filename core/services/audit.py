@@ -12,8 +12,14 @@ from ..repositories.base import new_id
 async def record(ctx: RequestContext, action: str, entity: str, doc: dict[str, Any],
                  fields: list[str] | None = None, session=None, **details: Any) -> None:
     """Append one audit entry about `doc` (a resident, a work order…) for this request."""
+    await ctx.platform.audit.append(entry(ctx, action, entity, doc, fields, **details), session=session)
+
+
+def entry(ctx: RequestContext, action: str, entity: str, doc: dict[str, Any],
+          fields: list[str] | None = None, **details: Any) -> dict[str, Any]:
+    """The audit entry `record` appends (bulk writers append many with `audit.append_many`)."""
     p = ctx.scope.principal
-    await ctx.platform.audit.append({
+    return {
         "_id": new_id(),
         "at": datetime.now(UTC),
         "action": action,
@@ -27,4 +33,4 @@ async def record(ctx: RequestContext, action: str, entity: str, doc: dict[str, A
         "actorName": p.display_name if p else None,
         "requestId": ctx.request_id,
         **({"details": details} if details else {}),
-    }, session=session)
+    }

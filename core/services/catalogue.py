@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ..context import RequestContext
+from ..domains.family.wards import items_visible_to, ward_of_caller
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import Page, new_id
 from ..transactions import in_transaction
@@ -228,7 +229,12 @@ class CatalogueService:
 
     async def list(self, f: dict[str, Any], first: int, after: str | None) -> Page:
         pr = self.scope.require()
-        clauses = [await self.visible_filter(f.get("community_id"))]
+        ward = await ward_of_caller(self.ctx, f.get("resident_id")) if f.get("eligible_only") else None
+        if ward is not None:  # a guardian in the family service hall: the ward's community's items
+            community = await self.ctx.loaders.by_id("regions").load(ward["communityId"])
+            clauses = [items_visible_to(ward, community or {})]
+        else:
+            clauses = [await self.visible_filter(f.get("community_id"))]
         states = f.get("states")
         if pr.role not in ADMIN_ROLES:
             states = ["published"]
@@ -240,7 +246,8 @@ class CatalogueService:
             clauses.append({"category": f["category"]})
         if f.get("eligible_only"):
             resident_id = f.get("resident_id") or pr.resident_id
-            resident = await self.p.residents.get(resident_id, self.scope.resident_filter()) if resident_id else None
+            resident = ward or (await self.p.residents.get(resident_id, self.scope.resident_filter())
+                                if resident_id else None)
             if resident is None:
                 raise BadUserInput({"filter.residentId": "需要已绑定的居民 (a bound resident is needed)"})
             clauses.append(eligibility_query(resident))

@@ -46,6 +46,10 @@ class ResidentService:
     async def get(self, id: str) -> dict[str, Any]:
         doc = await self.p.residents.get(id, self.scope.resident_filter())
         if doc is None:
+            from ..domains.family.wards import ward_of_caller  # a guardian reading a ward (audited)
+
+            doc = await ward_of_caller(self.ctx, id)
+        if doc is None:
             raise NotFound("resident")
         return doc
 

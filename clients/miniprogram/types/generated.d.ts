@@ -39,6 +39,20 @@ export type Gender =
   | 'FEMALE'
   | 'MALE';
 
+export type RecordVisitInput = {
+  /** Files a work order for the resident. */
+  followUp?: VisitFollowUpInput | null | undefined;
+  latitude?: number | null | undefined;
+  longitude?: number | null | undefined;
+  notes?: string | null | undefined;
+  /** Uploaded file ids (photo). */
+  photos?: Array<string> | null | undefined;
+  purpose?: VisitPurpose;
+  residentId: string;
+  /** Defaults to now; within 30 days. */
+  visitedAt?: string | null | undefined;
+};
+
 /** Priority groups a resident belongs to (重点人群). */
 export type ResidentTag =
   | 'CHILD'
@@ -66,6 +80,28 @@ export type ServiceKind =
   | 'PUBLIC'
   | 'VOLUNTEER';
 
+export type VisitFollowUpInput = {
+  description: string;
+  /** A service item, if one fits. */
+  itemId?: string | null | undefined;
+};
+
+/** The visit's location against the resident's grid boundary. */
+export type VisitLocationCheck =
+  | 'IN_GRID'
+  | 'NO_GRID'
+  | 'NO_LOCATION'
+  | 'OUTSIDE_GRID';
+
+/** Why a resident was visited. */
+export type VisitPurpose =
+  | 'CARE'
+  | 'DISPUTE'
+  | 'OTHER'
+  | 'POLICY'
+  | 'ROUTINE'
+  | 'SAFETY';
+
 export type WorkOrderState =
   | 'ACCEPTED'
   | 'ASSIGNED'
@@ -81,12 +117,27 @@ export type MyFamilyQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MyFamilyQuery = { myFamily: Array<{ guardianshipId: string, relation: FamilyRelation | null, resident: { id: string, name: string, age: number | null, tags: Array<ResidentTag>, phone: string | null, community: { id: string, name: string } } }> };
 
+export type WardServiceHallQueryVariables = Exact<{
+  wardId: string;
+  first?: number;
+}>;
+
+
+export type WardServiceHallQuery = { resident: { id: string, name: string, age: number | null, tags: Array<ResidentTag>, phone: string | null, community: { id: string, name: string } }, serviceItems: { totalCount: number | null, edges: Array<{ node: { id: string, title: string, kind: ServiceKind, category: string, description: string } }> } };
+
 export type WorkerTodayQueryVariables = Exact<{
   first?: number;
 }>;
 
 
-export type WorkerTodayQuery = { overdue: { totalCount: number | null, edges: Array<{ node: { id: string, title: string, state: WorkOrderState, dueAt: string, overdue: boolean, resident: { id: string, name: string } | null, grid: { id: string, name: string } | null } }> }, open: { totalCount: number | null, edges: Array<{ node: { id: string, title: string, state: WorkOrderState, dueAt: string, overdue: boolean, resident: { id: string, name: string } | null, grid: { id: string, name: string } | null } }> } };
+export type WorkerTodayQuery = { overdue: { totalCount: number | null, edges: Array<{ node: { id: string, title: string, state: WorkOrderState, dueAt: string, overdue: boolean, resident: { id: string, name: string } | null, grid: { id: string, name: string } | null } }> }, open: { totalCount: number | null, edges: Array<{ node: { id: string, title: string, state: WorkOrderState, dueAt: string, overdue: boolean, resident: { id: string, name: string } | null, grid: { id: string, name: string } | null } }> }, visitsDue: { totalCount: number, overdueCount: number, items: Array<{ tag: ResidentTag, intervalDays: number, lastVisitedAt: string | null, dueAt: string | null, overdue: boolean, resident: { id: string, name: string, age: number | null, tags: Array<ResidentTag>, grid: { id: string, name: string } | null } }> } };
+
+export type RecordVisitMutationVariables = Exact<{
+  input: RecordVisitInput;
+}>;
+
+
+export type RecordVisitMutation = { recordVisit: { id: string, residentId: string, purpose: VisitPurpose, notes: string, locationCheck: VisitLocationCheck, followUp: boolean, workOrderId: string | null, visitedAt: string, photoIds: Array<string> } };
 
 export type MyGridResidentsQueryVariables = Exact<{
   gridId?: string | null | undefined;
@@ -246,6 +297,13 @@ export type BindPhoneEncryptedMutationVariables = Exact<{
 
 
 export type BindPhoneEncryptedMutation = { bindPhoneEncrypted: { status: BindingStatus, phone: string | null, auth: { accessToken: string, refreshToken: string, expiresIn: number, viewer: { id: string, name: string, role: Role, communityId: string | null, residentId: string | null, gridIds: Array<string> } } | null, request: { id: string, status: BindingRequestStatus, communityId: string, name: string | null, phone: string | null, createdAt: string } | null } };
+
+export type RedeemStaffInvitationMutationVariables = Exact<{
+  code: string;
+}>;
+
+
+export type RedeemStaffInvitationMutation = { redeemStaffInvitation: { accessToken: string, refreshToken: string, expiresIn: number, viewer: { id: string, role: Role, communityId: string | null } } };
 
 export type MyWorkOrdersQueryVariables = Exact<{
   states?: Array<WorkOrderState> | WorkOrderState | null | undefined;

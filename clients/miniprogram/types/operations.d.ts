@@ -4,8 +4,12 @@ import type * as T from './generated';
 
 /** query MyFamily (operations/family.graphql) */
 export declare const MyFamily: Operation<T.MyFamilyQuery, T.MyFamilyQueryVariables>;
+/** query WardServiceHall (operations/family.graphql) */
+export declare const WardServiceHall: Operation<T.WardServiceHallQuery, T.WardServiceHallQueryVariables>;
 /** query WorkerToday (operations/gridWorker.graphql) */
 export declare const WorkerToday: Operation<T.WorkerTodayQuery, T.WorkerTodayQueryVariables>;
+/** mutation RecordVisit (operations/gridWorker.graphql) */
+export declare const RecordVisit: Operation<T.RecordVisitMutation, T.RecordVisitMutationVariables>;
 /** query MyGridResidents (operations/gridWorker.graphql) */
 export declare const MyGridResidents: Operation<T.MyGridResidentsQuery, T.MyGridResidentsQueryVariables>;
 /** mutation StartWorkOrder (operations/gridWorker.graphql) */
@@ -44,6 +48,8 @@ export declare const BindPhone: Operation<T.BindPhoneMutation, T.BindPhoneMutati
 export declare const MyBindingRequest: Operation<T.MyBindingRequestQuery, T.MyBindingRequestQueryVariables>;
 /** mutation BindPhoneEncrypted (operations/session.graphql) */
 export declare const BindPhoneEncrypted: Operation<T.BindPhoneEncryptedMutation, T.BindPhoneEncryptedMutationVariables>;
+/** mutation RedeemStaffInvitation (operations/session.graphql) */
+export declare const RedeemStaffInvitation: Operation<T.RedeemStaffInvitationMutation, T.RedeemStaffInvitationMutationVariables>;
 /** query MyWorkOrders (operations/workOrders.graphql) */
 export declare const MyWorkOrders: Operation<T.MyWorkOrdersQuery, T.MyWorkOrdersQueryVariables>;
 /** query WorkOrderDetail (operations/workOrders.graphql) */

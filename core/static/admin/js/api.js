@@ -141,3 +141,33 @@ export async function logout() {
   try { await gql('mutation Logout { logout }'); } catch { /* the session ends here anyway */ }
   session.clear();
 }
+
+/**
+ * A GraphQL multipart request carrying one file at `variables.file` (e.g. importResidents).
+ * Sent with Apollo-Require-Preflight (the server's CSRF rule for multipart requests).
+ */
+export async function gqlUpload(query, variables, file) {
+  let s = session.get();
+  if (s && s.expiresAt - Date.now() < EARLY_REFRESH_MS) {
+    try { s = await refresh(); } catch (e) { /* the request answers UNAUTHENTICATED */ }
+  }
+  const form = new FormData();
+  form.append('operations', JSON.stringify({ query, variables: { ...variables, file: null } }));
+  form.append('map', JSON.stringify({ 0: ['variables.file'] }));
+  form.append('0', file, file.name);
+  let res;
+  try {
+    res = await fetch(ENDPOINT, {
+      method: 'POST', body: form, credentials: 'omit',
+      headers: { Accept: 'application/json', 'Apollo-Require-Preflight': 'true',
+        ...(s ? { Authorization: `Bearer ${s.accessToken}` } : {}), ...scopeHeaders() },
+    });
+  } catch (e) {
+    throw new ApiError([{ message: '无法连接服务器，请检查网络 (network error)' }], 0);
+  }
+  let json = null;
+  try { json = await res.json(); } catch { /* not JSON */ }
+  if (!json) throw new ApiError([{ message: `服务器返回异常 (HTTP ${res.status})` }], res.status);
+  if (json.errors?.length) throw new ApiError(json.errors, res.status);
+  return json.data;
+}

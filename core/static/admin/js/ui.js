@@ -58,9 +58,15 @@ export const ACTION_LABELS = {
   set_module_enabled: '模块开关', wechat_bind: '微信绑定', binding_approve: '通过绑定申请',
   guardianship_add: '添加监护关系', guardianship_remove: '解除监护关系',
   escalate: '上报', dispatch: '派至部门', hand_back: '退回', return_visit: '回访', lookup_phone: '按号码查找',
+  guardian_read: '监护人查看', visit: '走访', visit_history_read: '查看走访记录', visit_plan_set: '设置走访计划',
+  import_start: '开始导入', import: '批量导入', staff_invite: '邀请服务人员', staff_invite_redeem: '服务人员加入',
+  staff_invite_revoke: '撤销邀请',
 };
 
-export const ENTITY_LABELS = { resident: '居民', work_order: '工单', module: '模块' };
+export const ENTITY_LABELS = {
+  resident: '居民', work_order: '工单', module: '模块', resident_import: '居民导入', visit_plan: '走访计划',
+  staff_invitation: '服务人员邀请',
+};
 
 export const LEVEL_LABELS = {
   province: '省', city: '市', district: '区县', street: '街道', community: '社区',

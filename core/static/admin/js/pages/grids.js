@@ -2,6 +2,7 @@
 
 import { gql } from '../api.js';
 import { clear, h, hashWith, loading, table } from '../ui.js';
+import { visitPlansCard } from './visit-plans.js';
 
 const GRIDS = `query Grids($after: String) {
   grids(first: 100, after: $after) {
@@ -45,6 +46,8 @@ export async function render(ctx) {
     h('div', { class: 'kpis' },
       kpi('网格数', total), kpi('登记居民', residents), kpi('网格员', workers)),
     table([...(multi ? ['社区'] : []), '网格', '居民数', '网格员', '查看'], rows, { caption: '网格列表', empty: '暂无网格' }));
+  const plans = await visitPlansCard(ctx);
+  if (plans && ctx.alive()) main.append(plans);
 }
 
 function kpi(title, value) {

@@ -1,6 +1,7 @@
 // Modules of the current community (or the defaults of a region): switch, settings, overrides.
 
 import { ApiError, gql } from '../api.js';
+import { staffInvitationsCard } from './staff-invitations.js';
 import { settingsForm } from '../settings-form.js';
 import {
   clear, dialog, errorMessage, h, label, LEVEL_LABELS, loading, roleLabel, toast,
@@ -70,6 +71,8 @@ export async function render(ctx) {
     list.append(card);
     renderCard(card, m, { ctx, region, regionId, where, names, overrides: overrides[m.name] || [] });
   }
+  const invitations = region ? null : await staffInvitationsCard(ctx, data.modules);
+  if (invitations && ctx.alive()) main.append(invitations);
 }
 
 function sourceText(m, { region, regionId, where, names }) {

@@ -6,6 +6,7 @@ import {
   stateBadge, TAG_LABELS, table, toast,
 } from '../ui.js';
 import { pager } from './work-orders.js';
+import { renderImport } from './resident-import.js';
 
 const PAGE = 20;
 
@@ -21,6 +22,7 @@ const DETAIL = `query Resident($id: ID!) {
   resident(id: $id) {
     id name gender birthDate age phone idNumber registered tags relation householdId createdAt version
     address { building unit room detail } grid { id name workers { id name phone } } community { id name }
+    visits(first: 10) { id purpose notes visitedAt workerName locationCheck workOrderId }
   }
   workOrders(filter: { residentId: $id }, first: 10) {
     totalCount edges { node { id title state createdAt } }
@@ -33,9 +35,12 @@ const REVEAL = {
 };
 
 const GENDER = { MALE: '男', FEMALE: '女' };
+const VISIT_PURPOSE = { ROUTINE: '日常走访', CARE: '关爱探视', SAFETY: '安全排查', POLICY: '政策宣传', DISPUTE: '矛盾调解', OTHER: '其他' };
+const LOCATION_CHECK = { IN_GRID: '在网格内', OUTSIDE_GRID: '不在网格内', NO_LOCATION: '未定位', NO_GRID: '居民无网格' };
 const tags = (list) => (list.length ? list.map((t) => h('span', { class: 'tag' }, label(TAG_LABELS, t))) : '—');
 
 export async function render(ctx) {
+  if (ctx.params[0] === 'import') return renderImport(ctx);
   if (ctx.params[0]) return renderDetail(ctx, ctx.params[0]);
   return renderList(ctx);
 }
@@ -49,7 +54,8 @@ async function renderList(ctx) {
   if (query.registered) filter.registered = query.registered === '1';
 
   clear(main, h('div', { class: 'page-head' }, h('h1', {}, '居民信息'),
-    h('p', { class: 'muted' }, '手机号、身份证号均已脱敏；查看完整号码须在详情页操作，并记入审计日志。')), loading());
+    h('p', { class: 'muted' }, '手机号、身份证号均已脱敏；查看完整号码须在详情页操作，并记入审计日志。'),
+    h('a', { class: 'btn', href: '#/residents/import' }, '批量导入')), loading());
   const cursors = [null];
   let data = await gql(LIST, { filter, first: PAGE, after: null });
   if (!ctx.alive()) return;
@@ -133,6 +139,11 @@ async function renderDetail(ctx, id) {
     h('td', {}, h('a', { href: `#/work-orders/${o.id}` }, o.title)), h('td', {}, stateBadge(o.state)),
     h('td', {}, fmtDateTime(o.createdAt))));
 
+  const visits = r.visits.map((v) => h('tr', {},
+    h('td', {}, fmtDateTime(v.visitedAt)), h('td', {}, label(VISIT_PURPOSE, v.purpose)), h('td', {}, v.workerName),
+    h('td', {}, v.notes || '—'), h('td', {}, label(LOCATION_CHECK, v.locationCheck)),
+    h('td', {}, v.workOrderId ? h('a', { href: `#/work-orders/${v.workOrderId}` }, '跟进工单') : '—')));
+
   clear(main,
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/residents' }, '← 返回居民列表')),
     h('div', { class: 'page-head' }, h('h1', {}, r.name), h('p', {}, tags(r.tags))),
@@ -153,5 +164,9 @@ async function renderDetail(ctx, id) {
         ])),
       h('section', { class: 'card', 'aria-labelledby': 'res-orders' },
         h('h2', { id: 'res-orders' }, `工单（${data.workOrders.totalCount ?? 0}）`),
-        table(['事项', '状态', '提交时间'], orders, { caption: '该居民的工单', empty: '暂无工单' }))));
+        table(['事项', '状态', '提交时间'], orders, { caption: '该居民的工单', empty: '暂无工单' })),
+      h('section', { class: 'card', 'aria-labelledby': 'res-visits' },
+        h('h2', { id: 'res-visits' }, '走访记录'),
+        table(['走访时间', '目的', '网格员', '情况', '定位', '跟进'], visits,
+          { caption: '该居民的走访记录（查看记入审计日志）', empty: '暂无走访记录' }))));
 }

@@ -1,0 +1,19 @@
+"""Wiring: the invitations' indexes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ... import db as dbm
+from .service import repository
+
+
+def setup_staff_invitations(app: web.Application, platform_key: web.AppKey) -> None:
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        repo = repository(app[platform_key])
+        await dbm.ensure_indexes(repo.db, {repo.collection: repo.indexes})
+        yield
+
+    app.cleanup_ctx.append(lifecycle)
