@@ -1,0 +1,30 @@
+"""The module's collections and the index behind every query path (`communityId` first:
+the datastore scopes every query to the community). The unique indexes make "one vote and
+one written opinion per resident and topic" a database rule, not a hope."""
+
+from __future__ import annotations
+
+from community_plus_sdk import CollectionSpec
+
+C = ("communityId", 1)
+
+COLLECTIONS = [
+    CollectionSpec("topics", indexes=[
+        [C, ("_id", -1)],                                  # the list, newest first
+        [C, ("state", 1), ("deadline", 1), ("_id", -1)],   # OPEN / CLOSED / RESOLVED filters
+        [C, ("gridId", 1), ("_id", -1)],                   # a grid's topics
+        [C, ("kind", 1), ("_id", -1)],
+        [C, ("state", 1), ("resolvedAt", -1), ("_id", -1)],  # the archive (by year)
+        [C, ("createdAt", 1)], [C, ("resolvedAt", 1)],     # dashboard windows
+    ]),
+    CollectionSpec("votes", indexes=[
+        [C, ("topicId", 1), ("optionId", 1), ("gridId", 1)],  # the tally
+        [C, ("topicId", 1), ("userId", 1)],                  # voters to notify
+        [C, ("castAt", 1)],                                  # dashboard windows
+    ], unique=[[("topicId", 1), ("residentId", 1)]]),
+    CollectionSpec("opinions", indexes=[
+        [C, ("topicId", 1), ("_id", -1)],
+        [C, ("topicId", 1), ("userId", 1)],
+        [C, ("createdAt", 1)],
+    ], unique=[[("topicId", 1), ("residentId", 1)]]),
+]
