@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from community_plus_sdk import ConflictError, ModuleContext, ModuleError, NotFoundError
+from community_plus_sdk import ConflictError, ModuleContext, NotFoundError
 
 from . import clock
 from .access import is_staff, member
@@ -99,7 +99,7 @@ class DisclosureService:
         try:
             await self.ctx.attach_files(draft.attachment_ids, ENTITY, row["_id"],
                                         [f"input.attachmentIds.{i}" for i in range(len(draft.attachment_ids))])
-        except ModuleError:
+        except Exception:  # a file that cannot be used (BAD_USER_INPUT at its path): nothing half-created
             await self.disclosures.delete({"_id": row["_id"]})
             raise
         await self.ctx.audit("publish", ENTITY, row, ["title", "category", "publishAt", "expiresAt"])
