@@ -40,12 +40,12 @@ async def seed(ctx: ModuleContext, community_id: str) -> int:
     last_month = (now.astimezone(clock.CST).replace(day=1) - timedelta(days=1))
     base = {"attachmentIds": [], "withdrawn": False, "readCount": 0, "questionCount": 0, "expiresAt": None,
             "publishedBy": {"userId": None, "name": "村（居）务监督委员会"}}
-    if last_month.year == year:
-        created += await _put(local, "disclosures", {
-            **base, "_id": demo_id(community_id, f"d{year}fin"), "category": "finances",
-            "title": f"{last_month.month}月村集体财务收支公开", "period": last_month.strftime("%Y-%m"),
-            "requirementId": demo_id(community_id, f"r{year}0"), "publishAt": now - timedelta(days=3),
-            "body": "本月收入：集体资产租赁收入 12.6 万元；支出：道路维修 3.2 万元、环境整治 1.8 万元。"})
+    created += await _put(local, "disclosures", {  # last month's finances, fulfilling this year's item
+        **base, "_id": demo_id(community_id, f"d{year}fin"), "category": "finances",
+        "title": f"{last_month.month}月村集体财务收支公开", "period": last_month.strftime("%Y-%m"),
+        "requirementId": demo_id(community_id, f"r{year}0") if last_month.year == year else None,
+        "publishAt": now - timedelta(days=3),
+        "body": "本月收入：集体资产租赁收入 12.6 万元；支出：道路维修 3.2 万元、环境整治 1.8 万元。"})
     created += await _put(local, "disclosures", {
         **base, "_id": demo_id(community_id, f"d{year}dec"), "category": "decisions", "title": "关于新建村民活动中心的决议",
         "period": None, "requirementId": None, "publishAt": now + timedelta(days=2),
