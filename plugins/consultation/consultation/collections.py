@@ -1,6 +1,7 @@
 """The module's collections and the index behind every query path (`communityId` first:
 the datastore scopes every query to the community). The unique indexes make "one vote and
-one written opinion per resident and topic" a database rule, not a hope."""
+one written opinion per resident and topic" a database rule, not a hope, and serve the
+lookups of a resident's own vote and opinion."""
 
 from __future__ import annotations
 
@@ -18,13 +19,11 @@ COLLECTIONS = [
         [C, ("createdAt", 1)], [C, ("resolvedAt", 1)],     # dashboard windows
     ]),
     CollectionSpec("votes", indexes=[
-        [C, ("topicId", 1), ("optionId", 1), ("gridId", 1)],  # the tally
-        [C, ("topicId", 1), ("userId", 1)],                  # voters to notify
+        [C, ("topicId", 1), ("optionId", 1), ("gridId", 1)],  # the tally, and the voters to notify
         [C, ("castAt", 1)],                                  # dashboard windows
     ], unique=[[("topicId", 1), ("residentId", 1)]]),
     CollectionSpec("opinions", indexes=[
-        [C, ("topicId", 1), ("_id", -1)],
-        [C, ("topicId", 1), ("userId", 1)],
+        [C, ("topicId", 1), ("_id", -1)],  # the list, and the writers to notify
         [C, ("createdAt", 1)],
     ], unique=[[("topicId", 1), ("residentId", 1)]]),
 ]
