@@ -16,7 +16,7 @@ COLLECTIONS = [
         [C, ("gridId", 1), ("_id", -1)],                   # a grid's topics
         [C, ("kind", 1), ("_id", -1)],
         [C, ("state", 1), ("resolvedAt", -1), ("_id", -1)],  # the archive (by year)
-        [C, ("createdAt", 1)], [C, ("resolvedAt", 1)],     # dashboard windows
+        [C, ("createdAt", 1)],                              # dashboard window (resolutions: the archive index)
     ]),
     CollectionSpec("votes", indexes=[
         [C, ("topicId", 1), ("optionId", 1), ("gridId", 1)],  # the tally, and the voters to notify

@@ -127,3 +127,21 @@ def test_the_module_imports_only_the_sdk():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             assert not [n for n in names if n == "community_plus" or n.startswith("community_plus.")], path
+
+
+async def test_racing_votes_keep_one_vote_per_resident(kit, community):
+    import asyncio
+
+    topic = await kit.open(options=["甲", "乙", "丙"])
+    resident = community.client("resident")
+    others = [await kit.resident(i) for i in range(1, 5)]
+    answers = await asyncio.gather(*(resident.execute(kit.VOTE, {"t": topic["id"], "o": f"o{1 + i % 3}"})
+                                     for i in range(6)),
+                                   *(c.execute(kit.VOTE, {"t": topic["id"], "o": "o3"}) for c in others))
+    failures = [a for a in answers if a.get("errors")]
+    assert all(e["extensions"]["code"] == "CONFLICT" for a in failures for e in a["errors"]), failures
+    seen = (await kit.admin.ok(kit.TOPIC, {"id": topic["id"]}))["consultationTopic"]
+    results = (await kit.admin.ok(kit.RESULTS, {"t": topic["id"]}))["consultationResults"]
+    assert seen["voterCount"] == results["totalVotes"] == 5  # one vote each, however the requests interleaved
+    mine = (await resident.ok(kit.TOPIC, {"id": topic["id"]}))["consultationTopic"]["myChoice"]
+    assert sum(o["votes"] for o in results["options"] if o["optionId"] == mine) >= 1
