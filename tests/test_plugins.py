@@ -325,6 +325,8 @@ def test_module_pages_follow_one_convention():
     from elder_care.manifest import module as elder_care
     from meal_assist.manifest import module as meal_assist
     from micro_charity.manifest import module as micro_charity
+    from consultation.manifest import module as consultation
+    from village_affairs.manifest import module as village_affairs
 
-    for m in (elder_care, meal_assist, micro_charity):
+    for m in (elder_care, meal_assist, micro_charity, consultation, village_affairs):
         assert m.entry_page == f"/pages/{m.name}/index" and m.problems() == []

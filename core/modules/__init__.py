@@ -1,3 +1,3 @@
 """The built-in modules shipped in `plugins/` (each its own distribution)."""
 
-BUILTIN = ("elder_care", "meal_assist", "micro_charity")
+BUILTIN = ("consultation", "elder_care", "meal_assist", "micro_charity", "village_affairs")

@@ -1,0 +1,48 @@
+"""Lists of topics: the community's topics (filtered by state, kind, grid) and the archive
+of resolved topics per year (China Standard Time)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from community_plus_sdk import ModuleContext, UserInputError
+
+from . import clock
+from .ballots import BallotService
+from .checks import valid_id
+from .relay import Connection, page
+from .topics import RESOLVED, state_filter
+
+CST = timezone(timedelta(hours=8), "CST")
+
+
+def year_window(year: int) -> dict[str, datetime]:
+    if not 1900 <= year <= 2999:
+        raise UserInputError({"year": "年份应在1900到2999之间 (a year between 1900 and 2999)"})
+    start = datetime(year, 1, 1, tzinfo=CST)
+    return {"$gte": start, "$lt": start.replace(year=year + 1)}
+
+
+async def topics(ctx: ModuleContext, query: dict[str, Any], first: int, after: str | None, make) -> Connection[Any]:
+    """A page of topics with the viewer's own choices (one extra query for the page)."""
+    ctx.require_caller()
+    rows: dict[str, dict[str, Any]] = {}
+    connection = await page(ctx.collection("topics"), query, first, after, lambda d: rows.setdefault(d["_id"], d))
+    mine = await BallotService(ctx).mine(list(rows))
+    for edge in connection.edges:
+        edge.node = make(edge.node, mine.get(edge.node["_id"]))
+    return connection
+
+
+def topic_query(state: str | None, kind: str | None, grid_id: str | None) -> dict[str, Any]:
+    query: dict[str, Any] = state_filter(state, clock.now()) if state else {}
+    if kind:
+        query["kind"] = kind
+    if grid_id is not None:
+        query["gridId"] = valid_id("filter.gridId", grid_id)
+    return query
+
+
+def archive_query(year: int) -> dict[str, Any]:
+    return {"state": RESOLVED, "resolvedAt": year_window(year)}
