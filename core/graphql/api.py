@@ -11,9 +11,10 @@ from .notifications_api import NotificationsMutation, NotificationsQuery
 from .services_api import ServicesMutation, ServicesQuery
 from .templates_api import TemplatesQuery
 from ..realtime.api import RealtimeSubscription
+from ..domains.staff.api import StaffMutation, StaffQuery
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
-                      TemplatesQuery]
+                      TemplatesQuery, StaffQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
-                             NotificationsMutation]
+                             NotificationsMutation, StaffMutation]
 SUBSCRIPTIONS: list[type] = [RealtimeSubscription]

@@ -1,0 +1,1 @@
+"""Domain slices (repository, service, API per domain)."""
