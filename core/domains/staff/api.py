@@ -35,7 +35,7 @@ class StaffMember:
                    role=Role(d["role"]), region_id=d.get("regionId"), community_id=d.get("communityId"),
                    grid_ids=list(d.get("gridIds") or []), disabled=bool(d.get("disabled")),
                    locked_until=until if until and until > datetime.now(UTC) else None,
-                   totp_enabled=bool(d.get("totpSecret")), created_at=d.get("createdAt"))
+                   totp_enabled=bool(d.get("totpEnabled")), created_at=d.get("createdAt"))
 
     @strawberry.field
     async def community(self, info: Ctx) -> Community | None:

@@ -261,7 +261,7 @@ class TotpService:
             raise BadUserInput({"code": "请先开始绑定 (call startTotpEnrolment first)"})
         if not totp_ok(pending, code):
             raise BadUserInput({"code": "动态验证码错误 (wrong authenticator code)"})
-        await (await StaffRepositories.of(self.p)).staff.set_fields(me.user_id, {"totpSecret": pending},
+        await (await StaffRepositories.of(self.p)).staff.set_fields(me.user_id, {"totpSecret": pending, "totpEnabled": True},
                                                                     unset=["totpPending"])
         await audit.record(self.ctx, "enable_totp", "staff", await StaffService(self.ctx)._audit_doc(account),
                            fields=["totp"])
