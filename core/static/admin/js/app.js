@@ -9,6 +9,7 @@ import * as workOrdersPage from './pages/work-orders.js';
 import * as residentsPage from './pages/residents.js';
 import * as gridsPage from './pages/grids.js';
 import * as auditPage from './pages/audit.js';
+import * as staffPage from './pages/staff.js';
 
 export const ADMIN_ROLES = ['PLATFORM_ADMIN', 'REGION_ADMIN', 'COMMUNITY_ADMIN'];
 
@@ -19,6 +20,7 @@ const NAV = [
   { path: '/residents', text: '居民信息', page: residentsPage },
   { path: '/grids', text: '网格管理', page: gridsPage },
   { path: '/audit', text: '审计日志', page: auditPage },
+  { path: '/staff', text: '工作人员', page: staffPage },
 ];
 
 const app = document.getElementById('app');

@@ -56,9 +56,13 @@ export const ACTION_LABELS = {
   rate: '评价', cancel: '撤销', note: '备注', create: '新建', update: '修改', reveal: '查看敏感信息',
   set_module_enabled: '模块开关', wechat_bind: '微信绑定', binding_approve: '通过绑定申请',
   guardianship_add: '添加监护关系', guardianship_remove: '解除监护关系',
+  update_module_settings: '修改模块设置',
+  create_staff: '新建工作人员', disable_staff: '停用账号', enable_staff: '启用账号', update_staff_role: '调整角色范围',
+  issue_password_reset: '签发密码重置码', redeem_password_reset: '使用重置码', change_own_password: '修改本人密码',
+  unlock_staff: '解锁账号', lock_account: '账号锁定', enable_totp: '开启动态验证码',
 };
 
-export const ENTITY_LABELS = { resident: '居民', work_order: '工单', module: '模块' };
+export const ENTITY_LABELS = { resident: '居民', work_order: '工单', module: '模块', staff: '工作人员' };
 
 export const LEVEL_LABELS = {
   province: '省', city: '市', district: '区县', street: '街道', community: '社区',
@@ -112,8 +116,14 @@ export function toast(message, kind = 'info') {
   setTimeout(() => item.remove(), kind === 'error' ? 8000 : 4000);
 }
 
+/** The Chinese message; the English developer hint (and code) only behind a details toggle. */
 export function errorBox(err) {
-  return h('div', { class: 'alert alert-error', role: 'alert' }, errorMessage(err));
+  const hint = /\(([^()]*)\)\s*$/.exec(String(err?.message || ''));
+  const details = hint || err?.code
+    ? h('details', { class: 'error-details' }, h('summary', {}, '技术细节'),
+      h('p', { class: 'small' }, [err?.code, hint && zh(err.message) !== err.message ? hint[1] : null].filter(Boolean).join(' · ')))
+    : null;
+  return h('div', { class: 'alert alert-error', role: 'alert' }, h('span', {}, errorMessage(err)), details);
 }
 
 /** Server messages read "中文 (English)": show the Chinese part when there is one. */

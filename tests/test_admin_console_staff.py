@@ -1,0 +1,110 @@
+"""The console's staff page, login lockout message and TOTP step, at a desktop and a phone size."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+
+from test_admin_console import PASSWORD, console, goto, settle, shot, wait_until  # noqa: F401  (fixture)
+
+SIZES = ["1280x800", "390x844"]
+
+
+async def _no_sideways_scroll(page) -> None:
+    assert await page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), page.url
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_staff_page_create_disable_reset(console, world, gql, platform, size):
+    page = await console.login("admin001", size=size)
+    await page.get_by_role("link", name="工作人员").click()
+    await settle(page)
+    assert await page.locator("main h1").inner_text() == "工作人员"
+    await _no_sideways_scroll(page)
+    assert await page.locator('tr[data-username="gw0011"]').count() == 1
+    assert await page.locator('tr[data-username="admin"]').count() == 0  # the platform admin is out of scope
+    await shot(page, "staff")
+
+    # create a grid worker
+    await page.get_by_role("button", name="新建账号").click()
+    dlg = page.locator("dialog")
+    await dlg.get_by_label("用户名").fill("gw_phone")
+    await dlg.get_by_label("姓名").fill("手机网格员")
+    await dlg.get_by_label("初始密码").fill("first-password")
+    await dlg.get_by_label("角色").select_option("GRID_WORKER")
+    await dlg.get_by_role("button", name="创建").click()
+    await page.locator('tr[data-username="gw_phone"]').wait_for()
+    assert (await platform.users.by_username("gw_phone"))["role"] == "grid_worker"
+    await gql.login("gw_phone", "first-password")
+
+    # disable it: its sessions end; enable again
+    row = page.locator('tr[data-username="gw_phone"]')
+    await row.get_by_role("button", name="停用：gw_phone").click()
+    await page.locator('tr[data-username="gw_phone"]').get_by_text("已停用").wait_for()
+    await gql.error("UNAUTHENTICATED", "mutation($u:String!,$p:String!){loginWithPassword(username:$u,password:$p){accessToken}}",
+                    {"u": "gw_phone", "p": "first-password"})
+    await page.locator('tr[data-username="gw_phone"]').get_by_role("button", name="启用：gw_phone").click()
+    await page.locator('tr[data-username="gw_phone"]').get_by_text("正常").wait_for()
+
+    # a one-time reset code, redeemed on the login page
+    await page.locator('tr[data-username="gw_phone"]').get_by_role("button", name="重置密码：gw_phone").click()
+    code = await page.get_by_test_id("reset-code").inner_text()
+    await _no_sideways_scroll(page)
+    await page.locator("dialog").get_by_role("button", name="已转交").click()
+    await goto(page, "#/audit")
+    await page.locator("table tbody td").filter(has_text="签发密码重置码").first.wait_for()
+    await _no_sideways_scroll(page)
+
+    login = await console.page(size)
+    await login.goto(console.base_url)
+    await login.get_by_role("button", name="使用重置码设置新密码").click()
+    await login.locator("dialog").get_by_label("重置码").fill(code)
+    await login.locator("dialog").get_by_label("新密码").fill("second-password")
+    await login.locator("dialog").get_by_role("button", name="设置新密码").click()
+    await login.get_by_text("新密码已生效").wait_for()
+    await gql.login("gw_phone", "second-password")
+    await login.close()
+    await page.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_lockout_message_and_totp_login(console, world, gql, size):
+    page = await console.page(size)
+    await page.goto(console.base_url)
+    await page.get_by_label("用户名").fill("admin002")
+    for _ in range(5):
+        await page.get_by_label("密码", exact=True).fill("wrong-password")
+        await page.get_by_role("button", name="登录").click()
+        await page.get_by_role("alert").filter(has_text="用户名或密码错误").wait_for()
+        await wait_until(page, "() => !document.querySelector('button[type=submit]').disabled")
+    await page.get_by_label("密码", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    alert = page.get_by_role("alert").filter(has_text="账号已临时锁定")
+    await alert.wait_for()
+    assert "(" not in await alert.inner_text()  # the English hint stays out of the message
+    await _no_sideways_scroll(page)
+    await shot(page, "login-locked")
+    await page.close()
+
+    # TOTP: enrol on the staff page, then the login asks for the code
+    page = await console.login("admin001", size=size)
+    await goto(page, "#/staff")
+    await page.get_by_role("button", name="开启动态验证码").click()
+    secret = await page.get_by_test_id("totp-secret").inner_text()
+    await page.get_by_label("验证码").fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="确认开启").click()
+    await page.get_by_text("已开启动态验证码").wait_for()
+    await _no_sideways_scroll(page)
+    await page.close()
+
+    page = await console.page(size)
+    await page.goto(console.base_url)
+    await page.get_by_label("用户名").fill("admin001")
+    await page.get_by_label("密码", exact=True).fill(PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    await page.get_by_label("动态验证码").wait_for()
+    await page.get_by_label("动态验证码").fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="登录").click()
+    await page.locator("nav.sidenav").wait_for()
+    await settle(page)
+    await page.close()
