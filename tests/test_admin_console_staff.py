@@ -108,3 +108,27 @@ async def test_lockout_message_and_totp_login(console, world, gql, size):
     await page.locator("nav.sidenav").wait_for()
     await settle(page)
     await page.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_audit_filters_by_settings_action_and_operator_name(console, world, gql, size):
+    c1 = world["communities"][0]["_id"]
+    admin = await gql.login("admin001")
+    await gql.ok("mutation($c: ID!) { setModuleEnabled(communityId: $c, module: \"test_notices\", enabled: true) { enabled } }",
+                 {"c": c1}, token=admin)
+    upd = "mutation($c: ID!, $s: JSON!) { updateModuleSettings(communityId: $c, module: \"test_notices\", settings: $s) { settings } }"
+    await gql.ok(upd, {"c": c1, "s": {"maxPinned": 2}}, token=admin)
+    await gql.ok(upd, {"c": c1, "s": {"maxPinned": 2}}, token=admin)  # unchanged: not logged
+    page = await console.login("admin001", size=size)
+    await goto(page, "#/audit")
+    await page.get_by_label("操作", exact=True).select_option(label="修改模块设置")
+    await page.get_by_label("操作人").select_option(label="长江社区管理员（admin001）")
+    await page.get_by_role("button", name="筛选").click()
+    await wait_until(page, "() => location.hash.includes('actorId=') && location.hash.includes('update_module_settings')")
+    await settle(page)
+    await wait_until(page, "() => document.querySelectorAll('section.results table tbody tr').length === 1")
+    rows = page.locator("section.results table tbody tr")
+    assert "修改模块设置" in await rows.first.inner_text()
+    await _no_sideways_scroll(page)
+    await shot(page, "audit-filtered")
+    await page.close()
