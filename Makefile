@@ -11,8 +11,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# PYTHONWARNINGS: setuptools' build backend prints a boxed "Editable installation" notice per package.
 $(STAMP): $(BIN)/python pyproject.toml setup.py $(PLUGINS)
-	$(BIN)/pip install --quiet -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install --quiet -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install Community+ with its built-in modules

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from . import db as dbm
 from .admin_console import setup_admin_console
+from .cors import setup_cors
 from .context import Platform
 from .deadline import Admission, AdmissionLimits, deadline_middleware
 from .errors import AppError, Forbidden
@@ -149,6 +150,7 @@ def create_app(settings: Settings) -> web.Application:
     middlewares.insert(1, deadline_middleware(admission, _database_down, unavailable_response))  # before any I/O
     app = web.Application(middlewares=middlewares, client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
+    setup_cors(app, settings.cors_origins)
     app[ADMISSION] = admission
     app[OUTAGE] = dbm.Outage()
     app[METRICS] = Metrics()
