@@ -28,6 +28,7 @@ from .errors import ConflictError, ForbiddenError, ModuleError, NotFoundError, U
 from .hooks import hookimpl
 from .models import Model
 from .module import CollectionSpec, GraphQLContribution, Module, Permission, Stat
+from .tags import RESIDENT_TAGS, tag_schema
 
 
 def module_context(info: object, module: str) -> ModuleContext:
@@ -39,4 +40,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Caller", "CollectionSpec", "ConflictError", "ForbiddenError", "GraphQLContribution", "Model", "Module",
            "ModuleContext", "ModuleError", "ModuleEvent", "NotFoundError", "Permission", "ScopedCollection", "Stat",
-           "Topic", "UserInputError", "fields", "hookimpl", "module_context"]
+           "RESIDENT_TAGS", "Topic", "UserInputError", "fields", "hookimpl", "module_context", "tag_schema"]

@@ -132,3 +132,31 @@ async def test_audit_filters_by_settings_action_and_operator_name(console, world
     await _no_sideways_scroll(page)
     await shot(page, "audit-filtered")
     await page.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_settings_form_labels_and_tag_picker(console, world, gql, size):
+    c1 = world["communities"][0]["_id"]
+    admin = await gql.login("admin001")
+    await gql.ok("mutation($c: ID!) { setModuleEnabled(communityId: $c, module: \"elder_care\", enabled: true) { enabled } }",
+                 {"c": c1}, token=admin)
+    page = await console.login("admin001", size=size)
+    await goto(page, "#/modules")
+    card = page.locator('article[data-module="elder_care"]')
+    await card.get_by_role("button", name="设置", exact=True).click()
+    await card.get_by_text("每月补贴时长（小时）").first.wait_for()
+    text = await card.inner_text()
+    assert "hoursPerMonth" not in text and "minAge" not in text  # labels come from the schema's titles
+    assert "同时符合多条时取最优惠的一条" in text and "most generous" not in text  # Chinese help only
+    # tags are a picker with Chinese labels; the second default rule has LOW_INCOME ticked
+    low_income = card.get_by_role("checkbox", name="低收入")
+    assert await low_income.count() == 2
+    assert await low_income.nth(1).is_checked() and not await low_income.nth(0).is_checked()
+    await low_income.nth(0).check()
+    await card.get_by_role("button", name="保存设置").click()
+    await card.locator(".save-status.ok").wait_for()
+    modules = {m["name"]: m for m in (await gql.ok("{ modules { name settings } }", token=admin))["modules"]}
+    assert modules["elder_care"]["settings"]["subsidyRules"][0]["tags"] == ["LOW_INCOME"]
+    await _no_sideways_scroll(page)
+    await shot(page, "modules-settings-labels")
+    await page.close()
