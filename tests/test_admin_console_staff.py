@@ -160,3 +160,28 @@ async def test_settings_form_labels_and_tag_picker(console, world, gql, size):
     await _no_sideways_scroll(page)
     await shot(page, "modules-settings-labels")
     await page.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_module_charts_never_mix_units(console, world, gql, size):
+    c1 = world["communities"][0]["_id"]
+    admin = await gql.login("admin001")
+    for module in ("elder_care", "meal_assist", "micro_charity", "test_notices"):
+        await gql.ok("mutation($c: ID!, $m: String!) { setModuleEnabled(communityId: $c, module: $m, enabled: true) "
+                     "{ enabled } }", {"c": c1, "m": module}, token=admin)
+    stats = (await gql.ok("query($c: ID) { moduleStatistics(communityId: $c) { unit value } }", {"c": c1},
+                          token=admin))["moduleStatistics"]
+    units = {s["unit"] or "" for s in stats if s["value"] is not None}
+    assert len(units) > 1  # the modules report figures in several units
+    page = await console.login("admin001", size=size)
+    await page.locator(".module-stats .kpi").first.wait_for()
+    charts = await page.evaluate("""() => [...document.querySelectorAll('[data-chart^="chart-modules"]')].map((c) => ({
+        unit: c.dataset.unit, values: [...c.querySelectorAll('tbody tr td:last-child')].map((td) => td.textContent) }))""")
+    assert charts, "at least one unit has several figures"
+    for chart in charts:
+        assert len(chart["values"]) > 1
+        assert all(v.endswith(chart["unit"]) and not v.endswith("%" if chart["unit"] != "%" else "元") for v in chart["values"])
+    assert len({c["unit"] for c in charts}) == len(charts)  # one chart per unit
+    await _no_sideways_scroll(page)
+    await shot(page, "dashboard-module-units")
+    await page.close()
