@@ -185,3 +185,36 @@ async def test_module_charts_never_mix_units(console, world, gql, size):
     await _no_sideways_scroll(page)
     await shot(page, "dashboard-module-units")
     await page.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_work_order_number_search_and_note(console, world, gql, platform, size):
+    from workorder_fixtures import CREATE_ITEM, FORM, GOOD_ANSWERS, SET_STATE, resident_token
+
+    admin = await gql.login("admin001")
+    item = (await gql.ok(CREATE_ITEM, {"input": {"title": "居家保洁", "kind": "VOLUNTEER", "slaHours": 24, "form": FORM}},
+                         token=admin))["createServiceItem"]
+    await gql.ok(SET_STATE, {"id": item["id"], "s": "PUBLISHED"}, token=admin)
+    residents = await platform.residents.coll.find({"communityId": world["communities"][0]["_id"],
+                                                    "relation": "self"}).sort("_id", 1).to_list()
+    submit = "mutation($input: SubmitWorkOrderInput!) { submitWorkOrder(input: $input) { id number } }"
+    orders = [(await gql.ok(submit, {"input": {"itemId": item["id"], "answers": GOOD_ANSWERS}},
+                            token=await resident_token(platform, r)))["submitWorkOrder"] for r in residents[:2]]
+    page = await console.login("admin001", size=size)
+    await goto(page, "#/work-orders")
+    await page.get_by_label("工单号").fill(orders[1]["number"].lower())
+    await page.get_by_role("button", name="筛选").click()
+    await wait_until(page, "() => location.hash.includes('number=')")
+    await settle(page)
+    await wait_until(page, "() => document.querySelectorAll('section.results tbody tr').length === 1")
+    await page.locator("section.results tbody a").first.click()
+    await page.get_by_test_id("wo-number").wait_for()
+    assert await page.get_by_test_id("wo-number").inner_text() == orders[1]["number"]
+    await page.get_by_label("添加备注").fill("已电话联系居民，明早上门")
+    await page.get_by_role("button", name="添加备注").click()
+    note = page.locator(".timeline li").filter(has_text="已电话联系居民")
+    await note.wait_for()
+    assert "长江社区管理员" in await note.inner_text()  # the timeline names the actor
+    await _no_sideways_scroll(page)
+    await shot(page, "work-order-note")
+    await page.close()
