@@ -12,6 +12,7 @@ from aiohttp import web
 from . import db as dbm
 from .admin_console import setup_admin_console
 from .cors import setup_cors
+from .domains.residents.export import setup_resident_export
 from .context import Platform
 from .deadline import Admission, AdmissionLimits, deadline_middleware
 from .errors import AppError, Forbidden
@@ -170,4 +171,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     setup_admin_console(app)
+    setup_resident_export(app, PLATFORM)
     return app

@@ -218,3 +218,18 @@ async def test_work_order_number_search_and_note(console, world, gql, platform, 
     await _no_sideways_scroll(page)
     await shot(page, "work-order-note")
     await page.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_resident_export_button_downloads_masked_csv(console, world, platform, size):
+    page = await console.login("admin001", size=size)
+    await goto(page, "#/residents")
+    await _no_sideways_scroll(page)
+    async with page.expect_download() as info:
+        await page.get_by_role("button", name="导出 CSV").click()
+    download = await info.value
+    assert download.suggested_filename.startswith("residents-") and download.suggested_filename.endswith(".csv")
+    text = open(await download.path(), encoding="utf-8-sig").read()
+    assert text.startswith("姓名,性别") and "****" in text
+    assert await platform.audit.coll.count_documents({"action": "export_residents"}) == 1
+    await page.close()

@@ -145,6 +145,28 @@ export async function redeemReset(code, newPassword) {
     { c: code, p: newPassword }, { anonymous: true });
 }
 
+/** Download an authenticated file (the resident export) and save it under its server name. */
+export async function download(path) {
+  let s = session.get();
+  if (s && s.expiresAt - Date.now() < EARLY_REFRESH_MS) s = await refresh();
+  const url = new URL(`..${path}`, new URL('.', document.baseURI));
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${s?.accessToken || ''}`, ...scopeHeaders() },
+    credentials: 'omit' });
+  if (!res.ok) {
+    let json = null;
+    try { json = await res.json(); } catch { /* not JSON */ }
+    throw new ApiError(json?.errors || [{ message: `下载失败 (HTTP ${res.status})` }], res.status);
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '')?.[1] || 'export';
+  const href = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement('a'), { href, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  return name;
+}
+
 export async function logout() {
   try { await gql('mutation Logout { logout }'); } catch { /* the session ends here anyway */ }
   session.clear();
