@@ -35,6 +35,14 @@ class StaffRepository(Repository):
             update["$unset"] = {k: "" for k in unset}
         return await self.coll.find_one_and_update({"_id": user_id}, update, return_document=ReturnDocument.AFTER)
 
+    async def replace_scope(self, user_id: str, values: dict[str, Any], unset: list[str],
+                            session=None) -> dict[str, Any] | None:
+        update: dict[str, Any] = {"$set": values}
+        if unset:
+            update["$unset"] = {k: "" for k in unset}
+        return await self.coll.find_one_and_update({"_id": user_id}, update, return_document=ReturnDocument.AFTER,
+                                                   session=session)
+
     async def record_failure(self, user_id: str, now: datetime) -> dict[str, Any] | None:
         """Count one wrong password atomically; the updated document."""
         return await self.coll.find_one_and_update(
@@ -95,20 +103,24 @@ class StaffRepositories:
         self.sessions = SessionsOfUser(platform.db)
         self.resets = PasswordResetRepository(platform.db)
         self.regions = RegionTree(platform.db)
-        self._indexed = False
+        self.grids = GridWorkers(platform.db)
 
     @classmethod
     async def of(cls, platform: Platform) -> StaffRepositories:
-        found = platform.extras.get(cls.KEY)
-        if found is None:
-            found = platform.extras[cls.KEY] = cls(platform)
-        if not found._indexed:
-            from ... import db as dbm
+        from ..parts import platform_part
 
-            for r in (found.staff, found.sessions, found.resets):
-                await dbm.ensure_indexes(platform.db, {r.collection: r.indexes})
-            found._indexed = True
-        return found
+        return await platform_part(platform, cls.KEY, cls, lambda r: [r.staff, r.sessions, r.resets])
+
+class GridWorkers(Repository):
+    """The `workerIds` of grids (a grid worker moved between grids)."""
+
+    collection = "grids"
+
+    async def reassign(self, user_id: str, old: list[str], new: list[str], session=None) -> None:
+        if old:
+            await self.coll.update_many({"_id": {"$in": old}}, {"$pull": {"workerIds": user_id}}, session=session)
+        if new:
+            await self.coll.update_many({"_id": {"$in": new}}, {"$addToSet": {"workerIds": user_id}}, session=session)
 
 
 class RegionTree(Repository):

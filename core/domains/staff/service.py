@@ -199,18 +199,11 @@ class StaffService:
         unset = [k for k in unset if k not in values]
         old_grids = list(account.get("gridIds") or [])
 
+        repos = await self._repos()
+
         async def write(session) -> dict[str, Any] | None:
-            if old_grids:
-                await self.p.grids.coll.update_many({"_id": {"$in": old_grids}}, {"$pull": {"workerIds": user_id}},
-                                                    session=session)
-            if grid_ids and role == "grid_worker":
-                await self.p.grids.coll.update_many({"_id": {"$in": grid_ids}},
-                                                    {"$addToSet": {"workerIds": user_id}}, session=session)
-            update: dict[str, Any] = {"$set": values}
-            if unset:
-                update["$unset"] = {k: "" for k in unset}
-            await self.p.users.coll.update_one({"_id": user_id}, update, session=session)
-            return await self.p.users.coll.find_one({"_id": user_id}, session=session)
+            await repos.grids.reassign(user_id, old_grids, grid_ids if role == "grid_worker" else [], session=session)
+            return await repos.staff.replace_scope(user_id, values, unset, session=session)
 
         updated = await in_transaction(self.p.client, write)
         await self._end_sessions(user_id)  # tokens carry role and scope: log in again

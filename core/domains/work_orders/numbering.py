@@ -61,19 +61,12 @@ class Numbering:
     def __init__(self, platform: Platform) -> None:
         self.counters = WorkOrderCounters(platform.db)
         self.orders = NumberedOrders(platform.db)
-        self._indexed = False
 
     @classmethod
     async def of(cls, platform: Platform) -> Numbering:
-        found = platform.extras.get(cls.KEY)
-        if found is None:
-            found = platform.extras[cls.KEY] = cls(platform)
-        if not found._indexed:
-            from ... import db as dbm
+        from ..parts import platform_part
 
-            await dbm.ensure_indexes(platform.db, {found.orders.collection: found.orders.indexes})
-            found._indexed = True
-        return found
+        return await platform_part(platform, cls.KEY, cls, lambda n: [n.orders])
 
     async def prepare(self, community_id: str, now: datetime) -> str:
         """The counter key for an order created `now` (call before the transaction)."""
