@@ -70,11 +70,14 @@ export async function render(ctx) {
   if (query.since) filter.since = dayStart(query.since);
   if (query.until) filter.until = dayStart(query.until, true);
 
+  clear(main, h('div', { class: 'page-head' }, h('h1', {}, '审计日志')), loading()); // while the operators load
+  const operator = await operatorField(query.actorId);
+  if (!ctx.alive()) return;
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': '筛选审计日志' },
     field('操作', select('action', [['', '全部操作'], ...Object.entries(ACTION_LABELS).filter(([k]) => !['submit', 'note'].includes(k))],
       query.action)),
     field('对象编号', h('input', { name: 'entityId', value: query.entityId || '', class: 'mono', placeholder: '居民、工单等的编号' })),
-    await operatorField(query.actorId),
+    operator,
     field('开始日期', h('input', { type: 'date', name: 'since', value: query.since || '' })),
     field('结束日期', h('input', { type: 'date', name: 'until', value: query.until || '' })),
     h('div', { class: 'filter-actions' },
