@@ -15,8 +15,8 @@ $(BIN)/python:
 # The SDK first (its own distribution, which the server depends on), then the harness, the
 # server and the built-in modules, all editable.
 $(STAMP): $(BIN)/python pyproject.toml setup.py $(SDK) $(PLUGINS)
-	$(BIN)/pip install --quiet -e sdk
-	$(BIN)/pip install --quiet -e sdk -e sdk/harness -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install --quiet -e sdk
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/pip install --quiet -e sdk -e sdk/harness -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install Community+ with its built-in modules

@@ -6,7 +6,8 @@ names such as `core` are never installed. `sdk/` (`community-plus-sdk`) and `sdk
 pyproject.toml.
 """
 
-from setuptools import find_packages, setup
+
+from setuptools import find_namespace_packages, setup
 
 FOLDERS = {
     "core": "community_plus",
@@ -17,7 +18,9 @@ setup(
     packages=[
         name + sub
         for folder, name in FOLDERS.items()
-        for sub in ["", *("." + p for p in find_packages(folder))]
+        # namespace discovery: data folders (static/, templates/) are packages too, so setuptools
+        # does not warn that they "would be ignored"
+        for sub in ["", *("." + p for p in find_namespace_packages(folder, exclude=["*__pycache__*"]))]
     ],
     package_dir={name: folder for folder, name in FOLDERS.items()},
     package_data={"community_plus": ["static/**/*", "graphql/*.graphql", "devtools/templates/**/*"]},

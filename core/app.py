@@ -11,6 +11,8 @@ from aiohttp import web
 
 from . import db as dbm
 from .admin_console import setup_admin_console
+from .cors import setup_cors
+from .domains.residents.export import setup_resident_export
 from .context import Platform
 from .domains import open_domains
 from .deadline import Admission, AdmissionLimits, deadline_middleware
@@ -155,6 +157,7 @@ def create_app(settings: Settings) -> web.Application:
     middlewares.insert(1, deadline_middleware(admission, _database_down, unavailable_response))  # before any I/O
     app = web.Application(middlewares=middlewares, client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
+    setup_cors(app, settings.cors_origins)
     app[ADMISSION] = admission
     app[OUTAGE] = dbm.Outage()
     app[METRICS] = Metrics()
@@ -177,4 +180,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     setup_admin_console(app)
+    setup_resident_export(app, PLATFORM)
     return app

@@ -58,13 +58,13 @@ class Settings(BaseSettings):
     orphan_sweep_minutes: float = Field(default=30.0, gt=0, alias="CP_ORPHAN_SWEEP_MINUTES")
     file_url_ttl: int = Field(default=600, ge=30, le=7 * 86400, alias="CP_FILE_URL_TTL")  # seconds
     public_url: str | None = Field(default=None, alias="CP_PUBLIC_URL")  # base of local /files URLs
+    cors_origins: str | None = Field(default=None, alias="CP_CORS_ORIGINS")  # see core/cors.py
     image_workers: int = Field(default=2, ge=1, le=64, alias="CP_IMAGE_WORKERS")  # threads per process
     image_queue_seconds: float = Field(default=30.0, gt=0, alias="CP_IMAGE_QUEUE_SECONDS")
     max_depth: int = Field(default=12, alias="CP_MAX_DEPTH")
     max_aliases: int = Field(default=30, alias="CP_MAX_ALIASES")
     max_tokens: int = Field(default=3000, alias="CP_MAX_TOKENS")
     max_cost: int = Field(default=5000, alias="CP_MAX_COST")
-    max_batch: int = Field(default=10, alias="CP_MAX_BATCH")
     persisted_only: bool = Field(default=False, alias="CP_PERSISTED_QUERIES_ONLY")
     rate_limits: str = Field(default="resident=300,grid_worker=600,community_admin=1200,region_admin=1200,"
                                      "platform_admin=2400,anonymous=600", alias="CP_RATE_LIMITS")

@@ -30,6 +30,7 @@ from .hooks import hookimpl
 from .models import Model
 from .module import CollectionSpec, GraphQLContribution, Module, Permission, Stat
 from .version import ENTRY_POINT_GROUP, SDK_MAJOR, __version__
+from .tags import RESIDENT_TAGS, tag_schema
 
 
 def module_context(info: object, module: str) -> ModuleContext:
@@ -39,4 +40,4 @@ def module_context(info: object, module: str) -> ModuleContext:
 
 __all__ = ["Caller", "CollectionSpec", "ConflictError", "FieldErrors", "ForbiddenError", "GraphQLContribution", "Model", "Module",
            "ModuleContext", "ModuleError", "ModuleEvent", "NotFoundError", "Permission", "RetryTransaction", "ScopedCollection", "Stat",
-           "Topic", "UnauthenticatedError", "UserInputError", "fields", "hookimpl", "module_context"]
+           "RESIDENT_TAGS", "Topic", "UnauthenticatedError", "UserInputError", "fields", "hookimpl", "module_context", "tag_schema"]

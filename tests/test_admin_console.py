@@ -21,7 +21,7 @@ CHROMIUM = os.environ.get("CP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "admin-console"
-SIZES = {"1280x800": (1280, 800), "1920x1080": (1920, 1080)}
+SIZES = {"1280x800": (1280, 800), "1920x1080": (1920, 1080), "390x844": (390, 844)}  # desktops and a phone
 PASSWORD = "community-plus"
 
 SET_ENABLED = """mutation($c: ID!, $m: String!, $e: Boolean) {
@@ -204,7 +204,7 @@ async def test_login_every_page_at_both_sizes_and_the_dashboard(console, desk, g
             assert await page.locator("main h1").first.inner_text() == title
             assert await page.locator('nav a[aria-current="page"]').inner_text() == title
             # laid out for the screen: nothing wider than the viewport, navigation and heading visible
-            assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (route, size)
+            assert await page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), (route, size)
             assert await page.locator("nav.sidenav").is_visible()
             if route == "dashboard":
                 await check_dashboard(page, stats["total"])

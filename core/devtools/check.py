@@ -9,7 +9,7 @@ and how to fix it:
 | core-imports | `check_core_imports` | here (reads the source with `ast`) |
 | load | `probe.load_plugin` | in a child process (imports the plugin) |
 | manifest | `check_manifest` | child |
-| settings-schema | `check_settings_schema` | child |
+| settings-schema | `check_settings_schema`, `check_settings_titles` (warnings) | child |
 | hooks | `check_hooks`, `check_unregistered_hooks` | child |
 | collisions | `check_collisions` | child (through `PluginRegistry.add`, like the server) |
 | collections | `check_collections` | child |
@@ -510,6 +510,36 @@ def check_permissions(loaded: LoadedPlugin) -> list[Problem]:
 
 
 # -- orchestration ----------------------------------------------------------------------------
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _untitled(props: dict[str, Any], prefix: str = "") -> list[str]:
+    """Paths of settings (nested objects and array items included) without a Chinese `title`."""
+    out = []
+    for key, prop in props.items():
+        if not isinstance(prop, dict):
+            continue
+        path = f"{prefix}{key}"
+        if not _HAN.search(str(prop.get("title", ""))):
+            out.append(path)
+        nested = prop.get("items") if isinstance(prop.get("items"), dict) else prop
+        if isinstance(nested.get("properties"), dict):
+            out += _untitled(nested["properties"], f"{path}[]." if nested is not prop else f"{path}.")
+    return out
+
+
+def check_settings_titles(loaded: LoadedPlugin) -> list[Problem]:
+    """Every setting has a Chinese `title` (the console's label; a `description` becomes its help
+    text): without one, community admins see raw keys such as `minAge`."""
+    schema = getattr(loaded.manifest, "settings_schema", None)
+    if loaded.manifest is None or loaded.manifest_error or not isinstance(schema, dict):
+        return []
+    where = _keyword_line(loaded, "settings_schema")
+    return [Problem("settings-schema", f"setting {path!r} has no Chinese title: the console shows the raw key",
+                    'add "title": "中文名称" (and a "description" as help text)', *where, severity="warning")
+            for path in _untitled(schema.get("properties") or {})]
+
+
 def check_plugin(path: str | Path) -> Report:
     """Run every check on the plugin folder at `path`."""
     project = PluginProject.load(path)

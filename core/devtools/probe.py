@@ -169,6 +169,7 @@ def probe(project: PluginProject) -> dict[str, Any]:
     for loaded in loaded_all:
         problems += check.check_manifest(loaded)
         problems += check.check_settings_schema(loaded)
+        problems += check.check_settings_titles(loaded)
         problems += check.check_hooks(loaded)
         problems += check.check_collections(loaded)
         problems += check.check_permissions(loaded)

@@ -14,12 +14,14 @@ from ..realtime.api import RealtimeSubscription
 from ..domains.hotline.api import HotlineMutation, HotlineQuery
 from ..domains.linkage.api import LinkageMutation, LinkageQuery
 from ..domains.resident_import.api import ResidentImportMutation, ResidentImportQuery
+from ..domains.staff.api import StaffMutation, StaffQuery
 from ..domains.staff_invitations.api import StaffInvitationsMutation, StaffInvitationsQuery
 from ..domains.visits.api import VisitsMutation, VisitsQuery
 
 QUERIES: list[type] = [CoreQuery, MediaQuery, ServicesQuery, ModulesQuery, IdentityQuery, AuditQuery, NotificationsQuery,
-                      TemplatesQuery, HotlineQuery, LinkageQuery, ResidentImportQuery, VisitsQuery, StaffInvitationsQuery]
+                      TemplatesQuery, HotlineQuery, LinkageQuery, ResidentImportQuery, VisitsQuery, StaffInvitationsQuery,
+                      StaffQuery]
 MUTATIONS: list[type] = [CoreMutation, MediaMutation, ServicesMutation, ModulesMutation, IdentityMutation,
                          NotificationsMutation, HotlineMutation, LinkageMutation, ResidentImportMutation,
-                         VisitsMutation, StaffInvitationsMutation]
+                         VisitsMutation, StaffInvitationsMutation, StaffMutation]
 SUBSCRIPTIONS: list[type] = [RealtimeSubscription]

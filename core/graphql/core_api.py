@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -146,8 +147,12 @@ class CoreQuery:
 @strawberry.type
 class CoreMutation:
     @strawberry.mutation
-    async def login_with_password(self, info: Ctx, username: str, password: str) -> AuthPayload:
-        return payload(await AuthService(info.context.platform).login_with_password(username, password))
+    async def login_with_password(self, info: Ctx, username: str, password: str,
+                                  totp_code: Annotated[str | None, strawberry.argument(
+                                      description="Authenticator code, for accounts with TOTP.")] = None
+                                  ) -> AuthPayload:
+        return payload(await AuthService(info.context.platform).login_with_password(
+            username, password, totp_code, info.context.request_id))
 
     @strawberry.mutation(description="Exchange a refresh token for new tokens; the old one stops working.")
     async def refresh_session(self, info: Ctx, refresh_token: str) -> AuthPayload:

@@ -127,6 +127,7 @@ class Rating:
 @strawberry.type(description="A work order (工单): a service application or a reported problem.")
 class WorkOrder:
     id: strawberry.ID
+    number: str | None = strawberry.field(description="Readable number, GD<yyyymmdd>-<nnnn> per community and day.")
     kind: str = strawberry.field(description="service (an item's application) or report (a free-form problem).")
     title: str
     state: WorkOrderState
@@ -154,7 +155,7 @@ class WorkOrder:
     @classmethod
     def of(cls, d: dict[str, Any]) -> WorkOrder:
         r = d.get("rating")
-        return cls(id=d["_id"], kind=d["kind"], title=d["title"], state=WorkOrderState(d["state"]),
+        return cls(id=d["_id"], number=d.get("number"), kind=d["kind"], title=d["title"], state=WorkOrderState(d["state"]),
                    description=d.get("description", ""), answers=d.get("answers") or {},
                    form_version=d.get("formVersion"), location=d.get("location"), attachments=d.get("attachments", []),
                    community_id=d["communityId"], grid_id=d.get("gridId"), item_id=d.get("itemId"),
@@ -310,6 +311,7 @@ class SubmitWorkOrderInput:
 
 @strawberry.input
 class WorkOrderFilter:
+    number: str | None = strawberry.field(default=None, description="A readable number (GD20261201-0042).")
     states: list[WorkOrderState] | None = None
     item_id: strawberry.ID | None = None
     grid_id: strawberry.ID | None = None

@@ -12,7 +12,7 @@ Modules, one concept each:
 - `repository`  — the `files` collection;
 - `service`     — the rules: scope, quota, presigned uploads, attach/release for other subsystems;
 - `cleanup`     — the orphan sweep (`run_once(platform)`, a periodic task, a CLI);
-- `routes`      — `POST /upload` (wx.uploadFile) and the local backend's signed `/files/…` URLs;
+- `routes`      — `POST /upload` (wx.uploadFile) and the local backend's signed `/media/…` URLs;
 - `multipart`   — the GraphQL multipart request spec on `/graphql`, streaming and CSRF-safe;
 - `graphql`     — `File`, `MediaQuery`, `MediaMutation`;
 - `state`       — media's per-app state under one `web.AppKey`;

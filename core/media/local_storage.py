@@ -1,6 +1,6 @@
 """The default backend: a folder under `CP_DATA_DIR`, with HMAC-signed expiring URLs.
 
-URLs look like `/files/<key>?exp=<unix time>&…&sig=<hex>` and are served by `routes`. The
+URLs look like `/media/<key>?exp=<unix time>&…&sig=<hex>` and are served by `routes`. The
 signature (HMAC-SHA256 with a key derived from `CP_SECRET_KEY`) covers the method, the key,
 the expiry and the parameters the route acts on (the content type to serve, the largest
 body to accept), so a URL cannot be reused for another object, verb or lifetime.
@@ -120,7 +120,7 @@ class LocalStorage:
     def _signed(self, method: str, key: str, ttl: int, base_url: str, params: dict[str, str]) -> SignedUrl:
         exp = int(time.time()) + ttl
         query = urlencode({**params, "exp": str(exp), "sig": self._signature(method, key, exp, params)})
-        return SignedUrl(url=f"{base_url.rstrip('/')}/files/{quote(key)}?{query}",
+        return SignedUrl(url=f"{base_url.rstrip('/')}/media/{quote(key)}?{query}",
                          expires_at=datetime.fromtimestamp(exp, UTC))
 
     def _signature(self, method: str, key: str, exp: int, params: dict[str, str]) -> str:

@@ -38,6 +38,9 @@ MAX_UPLOAD_BYTES = max(p.max_bytes for p in PURPOSES.values())
 def purpose_of(name: str | None, field: str = "purpose") -> Purpose:
     """The purpose called `name`; BAD_USER_INPUT naming `field` when unknown."""
     found = PURPOSES.get((name or "").strip())
+    if found is None and not (name or "").strip():
+        raise BadUserInput({field: f"缺少用途，请填写 {'、'.join(PURPOSES)} 之一 (purpose is required: one of "
+                                   f"{', '.join(PURPOSES)})"})
     if found is None:
         raise BadUserInput({field: f"未知用途 {name!r} (unknown purpose; use one of {', '.join(PURPOSES)})"})
     return found

@@ -14,7 +14,7 @@ The body is streamed to a temp file chunk by chunk (`spool`), so a 50 MB upload 
 as soon as it crosses that purpose's limit; otherwise the largest limit applies while
 receiving and the purpose's limit right after.
 
-The local backend serves `GET /files/<key>?…&sig=` (download) and `PUT /files/<key>?…&sig=`
+The local backend serves `GET /media/<key>?…&sig=` (download) and `PUT /media/<key>?…&sig=`
 (the presigned-upload equivalent); both check the HMAC signature and expiry only — the URL
 is the credential, exactly like an S3 presigned URL.
 """
@@ -41,9 +41,10 @@ STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_
 
 def add_routes(app: web.Application, local: bool) -> None:
     app.router.add_post("/upload", upload)
-    if local:
-        app.router.add_get("/files/{key:.+}", get_local_object)
-        app.router.add_put("/files/{key:.+}", put_local_object)
+    if local:  # keys start with files/ or thumbs/: URLs are /media/<key> (/files/<key> kept for old links)
+        for prefix in ("/media", "/files"):
+            app.router.add_get(prefix + "/{key:.+}", get_local_object)
+            app.router.add_put(prefix + "/{key:.+}", put_local_object)
 
 
 def error_response(exc: AppError, request: web.Request) -> web.Response:

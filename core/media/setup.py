@@ -1,6 +1,6 @@
 """`setup_media(app)`: wires media into the app (called once by `create_app`).
 
-It registers the routes (`POST /upload`; the local backend's `/files/…`), the spool used by
+It registers the routes (`POST /upload`; the local backend's `/media/…`), the spool used by
 uploads, and a cleanup context that runs after the database context: it opens the storage
 backend chosen by the settings, publishes it as `platform.extras["storage"]` (with the
 `files` repository and its indexes, and the image worker lanes as `"media.images"`), adds a

@@ -29,6 +29,9 @@ STAMP_ID = "modules_stamp"
 SECRET_MASK = "********"
 
 
+_ABSENT = object()
+
+
 class ModuleSettingsRepository(Repository):
     collection = "module_settings"
     indexes = [IndexModel([("regionId", ASCENDING), ("module", ASCENDING)], unique=True),
@@ -152,11 +155,13 @@ class ModuleStates:
             raise BadUserInput(problems)
 
     async def update_settings(self, region: dict[str, Any], module: str, settings: dict[str, Any],
-                              actor: str | None) -> None:
+                              actor: str | None) -> list[str]:
+        """Store this region's own values; the keys that changed (nothing is written when none did)."""
         loaded = self.registry.modules[module]
         secrets = loaded.manifest.secret_settings()
         current = await self.describe(region["_id"], module)
-        own = dict((current["own"] or {}).get("settings") or {})
+        before = dict((current["own"] or {}).get("settings") or {})
+        own = dict(before)
         for key, value in settings.items():
             if key in secrets and value == SECRET_MASK:
                 continue  # the console sends the mask back unchanged: keep the stored secret
@@ -167,7 +172,10 @@ class ModuleStates:
         inherited = await self.describe_inherited(region, module)
         merged = {**inherited, **own}
         self.validate_settings(module, merged)
-        await self._upsert(region, module, {"settings": own}, actor, "settings")
+        changed = sorted(k for k in before.keys() | own.keys() if before.get(k, _ABSENT) != own.get(k, _ABSENT))
+        if changed:
+            await self._upsert(region, module, {"settings": own}, actor, "settings")
+        return changed
 
     def public_settings(self, module: str, settings: dict[str, Any]) -> dict[str, Any]:
         secrets = self.registry.modules[module].manifest.secret_settings()

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..access import Principal
 from ..context import Platform
+from ..domains.staff.login_guard import LoginGuard
 from ..errors import BadUserInput, Unauthenticated
 from ..repositories.base import new_id
 from ..security.passwords import hash_password, verify_password
@@ -44,7 +45,8 @@ class AuthService:
     def __init__(self, platform: Platform) -> None:
         self.p = platform
 
-    async def login_with_password(self, username: str, password: str) -> Tokens:
+    async def login_with_password(self, username: str, password: str, totp_code: str | None = None,
+                                  request_id: str | None = None) -> Tokens:
         if not username or not password:
             raise BadUserInput({k: "必填 (required)" for k, v in (("username", username), ("password", password)) if not v})
         too_long = {k: f"最多{n}个字符 (at most {n} characters)"
@@ -55,8 +57,12 @@ class AuthService:
         if user is None or user.get("disabled") or not user.get("passwordHash"):
             verify_password(_DUMMY_HASH, password)  # same cost whether or not the user exists
             raise Unauthenticated("用户名或密码错误 (wrong username or password)")
+        guard = LoginGuard(self.p, request_id)  # per-account back-off and TOTP (domains/staff/login_guard.py)
+        await guard.check_not_locked(user)
         if not verify_password(user["passwordHash"], password):
+            await guard.failed(user)
             raise Unauthenticated("用户名或密码错误 (wrong username or password)")
+        await guard.succeeded(user, totp_code)
         return await self.start_session(user)
 
     async def start_session(self, user: dict[str, Any]) -> Tokens:

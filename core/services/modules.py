@@ -77,12 +77,13 @@ class ModuleService:
         self._module(name)
         if not isinstance(settings, dict):
             raise BadUserInput({"settings": "应为 JSON 对象 (must be a JSON object)"})
-        await self.registry.states.update_settings(region, name, settings, self.scope.principal.user_id)
+        changed = await self.registry.states.update_settings(region, name, settings, self.scope.principal.user_id)
         from ..services import audit
 
-        await audit.record(self.ctx, "update_module_settings", "module", {"_id": f"{region['_id']}:{name}",
-                           "communityId": region["_id"] if region["level"] == "community" else None,
-                           "regionPath": [*region["path"], region["_id"]]}, sorted(settings))
+        if changed:  # saving unchanged settings logs nothing
+            await audit.record(self.ctx, "update_module_settings", "module", {"_id": f"{region['_id']}:{name}",
+                               "communityId": region["_id"] if region["level"] == "community" else None,
+                               "regionPath": [*region["path"], region["_id"]]}, changed)
         return await self.describe(region, name)
 
     async def overrides(self, name: str, region_id: str | None) -> list[dict[str, Any]]:

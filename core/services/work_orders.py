@@ -32,6 +32,7 @@ from community_plus_sdk.idempotency import key_problem
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from ..repositories.base import Page, new_id
 from ..transactions import in_transaction
+from ..domains.work_orders.numbering import Numbering, number_filter
 from . import audit, forms
 from ..media.service import register_entity_visibility, release_files
 from .attachments import attach, unique_files
@@ -136,6 +137,8 @@ class WorkOrderService:
         if f.get("channels"):
             clauses.append({"channel": {"$in": f["channels"]}} if "mini_program" not in f["channels"] else
                            {"$or": [{"channel": {"$in": f["channels"]}}, {"channel": {"$exists": False}}]})
+        if f.get("number"):
+            clauses.append(number_filter(f["number"]))
         if f.get("assigned_to_me"):
             clauses.append({"assigneeId": pr.user_id})
         if f.get("overdue"):
@@ -252,7 +255,11 @@ class WorkOrderService:
         if key:
             doc["idempotencyKey"], doc["requestHash"] = key, fingerprint
 
+        numbering = await Numbering.of(self.p)  # readable numbers (domains/work_orders/numbering.py)
+        counter = await numbering.prepare(doc["communityId"], now)
+
         async def write(session):
+            doc["number"] = await numbering.assign(counter, session=session)
             await self.p.work_orders.insert(doc, session=session)
             await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
             await record_work_order(self.p, doc, None, session=session)

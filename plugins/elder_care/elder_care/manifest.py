@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community_plus_sdk import Module, Permission
+from community_plus_sdk import Module, Permission, tag_schema
 
 NAME = "elder_care"
 
@@ -46,17 +46,19 @@ SETTINGS_SCHEMA = {
             "title": "每月补贴预算（元）", "description": "Subsidy spending of the community per month never exceeds this."},
         "subsidyRules": {
             "type": "array", "maxItems": 20, "default": DEFAULT_RULES, "title": "补贴规则",
-            "description": "An enrolled elder matching a rule (age at the visit ≥ minAge, holding every tag) gets "
-                           "hoursPerMonth subsidised hours a month, covering coveragePercent of the price; the most "
-                           "generous matching rule applies. Tags are spelled as ResidentTag (LOW_INCOME).",
+            "description": "在册老人符合某条规则（服务时年龄不低于最低年龄，且具有全部所选标签）即每月享受规定的补贴时长，"
+                           "按补贴比例减免费用；同时符合多条时取最优惠的一条。 (An enrolled elder matching a rule gets "
+                           "hoursPerMonth subsidised hours a month at coveragePercent; the most generous rule applies.)",
             "items": {
                 "type": "object", "required": ["name", "hoursPerMonth"], "additionalProperties": False,
                 "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": 40},
-                    "minAge": {"type": "integer", "minimum": 0, "maximum": 150},
-                    "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
-                    "hoursPerMonth": {"type": "number", "minimum": 0, "maximum": 744},
-                    "coveragePercent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 100},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 40, "title": "规则名称"},
+                    "minAge": {"type": "integer", "minimum": 0, "maximum": 150, "title": "最低年龄（周岁）"},
+                    "tags": {"type": "array", "items": tag_schema(), "maxItems": 5, "uniqueItems": True,
+                             "title": "需具有的居民标签", "description": "不选则不限标签"},
+                    "hoursPerMonth": {"type": "number", "minimum": 0, "maximum": 744, "title": "每月补贴时长（小时）"},
+                    "coveragePercent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 100,
+                                        "title": "补贴比例（%）"},
                 },
             },
         },

@@ -5,7 +5,7 @@ Money is in fen (分, 1/100 yuan) everywhere, as integers.
 
 from __future__ import annotations
 
-from community_plus_sdk import Module, Permission
+from community_plus_sdk import Module, Permission, tag_schema
 
 NAME = "meal_assist"
 VERSION = "0.2.0"  # 0.2.0: people's phone numbers sealed (see migrate)
@@ -17,15 +17,19 @@ ENROLL = "meal_assist.diner.enroll"
 STATS = "meal_assist.stats.view"
 
 _TIME = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
-_CUTOFF = {"type": "object", "required": ["daysBefore", "time"], "additionalProperties": False,
-           "properties": {"daysBefore": {"type": "integer", "minimum": 0, "maximum": 7}, "time": _TIME}}
+
+
+def _cutoff(meal: str) -> dict:
+    return {"type": "object", "required": ["daysBefore", "time"], "additionalProperties": False, "title": meal,
+            "properties": {"daysBefore": {"type": "integer", "minimum": 0, "maximum": 7, "title": "提前天数"},
+                           "time": {**_TIME, "title": "截止时刻（HH:MM）"}}}
 
 SETTINGS_SCHEMA = {
     "type": "object",
     "properties": {
         "eligibleMinAge": {"type": "integer", "minimum": 0, "maximum": 120, "default": 60,
                            "title": "享受助餐的最低年龄 (minimum age of eligible diners)"},
-        "eligibleTags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+        "eligibleTags": {"type": "array", "items": tag_schema(), "uniqueItems": True,
                          "default": ["LOW_INCOME", "DISABLED"],
                          "title": "无论年龄均可助餐的居民标签 (tags that make any age eligible, spelled as ResidentTag: "
                                   "LOW_INCOME)"},
@@ -37,9 +41,9 @@ SETTINGS_SCHEMA = {
                                          {"minAge": 80, "subsidyFen": 500}],
             "title": "按年龄段的每餐补贴 (per-meal subsidy by age band; the band with the highest minAge wins)",
             "items": {"type": "object", "required": ["minAge", "subsidyFen"], "additionalProperties": False,
-                      "properties": {"minAge": {"type": "integer", "minimum": 0, "maximum": 150},
-                                     "maxAge": {"type": "integer", "minimum": 0, "maximum": 150},
-                                     "subsidyFen": {"type": "integer", "minimum": 0}}}},
+                      "properties": {"minAge": {"type": "integer", "minimum": 0, "maximum": 150, "title": "最低年龄"},
+                                     "maxAge": {"type": "integer", "minimum": 0, "maximum": 150, "title": "最高年龄"},
+                                     "subsidyFen": {"type": "integer", "minimum": 0, "title": "每餐补贴（分）"}}}},
         "tagSubsidies": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
                          "default": {"LOW_INCOME": 300, "DISABLED": 200},
                          "title": "按标签叠加的每餐补贴 (extra per-meal subsidy by resident tag)"},
@@ -60,7 +64,7 @@ SETTINGS_SCHEMA = {
         "cutoffs": {
             "type": "object", "additionalProperties": False,
             "title": "截止点餐时间：提前天数与时刻 (order cut-off per meal: days before and local time)",
-            "properties": {"breakfast": _CUTOFF, "lunch": _CUTOFF, "dinner": _CUTOFF},
+            "properties": {"breakfast": _cutoff("早餐"), "lunch": _cutoff("午餐"), "dinner": _cutoff("晚餐")},
             "default": {"breakfast": {"daysBefore": 1, "time": "19:00"},
                         "lunch": {"daysBefore": 0, "time": "09:00"},
                         "dinner": {"daysBefore": 0, "time": "14:00"}}},

@@ -14,6 +14,7 @@ export class ApiError extends Error {
     this.errors = errors || [];
     this.code = first.extensions?.code || (status ? `HTTP_${status}` : 'NETWORK');
     this.status = status;
+    this.reason = first.extensions?.reason || null;
   }
 
   /** Field problems of BAD_USER_INPUT errors: path → message. */
@@ -130,11 +131,40 @@ export async function gql(query, variables = {}, { partial = false, anonymous = 
   return partial ? { data: json.data, errors: json.errors || [] } : json.data;
 }
 
-export async function login(username, password) {
+export async function login(username, password, totpCode = null) {
   const data = await gql(
-    `mutation Login($u: String!, $p: String!) { loginWithPassword(username: $u, password: $p) { ${AUTH_FIELDS} } }`,
-    { u: username, p: password }, { anonymous: true });
+    `mutation Login($u: String!, $p: String!, $t: String) {
+      loginWithPassword(username: $u, password: $p, totpCode: $t) { ${AUTH_FIELDS} } }`,
+    { u: username, p: password, t: totpCode || null }, { anonymous: true });
   return session.save(data.loginWithPassword);
+}
+
+/** Set a new password with a one-time reset code from an admin (no login needed). */
+export async function redeemReset(code, newPassword) {
+  await gql('mutation Redeem($c: String!, $p: String!) { redeemPasswordReset(code: $c, newPassword: $p) }',
+    { c: code, p: newPassword }, { anonymous: true });
+}
+
+/** Download an authenticated file (the resident export) and save it under its server name. */
+export async function download(path) {
+  let s = session.get();
+  if (s && s.expiresAt - Date.now() < EARLY_REFRESH_MS) s = await refresh();
+  const url = new URL(`..${path}`, new URL('.', document.baseURI));
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${s?.accessToken || ''}`, ...scopeHeaders() },
+    credentials: 'omit' });
+  if (!res.ok) {
+    let json = null;
+    try { json = await res.json(); } catch { /* not JSON */ }
+    throw new ApiError(json?.errors || [{ message: `下载失败 (HTTP ${res.status})` }], res.status);
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '')?.[1] || 'export';
+  const href = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement('a'), { href, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  return name;
 }
 
 export async function logout() {

@@ -11,6 +11,7 @@ import * as gridsPage from './pages/grids.js';
 import * as auditPage from './pages/audit.js';
 import * as hotlinePage from './pages/hotline.js';
 import * as linkagePage from './pages/linkage.js';
+import * as staffPage from './pages/staff.js';
 
 export const ADMIN_ROLES = ['PLATFORM_ADMIN', 'REGION_ADMIN', 'COMMUNITY_ADMIN'];
 // desk roles: each sees only its own pages
@@ -26,6 +27,7 @@ const NAV = [
   { path: '/audit', text: '审计日志', page: auditPage },
   { path: '/hotline', text: '12345热线', page: hotlinePage, roles: ['HOTLINE_OPERATOR'] },
   { path: '/linkage', text: '联动指挥', page: linkagePage, roles: ['REGION_ADMIN', 'COMMUNITY_ADMIN', 'DEPARTMENT_STAFF'] },
+  { path: '/staff', text: '工作人员', page: staffPage },
 ];
 
 const navFor = (role) => NAV.filter((n) => (DESK_PAGES[role] ? DESK_PAGES[role].includes(n.path)

@@ -40,11 +40,14 @@ function typeOf(schema) {
   return 'json';
 }
 
+/** The label of enum value `opt` (index `i`): `x-enumLabels`, else the value itself. */
+const enumLabel = (schema, i, opt) => (Array.isArray(schema['x-enumLabels']) && schema['x-enumLabels'][i]) || String(opt);
+
 const isScalar = (s) => ['string', 'integer', 'number', 'boolean', 'enum'].includes(typeOf(s || {}));
 
 function constraintHint(schema, type) {
   const parts = [];
-  if (schema.description) parts.push(schema.description);
+  if (schema.description) parts.push(zh(schema.description));
   if (type === 'integer' || type === 'number') {
     const lo = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? `>${schema.exclusiveMinimum}` : null);
     const hi = schema.maximum ?? (schema.exclusiveMaximum !== undefined ? `<${schema.exclusiveMaximum}` : null);
@@ -166,12 +169,16 @@ export function settingsForm(schema, current, { idPrefix = nextId('set') } = {})
       read = () => input.checked;
       wrapper = h('div', { class: 'field field-check' }, input, h('label', { for: id }, labelText), hintEl, errorEl);
     } else if (type === 'array' && prop.items?.enum) {
-      const chosen = new Set((value ?? prop.default ?? []).map((v) => JSON.stringify(v)));
-      const boxes = prop.items.enum.map((opt, i) => {
+      // values differing only in letter case (LOW_INCOME / low_income) are one choice, saved as listed first
+      const fold = (v) => JSON.stringify(typeof v === 'string' ? v.toUpperCase() : v);
+      const chosen = new Set((value ?? prop.default ?? []).map(fold));
+      const seen = new Set();
+      const choices = prop.items.enum.map((opt, i) => [opt, i]).filter(([opt]) => !seen.has(fold(opt)) && seen.add(fold(opt)));
+      const boxes = choices.map(([opt, i]) => {
         const cid = `${id}-${i}`;
-        const cb = h('input', { type: 'checkbox', id: cid, checked: chosen.has(JSON.stringify(opt)) });
+        const cb = h('input', { type: 'checkbox', id: cid, checked: chosen.has(fold(opt)) });
         cb.dataset.raw = JSON.stringify(opt);
-        return h('span', { class: 'check' }, cb, h('label', { for: cid }, String(opt)));
+        return h('span', { class: 'check' }, cb, h('label', { for: cid }, enumLabel(prop.items, i, opt)));
       });
       input = h('fieldset', { class: 'checks', id, 'aria-describedby': describedBy }, h('legend', {}, labelText), boxes);
       read = () => [...input.querySelectorAll('input:checked')].map((cb) => JSON.parse(cb.dataset.raw));
@@ -179,9 +186,9 @@ export function settingsForm(schema, current, { idPrefix = nextId('set') } = {})
     } else {
       const common = { id, name: path, 'aria-describedby': describedBy };
       if (prop.enum || type === 'enum') {
-        const options = (prop.enum || []).map((v) => h('option', {
+        const options = (prop.enum || []).map((v, i) => h('option', {
           value: JSON.stringify(v), selected: JSON.stringify(v) === JSON.stringify(value ?? prop.default),
-        }, String(v)));
+        }, enumLabel(prop, i, v)));
         input = h('select', common, required ? null : h('option', { value: '' }, '（未设置）'), options);
         read = () => (input.value === '' ? undefined : JSON.parse(input.value));
       } else if (type === 'integer' || type === 'number') {

@@ -61,11 +61,15 @@ export const ACTION_LABELS = {
   guardian_read: '监护人查看', visit: '走访', visit_history_read: '查看走访记录', visit_plan_set: '设置走访计划',
   import_start: '开始导入', import: '批量导入', staff_invite: '邀请服务人员', staff_invite_redeem: '服务人员加入',
   staff_invite_revoke: '撤销邀请',
+  update_module_settings: '修改模块设置',
+  create_staff: '新建工作人员', disable_staff: '停用账号', enable_staff: '启用账号', update_staff_role: '调整角色范围',
+  issue_password_reset: '签发密码重置码', redeem_password_reset: '使用重置码', change_own_password: '修改本人密码',
+  unlock_staff: '解锁账号', lock_account: '账号锁定', enable_totp: '开启动态验证码',
 };
 
 export const ENTITY_LABELS = {
   resident: '居民', work_order: '工单', module: '模块', resident_import: '居民导入', visit_plan: '走访计划',
-  staff_invitation: '服务人员邀请',
+  staff_invitation: '服务人员邀请', staff: '工作人员',
 };
 
 export const LEVEL_LABELS = {
@@ -121,8 +125,14 @@ export function toast(message, kind = 'info') {
   setTimeout(() => item.remove(), kind === 'error' ? 8000 : 4000);
 }
 
+/** The Chinese message; the English developer hint (and code) only behind a details toggle. */
 export function errorBox(err) {
-  return h('div', { class: 'alert alert-error', role: 'alert' }, errorMessage(err));
+  const hint = /\(([^()]*)\)\s*$/.exec(String(err?.message || ''));
+  const details = hint || err?.code
+    ? h('details', { class: 'error-details' }, h('summary', {}, '技术细节'),
+      h('p', { class: 'small' }, [err?.code, hint && zh(err.message) !== err.message ? hint[1] : null].filter(Boolean).join(' · ')))
+    : null;
+  return h('div', { class: 'alert alert-error', role: 'alert' }, h('span', {}, errorMessage(err)), details);
 }
 
 /** Server messages read "中文 (English)": show the Chinese part when there is one. */

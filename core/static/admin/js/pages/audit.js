@@ -49,6 +49,18 @@ function detailsText(n) {
   return parts.join('；');
 }
 
+const OPERATORS = `query AuditOperators { staffMembers(first: 100) { edges { node { id username displayName } } } }`;
+
+/** Pick the operator by name (staff in scope); an id from a link that is not among them stays selectable. */
+async function operatorField(actorId) {
+  let staff = [];
+  try { staff = (await gql(OPERATORS)).staffMembers.edges.map((e) => e.node); } catch { /* a text box then */ }
+  if (!staff.length) return field('操作人编号', h('input', { name: 'actorId', value: actorId || '', class: 'mono' }));
+  const options = [['', '全部操作人'], ...staff.map((s) => [s.id, `${s.displayName || s.username}（${s.username}）`])];
+  if (actorId && !staff.some((s) => s.id === actorId)) options.push([actorId, `编号 ${actorId}`]);
+  return field('操作人', select('actorId', options, actorId || ''));
+}
+
 export async function render(ctx) {
   const { main, query } = ctx;
   const filter = {};
@@ -58,11 +70,14 @@ export async function render(ctx) {
   if (query.since) filter.since = dayStart(query.since);
   if (query.until) filter.until = dayStart(query.until, true);
 
+  clear(main, h('div', { class: 'page-head' }, h('h1', {}, '审计日志')), loading()); // while the operators load
+  const operator = await operatorField(query.actorId);
+  if (!ctx.alive()) return;
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': '筛选审计日志' },
     field('操作', select('action', [['', '全部操作'], ...Object.entries(ACTION_LABELS).filter(([k]) => !['submit', 'note'].includes(k))],
       query.action)),
     field('对象编号', h('input', { name: 'entityId', value: query.entityId || '', class: 'mono', placeholder: '居民、工单等的编号' })),
-    field('操作人编号', h('input', { name: 'actorId', value: query.actorId || '', class: 'mono' })),
+    operator,
     field('开始日期', h('input', { type: 'date', name: 'since', value: query.since || '' })),
     field('结束日期', h('input', { type: 'date', name: 'until', value: query.until || '' })),
     h('div', { class: 'filter-actions' },

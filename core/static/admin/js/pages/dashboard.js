@@ -182,19 +182,28 @@ function moduleSection(data, track) {
   }
   section.append(h('div', { class: 'kpis' }, stats.map((s) => kpi(
     s.label, s.value == null ? '—' : `${fmtNumber(s.value)}${s.unit ? ` ${s.unit}` : ''}`, titles[s.module] || s.module))));
-  const numeric = stats.filter((s) => s.value != null);
-  if (numeric.length > 1) {
+  // one chart per unit (元, 份, 个, %…): figures of different units never share an axis; a unit
+  // with a single figure is only a KPI above
+  const byUnit = new Map();
+  for (const s of stats.filter((x) => x.value != null)) {
+    const unit = s.unit || '';
+    if (!byUnit.has(unit)) byUnit.set(unit, []);
+    byUnit.get(unit).push(s);
+  }
+  [...byUnit.entries()].filter(([, group]) => group.length > 1).forEach(([unit, numeric], i) => {
+    const name = (s) => `${titles[s.module] || s.module}·${s.label}`;
     const chart = chartCard({
-      id: 'chart-modules', title: '模块数据对比', type: 'bar',
-      labels: numeric.map((s) => `${titles[s.module] || s.module}·${s.label}`),
-      datasets: [{ label: '数值', data: numeric.map((s) => s.value), backgroundColor: PALETTE[5] }],
-      summary: numeric.map((s) => `${s.label} ${fmtNumber(s.value)}${s.unit || ''}`).join('，'),
+      id: `chart-modules-${i}`, title: `模块数据对比${unit ? `（单位：${unit}）` : ''}`, type: 'bar',
+      labels: numeric.map(name),
+      datasets: [{ label: unit ? `数值（${unit}）` : '数值', data: numeric.map((s) => s.value), backgroundColor: PALETTE[5] }],
+      summary: numeric.map((s) => `${s.label} ${fmtNumber(s.value)}${unit}`).join('，'),
       options: { indexAxis: 'y', plugins: { legend: { display: false } } }, height: Math.max(160, numeric.length * 36),
-      table: dataTable(['指标', '数值'], numeric.map((s) => [`${titles[s.module] || s.module}·${s.label}`, `${fmtNumber(s.value)}${s.unit || ''}`])),
+      table: dataTable(['指标', `数值${unit ? `（${unit}）` : ''}`], numeric.map((s) => [name(s), `${fmtNumber(s.value)}${unit}`])),
     });
+    chart.element.dataset.unit = unit;
     track(chart.chart);
     section.append(chart.element);
-  }
+  });
   return section;
 }
 

@@ -1,9 +1,9 @@
 // Residents: search (masked personal data), view one; revealing a number is audited.
 
-import { gql } from '../api.js';
+import { download, gql } from '../api.js';
 import {
   clear, dialog, dl, errorMessage, field, fmtDate, fmtDateTime, h, hashWith, label, loading, RELATION_LABELS, select,
-  stateBadge, TAG_LABELS, table, toast,
+  stateBadge, TAG_LABELS, table, toast, zh,
 } from '../ui.js';
 import { pager } from './work-orders.js';
 import { renderImport } from './resident-import.js';
@@ -53,9 +53,16 @@ async function renderList(ctx) {
   if (query.tag) filter.tags = [query.tag];
   if (query.registered) filter.registered = query.registered === '1';
 
-  clear(main, h('div', { class: 'page-head' }, h('h1', {}, '居民信息'),
-    h('p', { class: 'muted' }, '手机号、身份证号均已脱敏；查看完整号码须在详情页操作，并记入审计日志。'),
-    h('a', { class: 'btn', href: '#/residents/import' }, '批量导入')), loading());
+  const exportBtn = (fmt, text) => h('button', { type: 'button', class: 'btn', onclick: async (ev) => {
+    ev.target.disabled = true;
+    try { toast(`已导出 ${await download(`/export/residents.${fmt}`)}`, 'success'); } catch (err) { toast(zh(err.message), 'error'); }
+    ev.target.disabled = false;
+  } }, text);
+  clear(main, h('div', { class: 'page-head page-head-row' }, h('div', {}, h('h1', {}, '居民信息'),
+    h('p', { class: 'muted' }, '手机号、身份证号均已脱敏；查看完整号码须在详情页操作，并记入审计日志。')),
+  h('div', { class: 'row-actions', role: 'group', 'aria-label': '导出居民（已脱敏，记入审计日志）' },
+    h('a', { class: 'btn', href: '#/residents/import' }, '批量导入'),
+    exportBtn('csv', '导出 CSV'), exportBtn('xlsx', '导出 Excel'))), loading());
   const cursors = [null];
   let data = await gql(LIST, { filter, first: PAGE, after: null });
   if (!ctx.alive()) return;

@@ -11,7 +11,7 @@ const PAGE = 20;
 const LIST = `query WorkOrders($filter: WorkOrderFilter, $first: Int!, $after: String) {
   workOrders(filter: $filter, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { id title kind state createdAt dueAt overdue
+    edges { node { id number title kind state createdAt dueAt overdue
       grid { id name } assignee { id name } resident { id name } } } }
   grids(first: 100) { edges { node { id name community { id name } } } }
   serviceItems(first: 100) { edges { node { id title } } }
@@ -19,7 +19,7 @@ const LIST = `query WorkOrders($filter: WorkOrderFilter, $first: Int!, $after: S
 
 const DETAIL = `query WorkOrder($id: ID!) {
   workOrder(id: $id) {
-    id title kind state description answers formSchema version createdAt updatedAt dueAt overdue rejectReason
+    id number title kind state description answers formSchema version createdAt updatedAt dueAt overdue rejectReason
     resolution rating { score comment at } location communityId
     item { id title slaHours }
     grid { id name community { name grids { id name workers { id name phone } } } }
@@ -28,6 +28,9 @@ const DETAIL = `query WorkOrder($id: ID!) {
     timeline { at action fromState toState note actorId actorRole actorName }
   }
 }`;
+
+const NOTE = `mutation AddWorkOrderNote($id: ID!, $note: String!) {
+  addWorkOrderNote(id: $id, note: $note) { id version updatedAt timeline { at action fromState toState note actorId actorRole actorName } } }`;
 
 const ORDER_FIELDS = `id state version overdue rejectReason updatedAt assignee { id name phone }
   timeline { at action fromState toState note actorId actorRole actorName }`;
@@ -52,6 +55,7 @@ async function renderList(ctx) {
   if (query.item) filter.itemId = query.item;
   if (query.grid) filter.gridId = query.grid;
   if (query.overdue === '1') filter.overdue = true;
+  if (query.number) filter.number = query.number;
 
   clear(main, h('div', { class: 'page-head' }, h('h1', {}, '工单受理'),
     h('p', { class: 'muted' }, '居民提交的服务申请和问题上报：受理、派给网格员或驳回。')), loading());
@@ -64,6 +68,7 @@ async function renderList(ctx) {
   const items = data.serviceItems.edges.map((e) => e.node);
 
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': '筛选工单' },
+    field('工单号', h('input', { name: 'number', value: query.number || '', class: 'mono', placeholder: 'GD20261201-0001' })),
     field('状态', select('state', [['', '全部状态'], ['OPEN', '未办结（全部）'],
       ...STATES.map((s) => [s, STATE_LABELS[s]])], query.state)),
     field('事项', select('item', [['', '全部事项'], ...items.map((i) => [i.id, i.title])], query.item)),
@@ -88,7 +93,8 @@ async function renderList(ctx) {
   const show = () => {
     const conn = data.workOrders;
     const rows = conn.edges.map(({ node: o }) => h('tr', { class: o.overdue ? 'row-overdue' : '' },
-      h('td', {}, h('a', { href: `#/work-orders/${o.id}` }, o.title)),
+      h('td', {}, h('a', { href: `#/work-orders/${o.id}` }, o.title),
+        o.number ? h('div', { class: 'small muted mono' }, o.number) : null),
       h('td', {}, o.resident?.name || '—'),
       h('td', {}, o.grid?.name || '—'),
       h('td', {}, stateBadge(o.state)),
@@ -212,7 +218,7 @@ function drawDetail(ctx, o) {
     h('div', { class: 'detail-grid' },
       h('section', { class: 'card', 'aria-labelledby': 'wo-info' }, h('h2', { id: 'wo-info' }, '工单信息'),
         dl([
-          ['编号', h('code', {}, o.id)],
+          ['编号', o.number ? h('span', { class: 'mono', 'data-testid': 'wo-number' }, o.number) : h('code', {}, o.id)],
           ['类型', o.kind === 'report' ? '问题上报' : '服务申请'],
           ['居民', o.resident ? h('a', { href: `#/residents/${o.resident.id}` }, o.resident.name) : '—'],
           ['联系电话', o.resident?.phone || '—'],
@@ -226,5 +232,25 @@ function drawDetail(ctx, o) {
         ]),
         o.description ? [h('h3', {}, '描述'), h('p', { class: 'prewrap' }, o.description)] : null,
         answersList(o) ? [h('h3', {}, '申请表内容'), answersList(o)] : null),
-      h('section', { class: 'card', 'aria-labelledby': 'wo-tl' }, h('h2', { id: 'wo-tl' }, '办理过程'), timeline(o))));
+      h('section', { class: 'card', 'aria-labelledby': 'wo-tl' }, h('h2', { id: 'wo-tl' }, '办理过程'),
+        noteBox(ctx, o), timeline(o))));
+}
+
+/** A handling note added to the timeline (addWorkOrderNote). */
+function noteBox(ctx, o) {
+  const text = h('textarea', { name: 'note', rows: 2, maxlength: 1000, required: true });
+  const form = h('form', { class: 'note-form' }, field('添加备注', text, '记录办理情况，写入办理过程'),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, '添加备注')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!text.value.trim()) { text.focus(); return; }
+    try {
+      Object.assign(o, (await gql(NOTE, { id: o.id, note: text.value.trim() })).addWorkOrderNote);
+      toast('备注已添加', 'success');
+      drawDetail(ctx, o);
+    } catch (err) {
+      toast(errorMessage(err), 'error');
+    }
+  });
+  return form;
 }

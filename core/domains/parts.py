@@ -1,0 +1,27 @@
+"""Domain parts created once per platform (kept in `platform.extras`), their indexes ensured
+on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .. import db as dbm
+
+if TYPE_CHECKING:
+    from ..context import Platform
+    from ..repositories.base import Repository
+
+T = TypeVar("T")
+
+
+async def platform_part(platform: Platform, key: str, build: Callable[[Platform], T],
+                        repositories: Callable[[T], list[Repository]]) -> T:
+    """`platform.extras[key]`, built (and its repositories' indexes created) the first time."""
+    found: Any = platform.extras.get(key)
+    if found is None:
+        found = build(platform)
+        for repo in repositories(found):  # concurrent first calls both ensure: idempotent
+            await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
+        platform.extras[key] = found
+    return found

@@ -1,0 +1,1 @@
+"""Resident additions: export (`export`)."""

@@ -1,0 +1,84 @@
+"""Readable work-order numbers: `GD<yyyymmdd>-<nnnn>`, counted per community and local day
+(China Standard Time), e.g. `GD20261201-0042`.
+
+A counter document per community and day (`work_order_counters`, `_id` `<community>:<day>`)
+is created outside the order's transaction (an upsert race there would surface as a duplicate
+key, not a retryable conflict) and incremented inside it: a transaction that aborts gives its
+number back, concurrent submissions conflict and are retried, so numbers are gap-free and
+unique; a unique index on (communityId, number) guards it. Orders from before numbering have
+none (`number: null`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from ...repositories.base import Repository
+
+if TYPE_CHECKING:
+    from ...context import Platform
+
+CST = timezone(timedelta(hours=8), "Asia/Shanghai")
+NUMBER = re.compile(r"^GD\d{8}-\d{4,}$")
+
+
+def format_number(day: str, seq: int) -> str:
+    return f"GD{day}-{seq:04d}"
+
+
+class WorkOrderCounters(Repository):
+    collection = "work_order_counters"
+
+    async def ensure(self, key: str) -> None:
+        try:
+            await self.coll.update_one({"_id": key}, {"$setOnInsert": {"seq": 0}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # a concurrent first order of the day created it
+
+    async def take(self, key: str, session=None) -> int:
+        doc = await self.coll.find_one_and_update({"_id": key}, {"$inc": {"seq": 1}},
+                                                  return_document=ReturnDocument.AFTER, session=session)
+        return int(doc["seq"])
+
+
+class NumberedOrders(Repository):
+    """The `work_orders` indexes numbering needs: unique per community, and search by number."""
+
+    collection = "work_orders"
+    indexes = [IndexModel([("communityId", ASCENDING), ("number", ASCENDING)], unique=True,
+                          partialFilterExpression={"number": {"$type": "string"}}, name="number_unique"),
+               IndexModel([("number", ASCENDING)], name="number_search")]
+
+
+class Numbering:
+    KEY = "work_order_numbering"
+
+    def __init__(self, platform: Platform) -> None:
+        self.counters = WorkOrderCounters(platform.db)
+        self.orders = NumberedOrders(platform.db)
+
+    @classmethod
+    async def of(cls, platform: Platform) -> Numbering:
+        from ..parts import platform_part
+
+        return await platform_part(platform, cls.KEY, cls, lambda n: [n.orders])
+
+    async def prepare(self, community_id: str, now: datetime) -> str:
+        """The counter key for an order created `now` (call before the transaction)."""
+        key = f"{community_id}:{now.astimezone(CST):%Y%m%d}"
+        await self.counters.ensure(key)
+        return key
+
+    async def assign(self, key: str, session=None) -> str:
+        """The next number of that community and day (inside the order's transaction)."""
+        return format_number(key.rsplit(":", 1)[1], await self.counters.take(key, session=session))
+
+
+def number_filter(value: str) -> dict[str, Any]:
+    """A filter for a (case-insensitive, trimmed) number search."""
+    return {"number": value.strip().upper()}
