@@ -20,8 +20,10 @@ from .http_limits import rate_limit_middleware
 from .security.tokens import SESSION_ENDED, TOKEN_INVALID, read_access_token
 
 log = structlog.get_logger("community_plus.http")
+access_log = structlog.get_logger("community_plus.access")
 
 REQUEST_ID = web.RequestKey("request_id", str)
+OPERATION = web.RequestKey("operation", str)  # the GraphQL operation's name, set by the view (access log)
 SCOPE = web.RequestKey("scope", Scope)
 CLIENT_CLOSED = 499
 MAX_REQUEST_ID = 128
@@ -91,7 +93,11 @@ def make_middlewares(app_keys) -> list:
         finally:
             metrics = request.app[metrics_key]
             metrics.http_requests.labels(request.method, route, str(status)).inc()
-            metrics.http_latency.labels(route).observe(time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+            metrics.http_latency.labels(route).observe(elapsed)
+            platform = request.app.get(platform_key)
+            if platform is not None and platform.settings.access_log:
+                _log_access(request, route, status, elapsed)
             structlog.contextvars.unbind_contextvars("request_id")
 
     @web.middleware
@@ -109,6 +115,16 @@ def make_middlewares(app_keys) -> list:
         return await handler(request)
 
     return [request_context, authentication, rate_limit_middleware(platform_key, SCOPE)]
+
+
+def _log_access(request: web.Request, route: str, status: int, seconds: float) -> None:
+    """One JSON line per request (`CP_ACCESS_LOG=false` turns it off)."""
+    scope = request.get(SCOPE)
+    principal = scope.principal if scope is not None else None
+    access_log.info("request", method=request.method, route=route, status=status,
+                    duration_ms=round(seconds * 1000, 2), operation=request.get(OPERATION),
+                    role=principal.role if principal is not None else "anonymous",
+                    request_id=request.get(REQUEST_ID))
 
 
 def _internal_error(request_id: str) -> web.Response:
