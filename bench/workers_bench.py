@@ -46,7 +46,7 @@ def main() -> None:
     db = start_test_database()
     try:
         uri = db.uri.replace("/?", "/bench?")
-        token = asyncio.run(prepare(uri))
+        token = asyncio.run(prepare(uri))["resident"]
         headers = {"Authorization": f"Bearer {token}"}
         print(f"workers benchmark — {machine()}")
         for query, label, n in ((HOME, "home query", 600), (LIGHT, "light query", 3000)):
