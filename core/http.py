@@ -42,19 +42,37 @@ def _request_id(header: str | None) -> str:
     return uuid.uuid4().hex
 
 
+_PRINCIPALS: dict[tuple[str, str], tuple[Principal, float]] = {}  # verified tokens: (principal, expiry)
+MAX_CACHED_TOKENS = 10_000
+
+
 def principal_of(header: str, signing_key: str) -> tuple[Principal | None, AppError | None]:
-    """The principal of an `Authorization` header, or why the presented credentials were refused."""
+    """The principal of an `Authorization` header, or why the presented credentials were refused.
+    A verified token is remembered until it expires (no signature check per request)."""
+    hit = _PRINCIPALS.get((header, signing_key))
+    if hit is not None and time.time() < hit[1]:
+        return hit[0], None
+    principal, error, expires = _verify(header, signing_key)
+    if principal is not None:
+        if len(_PRINCIPALS) >= MAX_CACHED_TOKENS:
+            _PRINCIPALS.clear()
+        _PRINCIPALS[(header, signing_key)] = (principal, expires)
+    return principal, error
+
+
+def _verify(header: str, signing_key: str) -> tuple[Principal | None, AppError | None, float]:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None, Unauthenticated("Authorization 头格式应为 'Bearer <token>' (expected 'Bearer <access token>')",
-                                     reason=TOKEN_INVALID)
+                                     reason=TOKEN_INVALID), 0.0
     try:
-        return Principal.from_claims(read_access_token(token.strip(), signing_key)), None
+        claims = read_access_token(token.strip(), signing_key)
+        return Principal.from_claims(claims), None, float(claims["exp"])
     except AppError as exc:
-        return None, exc
+        return None, exc, 0.0
     except (KeyError, TypeError, ValueError):  # signed by us but not an access token (claims missing)
         return None, Unauthenticated("无效的访问令牌，请重新登录 (invalid access token: log in again)",
-                                     reason=TOKEN_INVALID)
+                                     reason=TOKEN_INVALID), 0.0
 
 
 def make_middlewares(app_keys) -> list:
