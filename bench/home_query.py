@@ -12,17 +12,19 @@ import asyncio
 import sys
 import time
 
-from common import ROOT, cpu_seconds, load, machine, start_server, wait_http
+from common import ROOT, LoadResult, cpu_seconds, load, machine, start_server, wait_http
 
 from community_plus.testing import free_port, start_test_database
 
 HOME = """query Home { me { name community { name } }
   workOrders(first: 20) { totalCount edges { node { id title state dueAt item { title } assignee { name } } } }
   modules { name title icon entryPage enabled } }"""
+RESIDENTS = """query GridResidents { residents(first: 20, filter: { gridId: $grid }) {
+  totalCount edges { node { name phone grid { name } } } } }"""
 
 
-async def prepare(uri: str) -> str:
-    """Seed one community with history and return a resident's access token."""
+async def prepare(uri: str) -> dict[str, str]:
+    """Seed one community with history; a resident's token, a grid worker's token and grid."""
     from community_plus import db as dbm
     from community_plus.context import Platform
     from community_plus.extensions import seed_modules
@@ -40,6 +42,11 @@ async def prepare(uri: str) -> str:
     community = await platform.regions.coll.find_one({"level": "community"}, sort=[("_id", 1)])
     resident = await platform.residents.coll.find_one({"communityId": community["_id"]})
     token = await resident_token(platform, resident)
+    from community_plus.services.auth import AuthService
+
+    grid = await platform.grids.coll.find_one({"communityId": community["_id"]}, sort=[("_id", 1)])
+    worker = await platform.users.coll.find_one({"role": "grid_worker", "gridIds": grid["_id"]})
+    worker_token = (await AuthService(platform).start_session(worker)).access_token
     from community_plus.seed_services import seed_service_items, seed_work_orders  # orders of this resident
 
     items = await seed_service_items(platform, [community])
@@ -48,7 +55,7 @@ async def prepare(uri: str) -> str:
     await platform.work_orders.coll.update_many({"communityId": community["_id"]},
                                                 {"$set": {"submittedBy": user["_id"], "residentId": resident["_id"]}})
     await client.close()
-    return token
+    return {"resident": token, "grid_worker": worker_token, "grid": grid["_id"]}
 
 
 async def commands_per_request(uri: str, token: str) -> dict[int, int]:
@@ -95,6 +102,25 @@ async def commands_per_request(uri: str, token: str) -> dict[int, int]:
     return out
 
 
+def measure(ports: dict[str, int], pids: dict[str, int], body: dict, headers: dict[str, str], requests: int,
+            rounds: int = 2) -> dict[str, tuple]:
+    """Each server in turn, `rounds` times (so both see the same machine), summed."""
+    out: dict[str, list] = {name: [[], 0.0, 0.0, 0] for name in ports}
+    for name, port in ports.items():
+        asyncio.run(load(f"http://127.0.0.1:{port}/graphql", body, headers, 100))  # warm-up
+    for _ in range(rounds):
+        for name, port in ports.items():
+            cpu0 = cpu_seconds(pids[name])
+            res = asyncio.run(load(f"http://127.0.0.1:{port}/graphql", body, headers, requests // rounds))
+            acc = out[name]
+            acc[0] += res.latencies
+            acc[1] += res.seconds
+            acc[2] += cpu_seconds(pids[name]) - cpu0
+            acc[3] += res.errors
+    done = (requests // rounds) * rounds
+    return {name: (LoadResult(done, secs, lat, errs), cpu / done * 1000) for name, (lat, secs, cpu, errs) in out.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1500)
@@ -102,38 +128,39 @@ def main() -> None:
     db = start_test_database()
     try:
         uri = db.uri.replace("/?", "/bench?")
-        token = asyncio.run(prepare(uri))
+        tokens = asyncio.run(prepare(uri))
         env = {"MONGODB_URI": uri, "CP_LOG_FORMAT": "json", "CP_BACKGROUND_JOBS": "false", "CP_RATE_LIMITS": "",
                "PYTHONPATH": str(ROOT / "bench")}
-        gql_port, raw_port = free_port(), free_port()
+        ports = {"graphql": free_port(), "raw": free_port()}
         servers = {
-            "graphql": start_server([sys.executable, "-m", "community_plus.cli", "serve", "--port", str(gql_port)], env),
-            "raw": start_server([sys.executable, str(ROOT / "bench" / "raw_home.py"), str(raw_port)], env),
+            "graphql": start_server([sys.executable, "-m", "community_plus.cli", "serve", "--port",
+                                     str(ports["graphql"])], env),
+            "raw": start_server([sys.executable, str(ROOT / "bench" / "raw_home.py"), str(ports["raw"])], env),
         }
-        wait_http(f"http://127.0.0.1:{gql_port}/healthz")
+        wait_http(f"http://127.0.0.1:{ports['graphql']}/healthz")
         time.sleep(1.0)
-        headers = {"Authorization": f"Bearer {token}"}
-        body = {"query": HOME, "operationName": "Home"}
-        results = {}
-        for name, port in (("graphql", gql_port), ("raw", raw_port)):
-            url = f"http://127.0.0.1:{port}/graphql"
-            asyncio.run(load(url, body, headers, 100))  # warm-up
-            pid = servers[name].pid
-            cpu0 = cpu_seconds(pid)
-            res = asyncio.run(load(url, body, headers, args.requests))
-            results[name] = (res, (cpu_seconds(pid) - cpu0) / args.requests * 1000)
+        pids = {name: proc.pid for name, proc in servers.items()}
+        queries = {
+            "home": ({"query": HOME, "operationName": "Home"}, tokens["resident"]),
+            "residents": ({"query": RESIDENTS.replace("$grid", f'"{tokens["grid"]}"'),
+                           "operationName": "GridResidents"}, tokens["grid_worker"]),
+        }
+        results = {q: measure(ports, pids, body, {"Authorization": f"Bearer {token}"}, args.requests)
+                   for q, (body, token) in queries.items()}
         for proc in servers.values():
             proc.terminate()
             proc.wait(20)
-        commands = asyncio.run(commands_per_request(uri, token))
+        commands = asyncio.run(commands_per_request(uri, tokens["resident"]))
     finally:
         db.stop()
-    print(f"home query benchmark — {machine()}; {args.requests} requests, 10 concurrent")
-    print(f"{'':10}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'errors':>8}")
-    for name, (res, cpu) in results.items():
-        print(f"{name:10}{res.rps:8.1f}{res.pct(0.5):9.1f}{res.pct(0.99):9.1f}{cpu:12.2f}{res.errors:8d}")
-    g, r = results["graphql"], results["raw"]
-    print(f"throughput ratio graphql/raw: {g[0].rps / r[0].rps:.2f}   server CPU ratio graphql/raw: {g[1] / r[1]:.2f}")
+    print(f"GraphQL vs raw handler — {machine()}; {args.requests} requests per server and query, 10 concurrent")
+    print(f"{'':20}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'errors':>8}")
+    for q, by_server in results.items():
+        for name, (res, cpu) in by_server.items():
+            print(f"{q + ' ' + name:20}{res.rps:8.1f}{res.pct(0.5):9.1f}{res.pct(0.99):9.1f}{cpu:12.2f}{res.errors:8d}")
+        g, r = by_server["graphql"], by_server["raw"]
+        print(f"{q}: throughput ratio graphql/raw {g[0].rps / r[0].rps:.2f}, server CPU ratio graphql/raw "
+              f"{g[1] / r[1]:.2f}")
     print("database commands per home query by list size: " + ", ".join(f"first={k}: {v}" for k, v in commands.items()))
 
 

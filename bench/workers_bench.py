@@ -46,7 +46,7 @@ def main() -> None:
     db = start_test_database()
     try:
         uri = db.uri.replace("/?", "/bench?")
-        token = asyncio.run(prepare(uri))
+        token = asyncio.run(prepare(uri))["resident"]
         headers = {"Authorization": f"Bearer {token}"}
         print(f"workers benchmark — {machine()}")
         for query, label, n in ((HOME, "home query", 600), (LIGHT, "light query", 3000)):
@@ -55,13 +55,18 @@ def main() -> None:
                 proc, port, pids = serve(uri, workers)
                 url = f"http://127.0.0.1:{port}/graphql"
                 asyncio.run(load(url, {"query": query}, headers, 100, concurrency=20))
+                cpu0 = sum(cpu_seconds(p) for p in pids)
                 res = asyncio.run(load(url, {"query": query}, headers, n, concurrency=20))
+                cpu_ms = (sum(cpu_seconds(p) for p in pids) - cpu0) / n * 1000
                 rates[workers] = res.rps
                 proc.terminate()
                 proc.wait(30)
                 print(f"{label:12} {workers} worker(s): {res.rps:7.1f} req/s, p50 {res.pct(0.5):6.1f} ms, "
-                      f"p99 {res.pct(0.99):6.1f} ms, errors {res.errors}")
-            print(f"{label:12} scaling 2 workers / 1 worker: {rates[2] / rates[1]:.2f}")
+                      f"p99 {res.pct(0.99):6.1f} ms, {cpu_ms:.2f} ms CPU/req (all workers), errors {res.errors}")
+                if workers == 1:
+                    per_core = 1000 / cpu_ms
+            print(f"{label:12} scaling 2 workers / 1 worker: {rates[2] / rates[1]:.2f}; estimate with the database "
+                  f"elsewhere: {per_core:.0f} req/s per worker core, N workers ≈ N × {per_core:.0f} req/s")
         proc, port, pids = serve(uri, 1)
         url = f"http://127.0.0.1:{port}/graphql"
         pid = pids[0]

@@ -61,7 +61,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await open_domains(platform)
     repo = PersistedQueryRepository(platform.db)
     await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
-    platform.extras["persisted_queries"] = PersistedQueries(repo, strict=settings.persisted_only)
+    platform.extras["persisted_queries"] = persisted = PersistedQueries(repo, strict=settings.persisted_only)
+    app[METRICS].known_operations |= await persisted.load_registered_names()
+    persisted.registered_names = app[METRICS].known_operations  # one set: registrations label at once
     limits = parse_limits(settings.rate_limits)
     if limits:
         platform.extras["request_limiter"] = RequestLimiter(RateLimitRepository(platform.db), limits)
@@ -160,7 +162,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_cors(app, settings.cors_origins)
     app[ADMISSION] = admission
     app[OUTAGE] = dbm.Outage()
-    app[METRICS] = Metrics()
+    app[METRICS] = Metrics(n.strip() for n in settings.metrics_operations.split(",") if n.strip())
     limits = QueryLimits(settings.max_depth, settings.max_aliases, settings.max_tokens, settings.max_cost)
     app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled, limits=limits)
     app.cleanup_ctx.append(_database)

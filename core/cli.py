@@ -235,6 +235,10 @@ def _run_workers(settings: Settings, host: str, port: int, workers: int) -> None
     if settings.wechat_secret:  # e.g. pointed at the dev fake WeChat: every worker uses the same one
         env.update(CP_WECHAT_API_BASE=settings.wechat_api_base, CP_WECHAT_APPID=settings.wechat_appid,
                    CP_WECHAT_SECRET=settings.wechat_secret, CP_WECHAT_TEMPLATES=settings.wechat_templates or "")
+    from .metrics import MULTIPROC_ENV, prepare_multiprocess_dir, worker_gone
+
+    metrics_dir, created = prepare_multiprocess_dir(os.environ.get(MULTIPROC_ENV))  # /metrics sums the workers
+    env[MULTIPROC_ENV] = str(metrics_dir)
     cmd = [sys.executable, "-m", "community_plus.cli", "_worker", "--host", host, "--port", str(port)]
     procs = [subprocess.Popen(cmd, env=env) for _ in range(workers)]
 
@@ -247,6 +251,9 @@ def _run_workers(settings: Settings, host: str, port: int, workers: int) -> None
     signal.signal(signal.SIGINT, forward)
     for p in procs:
         p.wait()
+        worker_gone(metrics_dir, p.pid)
+    if created:
+        worker_gone(metrics_dir, procs[-1].pid, created=True)
 
 
 @main.command("_worker", hidden=True)

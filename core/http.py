@@ -20,8 +20,10 @@ from .http_limits import rate_limit_middleware
 from .security.tokens import SESSION_ENDED, TOKEN_INVALID, read_access_token
 
 log = structlog.get_logger("community_plus.http")
+access_log = structlog.get_logger("community_plus.access")
 
 REQUEST_ID = web.RequestKey("request_id", str)
+OPERATION = web.RequestKey("operation", str)  # the GraphQL operation's name, set by the view (access log)
 SCOPE = web.RequestKey("scope", Scope)
 CLIENT_CLOSED = 499
 MAX_REQUEST_ID = 128
@@ -40,19 +42,37 @@ def _request_id(header: str | None) -> str:
     return uuid.uuid4().hex
 
 
+_PRINCIPALS: dict[tuple[str, str], tuple[Principal, float]] = {}  # verified tokens: (principal, expiry)
+MAX_CACHED_TOKENS = 10_000
+
+
 def principal_of(header: str, signing_key: str) -> tuple[Principal | None, AppError | None]:
-    """The principal of an `Authorization` header, or why the presented credentials were refused."""
+    """The principal of an `Authorization` header, or why the presented credentials were refused.
+    A verified token is remembered until it expires (no signature check per request)."""
+    hit = _PRINCIPALS.get((header, signing_key))
+    if hit is not None and time.time() < hit[1]:
+        return hit[0], None
+    principal, error, expires = _verify(header, signing_key)
+    if principal is not None:
+        if len(_PRINCIPALS) >= MAX_CACHED_TOKENS:
+            _PRINCIPALS.clear()
+        _PRINCIPALS[(header, signing_key)] = (principal, expires)
+    return principal, error
+
+
+def _verify(header: str, signing_key: str) -> tuple[Principal | None, AppError | None, float]:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None, Unauthenticated("Authorization 头格式应为 'Bearer <token>' (expected 'Bearer <access token>')",
-                                     reason=TOKEN_INVALID)
+                                     reason=TOKEN_INVALID), 0.0
     try:
-        return Principal.from_claims(read_access_token(token.strip(), signing_key)), None
+        claims = read_access_token(token.strip(), signing_key)
+        return Principal.from_claims(claims), None, float(claims["exp"])
     except AppError as exc:
-        return None, exc
+        return None, exc, 0.0
     except (KeyError, TypeError, ValueError):  # signed by us but not an access token (claims missing)
         return None, Unauthenticated("无效的访问令牌，请重新登录 (invalid access token: log in again)",
-                                     reason=TOKEN_INVALID)
+                                     reason=TOKEN_INVALID), 0.0
 
 
 def make_middlewares(app_keys) -> list:
@@ -91,7 +111,11 @@ def make_middlewares(app_keys) -> list:
         finally:
             metrics = request.app[metrics_key]
             metrics.http_requests.labels(request.method, route, str(status)).inc()
-            metrics.http_latency.labels(route).observe(time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+            metrics.http_latency.labels(route).observe(elapsed)
+            platform = request.app.get(platform_key)
+            if platform is not None and platform.settings.access_log:
+                _log_access(request, route, status, elapsed)
             structlog.contextvars.unbind_contextvars("request_id")
 
     @web.middleware
@@ -109,6 +133,16 @@ def make_middlewares(app_keys) -> list:
         return await handler(request)
 
     return [request_context, authentication, rate_limit_middleware(platform_key, SCOPE)]
+
+
+def _log_access(request: web.Request, route: str, status: int, seconds: float) -> None:
+    """One JSON line per request (`CP_ACCESS_LOG=false` turns it off)."""
+    scope = request.get(SCOPE)
+    principal = scope.principal if scope is not None else None
+    access_log.info("request", method=request.method, route=route, status=status,
+                    duration_ms=round(seconds * 1000, 2), operation=request.get(OPERATION),
+                    role=principal.role if principal is not None else "anonymous",
+                    request_id=request.get(REQUEST_ID))
 
 
 def _internal_error(request_id: str) -> web.Response:

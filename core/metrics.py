@@ -1,16 +1,31 @@
-"""Prometheus metrics, one registry per app (no module-level singletons)."""
+"""Prometheus metrics, one registry per app (no module-level singletons).
+
+Label values are bounded: the `operation` label is an operation name only when it is a
+registered persisted operation (or listed in `CP_METRICS_OPERATIONS`); any other name counts as
+`other`, no name as `anonymous` (client-chosen names never create series). Under
+`serve --workers N` the supervisor sets `PROMETHEUS_MULTIPROC_DIR` (emptied on start) and every
+worker's `/metrics` answers the sum over all workers (prometheus-client's multiprocess mode), so
+counters do not jump back from one scrape to the next.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-MAX_OPERATION_NAMES = 500  # operation names come from clients: past this many, new ones count as "other"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+ANONYMOUS, OTHER = "anonymous", "other"
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, known_operations: Iterable[str] = ()) -> None:
         self.registry = CollectorRegistry()
         self.http_requests = Counter("cp_http_requests_total", "HTTP requests", ["method", "route", "status"],
                                      registry=self.registry)
@@ -20,18 +35,41 @@ class Metrics:
                                   ["operation", "status"], registry=self.registry)
         self.operation_latency = Histogram("cp_graphql_operation_seconds", "GraphQL operation latency",
                                            ["operation"], buckets=_BUCKETS, registry=self.registry)
-        self._operation_names: set[str] = set()
+        self.known_operations: set[str] = set(known_operations)  # filled from registered persisted queries
 
-    def observe_operation(self, name: str, status: str, seconds: float) -> None:
-        """Count one operation; label cardinality is bounded (names are client-chosen)."""
-        name = name[:64]
-        if name not in self._operation_names:
-            if len(self._operation_names) >= MAX_OPERATION_NAMES:
-                name = "other"
-            else:
-                self._operation_names.add(name)
-        self.operations.labels(name, status).inc()
-        self.operation_latency.labels(name).observe(seconds)
+    def operation_label(self, name: object) -> str:
+        """The label of an operation name: a known name, else `other` (`anonymous` without one)."""
+        if not isinstance(name, str) or not name:
+            return ANONYMOUS
+        return name if name in self.known_operations else OTHER
+
+    def observe_operation(self, name: object, status: str, seconds: float) -> None:
+        label = self.operation_label(name)
+        self.operations.labels(label, status).inc()
+        self.operation_latency.labels(label).observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
+        if os.environ.get(MULTIPROC_ENV):  # every worker's samples, summed
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def prepare_multiprocess_dir(configured: str | None) -> tuple[Path, bool]:
+    """The directory the workers share their samples in, emptied; and whether we created it
+    (then the supervisor removes it on exit). An operator's `PROMETHEUS_MULTIPROC_DIR` is kept."""
+    if configured:
+        path = Path(configured)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):  # samples of a previous run: counters start from zero
+            stale.unlink()
+        return path, False
+    return Path(tempfile.mkdtemp(prefix="cp-metrics-")), True
+
+
+def worker_gone(path: Path, pid: int, created: bool | None = None) -> None:
+    """A worker exited: its live gauges stop counting; `created=True` also removes the directory."""
+    multiprocess.mark_process_dead(pid, str(path))
+    if created:
+        shutil.rmtree(path, ignore_errors=True)

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=3000, alias="CP_MAX_TOKENS")
     max_cost: int = Field(default=5000, alias="CP_MAX_COST")
     persisted_only: bool = Field(default=False, alias="CP_PERSISTED_QUERIES_ONLY")
+    metrics_operations: str = Field(default="", alias="CP_METRICS_OPERATIONS")  # extra operation labels
+    access_log: bool = Field(default=True, alias="CP_ACCESS_LOG")
     rate_limits: str = Field(default="resident=300,grid_worker=600,community_admin=1200,region_admin=1200,"
                                      "platform_admin=2400,anonymous=600", alias="CP_RATE_LIMITS")
     auto_close_days: float = Field(default=7, alias="CP_AUTO_CLOSE_DAYS")

@@ -287,11 +287,9 @@ async def test_client_disconnect_is_499_not_an_error(aiohttp_server, settings, c
 
 
 async def test_operation_name_labels_are_bounded(client):
-    from community_plus.metrics import MAX_OPERATION_NAMES
-
     metrics = client.app[METRICS]
-    for i in range(MAX_OPERATION_NAMES + 5):
+    for i in range(50):  # client-chosen names share one series
         metrics.observe_operation(f"Op{i}", "ok", 0.001)
     names = {s.labels["operation"] for m in metrics.registry.collect() if m.name == "cp_graphql_operations"
              for s in m.samples}
-    assert len(names) == MAX_OPERATION_NAMES + 1 and "other" in names
+    assert names == {"other"}

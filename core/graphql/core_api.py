@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from ..services.auth import AuthService, Tokens
 from ..services.regions import RegionService
 from ..services.residents import ResidentService
+from .prefetch import prime
 from .relay import DEFAULT_FIRST, Connection, connection
 from .types import (Community, Ctx, Gender, Grid, Region, Resident, ResidentTag, Viewer,
                     viewer_of)
@@ -141,7 +142,9 @@ class CoreQuery:
     async def residents(self, info: Ctx, filter: ResidentFilter | None = None, first: int = DEFAULT_FIRST,
                         after: str | None = None) -> Connection[Resident]:
         f = _input_dict(filter) if filter else {}
-        return connection(await ResidentService(info.context).list(f, first, after), Resident.of)
+        page = await ResidentService(info.context).list(f, first, after)
+        await prime(info, page.docs, {("grid",): ("grids", "gridId")})
+        return connection(page, Resident.of)
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ name } } } }` costs 1 + 50 × (1 + 1 + 1 + 1 + 1) = 251.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +91,25 @@ def measure(document, operation_name: str | None, variables: dict[str, Any] | No
     return {"cost": cost, "depth": walker.depth, "aliases": walker.aliases}
 
 
+_MEASURED: OrderedDict[tuple[str, str | None, str], dict[str, int]] = OrderedDict()
+MEASURE_CACHE = 1024
+
+
+def measured(document, query: str | None, operation_name: str | None, variables: dict[str, Any] | None
+             ) -> dict[str, int]:
+    """`measure`, remembered per (query, operation, small variables): hot queries are measured once."""
+    key_vars = repr(sorted((variables or {}).items()))
+    if query is None or len(key_vars) > 200:
+        return measure(document, operation_name, variables)
+    key = (query, operation_name, key_vars)
+    found = _MEASURED.get(key)
+    if found is None:
+        found = _MEASURED[key] = measure(document, operation_name, variables)
+        if len(_MEASURED) > MEASURE_CACHE:
+            _MEASURED.popitem(last=False)
+    return found
+
+
 def limits_extension(limits: QueryLimits) -> type[SchemaExtension]:
     class QueryLimitsExtension(SchemaExtension):
         """Refuses an operation over the limits before it executes (no resolver runs)."""
@@ -97,7 +117,7 @@ def limits_extension(limits: QueryLimits) -> type[SchemaExtension]:
         def on_execute(self):
             ctx = self.execution_context
             if ctx.graphql_document is not None:
-                m = measure(ctx.graphql_document, ctx.operation_name, ctx.variables)
+                m = measured(ctx.graphql_document, ctx.query, ctx.operation_name, ctx.variables)
                 for what, value, limit in (("depth", m["depth"], limits.max_depth),
                                            ("aliases", m["aliases"], limits.max_aliases),
                                            ("cost", m["cost"], limits.max_cost)):

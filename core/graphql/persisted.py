@@ -13,7 +13,7 @@ import hashlib
 from collections import OrderedDict
 from datetime import UTC, datetime
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
@@ -31,6 +31,15 @@ def sha256(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
 
 
+def operation_names(query: str) -> set[str]:
+    """The names of a document's operations (none when it does not parse)."""
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError:
+        return set()
+    return {d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name}
+
+
 def _error(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
@@ -40,6 +49,13 @@ class PersistedQueries:
         self.repo = repo
         self.strict = strict
         self._cache: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+        self.registered_names: set[str] = set()  # operations an operator registered: metric labels
+
+    async def load_registered_names(self) -> set[str]:
+        """Read the names of every registered operation (once at start-up; the set is shared)."""
+        async for doc in self.repo.coll.find({"registered": True}, {"query": 1}):
+            self.registered_names |= operation_names(doc["query"])
+        return self.registered_names
 
     async def _lookup(self, digest: str) -> tuple[str, bool] | None:
         hit = self._cache.get(digest)
@@ -52,6 +68,8 @@ class PersistedQueries:
         return self._remember(digest, doc["query"], doc.get("registered", False))
 
     def _remember(self, digest: str, query: str, registered: bool) -> tuple[str, bool]:
+        if registered:
+            self.registered_names |= operation_names(query)
         self._cache[digest] = (query, registered)
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -65,6 +83,8 @@ class PersistedQueries:
         except DuplicateKeyError:
             if registered:
                 await self.repo.coll.update_one({"_id": digest}, {"$set": {"registered": True}})
+        if registered:
+            self.registered_names |= operation_names(query)
         self._cache.pop(digest, None)
         return digest
 

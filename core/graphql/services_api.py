@@ -13,6 +13,7 @@ from ..services.catalogue import CatalogueService
 from ..services.statistics import StatisticsService
 from ..services.work_orders import OPEN_STATES, WorkOrderService
 from .core_api import _input_dict
+from .prefetch import cached_or_load, prime
 from .relay import DEFAULT_FIRST, Connection, connection
 from .types import ActorRole, Ctx, Grid, GridWorker, Resident, ResidentTag
 
@@ -177,11 +178,10 @@ class WorkOrder:
         return [WorkOrderEvent.of(e) for e in self.doc.get("timeline", [])]
 
     @strawberry.field
-    async def item(self, info: Ctx) -> ServiceItem | None:
+    def item(self, info: Ctx) -> ServiceItem | None:  # an awaitable unless primed (see prefetch)
         if not self.item_id:
             return None
-        d = await info.context.loaders.by_id("service_items").load(self.item_id)
-        return ServiceItem.of(d) if d else None
+        return cached_or_load(info.context.loaders.by_id("service_items"), self.item_id, ServiceItem.of)
 
     @strawberry.field(description="The form exactly as it was when this order was submitted.")
     async def form_schema(self, info: Ctx) -> JSON | None:
@@ -191,18 +191,16 @@ class WorkOrder:
         return d["schema"] if d else None
 
     @strawberry.field
-    async def grid(self, info: Ctx) -> Grid | None:
+    def grid(self, info: Ctx) -> Grid | None:
         if not self.grid_id:
             return None
-        d = await info.context.loaders.by_id("grids").load(self.grid_id)
-        return Grid.of(d) if d else None
+        return cached_or_load(info.context.loaders.by_id("grids"), self.grid_id, Grid.of)
 
     @strawberry.field
-    async def assignee(self, info: Ctx) -> GridWorker | None:
+    def assignee(self, info: Ctx) -> GridWorker | None:
         if not self.assignee_id:
             return None
-        d = await info.context.loaders.by_id("users").load(self.assignee_id)
-        return GridWorker.of(d) if d else None
+        return cached_or_load(info.context.loaders.by_id("users"), self.assignee_id, GridWorker.of)
 
     @strawberry.field(description="The resident the order is for (masked fields).")
     async def resident(self, info: Ctx) -> Resident | None:
@@ -210,6 +208,10 @@ class WorkOrder:
             return None
         d = await info.context.loaders.by_id("residents").load(self.resident_id)
         return Resident.of(d) if d else None
+
+
+WORK_ORDER_RELATIONS = {("item",): ("service_items", "itemId"), ("assignee",): ("users", "assigneeId"),
+                        ("grid",): ("grids", "gridId")}
 
 
 @strawberry.type
@@ -353,7 +355,9 @@ class ServicesQuery:
     async def work_orders(self, info: Ctx, filter: WorkOrderFilter | None = None, first: int = DEFAULT_FIRST,
                           after: str | None = None) -> Connection[WorkOrder]:
         f = _input_dict(filter) if filter else {}
-        return connection(await WorkOrderService(info.context).list(f, first, after), WorkOrder.of)
+        page = await WorkOrderService(info.context).list(f, first, after)
+        await prime(info, page.docs, WORK_ORDER_RELATIONS)
+        return connection(page, WorkOrder.of)
 
     @strawberry.field(description="Work-order statistics of a grid, community or region subtree (default: last 30 days).")
     async def statistics(self, info: Ctx, grid_id: strawberry.ID | None = None,

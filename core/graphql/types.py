@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from ..context import RequestContext
 from ..services.residents import ResidentService
+from .prefetch import cached_or_load
 
 Ctx = Info[RequestContext, None]
 
@@ -222,23 +223,22 @@ class Resident:
         return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
 
     @strawberry.field(description="Masked (138****5678) unless reveal is true; a reveal is audited.")
-    async def phone(self, info: Ctx, reveal: bool = False) -> str | None:
+    def phone(self, info: Ctx, reveal: bool = False) -> str | None:  # an awaitable when revealing
         if reveal:
-            return await ResidentService(info.context).reveal(self.doc, "phone")
+            return ResidentService(info.context).reveal(self.doc, "phone")  # type: ignore[return-value]
         return self.doc.get("phoneMasked")
 
     @strawberry.field(description="Masked (3201**********1234) unless reveal is true; a reveal is audited.")
-    async def id_number(self, info: Ctx, reveal: bool = False) -> str | None:
+    def id_number(self, info: Ctx, reveal: bool = False) -> str | None:  # an awaitable when revealing
         if reveal:
-            return await ResidentService(info.context).reveal(self.doc, "idNumber")
+            return ResidentService(info.context).reveal(self.doc, "idNumber")  # type: ignore[return-value]
         return self.doc.get("idNumberMasked")
 
     @strawberry.field
-    async def grid(self, info: Ctx) -> Grid | None:
+    def grid(self, info: Ctx) -> Grid | None:  # an awaitable unless primed (see prefetch)
         if not self.grid_id:
             return None
-        d = await info.context.loaders.by_id("grids").load(self.grid_id)
-        return Grid.of(d) if d else None
+        return cached_or_load(info.context.loaders.by_id("grids"), self.grid_id, Grid.of)
 
     @strawberry.field
     async def community(self, info: Ctx) -> Community:

@@ -36,7 +36,7 @@ from ..context import RequestContext
 
 from ..db import is_unavailable
 from ..errors import AppError, BadRequest, status_for
-from ..http import REQUEST_ID, SCOPE
+from ..http import OPERATION, REQUEST_ID, SCOPE
 from ..media.multipart import MultipartUploads
 from . import envelope
 from .envelope import GRAPHQL_RESPONSE, error_response
@@ -193,7 +193,8 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
 
     async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
         start = time.perf_counter()
-        name = request_data.operation_name or "anonymous"
+        name = request_data.operation_name
+        request[OPERATION] = name[:100] if isinstance(name, str) else None
         status = "ok"
         if (refusal := subscription_over_http(request_data.query, request_data.operation_name)) is not None:
             return ExecutionResult(data=None, errors=[refusal])

@@ -110,7 +110,7 @@ class RealtimeHandler(BaseGraphQLTransportWSHandler):
         conn = self.context.connection
         schema = view.realtime.schema_for(conn.module_set)
         context = self.context.for_operation(conn.module_set)
-        name = operation.operation_name or "anonymous"
+        name = operation.operation_name
         status = "ok"
         try:
             result_source = await schema.stream(
@@ -131,7 +131,7 @@ class RealtimeHandler(BaseGraphQLTransportWSHandler):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
         finally:  # counted, not timed: a subscription lasts as long as the client wants
-            view.metrics.operations.labels(f"subscription:{name}"[:64], status).inc()
+            view.metrics.operations.labels(f"subscription:{view.metrics.operation_label(name)}", status).inc()
 
     async def shutdown(self) -> None:
         await super().shutdown()

@@ -14,9 +14,10 @@ _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 class RealtimeMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         registry = registry or CollectorRegistry()
-        self.sockets = Gauge("cp_realtime_sockets", "Open subscription sockets on this worker", registry=registry)
-        self.subscriptions = Gauge("cp_realtime_subscriptions", "Active subscriptions on this worker",
-                                   registry=registry)
+        self.sockets = Gauge("cp_realtime_sockets", "Open subscription sockets (all workers)", registry=registry,
+                             multiprocess_mode="livesum")
+        self.subscriptions = Gauge("cp_realtime_subscriptions", "Active subscriptions (all workers)",
+                                   registry=registry, multiprocess_mode="livesum")
         self.events = Counter("cp_realtime_events_total", "Events read from the log", ["topic"], registry=registry)
         self.dropped = Counter("cp_realtime_slow_consumers_total", "Subscriptions dropped for not keeping up",
                                registry=registry)
