@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import consultation.clock
-from community_plus_sdk.testing import Community, GraphQLClient
+from community_plus_harness import Community, GraphQLClient
 
 MODULE = "consultation"
 TOPIC_FIELDS = """id kind title options { id label } audience gridId deadline state voterCount opinionCount

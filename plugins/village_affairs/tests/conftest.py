@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import village_affairs.clock
-from community_plus_sdk.testing import Community, GraphQLClient
+from community_plus_harness import Community, GraphQLClient
 
 MODULE = "village_affairs"
 CST = timezone(timedelta(hours=8))
