@@ -530,9 +530,14 @@ def _untitled(props: dict[str, Any], prefix: str = "") -> list[str]:
 
 def check_settings_titles(loaded: LoadedPlugin) -> list[Problem]:
     """Every setting has a Chinese `title` (the console's label; a `description` becomes its help
-    text): without one, community admins see raw keys such as `minAge`."""
+    text): without one, community admins see raw keys such as `minAge`. Only for a valid schema:
+    an invalid one is already one error, with no follow-on warnings."""
+    from jsonschema import Draft202012Validator
+
     schema = getattr(loaded.manifest, "settings_schema", None)
     if loaded.manifest is None or loaded.manifest_error or not isinstance(schema, dict):
+        return []
+    if not Draft202012Validator(Draft202012Validator.META_SCHEMA).is_valid(schema):
         return []
     where = _keyword_line(loaded, "settings_schema")
     return [Problem("settings-schema", f"setting {path!r} has no Chinese title: the console shows the raw key",
