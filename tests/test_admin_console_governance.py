@@ -1,4 +1,4 @@
-"""The console's 12345 hotline and linkage pages in headless Chromium, as their users work:
+"""The console's 12349 hotline and linkage pages in headless Chromium, as their users work:
 an operator takes a call and later makes the return visit; a community escalates, the street
 dispatches to a department, the department resolves."""
 
@@ -29,7 +29,7 @@ async def test_hotline_desk_call_to_return_visit(client, gql, platform, tree):
         page = await console.login("hotline1")
         await wait_until(page, "() => location.hash === '#/hotline'")
         await settle(page)
-        assert await page.locator("nav.sidenav a").all_inner_texts() == ["12345热线"]
+        assert await page.locator("nav.sidenav a").all_inner_texts() == ["12349热线"]
         await page.get_by_role("textbox", name="来电号码").fill(phone)
         await page.get_by_role("button", name="查找来电人").click()
         await page.get_by_role("status").filter(has_text="找到").wait_for()

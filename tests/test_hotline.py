@@ -1,4 +1,4 @@
-"""The 12345 hotline end to end: an operator takes a call, files the order on the caller's
+"""The 12349 hotline end to end: an operator takes a call, files the order on the caller's
 behalf, the resident sees it, it is resolved, the operator makes the return visit; scope,
 bad input, idempotency and audit."""
 

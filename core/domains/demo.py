@@ -11,7 +11,7 @@ async def seed_governance(platform: Any, communities: list[dict[str, Any]], upse
     if not communities or departments is None:
         return
     district, street = communities[0]["path"][-2], communities[0]["path"][-1]
-    await upsert_user(platform, "hotline001", "hotline_operator", "12345热线话务员", regionId=street)
+    await upsert_user(platform, "hotline001", "hotline_operator", "12349热线话务员", regionId=street)
     await upsert_user(platform, "street001", "region_admin", "街道管理员", regionId=street)
     await upsert_user(platform, "district001", "region_admin", "区县管理员", regionId=district)
     dept = await departments.ensure(await platform.regions.get(street), "城管办", "城市管理、市容环境、道路设施")

@@ -45,7 +45,7 @@ class WorkOrderState(enum.Enum):
     CANCELLED = "cancelled"
 
 
-@strawberry.enum(description="How a work order came in: the mini-program, the 12345 hotline, the service counter, "
+@strawberry.enum(description="How a work order came in: the mini-program, the 12349 hotline, the service counter, "
                              "a grid worker's report, or escalated from elsewhere (linkage).")
 class WorkOrderChannel(enum.Enum):
     MINI_PROGRAM = "mini_program"

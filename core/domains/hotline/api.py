@@ -31,7 +31,7 @@ class HotlineCallKind(enum.Enum):
     ENQUIRY = "enquiry"
 
 
-@strawberry.type(description="One call taken at the 12345 hotline (来电记录).")
+@strawberry.type(description="One call taken at the 12349 hotline (来电记录).")
 class HotlineCall:
     id: strawberry.ID
     at: datetime

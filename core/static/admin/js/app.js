@@ -25,7 +25,7 @@ const NAV = [
   { path: '/residents', text: '居民信息', page: residentsPage },
   { path: '/grids', text: '网格管理', page: gridsPage },
   { path: '/audit', text: '审计日志', page: auditPage },
-  { path: '/hotline', text: '12345热线', page: hotlinePage, roles: ['HOTLINE_OPERATOR'] },
+  { path: '/hotline', text: '12349热线', page: hotlinePage, roles: ['HOTLINE_OPERATOR'] },
   { path: '/linkage', text: '联动指挥', page: linkagePage, roles: ['REGION_ADMIN', 'COMMUNITY_ADMIN', 'DEPARTMENT_STAFF'] },
   { path: '/staff', text: '工作人员', page: staffPage },
 ];

@@ -1,4 +1,4 @@
-// 12345 hotline desk (hotline operators): find the caller by phone, take the call (file the
+// 12349 hotline desk (hotline operators): find the caller by phone, take the call (file the
 // order on their behalf, or record an enquiry), recent calls, and return visits of resolved orders.
 
 import { gql } from '../api.js';
@@ -43,7 +43,7 @@ export async function render(ctx) {
 
   const calls = h('section', { 'aria-label': '来电记录' });
   const visits = h('section', { 'aria-label': '待回访工单' });
-  clear(main, h('div', { class: 'page-head' }, h('h1', {}, '12345热线'),
+  clear(main, h('div', { class: 'page-head' }, h('h1', {}, '12349热线'),
     h('p', { class: 'muted' }, '按号码查找来电人（查询留痕），代居民提交工单，办结后回访。')),
   lookup, found, take, h('h2', {}, '来电记录'), calls, h('h2', {}, '待回访'), visits);
 
