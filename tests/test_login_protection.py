@@ -70,3 +70,12 @@ async def test_totp_enrol_confirm_then_required(gql, world, platform):
                       token=await gql.login("admin"))
     assert next(e["node"] for e in me["staffMembers"]["edges"] if e["node"]["username"] == "admin001")["totpEnabled"]
     await gql.error("FORBIDDEN", "mutation { startTotpEnrolment { secret } }", token=await gql.login("gw0011"))
+
+    # a lost phone: the street admin above removes the second factor; the owner logs in with the password again
+    admin_id = (await platform.users.coll.find_one({"username": "admin001"}))["_id"]
+    reset = "mutation($id: ID!) { resetStaffTotp(id: $id) { totpEnabled } }"
+    await gql.error("FORBIDDEN", reset, {"id": str(admin_id)}, token=await gql.login("gw0011"))
+    done = await gql.ok(reset, {"id": str(admin_id)}, token=await gql.login("admin"))
+    assert done["resetStaffTotp"]["totpEnabled"] is False
+    assert (await gql.ok(LOGIN, {"u": "admin001", "p": "community-plus"}))["loginWithPassword"]["accessToken"]
+    assert await platform.audit.coll.count_documents({"action": "reset_totp"}) == 1

@@ -129,6 +129,10 @@ class StaffMutation:
     async def unlock_staff(self, info: Ctx, id: strawberry.ID) -> StaffMember:
         return StaffMember.of(await StaffService(info.context).unlock(id))
 
+    @strawberry.mutation(description="Remove a staff account's TOTP second factor (a lost phone); its sessions end.")
+    async def reset_staff_totp(self, info: Ctx, id: strawberry.ID) -> StaffMember:
+        return StaffMember.of(await StaffService(info.context).reset_totp(id))
+
     @strawberry.mutation(description="Start enrolling your authenticator app (admins); confirm with confirmTotp.")
     async def start_totp_enrolment(self, info: Ctx) -> TotpEnrolment:
         secret, uri = await TotpService(info.context).start()

@@ -167,6 +167,16 @@ class StaffService:
         await audit.record(self.ctx, "unlock_staff", "staff", await self._audit_doc(account), fields=["lockedUntil"])
         return await self.p.users.get(user_id) or account
 
+    async def reset_totp(self, user_id: str) -> dict[str, Any]:
+        """Remove an account's second factor (a lost phone): its sessions end, the next login asks
+        for the password only, and the owner enrols again."""
+        account = await self._managed(user_id)
+        repos = await self._repos()
+        updated = await repos.staff.set_fields(user_id, {"totpEnabled": False}, unset=["totpSecret", "totpPending"])
+        await self._end_sessions(user_id)
+        await audit.record(self.ctx, "reset_totp", "staff", await self._audit_doc(account), fields=["totp"])
+        return updated or account
+
     async def update_role(self, user_id: str, *, role: str, region_id: str | None, community_id: str | None,
                           grid_ids: list[str]) -> dict[str, Any]:
         """Change role and scope; the editor must manage the account both before and after."""

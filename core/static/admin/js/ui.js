@@ -64,7 +64,7 @@ export const ACTION_LABELS = {
   update_module_settings: '修改模块设置',
   create_staff: '新建工作人员', disable_staff: '停用账号', enable_staff: '启用账号', update_staff_role: '调整角色范围',
   issue_password_reset: '签发密码重置码', redeem_password_reset: '使用重置码', change_own_password: '修改本人密码',
-  unlock_staff: '解锁账号', lock_account: '账号锁定', enable_totp: '开启动态验证码',
+  unlock_staff: '解锁账号', reset_totp: '重置动态验证码', lock_account: '账号锁定', enable_totp: '开启动态验证码',
 };
 
 export const ENTITY_LABELS = {
