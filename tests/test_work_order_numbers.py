@@ -1,4 +1,4 @@
-"""Readable work-order numbers: per community and day, gap-free under concurrency, searchable."""
+"""Readable work-order numbers: per community and day, unique and consecutive under concurrency, searchable."""
 
 from __future__ import annotations
 

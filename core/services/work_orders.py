@@ -256,10 +256,9 @@ class WorkOrderService:
             doc["idempotencyKey"], doc["requestHash"] = key, fingerprint
 
         numbering = await Numbering.of(self.p)  # readable numbers (domains/work_orders/numbering.py)
-        counter = await numbering.prepare(doc["communityId"], now)
+        doc["number"] = await numbering.assign(await numbering.prepare(doc["communityId"], now))
 
         async def write(session):
-            doc["number"] = await numbering.assign(counter, session=session)
             await self.p.work_orders.insert(doc, session=session)
             await self.p.outbox.insert_many(work_order_messages(doc, None), session=session)
             await record_work_order(self.p, doc, None, session=session)

@@ -2,11 +2,12 @@
 (China Standard Time), e.g. `GD20261201-0042`.
 
 A counter document per community and day (`work_order_counters`, `_id` `<community>:<day>`)
-is created outside the order's transaction (an upsert race there would surface as a duplicate
-key, not a retryable conflict) and incremented inside it: a transaction that aborts gives its
-number back, concurrent submissions conflict and are retried, so numbers are gap-free and
-unique; a unique index on (communityId, number) guards it. Orders from before numbering have
-none (`number: null`).
+is incremented atomically (`$inc`) *before* the order's transaction, never inside it: inside,
+every concurrent submission of a community would conflict on that one document and be retried
+in turn (200 concurrent submissions took over 10 s and hit the request deadline). Numbers are
+unique (a unique index on (communityId, number) guards it) and increasing; a submission that
+fails after taking its number leaves a gap, as paper ledgers do. Orders from before numbering
+have none (`number: null`).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class Numbering:
         return key
 
     async def assign(self, key: str, session=None) -> str:
-        """The next number of that community and day (inside the order's transaction)."""
+        """The next number of that community and day (before the order's transaction)."""
         return format_number(key.rsplit(":", 1)[1], await self.counters.take(key, session=session))
 
 
