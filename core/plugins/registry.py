@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -201,7 +202,7 @@ class PluginRegistry:
                               distribution=dist, dist_version=dist_version, hooks=hooks)
         for models in [manifest.models, *self._call_sync(name, "register_models")]:
             for model in models or []:
-                compiled = compile_model(manifest.name, model)
+                compiled = _compiled(manifest.name, model)
                 loaded.compiled.append(compiled)
                 idx = [[(getattr(fld, "index_key", fname), 1)] for fname, fld in model.__fields__.items() if fld.index]
                 if model.meta("owned_by_resident"):
@@ -286,6 +287,18 @@ class PluginRegistry:
             except Exception:
                 log.exception("plugin hook failed", plugin=impl.plugin_name, module=module, hook=hook)
         return results
+
+
+_COMPILED: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _compiled(module: str, model: type) -> Any:
+    """`compile_model` once per model class in a process, so that every app built from the same
+    plugin holds the same GraphQL types and shares their cached schemas (`build_schema`)."""
+    per_module = _COMPILED.setdefault(model, {})
+    if module not in per_module:
+        per_module[module] = compile_model(module, model)
+    return per_module[module]
 
 
 def _type_names(loaded: LoadedModule) -> list[str]:
