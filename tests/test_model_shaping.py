@@ -124,7 +124,6 @@ async def test_referenced_rows_load_in_one_batch(gql, world, platform, command_c
     finally:
         platform.db = db
         await client.close()
-    print("commands", counts[2], counts[12])
     assert counts[2] == counts[12], counts  # one query per referenced model, not one per row
     assert counts[12].count("find") == 3, counts  # the page, its halls, its hosts
 
