@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from community_plus_sdk import Model
 from community_plus_sdk import fields as f
+from community_plus_sdk.models import camel
 
 from ..errors import ModuleDisabled
 from ..graphql.relay import DEFAULT_FIRST, Connection, connection
@@ -188,9 +189,10 @@ def _ref_field(module: str, name: str, ref: f.Ref, target: CompiledModel) -> Any
         row = await info.context.loaders.custom(key, lambda: make_loader(info)).load(value)
         return target.to_object(row) if row is not None else None
 
-    return strawberry.field(resolver=resolve, description=ref.description and f"{ref.description} ({ref.target_name})"
-                            or f"所引用的{ref.target_name} (the {ref.target_name} {name} names; null when it is gone "
-                               "or hidden from you)")
+    field_name = camel(name)
+    return strawberry.field(resolver=resolve, description=f"{field_name} 所指的{ref.target_name} (the {ref.target_name} "
+                                                          f"{field_name} names; null when it is gone or not readable "
+                                                          "by you)")
 
 
 def _sealed_field(name: str, fld: f.SealedPhone, service: Any) -> Any:
