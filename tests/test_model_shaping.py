@@ -194,3 +194,38 @@ async def test_a_reference_never_dangles_under_a_concurrent_delete(gql, world, p
                 assert body["errors"][0]["extensions"]["fields"][0]["path"] == "input.hallId", body
         left = await platform.db["test_shapes__hall_events"].count_documents({"hall_id": hall["id"]})
         assert left == 0  # the cascade removed every event that committed first; none points at nothing
+
+
+def test_references_are_declared_soundly():
+    import pytest
+
+    from community_plus.plugins.registry import link_models
+    from community_plus_sdk import Model, fields
+
+    class Canteen(Model):
+        name = fields.String()
+
+    with pytest.raises(TypeError, match="ends in _id"):
+        type("Bad", (Model,), {"canteen": fields.Ref(Canteen)})
+    with pytest.raises(TypeError, match="object_name"):
+        type("Bad", (Model,), {"canteen_id": fields.Ref(Canteen), "canteen": fields.String()})
+    with pytest.raises(TypeError, match="required reference cannot be set to null"):
+        fields.Ref(Canteen, required=True, on_delete="set_null")
+    with pytest.raises(TypeError, match="on_delete must be one of"):
+        fields.Ref(Canteen, on_delete="ignore")
+    with pytest.raises(TypeError, match="reserved"):
+        type("Bad", (Model,), {"after_save": fields.String()})
+
+    renamed = type("Shift", (Model,), {"canteen_id": fields.Ref(Canteen, object_name="kitchen")})
+    assert renamed.references()["canteen_id"].object_name == "kitchen"
+    ordered, referrers = link_models([renamed, Canteen])
+    assert list(ordered) == ["Canteen", "Shift"] and referrers["Canteen"][0][1] == "canteen_id"
+
+    with pytest.raises(ValueError, match="not a model of this module"):
+        link_models([renamed])
+    a = type("A", (Model,), {"b_id": fields.Ref("B")})
+    b = type("B", (Model,), {"a_id": fields.Ref("A")})
+    with pytest.raises(ValueError, match="cycle"):
+        link_models([a, b])
+    with pytest.raises(ValueError, match="cycle"):
+        link_models([type("Node", (Model,), {"parent_id": fields.Ref("Node")})])
