@@ -10,7 +10,7 @@ from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
 
-from . import clock
+from community_plus_sdk.clock import as_utc, clock
 from .checks import Problems, valid_id
 from .manifest import PAGE
 
@@ -35,7 +35,7 @@ class TopicDraft:
 
 
 def state_of(topic: dict[str, Any], now: datetime | None = None) -> str:
-    if topic["state"] == OPEN and clock.as_utc(topic["deadline"]) <= (now or clock.now()):
+    if topic["state"] == OPEN and as_utc(topic["deadline"]) <= (now or clock.now()):
         return CLOSED
     return topic["state"]
 
@@ -69,7 +69,7 @@ class TopicService:
     async def open(self, draft: TopicDraft) -> dict[str, Any]:
         self.ctx.require_permission("consultation.topic.open")
         caller = self.ctx.require_caller()
-        now = clock.now()
+        now = self.ctx.now()
         limit_days = (await self.ctx.settings())["maxVotingDays"]
         problems = Problems()
         title = problems.text("input.title", draft.title, max_length=60, required=True)
@@ -80,7 +80,7 @@ class TopicService:
             grid_id = problems.identifier("input.gridId", draft.grid_id)
         elif draft.grid_id is not None:
             problems.add("input.gridId", "仅网格议题填写网格 (only for audience GRID)")
-        deadline = clock.as_utc(draft.deadline)
+        deadline = as_utc(draft.deadline)
         if deadline <= now:
             problems.add("input.deadline", "截止时间应晚于现在 (the deadline must be in the future)")
         elif deadline > now + timedelta(days=limit_days):
@@ -91,7 +91,7 @@ class TopicService:
             if draft.hearing_at is None:
                 problems.add("input.hearingAt", "听证会需填写时间 (a hearing needs its time)")
             else:
-                hearing_at = clock.as_utc(draft.hearing_at)
+                hearing_at = as_utc(draft.hearing_at)
         problems.raise_if_any()
         if grid_id is not None and not await self.ctx.grid_workers(grid_id):
             raise UserInputError({"input.gridId": "本社区没有该网格 (no such grid in this community)"})
@@ -140,13 +140,17 @@ class TopicService:
             raise ConflictError("决议已公布 (the resolution was already published)", reason="ALREADY_RESOLVED")
         if state == OPEN:
             raise ConflictError("议题尚未截止 (the topic is open until its deadline)", reason="VOTING_OPEN",
-                                deadline=clock.as_utc(topic["deadline"]).isoformat())
+                                deadline=as_utc(topic["deadline"]).isoformat())
         caller = self.ctx.require_caller()
+
+        from .participation import eligible_counts
+
+        eligible = await eligible_counts(self.ctx, topic)  # who could take part, kept with the resolution
 
         async def write(tx: ModuleContext) -> dict[str, Any]:
             final = await tally(tx, topic)
             row = await tx.collection("topics").update({"_id": topic["_id"]}, {
-                "state": RESOLVED, "resolvedAt": clock.now(), "finalTally": final,
+                "state": RESOLVED, "resolvedAt": tx.now(), "finalTally": final, "finalEligible": eligible,
                 "resolution": {"text": text, "byName": caller.name, "byUserId": caller.user_id}},
                 expect={"state": OPEN})
             if row is None:

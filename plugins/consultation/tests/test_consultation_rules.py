@@ -67,7 +67,10 @@ async def test_bad_input_answers_stable_codes(kit, community):
     assert empty["extensions"]["fields"][0]["path"] == "resolution"
     cursor = await resident.error("BAD_USER_INPUT", kit.TOPICS, {"after": "not a cursor"})
     assert cursor["extensions"]["fields"][0]["path"] == "after"
-    await resident.error("BAD_USER_INPUT", kit.TOPICS, {"first": 1000})
+    negative = await resident.error("BAD_USER_INPUT", kit.TOPICS, {"first": -1})
+    assert negative["extensions"]["fields"][0]["path"] == "first"
+    capped = (await resident.ok(kit.TOPICS, {"first": 1000}))["consultationTopics"]  # the SDK caps pages at 100
+    assert capped["totalCount"] == 1 and len(capped["edges"]) == 1
     await resident.error("BAD_USER_INPUT", kit.ARCHIVE, {"y": 3100})
     anonymous = await community.anonymous().execute("{ consultationTopics { totalCount } }")
     assert anonymous["data"] is None and {e["extensions"]["code"] for e in anonymous["errors"]} <= {
