@@ -18,7 +18,8 @@ from .opinions import OpinionService
 from .participation import eligible_counts
 from .topics import TopicDraft, TopicService
 from .types import (ConsultationOpinion, ConsultationResults, ConsultationResultsEvent, ConsultationTopic,
-                    ConsultationTopicFilter, ConsultationVote, OpenConsultationTopicInput)
+                    ConsultationTopicFilter, ConsultationVote, OpenConsultationTopicInput,
+                    UpdateConsultationTopicInput)
 
 
 async def _results(ctx, topic: dict) -> ConsultationResults:
@@ -79,6 +80,13 @@ class ConsultationMutation:
                            audience=input.audience.value, grid_id=input.grid_id, deadline=input.deadline,
                            hearing_at=input.hearing_at, location=input.location)
         return ConsultationTopic.of(await TopicService(module.context(info)).open(draft))
+
+    @strawberry.mutation(description="Edit an open topic: title, text, deadline, hearing details; options only "
+                                     "before the first vote (community admins; grid workers for their own grid).")
+    async def update_consultation_topic(self, info: strawberry.Info, id: strawberry.ID,
+                                        input: UpdateConsultationTopicInput) -> ConsultationTopic:
+        changes = {k: v for k, v in vars(input).items() if v is not None and v is not strawberry.UNSET}
+        return ConsultationTopic.of(await TopicService(module.context(info)).update(id, changes))
 
     @strawberry.mutation(description="Vote, or change one's vote, until the deadline (eligible residents).")
     async def cast_consultation_vote(self, info: strawberry.Info, topic_id: strawberry.ID,

@@ -107,6 +107,56 @@ class TopicService:
         await self.ctx.audit("open", "ConsultationTopic", row, ["title", "kind", "audience", "deadline"])
         return row
 
+    async def update(self, topic_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Edit an open topic: its title, text, deadline and hearing details at any time before
+        the deadline; its options only while nobody has voted (CONFLICT `VOTES_CAST`). Kind,
+        audience and grid stay (they decide who took part)."""
+        self.ctx.require_permission("consultation.topic.open")
+        topic = await self.get(topic_id)
+        self._may_act_on_grid(topic.get("gridId"))
+        if state_of(topic) != OPEN:
+            raise ConflictError("议题已截止，不能修改 (only open topics can be edited)", reason="VOTING_CLOSED")
+        now = self.ctx.now()
+        limit_days = (await self.ctx.settings())["maxVotingDays"]
+        problems = Problems()
+        values: dict[str, Any] = {}
+        if changes.get("title") is not None:
+            values["title"] = problems.text("input.title", changes["title"], max_length=60, required=True)
+        if changes.get("body") is not None:
+            values["body"] = problems.text("input.body", changes["body"], max_length=5000)
+        if changes.get("deadline") is not None:
+            deadline = as_utc(changes["deadline"])
+            if deadline <= now:
+                problems.add("input.deadline", "截止时间应晚于现在 (the deadline must be in the future)")
+            elif deadline > as_utc(topic["createdAt"]) + timedelta(days=limit_days):
+                problems.add("input.deadline", f"投票期最长{limit_days}天 (at most {limit_days} days after opening)")
+            values["deadline"] = deadline
+        if topic["kind"] == HEARING:
+            if changes.get("location") is not None:
+                values["location"] = problems.text("input.location", changes["location"], max_length=100,
+                                                   required=True)
+            if changes.get("hearing_at") is not None:
+                values["hearingAt"] = as_utc(changes["hearing_at"])
+        if changes.get("options") is not None:
+            draft = TopicDraft(kind=topic["kind"], title="", body=None, options=changes["options"],
+                               audience=topic["audience"], grid_id=None, deadline=now)
+            options = self._options(problems, draft)
+            if [o["label"] for o in options] != [o["label"] for o in topic["options"]]:
+                values["options"] = options
+        problems.raise_if_any()
+        if "options" in values and (topic.get("voterCount") or topic.get("ballotWrites")):
+            raise ConflictError("已有居民投票，选项不能再改 (residents have voted: the options stay)",
+                                reason="VOTES_CAST")
+        if not values:
+            return topic
+        expect: dict[str, Any] = {"state": OPEN, "ballotWrites": topic.get("ballotWrites", 0)} if "options" in values \
+            else {"state": OPEN}
+        row = await self.topics.update({"_id": topic["_id"]}, values, expect=expect)
+        if row is None:
+            raise ConflictError("议题刚被修改或已有投票，请刷新 (the topic changed meanwhile: reload it)")
+        await self.ctx.audit("update", "ConsultationTopic", row, sorted(values))
+        return row
+
     @staticmethod
     def _options(problems: Problems, draft: TopicDraft) -> list[dict[str, str]]:
         labels = list(draft.options or [])

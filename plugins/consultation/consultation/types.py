@@ -183,6 +183,16 @@ class OpenConsultationTopicInput:
     location: str | None = strawberry.field(default=None, description="Where the hearing meets (HEARING).")
 
 
+@strawberry.input(description="What may change in an open topic (options only before the first vote).")
+class UpdateConsultationTopicInput:
+    title: str | None = None
+    body: str | None = None
+    deadline: datetime | None = None
+    options: list[str] | None = None
+    hearing_at: datetime | None = None
+    location: str | None = None
+
+
 @strawberry.input
 class ConsultationTopicFilter:
     state: ConsultationState | None = None
