@@ -175,3 +175,18 @@ async def test_village_affairs_page_publish_reads_questions_answer(client, gql, 
         assert not page.js_errors and not phone.js_errors, page.js_errors + phone.js_errors
     finally:
         await console.close()
+
+
+def test_console_page_declarations_are_checked():
+    from community_plus_sdk import Module
+    from community_plus_sdk.console import ConsolePage
+
+    good = ConsolePage("topics", "居民议事", "topics.js")
+    assert good.problems() == [] and good.roles == ("community_admin",)
+    bad = Module(name="notice_board", title="公告", version="1.0.0", console_pages=(
+        good, ConsolePage("topics", "", "../x.py", roles=("resident",))))
+    problems = bad.problems()
+    assert any("different paths" in p for p in problems)
+    assert any("menu title" in p for p in problems)
+    assert any(".js file inside the package's console/ folder" in p for p in problems)
+    assert any("roles must be some of" in p for p in problems)
