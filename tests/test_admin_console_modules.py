@@ -24,6 +24,14 @@ async def _toast(page, text: str) -> None:
     await page.locator(".toast").filter(has_text=text).first.wait_for()
 
 
+async def _enable(gql, world, platform, module: str) -> tuple[str, dict, str]:
+    """The module switched on in community 1: (community id, a resident of it, their token)."""
+    c1 = world["communities"][0]["_id"]
+    await gql.ok(SET, {"c": c1, "m": module, "e": True}, token=await gql.login("admin001"))
+    resident = await platform.residents.coll.find_one({"communityId": c1})
+    return c1, resident, await resident_token(platform, resident)
+
+
 async def _fits(page) -> None:
     assert await page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), page.url
 
@@ -62,11 +70,7 @@ async def test_module_pages_appear_where_enabled_and_serve_only_their_folder(cli
 
 
 async def test_consultation_page_open_edit_watch_resolve(client, gql, world, platform):
-    c1 = world["communities"][0]["_id"]
-    admin = await gql.login("admin001")
-    await gql.ok(SET, {"c": c1, "m": "consultation", "e": True}, token=admin)
-    resident = await platform.residents.coll.find_one({"communityId": c1})
-    voter = await resident_token(platform, resident)
+    c1, resident, voter = await _enable(gql, world, platform, "consultation")
     eligible = await platform.residents.coll.count_documents({"communityId": c1})
     console = Console(str(client.make_url("/admin/")))
     console.start()
@@ -128,11 +132,7 @@ async def test_consultation_page_open_edit_watch_resolve(client, gql, world, pla
 
 
 async def test_village_affairs_page_publish_reads_questions_answer(client, gql, world, platform):
-    c1 = world["communities"][0]["_id"]
-    admin = await gql.login("admin001")
-    await gql.ok(SET, {"c": c1, "m": "village_affairs", "e": True}, token=admin)
-    resident = await platform.residents.coll.find_one({"communityId": c1})
-    reader = await resident_token(platform, resident)
+    _, _, reader = await _enable(gql, world, platform, "village_affairs")
     console = Console(str(client.make_url("/admin/")))
     console.start()
     try:
