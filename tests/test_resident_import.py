@@ -192,8 +192,11 @@ async def test_template_downloads(gql):
     assert data["residentImportTemplate"]["columns"][0] == {"header": "姓名", "required": True}
 
 
-async def test_cli_import_with_dry_run(world, platform, settings, tmp_path):
+async def test_cli_import_with_dry_run(gql, world, platform, settings, tmp_path):
     c1 = world["communities"][0]["_id"]
+    admin = await gql.login("admin001")
+    await gql.ok("mutation($c: ID!) { setModuleEnabled(communityId: $c, module: \"test_notices\", enabled: true) { name } }",
+                 {"c": c1}, token=admin)
     path = tmp_path / "cli.csv"
     path.write_bytes(as_csv([good_row(60), good_row(61), good_row(62, 手机号="1")]))
     env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "CP_DATA_DIR": str(tmp_path / "data")}
@@ -209,6 +212,8 @@ async def test_cli_import_with_dry_run(world, platform, settings, tmp_path):
                                    timeout=120)
     assert done.returncode == 0 and "SUCCEEDED" in done.stderr and "imported 2" in done.stderr, done.stderr
     assert await platform.residents.coll.count_documents({"name": {"$in": ["导入居民60", "导入居民61"]}}) == 2
+    welcomed = await platform.db["test_notices__notices"].distinct("title", {"communityId": c1})
+    assert sorted(welcomed) == ["欢迎新居民导入居民60", "欢迎新居民导入居民61"]  # the module's hook ran in the CLI
 
 
 async def test_imported_residents_reach_module_hooks_as_resident_created(gql, world, platform):
