@@ -5,7 +5,8 @@ from the module's own package — nothing of the module is built into the consol
 The script is a plain ES module in the package's `console/` folder (ship it as package data),
 served at `/admin/modules/<module>/<script>`, exporting `render(ctx)` like the console's own
 pages: `ctx.main` (the element to fill), `ctx.gql(query, variables)` (the console's GraphQL
-client, acting in the chosen community), `ctx.ui` (the console's helpers: `h`, `clear`,
+client, acting in the chosen community), `ctx.gqlUpload(query, variables, file)` (a multipart
+request with the file at `variables.file`, e.g. `uploadFile`), `ctx.ui` (the console's helpers: `h`, `clear`,
 `table`, `field`, `select`, `dialog`, `toast`, `fmtDateTime`, `errorMessage`…), `ctx.scope`,
 `ctx.viewer`, `ctx.query`, `ctx.alive()`. It may return a cleanup function.
 

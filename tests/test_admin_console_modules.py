@@ -6,6 +6,7 @@ serves nothing of a module but its console/ folder."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
 
 from community_plus_sdk.clock import clock as sdk_clock
@@ -30,6 +31,14 @@ async def _enable(gql, world, platform, module: str) -> tuple[str, dict, str]:
     await gql.ok(SET, {"c": c1, "m": module, "e": True}, token=await gql.login("admin001"))
     resident = await platform.residents.coll.find_one({"communityId": c1})
     return c1, resident, await resident_token(platform, resident)
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(buf, "JPEG")
+    return buf.getvalue()
 
 
 async def _fits(page) -> None:
@@ -145,10 +154,13 @@ async def test_village_affairs_page_publish_reads_questions_answer(client, gql, 
         await page.get_by_label("类别").select_option("PROJECTS")
         await page.get_by_label("标题", exact=True).fill("村道硬化工程公示")
         await page.get_by_label("内容").fill("工程预算 38 万元，施工单位：某建设公司。")
+        await page.get_by_label("附件").set_input_files([{"name": "预算表.jpg", "mimeType": "image/jpeg",
+                                                          "buffer": _jpeg()}])
         await page.get_by_role("button", name="发布", exact=True).click()
         await _toast(page, "已发布")
         await page.locator("td", has_text="村道硬化工程公示").wait_for()
         disclosure = await platform.db["village_affairs__disclosures"].find_one({"title": "村道硬化工程公示"})
+        assert len(disclosure["attachmentIds"]) == 1  # uploaded by the page, attached to the disclosure
 
         await gql.ok(READ, {"id": disclosure["_id"]}, token=reader)
         await gql.ok(ASK, {"d": disclosure["_id"], "t": "施工期间道路如何通行？"}, token=reader)

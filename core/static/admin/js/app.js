@@ -1,6 +1,6 @@
 // Console shell: session check, scope picker, navigation and a small hash router.
 
-import { gql, logout, session } from './api.js';
+import { gql, gqlUpload, logout, session } from './api.js';
 import { clear, errorBox, h, loading, roleLabel, toast } from './ui.js';
 import * as ui from './ui.js';
 import * as loginPage from './pages/login.js';
@@ -46,7 +46,7 @@ function modulePage(module, p) {
     page: {
       async render(ctx) {
         const loaded = await import(p.script);
-        return loaded.render({ ...ctx, module, gql, ui });
+        return loaded.render({ ...ctx, module, gql, gqlUpload, ui });
       },
     },
   };

@@ -17,6 +17,7 @@ const WITHDRAW = 'mutation WithdrawVillageDisclosure($id: ID!) { withdrawVillage
 const ANSWER = `mutation AnswerVillageAffairsQuestion($id: ID!, $a: String!) {
   answerVillageAffairsQuestion(id: $id, answer: $a) { id state } }`;
 const ADOPT = 'mutation AdoptCatalogue($y: Int!) { adoptStandardVillageDisclosureCatalogue(year: $y) { id } }';
+const UPLOAD = 'mutation UploadAttachment($file: Upload!) { uploadFile(file: $file, purpose: "document") { id } }';
 
 const CATEGORIES = [['FINANCES', '财务'], ['ASSETS', '资产'], ['PROJECTS', '工程项目'], ['SUBSIDIES', '补贴'],
   ['DECISIONS', '重大决策']];
@@ -94,6 +95,7 @@ export async function render(ctx) {
     ...requirements.map((r) => [r.id, `${r.title}（${FREQUENCY[r.frequency]}）`])], '');
   const publishAt = h('input', { name: 'publishAt', type: 'datetime-local' });
   const expiresAt = h('input', { name: 'expiresAt', type: 'datetime-local' });
+  const files = h('input', { name: 'attachments', type: 'file', multiple: true, accept: 'image/*,application/pdf' });
   requirement.addEventListener('change', () => {
     const r = requirements.find((x) => x.id === requirement.value);
     if (r) category.value = r.category;
@@ -101,13 +103,15 @@ export async function render(ctx) {
   const form = h('form', { class: 'card', 'aria-label': '发布公开事项' }, h('h2', {}, '发布公开事项'),
     field('类别', category), field('标题', title), field('内容', body), field('对应目录项', requirement),
     field('公开期间', period, '对应目录项时必填'), field('定时发布', publishAt, '留空则立即发布'),
-    field('到期时间', expiresAt, '留空则长期公开'),
+    field('到期时间', expiresAt, '留空则长期公开'), field('附件', files, '图片或 PDF，最多20个'),
     h('div', { class: 'filter-actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, '发布')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const input = { category: category.value, title: title.value, body: body.value || null, period: period.value || null,
       requirementId: requirement.value || null, publishAt: instant(publishAt.value), expiresAt: instant(expiresAt.value) };
     try {
+      input.attachmentIds = [];
+      for (const file of files.files) input.attachmentIds.push((await ctx.gqlUpload(UPLOAD, {}, file)).uploadFile.id);
       const done = (await ctx.gql(PUBLISH, { i: input })).publishVillageDisclosure;
       toast(done.state === 'SCHEDULED' ? '已设置定时发布' : '已发布');
       reload();
