@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from .clock import clock
+from .directory import CommunityDirectory
 from .events import ModuleEvent
 
 T = TypeVar("T")
@@ -65,8 +66,10 @@ class ScopedCollection(ABC):
     async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
 
 
-class ModuleContext(ABC):
-    """Given to resolvers and hooks; implemented by the Community+ server."""
+class ModuleContext(CommunityDirectory, ABC):
+    """Given to resolvers and hooks; implemented by the Community+ server. Residents' counts
+    and staff invitations (`ctx.residents`, `ctx.invite_staff`) come from `CommunityDirectory`
+    (`community_plus_sdk.directory`)."""
 
     module: str
     caller: Caller | None

@@ -70,6 +70,9 @@ class Module:
     """Custom GraphQL types, as `register_graphql` would return them."""
     collections: tuple[CollectionSpec, ...] = ()
     """Collections besides the models', as `register_collections` would return them."""
+    console_pages: tuple[Any, ...] = ()
+    """Admin console pages (`community_plus_sdk.console.ConsolePage`), shown where the module
+    is enabled."""
 
     def with_parts(self, *, models: list[type] | tuple[type, ...] = (), graphql: GraphQLContribution | None = None,
                    collections: list[CollectionSpec] | tuple[CollectionSpec, ...] = ()) -> Module:
@@ -105,6 +108,11 @@ class Module:
                 page = ""
             if not page.split("?")[0].startswith(f"/pages/{self.name}/"):
                 out.append(f"entry_page {self.entry_page!r} must be a page of the module: /pages/{self.name}/<page>")
+        paths = [page.path for page in self.console_pages]
+        if len(paths) != len(set(paths)):
+            out.append("console pages must have different paths")
+        for page in self.console_pages:
+            out.extend(page.problems())
         schema = self.settings_schema
         if not isinstance(schema, dict) or schema.get("type") != "object":
             out.append("settings_schema must be a JSON Schema of type object")

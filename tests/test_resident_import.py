@@ -192,8 +192,11 @@ async def test_template_downloads(gql):
     assert data["residentImportTemplate"]["columns"][0] == {"header": "姓名", "required": True}
 
 
-async def test_cli_import_with_dry_run(world, platform, settings, tmp_path):
+async def test_cli_import_with_dry_run(gql, world, platform, settings, tmp_path):
     c1 = world["communities"][0]["_id"]
+    admin = await gql.login("admin001")
+    await gql.ok("mutation($c: ID!) { setModuleEnabled(communityId: $c, module: \"test_notices\", enabled: true) { name } }",
+                 {"c": c1}, token=admin)
     path = tmp_path / "cli.csv"
     path.write_bytes(as_csv([good_row(60), good_row(61), good_row(62, 手机号="1")]))
     env = {**os.environ, "MONGODB_URI": settings.mongodb_uri, "CP_DATA_DIR": str(tmp_path / "data")}
@@ -209,3 +212,31 @@ async def test_cli_import_with_dry_run(world, platform, settings, tmp_path):
                                    timeout=120)
     assert done.returncode == 0 and "SUCCEEDED" in done.stderr and "imported 2" in done.stderr, done.stderr
     assert await platform.residents.coll.count_documents({"name": {"$in": ["导入居民60", "导入居民61"]}}) == 2
+    welcomed = await platform.db["test_notices__notices"].distinct("title", {"communityId": c1})
+    assert sorted(welcomed) == ["欢迎新居民导入居民60", "欢迎新居民导入居民61"]  # the module's hook ran in the CLI
+
+
+async def test_imported_residents_reach_module_hooks_as_resident_created(gql, world, platform):
+    """Each imported resident emits `resident_created` like `createResident`: the test_notices
+    module's `on_event` welcomes every one of them; a dry run and a rejected file emit nothing."""
+    c1 = world["communities"][0]["_id"]
+    admin = await gql.login("admin001")
+    await gql.ok("mutation($c: ID!) { setModuleEnabled(communityId: $c, module: \"test_notices\", enabled: true) { name } }",
+                 {"c": c1}, token=admin)
+    welcomes = "{ notices(first: 100) { edges { node { title } } } }"
+
+    async def welcomed() -> list[str]:
+        data = await gql.ok(welcomes, token=admin)
+        return sorted(e["node"]["title"] for e in data["notices"]["edges"] if e["node"]["title"].startswith("欢迎"))
+
+    rows = [good_row(n) for n in (41, 42, 43)]
+    assert (await run_import(gql, admin, as_csv(rows), "r.csv", d=True))["status"] == "VALIDATED"
+    bad = await run_import(gql, admin, as_csv([*rows, good_row(44, 手机号="1")]), "r.csv")
+    assert bad["status"] == "REJECTED"
+    assert await welcomed() == []
+    created = await gql.ok('mutation { createResident(input: {name: "手工登记", birthDate: "1990-01-01"}) { id } }',
+                           token=admin)
+    assert created["createResident"]["id"]
+    job = await run_import(gql, admin, as_csv(rows), "r.csv")
+    assert job["status"] == "SUCCEEDED" and job["importedRows"] == 3
+    assert await welcomed() == sorted(["欢迎新居民手工登记", *(f"欢迎新居民导入居民{n}" for n in (41, 42, 43))])

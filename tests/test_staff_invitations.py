@@ -97,3 +97,26 @@ async def test_invitations_stay_in_their_community(gql, fake, world, platform):
     late = (await gql.ok(LOGIN, {"code": "user:late:1"}))["loginWithWechat"]["accessToken"]
     await gql.error("BAD_USER_INPUT", REDEEM, {"c": created["code"]}, token=late)
     await gql.error("CONFLICT", REVOKE, {"id": created["invitation"]["id"]}, token=admin1)
+
+
+async def test_a_module_issues_the_invitation_through_the_sdk(gql, fake, world, platform):
+    """elder_care's `inviteCareWorker` issues the invitation with `ctx.invite_staff`: the same
+    one-time code a WeChat user who is not a resident redeems, for the module's community."""
+    c1 = world["communities"][0]["_id"]
+    admin = await gql.login("admin001")
+    await gql.ok(ENABLE, {"c": c1, "m": "elder_care"}, token=admin)
+    provider = (await gql.ok(PROVIDER, {"i": {"name": "颐康居家养老", "categories": ["cleaning"],
+                                              "contactPhone": "13912345678"}}, token=admin))["createCareProvider"]
+    invited = (await gql.ok("""mutation($i: InviteCareWorkerInput!) { inviteCareWorker(input: $i) {
+      invitationId invitationCode bindingCode worker { id } } }""", {"i": {"providerId": provider["id"], "name": "钱护理"}},
+                            token=admin))["inviteCareWorker"]
+    stored = await platform.db["staff_invitations"].find_one({"_id": invited["invitationId"]})
+    assert stored["module"] == "elder_care" and stored["role"] == "care_worker" and stored["issuedByModule"] is True
+    assert stored["communityId"] == c1 and invited["invitationCode"] not in str(stored)
+    fake.add_user("qian", phone="13700003333")
+    carer = (await gql.ok(LOGIN, {"code": "user:qian:1"}))["loginWithWechat"]["accessToken"]
+    joined = (await gql.ok(REDEEM, {"c": invited["invitationCode"]}, token=carer))["redeemStaffInvitation"]
+    assert joined["viewer"]["communityId"] == c1
+    bound = (await gql.ok(BIND, {"c": invited["bindingCode"]}, token=joined["accessToken"]))["bindCareWorkerAccount"]
+    assert bound["id"] == invited["worker"]["id"] and bound["bound"] is True
+    assert await platform.audit.coll.count_documents({"action": "staff_invite", "details.issuedByModule": True}) == 1

@@ -213,6 +213,22 @@ def check_manifest(loaded: LoadedPlugin) -> list[Problem]:
         out.append(Problem("manifest", f"entry point {loaded.ep.name!r} registers module {manifest.name!r}",
                            f"name the entry point {manifest.name!r} too (CP_PLUGINS and `plugins list` use it)",
                            "pyproject.toml", loaded.ep.line, severity="warning"))
+    out.extend(_console_page_problems(loaded, manifest))
+    return out
+
+
+def _console_page_problems(loaded: LoadedPlugin, manifest: Any) -> list[Problem]:
+    """Each console page's script is in the package's console/ folder (and shipped with it)."""
+    from ..admin_console import module_console_dir
+
+    root = module_console_dir(loaded.plugin)
+    out = []
+    for page in manifest.console_pages:
+        if root is None or not (root / page.script).is_file():
+            out.append(Problem("manifest", f"console page {page.path!r}: {page.script} is not in the package's "
+                               "console/ folder", "add the ES module there and ship it as package data "
+                               "([tool.setuptools.package-data] <package> = [\"console/*.js\"])",
+                               *_keyword_line(loaded, "console_pages")))
     return out
 
 

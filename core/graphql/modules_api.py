@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from ..services.modules import ModuleService
-from .types import Ctx
+from .types import Ctx, Role
 
 
 @strawberry.type
@@ -17,6 +17,16 @@ class ModulePermission:
     name: str
     description: str
     roles: list[str]
+
+
+@strawberry.type(description="A page the module adds to the admin console (shown where it is enabled).")
+class ModuleConsolePage:
+    path: str = strawberry.field(description="The console route is #/m/<module>/<path>.")
+    title: str
+    description: str
+    script: str = strawberry.field(description="URL of the page's ES module (exports render(ctx)).")
+    roles: list[Role] = strawberry.field(description="Staff roles the page is shown to (platform and region "
+                                                     "admins acting in a community see community admins' pages).")
 
 
 @strawberry.type(description="A module (plugin) as seen from a community or region.")
@@ -34,6 +44,7 @@ class Module:
     settings: JSON | None = strawberry.field(description="Effective settings (admins only; secrets masked).")
     settings_schema: JSON
     permissions: list[ModulePermission]
+    console_pages: list[ModuleConsolePage]
 
     @classmethod
     def of(cls, d: dict[str, Any]) -> Module:
@@ -42,7 +53,10 @@ class Module:
                    entry_page=m.entry_page, enabled=bool(d["enabled"]), decided_at=d["source"],
                    overridden_here=d["own"] is not None, settings=d["settings"], settings_schema=m.settings_schema,
                    permissions=[ModulePermission(name=p.name, description=p.description, roles=list(p.roles))
-                                for p in d["loaded"].permissions])
+                                for p in d["loaded"].permissions],
+                   console_pages=[ModuleConsolePage(path=c.path, title=c.title, description=c.description,
+                                                    script=f"/admin/modules/{m.name}/{c.script}",
+                                                    roles=[Role(r) for r in c.roles]) for c in m.console_pages])
 
 
 @strawberry.type

@@ -233,3 +233,15 @@ class ServerModuleContext(ModuleContext):
         if checker is None:
             return "pass"
         return await checker(self, text, scene)
+
+    # -- residents' figures and staff invitations (`community_plus_sdk.directory`; directory.py)
+    @property
+    def residents(self) -> Any:
+        from .directory import ServerResidentDirectory
+
+        return ServerResidentDirectory(self)
+
+    async def invite_staff(self, role: str, name: str, *, expires_in_days: int = 7, path: str = "input") -> Any:
+        from .directory import invite_staff
+
+        return await invite_staff(self, role, name, expires_in_days, path)

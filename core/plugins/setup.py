@@ -43,3 +43,18 @@ def setup_plugins(app: web.Application, platform_key, settings) -> PluginRegistr
 
     app.cleanup_ctx.append(ctx)
     return registry
+
+
+async def open_plugins_for_command(platform, settings) -> PluginRegistry:
+    """The plugin platform for a command run outside the server (`residents import`): modules
+    loaded, their collections ensured, module states read and core events wired to the modules'
+    `on_event` hooks as in the server. Migrations are left to the server's start."""
+    registry = PluginRegistry(allow=settings.allowed_plugins)
+    registry.load_entry_points()
+    registry.states = ModuleStates(platform, registry)
+    await ensure_collections(platform, registry)
+    await registry.states.refresh()
+    platform.extras["plugins"] = registry
+    platform.extras["modules"] = registry
+    platform.extras["events"] = EventBus(platform, registry)
+    return registry

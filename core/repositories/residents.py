@@ -104,6 +104,27 @@ class ResidentRepository(Repository):
     async def count_in(self, community_id: str) -> int:
         return await self.coll.count_documents({"communityId": community_id})
 
+    @staticmethod
+    def _of_community(community_id: str, household_heads: bool) -> dict[str, Any]:
+        # indexes: (communityId, relation), (communityId, gridId, _id)
+        return {"communityId": community_id, **({"relation": "self"} if household_heads else {})}
+
+    async def count_of_community(self, community_id: str, *, household_heads: bool = False,
+                                 grid_id: str | None = None) -> int:
+        """Residents of a community, optionally only household heads and/or one grid's."""
+        query = self._of_community(community_id, household_heads)
+        if grid_id is not None:
+            query["gridId"] = grid_id
+        return await self.coll.count_documents(query)
+
+    async def count_per_grid_of_community(self, community_id: str, *, household_heads: bool = False
+                                          ) -> dict[str | None, int]:
+        rows = await (await self.coll.aggregate([
+            {"$match": self._of_community(community_id, household_heads)},
+            {"$group": {"_id": "$gridId", "n": {"$sum": 1}}},
+        ])).to_list()
+        return {r["_id"]: r["n"] for r in rows}
+
     async def count_by_grid(self, grid_ids: list[str]) -> dict[str, int]:
         rows = await (await self.coll.aggregate([
             {"$match": {"gridId": {"$in": grid_ids}}},

@@ -39,7 +39,12 @@ def import_cmd(file: Path, community_id: str, dry_run: bool, valid_rows: bool) -
     if fmt is None:
         raise click.ClickException("请使用 CSV 或 XLSX 文件 (give a .csv or .xlsx file)")
 
+    settings = _settings()
+
     async def go(platform):
+        from ...plugins.setup import open_plugins_for_command
+
+        await open_plugins_for_command(platform, settings)  # imported residents reach modules' on_event
         repos = ImportRepositories.of(platform)
         await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in repos.all()})
         principal = Principal(user_id=f"cli:{getpass.getuser()}", role="platform_admin",
@@ -57,7 +62,7 @@ def import_cmd(file: Path, community_id: str, dry_run: bool, valid_rows: bool) -
         errors = (await repos.errors.of_job(job["_id"], SHOWN_ERRORS, None)).docs
         return job, errors
 
-    job, errors = with_platform(_settings(), go)
+    job, errors = with_platform(settings, go)
     for e in errors:
         console.print(f"第{e['row']}行 {e['column'] or '(整行)'}: {e['reason']}", markup=False, highlight=False)
     if job["errorCount"] > len(errors):

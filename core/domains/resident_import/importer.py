@@ -10,7 +10,9 @@ and every problem is stored with its row and column. Then:
 - a file with problems stops unless the job's mode is VALID_ROWS (status REJECTED: nothing was
   written — the all-or-nothing rule is kept by validating everything before writing anything);
 - otherwise pass 2 reads the file again and inserts the valid rows in batches, sealed exactly
-  like `createResident` (AES-GCM, blind indexes, masks), with one audit entry per resident.
+  like `createResident` (AES-GCM, blind indexes, masks), with one audit entry per resident and
+  the same `resident_created` event (`on_event` of the modules enabled in the community, after
+  the batch committed, with the payload `createResident` gives: the sealed record).
 
 A record someone else creates between the passes with the same ID number is caught by the
 unique index: that row is reported (and skipped), the rest are written. A 50,000-row
@@ -192,6 +194,7 @@ class ResidentImporter:
                 audit_write = asyncio.ensure_future(self.p.audit.append_many(
                     [audit.entry(self.ctx, "create", "resident", d, ["import"], importJobId=self.job["_id"])
                      for d in inserted]))
+                await self._emit_created(inserted)
                 written += len(inserted)
                 self.progress("importing", len(batch), 0)
                 await self._set(importedRows=written, errorCount=self.error_count,
@@ -203,6 +206,14 @@ class ResidentImporter:
                 if pending is not None and not pending.done():
                     pending.cancel()
         return written
+
+    async def _emit_created(self, inserted: list[dict[str, Any]]) -> None:
+        """`resident_created` for each written resident, as `createResident` emits it."""
+        events = self.p.extras.get("events")
+        if events is None:
+            return
+        for doc in inserted:
+            await events.emit("resident_created", resident=doc)
 
     def _sealed_batch(self, rows: Iterator[tuple[int, list[Any]]], columns: list[Column | None]
                       ) -> list[tuple[int, dict[str, Any]]]:

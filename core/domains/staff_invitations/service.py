@@ -61,33 +61,45 @@ class StaffInvitationService:
         community = await self.ctx.loaders.by_id("regions").load(cid) if cid else None
         if community is None or community.get("level") != "community" or not self.scope.covers_community(community):
             raise BadUserInput({"input.communityId": "请指定您管辖范围内的社区 (give a community in your scope)"})
+        return await self.issue(community, data.get("module"), data.get("role"), data.get("name"),
+                                data.get("expires_in_days"), prefix="input")
+
+    async def issue(self, community: dict[str, Any], module: str | None, role: str | None, name: str | None,
+                    days: int | None, *, prefix: str = "input", issued_by_module: bool = False
+                    ) -> tuple[dict[str, Any], str]:
+        """Create an invitation of `community` (checked by the caller) and its one-time code.
+        `createStaffInvitation` calls it after its role check; a module calls it through
+        `ctx.invite_staff` after its own permission check (`issued_by_module`)."""
+        pr = self.scope.require()
         errors = FieldErrors()
         registry = self.p.extras.get("plugins")
-        module = (data.get("module") or "").strip()
+        module = (module or "").strip()
         if registry is None or module not in registry.modules:
-            errors.add("input.module", "未安装该模块 (no such module on this server)")
-        role = (data.get("role") or "").strip()
+            errors.add(f"{prefix}.module", "未安装该模块 (no such module on this server)")
+        role = (role or "").strip()
         if not role or len(role) > 40 or not role.replace("_", "").isalnum() or not role.isascii():
-            errors.add("input.role", "角色应为1到40个字母、数字或下划线 (1-40 letters, digits or _, e.g. care_worker)")
-        name = (data.get("name") or "").strip()
+            errors.add(f"{prefix}.role", "角色应为1到40个字母、数字或下划线 (1-40 letters, digits or _, e.g. care_worker)")
+        name = (name or "").strip()
         if not name or len(name) > 50:
-            errors.add("input.name", "请填写受邀人姓名，最多50字 (the invitee's name, 1-50 characters)")
-        days = data.get("expires_in_days") or 7
+            errors.add(f"{prefix}.name", "请填写受邀人姓名，最多50字 (the invitee's name, 1-50 characters)")
+        days = days or 7
         if not 1 <= days <= MAX_DAYS:
-            errors.add("input.expiresInDays", f"应在 1 到 {MAX_DAYS} 天之间 (between 1 and {MAX_DAYS} days)")
+            errors.add(f"{prefix}.expiresInDays", f"应在 1 到 {MAX_DAYS} 天之间 (between 1 and {MAX_DAYS} days)")
         errors.raise_if_any()
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
         now = datetime.now(UTC)
         doc = {"_id": new_id(), "codeHash": self.p.keyring.blind_index(code, "staffInvitation"),
                "communityId": community["_id"], "regionPath": [*community["path"], community["_id"]],
                "module": module, "role": role, "name": name, "state": "pending",
-               "expiresAt": now + timedelta(days=days), "createdBy": pr.user_id, "createdAt": now,
+               "expiresAt": now + timedelta(days=days), "createdBy": pr.user_id, "createdByName": pr.display_name,
+               "issuedByModule": issued_by_module, "createdAt": now,
                "redeemedBy": None, "redeemedByName": None, "redeemedAt": None}
         stored = await self.repo.insert(doc)
         if stored["_id"] != doc["_id"]:  # a retry (Idempotency-Key): the first code is not shown again
             raise Conflict("该邀请已创建，邀请码仅显示一次；请撤销后重新创建 (already created: the code is shown once; "
                            "revoke it and create a new one)")
-        await audit.record(self.ctx, "staff_invite", "staff_invitation", stored, [], module=module, role=role)
+        await audit.record(self.ctx, "staff_invite", "staff_invitation", stored, [], module=module, role=role,
+                           issuedByModule=issued_by_module)
         return stored, code
 
     async def redeem(self, code: str) -> Tokens:

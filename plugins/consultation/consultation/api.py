@@ -9,22 +9,24 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from community_plus_sdk import ForbiddenError
+from community_plus_sdk.relay import Connection
 
 from . import listing
 from .ballots import RESULTS_TOPIC, BallotService, results_visible, tally
 from .manifest import module
 from .opinions import OpinionService
-from .relay import Connection
+from .participation import eligible_counts
 from .topics import TopicDraft, TopicService
 from .types import (ConsultationOpinion, ConsultationResults, ConsultationResultsEvent, ConsultationTopic,
-                    ConsultationTopicFilter, ConsultationVote, OpenConsultationTopicInput)
+                    ConsultationTopicFilter, ConsultationVote, OpenConsultationTopicInput,
+                    UpdateConsultationTopicInput)
 
 
 async def _results(ctx, topic: dict) -> ConsultationResults:
     if not results_visible(ctx, topic, (await ctx.settings())["liveResults"]):
         raise ForbiddenError("投票截止后公布结果 (results are shown after the deadline)", reason="RESULTS_HIDDEN")
     counts = topic.get("finalTally") or await tally(ctx, topic)
-    return ConsultationResults.of(topic, counts)
+    return ConsultationResults.of(topic, counts, await eligible_counts(ctx, topic))
 
 
 @strawberry.type
@@ -32,9 +34,10 @@ class ConsultationQuery:
     @strawberry.field(description="The community's topics, newest first (every member of the community).")
     async def consultation_topics(self, info: strawberry.Info, filter: ConsultationTopicFilter | None = None,
                                   first: int = 20, after: str | None = None) -> Connection[ConsultationTopic]:
-        f = filter or ConsultationTopicFilter()
-        query = listing.topic_query(f.state.value if f.state else None, f.kind.value if f.kind else None, f.grid_id)
-        return await listing.topics(module.context(info), query, first, after, ConsultationTopic.of)
+        ctx, f = module.context(info), filter or ConsultationTopicFilter()
+        query = listing.topic_query(ctx.now(), f.state.value if f.state else None, f.kind.value if f.kind else None,
+                                    f.grid_id)
+        return await listing.topics(ctx, query, first, after, ConsultationTopic.of)
 
     @strawberry.field(description="议事档案: the topics resolved in a year (China time), newest first.")
     async def consultation_archive(self, info: strawberry.Info, year: int, first: int = 20,
@@ -78,6 +81,13 @@ class ConsultationMutation:
                            hearing_at=input.hearing_at, location=input.location)
         return ConsultationTopic.of(await TopicService(module.context(info)).open(draft))
 
+    @strawberry.mutation(description="Edit an open topic: title, text, deadline, hearing details; options only "
+                                     "before the first vote (community admins; grid workers for their own grid).")
+    async def update_consultation_topic(self, info: strawberry.Info, id: strawberry.ID,
+                                        input: UpdateConsultationTopicInput) -> ConsultationTopic:
+        changes = {k: v for k, v in vars(input).items() if v is not None and v is not strawberry.UNSET}
+        return ConsultationTopic.of(await TopicService(module.context(info)).update(id, changes))
+
     @strawberry.mutation(description="Vote, or change one's vote, until the deadline (eligible residents).")
     async def cast_consultation_vote(self, info: strawberry.Info, topic_id: strawberry.ID,
                                      option_id: strawberry.ID) -> ConsultationVote:
@@ -102,6 +112,7 @@ class ConsultationSubscription:
                                            after: str | None = None) -> AsyncGenerator[ConsultationResultsEvent, None]:
         ctx = module.context(info)
         topic = await TopicService(ctx).get(topic_id, "topicId")
+        eligible = await eligible_counts(ctx, topic)  # counted once per subscription
         events = ctx.subscribe(RESULTS_TOPIC, after=after).__aiter__()
         pending = asyncio.ensure_future(events.__anext__())  # listen before reading the snapshot: nothing lost
         try:
@@ -115,7 +126,7 @@ class ConsultationSubscription:
                 pending = asyncio.ensure_future(events.__anext__())
                 if event.data.get("topicId") == topic["_id"]:
                     yield ConsultationResultsEvent(cursor=event.cursor,
-                                                   results=ConsultationResults.of(topic, event.data["tally"]))
+                                                   results=ConsultationResults.of(topic, event.data["tally"], eligible))
         finally:
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):

@@ -13,7 +13,6 @@ from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, UserInputError
 
-from . import clock
 from .checks import valid_id
 from .manifest import RESOLVE_TOPIC
 from .topics import CLOSED, GRID, HEARING, HOUSEHOLD_HEADS, OPEN, RESOLVED, TopicService, state_of
@@ -44,7 +43,7 @@ def require_open(topic: dict[str, Any]) -> None:
 async def touch_open_topic(tx: ModuleContext, topic_id: str, **inc: int) -> None:
     """The compare-and-set that orders a write against the deadline and the resolution."""
     row = await tx.collection("topics").update({"_id": topic_id}, {}, expect={"state": OPEN,
-                                                                             "deadline": {"$gt": clock.now()}},
+                                                                             "deadline": {"$gt": tx.now()}},
                                                inc={"ballotWrites": 1, **inc})
     if row is None:
         raise ConflictError("议题已截止 (the deadline has passed)", reason="VOTING_CLOSED", state="CLOSED")
@@ -97,10 +96,10 @@ class BallotService:
             if existing is None:
                 await touch_open_topic(tx, topic["_id"], voterCount=1)
                 vote = await coll.insert({**mine, "userId": caller.user_id, "gridId": resident.get("gridId"),
-                                          "optionId": option_id, "castAt": clock.now()})
+                                          "optionId": option_id, "castAt": tx.now()})
             else:
                 await touch_open_topic(tx, topic["_id"])
-                vote = await coll.update({"_id": existing["_id"]}, {"optionId": option_id, "changedAt": clock.now()},
+                vote = await coll.update({"_id": existing["_id"]}, {"optionId": option_id, "changedAt": tx.now()},
                                          expect={"optionId": existing["optionId"]})
                 if vote is None:
                     raise ConflictError("投票刚被修改，请刷新 (the vote changed meanwhile: reload)")

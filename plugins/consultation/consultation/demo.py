@@ -4,12 +4,11 @@ archive. Idempotent: rows have deterministic ids."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext
 
-from . import clock
 from .topics import ALL_RESIDENTS, EVALUATION, EVALUATION_OPTIONS, HEARING, HOUSEHOLD_HEADS, OPEN, RESOLVED, VOTE
 
 
@@ -17,8 +16,7 @@ def demo_id(community_id: str, key: str) -> str:
     return hashlib.sha256(f"consultation:{community_id}:{key}".encode()).hexdigest()[:24]
 
 
-def _topics(community_id: str) -> list[dict[str, Any]]:
-    now = clock.now()
+def _topics(community_id: str, now: datetime) -> list[dict[str, Any]]:
     base = {"gridId": None, "voterCount": 0, "opinionCount": 0, "ballotWrites": 0, "hearingAt": None,
             "location": None, "resolution": None, "resolvedAt": None,
             "openedBy": {"userId": None, "name": "社区居委会", "role": "community_admin"}}
@@ -43,7 +41,7 @@ async def seed(ctx: ModuleContext, community_id: str) -> int:
     local = ctx if ctx.community_id == community_id else ctx.for_community(community_id)
     topics = local.collection("topics")
     created = 0
-    for row in _topics(community_id):
+    for row in _topics(community_id, local.now()):
         if await topics.find_one({"_id": row["_id"]}) is None:
             try:
                 await topics.insert(row)

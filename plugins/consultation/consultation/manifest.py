@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from community_plus_sdk import Module, Permission
+from community_plus_sdk.console import ConsolePage
 
 NAME = "consultation"
 PAGE = "/pages/consultation/detail?id={id}"
@@ -42,4 +43,6 @@ module = Module(
     entry_page="/pages/consultation/index",
     permissions=PERMISSIONS,
     settings_schema=SETTINGS_SCHEMA,
+    console_pages=(ConsolePage("topics", "居民议事", "topics.js", roles=("community_admin",),
+                               description="发起与修改议题，查看各网格参与率，公布决议"),),
 )

@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext
+from community_plus_sdk.relay import Connection, connection, paginate
 
-from . import clock
 from .ballots import eligible_resident, require_open, touch_open_topic
 from .checks import Problems
-from .relay import Connection, page
 from .topics import TopicService
 
 
@@ -38,9 +37,9 @@ class OpinionService:
             if existing is None:
                 await touch_open_topic(tx, topic["_id"], opinionCount=1)
                 return await coll.insert({**mine, "userId": caller.user_id, "authorName": resident.get("name"),
-                                          "gridId": resident.get("gridId"), "text": text, "writtenAt": clock.now()})
+                                          "gridId": resident.get("gridId"), "text": text, "writtenAt": tx.now()})
             await touch_open_topic(tx, topic["_id"])
-            row = await coll.update({"_id": existing["_id"]}, {"text": text, "writtenAt": clock.now()},
+            row = await coll.update({"_id": existing["_id"]}, {"text": text, "writtenAt": tx.now()},
                                     expect={"version": existing["version"]})
             if row is None:
                 raise ConflictError("意见刚被修改，请刷新 (the opinion changed meanwhile: reload)")
@@ -64,4 +63,4 @@ class OpinionService:
     async def list(self, topic_id: str, first: int, after: str | None, make) -> Connection[Any]:
         self.ctx.require_permission("consultation.opinion.read")
         topic = await TopicService(self.ctx).get(topic_id, "topicId")
-        return await page(self.opinions, {"topicId": topic["_id"]}, first, after, make)
+        return connection(await paginate(self.opinions, {"topicId": topic["_id"]}, first, after), make)

@@ -10,7 +10,7 @@ from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
 
-from . import clock
+from community_plus_sdk.clock import as_utc, clock
 from .checks import Problems, valid_id
 from .manifest import PAGE
 
@@ -35,7 +35,7 @@ class TopicDraft:
 
 
 def state_of(topic: dict[str, Any], now: datetime | None = None) -> str:
-    if topic["state"] == OPEN and clock.as_utc(topic["deadline"]) <= (now or clock.now()):
+    if topic["state"] == OPEN and as_utc(topic["deadline"]) <= (now or clock.now()):
         return CLOSED
     return topic["state"]
 
@@ -69,7 +69,7 @@ class TopicService:
     async def open(self, draft: TopicDraft) -> dict[str, Any]:
         self.ctx.require_permission("consultation.topic.open")
         caller = self.ctx.require_caller()
-        now = clock.now()
+        now = self.ctx.now()
         limit_days = (await self.ctx.settings())["maxVotingDays"]
         problems = Problems()
         title = problems.text("input.title", draft.title, max_length=60, required=True)
@@ -80,7 +80,7 @@ class TopicService:
             grid_id = problems.identifier("input.gridId", draft.grid_id)
         elif draft.grid_id is not None:
             problems.add("input.gridId", "仅网格议题填写网格 (only for audience GRID)")
-        deadline = clock.as_utc(draft.deadline)
+        deadline = as_utc(draft.deadline)
         if deadline <= now:
             problems.add("input.deadline", "截止时间应晚于现在 (the deadline must be in the future)")
         elif deadline > now + timedelta(days=limit_days):
@@ -91,7 +91,7 @@ class TopicService:
             if draft.hearing_at is None:
                 problems.add("input.hearingAt", "听证会需填写时间 (a hearing needs its time)")
             else:
-                hearing_at = clock.as_utc(draft.hearing_at)
+                hearing_at = as_utc(draft.hearing_at)
         problems.raise_if_any()
         if grid_id is not None and not await self.ctx.grid_workers(grid_id):
             raise UserInputError({"input.gridId": "本社区没有该网格 (no such grid in this community)"})
@@ -105,6 +105,56 @@ class TopicService:
             "openedBy": {"userId": caller.user_id, "name": caller.name, "role": caller.role},
             "resolution": None, "resolvedAt": None})
         await self.ctx.audit("open", "ConsultationTopic", row, ["title", "kind", "audience", "deadline"])
+        return row
+
+    async def update(self, topic_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Edit an open topic: its title, text, deadline and hearing details at any time before
+        the deadline; its options only while nobody has voted (CONFLICT `VOTES_CAST`). Kind,
+        audience and grid stay (they decide who took part)."""
+        self.ctx.require_permission("consultation.topic.open")
+        topic = await self.get(topic_id)
+        self._may_act_on_grid(topic.get("gridId"))
+        if state_of(topic) != OPEN:
+            raise ConflictError("议题已截止，不能修改 (only open topics can be edited)", reason="VOTING_CLOSED")
+        now = self.ctx.now()
+        limit_days = (await self.ctx.settings())["maxVotingDays"]
+        problems = Problems()
+        values: dict[str, Any] = {}
+        if changes.get("title") is not None:
+            values["title"] = problems.text("input.title", changes["title"], max_length=60, required=True)
+        if changes.get("body") is not None:
+            values["body"] = problems.text("input.body", changes["body"], max_length=5000)
+        if changes.get("deadline") is not None:
+            deadline = as_utc(changes["deadline"])
+            if deadline <= now:
+                problems.add("input.deadline", "截止时间应晚于现在 (the deadline must be in the future)")
+            elif deadline > as_utc(topic["createdAt"]) + timedelta(days=limit_days):
+                problems.add("input.deadline", f"投票期最长{limit_days}天 (at most {limit_days} days after opening)")
+            values["deadline"] = deadline
+        if topic["kind"] == HEARING:
+            if changes.get("location") is not None:
+                values["location"] = problems.text("input.location", changes["location"], max_length=100,
+                                                   required=True)
+            if changes.get("hearing_at") is not None:
+                values["hearingAt"] = as_utc(changes["hearing_at"])
+        if changes.get("options") is not None:
+            draft = TopicDraft(kind=topic["kind"], title="", body=None, options=changes["options"],
+                               audience=topic["audience"], grid_id=None, deadline=now)
+            options = self._options(problems, draft)
+            if [o["label"] for o in options] != [o["label"] for o in topic["options"]]:
+                values["options"] = options
+        problems.raise_if_any()
+        if "options" in values and (topic.get("voterCount") or topic.get("ballotWrites")):
+            raise ConflictError("已有居民投票，选项不能再改 (residents have voted: the options stay)",
+                                reason="VOTES_CAST")
+        if not values:
+            return topic
+        expect: dict[str, Any] = {"state": OPEN, "ballotWrites": topic.get("ballotWrites", 0)} if "options" in values \
+            else {"state": OPEN}
+        row = await self.topics.update({"_id": topic["_id"]}, values, expect=expect)
+        if row is None:
+            raise ConflictError("议题刚被修改或已有投票，请刷新 (the topic changed meanwhile: reload it)")
+        await self.ctx.audit("update", "ConsultationTopic", row, sorted(values))
         return row
 
     @staticmethod
@@ -140,13 +190,17 @@ class TopicService:
             raise ConflictError("决议已公布 (the resolution was already published)", reason="ALREADY_RESOLVED")
         if state == OPEN:
             raise ConflictError("议题尚未截止 (the topic is open until its deadline)", reason="VOTING_OPEN",
-                                deadline=clock.as_utc(topic["deadline"]).isoformat())
+                                deadline=as_utc(topic["deadline"]).isoformat())
         caller = self.ctx.require_caller()
+
+        from .participation import eligible_counts
+
+        eligible = await eligible_counts(self.ctx, topic)  # who could take part, kept with the resolution
 
         async def write(tx: ModuleContext) -> dict[str, Any]:
             final = await tally(tx, topic)
             row = await tx.collection("topics").update({"_id": topic["_id"]}, {
-                "state": RESOLVED, "resolvedAt": clock.now(), "finalTally": final,
+                "state": RESOLVED, "resolvedAt": tx.now(), "finalTally": final, "finalEligible": eligible,
                 "resolution": {"text": text, "byName": caller.name, "byUserId": caller.user_id}},
                 expect={"state": OPEN})
             if row is None:

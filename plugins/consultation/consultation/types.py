@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from .participation import participants, rate
 from .topics import state_of
 
 
@@ -66,6 +67,9 @@ class ConsultationTopic:
     created_at: datetime
     resolution: ConsultationResolution | None
     my_choice: strawberry.ID | None = strawberry.field(description="The viewer's vote (their own only).")
+    participation_rate: float | None = strawberry.field(default=None, description=(
+        "Of a resolved topic: participants / residents who could take part at the resolution (0–1); "
+        "open topics: see consultationResults."))
 
     @classmethod
     def of(cls, d: dict[str, Any], my_choice: str | None = None) -> ConsultationTopic:
@@ -78,7 +82,8 @@ class ConsultationTopic:
                    opened_by_name=(d.get("openedBy") or {}).get("name"), created_at=d["createdAt"],
                    resolution=ConsultationResolution(text=r["text"], by_name=r.get("byName"),
                                                      published_at=d["resolvedAt"]) if r else None,
-                   my_choice=my_choice)
+                   my_choice=my_choice, participation_rate=rate(participants(d), d["finalEligible"]["total"])
+                   if d.get("finalEligible") else None)
 
 
 @strawberry.type
@@ -93,6 +98,9 @@ class ConsultationGridResult:
     grid_id: strawberry.ID | None
     votes: int
     options: list[ConsultationOptionCount]
+    eligible_voters: int = strawberry.field(description="The grid's residents who may take part.")
+    participation_rate: float | None = strawberry.field(description="votes / eligibleVoters (0–1); null when "
+                                                                    "nobody of the grid may take part.")
 
 
 @strawberry.type(description="Anonymous results: counts only, never who voted what.")
@@ -101,19 +109,31 @@ class ConsultationResults:
     final: bool = strawberry.field(description="True once the resolution froze the counts.")
     total_votes: int
     options: list[ConsultationOptionCount]
-    grids: list[ConsultationGridResult]
+    grids: list[ConsultationGridResult] = strawberry.field(description="Every grid with eligible residents or votes.")
+    eligible_voters: int = strawberry.field(description="Residents who may take part (all, household heads, or "
+                                                        "the grid's), counted now — or at the resolution.")
+    participants: int = strawberry.field(description="Residents who took part: voters (a hearing: opinion writers).")
+    participation_rate: float | None = strawberry.field(description="participants / eligibleVoters (0–1); null "
+                                                                    "when nobody may take part.")
 
     @classmethod
-    def of(cls, topic: dict[str, Any], tally: dict[str, Any]) -> ConsultationResults:
+    def of(cls, topic: dict[str, Any], tally: dict[str, Any], eligible: dict[str, Any]) -> ConsultationResults:
         labels = {o["id"]: o["label"] for o in topic["options"]}
+        empty = {o["id"]: 0 for o in topic["options"]}
 
         def counts(per: dict[str, int]) -> list[ConsultationOptionCount]:
             return [ConsultationOptionCount(option_id=o, label=labels.get(o, o), votes=n) for o, n in per.items()]
 
-        grids = [ConsultationGridResult(grid_id=g or None, votes=sum(per.values()), options=counts(per))
-                 for g, per in sorted(tally["grids"].items())]
+        grids = []
+        for g in sorted(set(tally["grids"]) | set(eligible["grids"])):
+            per = tally["grids"].get(g) or empty
+            votes, n = sum(per.values()), eligible["grids"].get(g, 0)
+            grids.append(ConsultationGridResult(grid_id=g or None, votes=votes, options=counts(per),
+                                                eligible_voters=n, participation_rate=rate(votes, n)))
+        taking_part = tally["total"] if topic["kind"] != "hearing" else participants(topic)
         return cls(topic_id=topic["_id"], final=topic["state"] == "resolved", total_votes=tally["total"],
-                   options=counts(tally["options"]), grids=grids)
+                   options=counts(tally["options"]), grids=grids, eligible_voters=eligible["total"],
+                   participants=taking_part, participation_rate=rate(taking_part, eligible["total"]))
 
 
 @strawberry.type(description="A live update of a topic's results (the first one is the current state, cursor null).")
@@ -161,6 +181,16 @@ class OpenConsultationTopicInput:
     grid_id: strawberry.ID | None = strawberry.field(default=None, description="For audience GRID.")
     hearing_at: datetime | None = strawberry.field(default=None, description="When the hearing meets (HEARING).")
     location: str | None = strawberry.field(default=None, description="Where the hearing meets (HEARING).")
+
+
+@strawberry.input(description="What may change in an open topic (options only before the first vote).")
+class UpdateConsultationTopicInput:
+    title: str | None = None
+    body: str | None = None
+    deadline: datetime | None = None
+    options: list[str] | None = None
+    hearing_at: datetime | None = None
+    location: str | None = None
 
 
 @strawberry.input

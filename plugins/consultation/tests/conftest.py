@@ -1,18 +1,20 @@
 """Shared set-up for the consultation tests: the SDK harness (`community`) with only this
-module loaded, a movable clock (the module reads time through `consultation.clock`), and
+module loaded, the SDK's one clock (`ctx.now()`) frozen for the test and moved by it, and
 `kit`: GraphQL snippets and helpers (a fixture, because conftest is not importable here)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-import consultation.clock
 from community_plus_harness import Community, GraphQLClient
+from community_plus_sdk.clock import Clock
+from community_plus_sdk.clock import clock as sdk_clock
 
 MODULE = "consultation"
 TOPIC_FIELDS = """id kind title options { id label } audience gridId deadline state voterCount opinionCount
@@ -34,19 +36,6 @@ STATS = "query($u: DateTime) { moduleStatistics(until: $u) { module key value } 
 RESIDENT = "query($id: ID!) { resident(id: $id) { id relation gridId } }"
 
 
-class FakeClock:
-    """The module's clock, shifted by `advance` (the server runs in the test's process)."""
-
-    def __init__(self) -> None:
-        self.shift = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.shift
-
-    def advance(self, **delta: float) -> None:
-        self.shift += timedelta(**delta)
-
-
 @pytest.fixture(autouse=True)
 def only_this_module(monkeypatch):
     """Load only this module in the test server; poll the event log (no change stream)."""
@@ -60,17 +49,19 @@ def cp_modules():
 
 
 @pytest.fixture
-def clock(monkeypatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr(consultation.clock, "now", fake.now)
-    return fake
+def clock() -> Iterator[Clock]:
+    """The SDK's clock (what `ctx.now()` reads; the server runs in the test's process), frozen
+    at the test's start: `clock.advance(days=3)` lets a deadline pass without waiting."""
+    sdk_clock.set(datetime.now(UTC))
+    yield sdk_clock
+    sdk_clock.reset()
 
 
 class Kit:
     OPEN, VOTE, OPINION, RESOLVE, TOPIC, RESULTS, TOPICS = OPEN, VOTE, OPINION, RESOLVE, TOPIC, RESULTS, TOPICS
     ARCHIVE, OPINIONS, NOTES, STATS, RESIDENT = ARCHIVE, OPINIONS, NOTES, STATS, RESIDENT
 
-    def __init__(self, community: Community, clock: FakeClock) -> None:
+    def __init__(self, community: Community, clock: Clock) -> None:
         self.community = community
         self.clock = clock
         self.admin = community.client("community_admin")
@@ -101,7 +92,7 @@ class Kit:
 
 
 @pytest.fixture
-def kit(community: Community, clock: FakeClock) -> Kit:
+def kit(community: Community, clock: Clock) -> Kit:
     return Kit(community, clock)
 
 

@@ -67,7 +67,10 @@ async def test_bad_input_answers_stable_codes(kit, community):
     assert empty["extensions"]["fields"][0]["path"] == "resolution"
     cursor = await resident.error("BAD_USER_INPUT", kit.TOPICS, {"after": "not a cursor"})
     assert cursor["extensions"]["fields"][0]["path"] == "after"
-    await resident.error("BAD_USER_INPUT", kit.TOPICS, {"first": 1000})
+    negative = await resident.error("BAD_USER_INPUT", kit.TOPICS, {"first": -1})
+    assert negative["extensions"]["fields"][0]["path"] == "first"
+    capped = (await resident.ok(kit.TOPICS, {"first": 1000}))["consultationTopics"]  # the SDK caps pages at 100
+    assert capped["totalCount"] == 1 and len(capped["edges"]) == 1
     await resident.error("BAD_USER_INPUT", kit.ARCHIVE, {"y": 3100})
     anonymous = await community.anonymous().execute("{ consultationTopics { totalCount } }")
     assert anonymous["data"] is None and {e["extensions"]["code"] for e in anonymous["errors"]} <= {
@@ -145,3 +148,30 @@ async def test_racing_votes_keep_one_vote_per_resident(kit, community):
     assert seen["voterCount"] == results["totalVotes"] == 5  # one vote each, however the requests interleaved
     mine = (await resident.ok(kit.TOPIC, {"id": topic["id"]}))["consultationTopic"]["myChoice"]
     assert sum(o["votes"] for o in results["options"] if o["optionId"] == mine) >= 1
+
+
+UPDATE = """mutation($id: ID!, $i: UpdateConsultationTopicInput!) { updateConsultationTopic(id: $id, input: $i) {
+  id title deadline options { id label } } }"""
+
+
+async def test_editing_an_open_topic(kit, community):
+    topic = await kit.open()
+    changed = (await kit.admin.ok(UPDATE, {"id": topic["id"], "i": {
+        "title": "楼道堆物清理方案（修订）", "options": ["统一清运", "各户自清", "物业代清"],
+        "deadline": kit.deadline(5)}}))["updateConsultationTopic"]
+    assert changed["title"] == "楼道堆物清理方案（修订）" and [o["label"] for o in changed["options"]] == [
+        "统一清运", "各户自清", "物业代清"]
+    bad = await kit.admin.error("BAD_USER_INPUT", UPDATE, {"id": topic["id"], "i": {
+        "title": " ", "deadline": kit.deadline(-1), "options": ["一"]}})
+    assert {f["path"] for f in bad["extensions"]["fields"]} == {"input.title", "input.deadline", "input.options"}
+    await community.client("resident").error("FORBIDDEN", UPDATE, {"id": topic["id"], "i": {"title": "x"}})
+    await kit.as_staff_of_other().error("FORBIDDEN", UPDATE, {"id": topic["id"], "i": {"title": "x"}})  # not theirs
+
+    await community.client("resident").ok(kit.VOTE, {"t": topic["id"], "o": "o1"})
+    votes_cast = await kit.admin.error("CONFLICT", UPDATE, {"id": topic["id"], "i": {"options": ["甲", "乙"]}})
+    assert votes_cast["extensions"]["reason"] == "VOTES_CAST"
+    longer = (await kit.admin.ok(UPDATE, {"id": topic["id"], "i": {"deadline": kit.deadline(6)}}))
+    assert longer["updateConsultationTopic"]["options"] == changed["options"]  # the deadline still moves
+    kit.clock.advance(days=7)
+    closed = await kit.admin.error("CONFLICT", UPDATE, {"id": topic["id"], "i": {"title": "太迟了"}})
+    assert closed["extensions"]["reason"] == "VOTING_CLOSED"

@@ -16,6 +16,7 @@ from .api.schema import ElderCareMutation, ElderCareQuery
 from .collections import COLLECTIONS
 from .demo import seed
 from .elders import refresh_from_resident
+from .invitations import ElderCareInvitationMutation
 from .manifest import module
 from .models import CareProvider, CareServiceItem
 from .stats import dashboard
@@ -24,7 +25,8 @@ __version__ = module.version
 
 
 MODULE = module.with_parts(models=[CareProvider, CareServiceItem], collections=COLLECTIONS,
-                           graphql=GraphQLContribution(queries=[ElderCareQuery], mutations=[ElderCareMutation]))
+                           graphql=GraphQLContribution(queries=[ElderCareQuery],
+                                                           mutations=[ElderCareMutation, ElderCareInvitationMutation]))
 
 
 @hookimpl

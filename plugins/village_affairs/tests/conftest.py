@@ -1,19 +1,20 @@
 """Shared set-up for the village_affairs tests: the SDK harness (`community`) with only this
-module loaded, the module's clock pinned to a chosen moment (`clock.set`) and `kit`: GraphQL
+module loaded, the SDK's one clock (`ctx.now()`) pinned to a chosen moment (`clock.set`) and `kit`: GraphQL
 snippets and helpers (a fixture, because conftest is not importable here)."""
 
 from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 from PIL import Image
 
-import village_affairs.clock
 from community_plus_harness import Community, GraphQLClient
+from community_plus_sdk.clock import clock as sdk_clock
 
 MODULE = "village_affairs"
 CST = timezone(timedelta(hours=8))
@@ -41,17 +42,15 @@ STATS = "query($s: DateTime, $u: DateTime) { moduleStatistics(since: $s, until: 
 
 
 class PinnedClock:
-    """The module's clock, set to a chosen moment (the server runs in the test's process)."""
-
-    def __init__(self) -> None:
-        self.at = datetime.now(UTC)
+    """Moves the SDK's one clock (what `ctx.now()` reads; the server runs in the test's
+    process) to a chosen China-time moment."""
 
     def now(self) -> datetime:
-        return self.at
+        return sdk_clock.now()
 
     def set(self, year: int, month: int, day: int, hour: int = 10) -> datetime:
-        self.at = datetime(year, month, day, hour, tzinfo=CST).astimezone(UTC)
-        return self.at
+        sdk_clock.set(datetime(year, month, day, hour, tzinfo=CST))
+        return sdk_clock.now()
 
 
 @pytest.fixture(autouse=True)
@@ -65,10 +64,11 @@ def cp_modules():
 
 
 @pytest.fixture
-def clock(monkeypatch) -> PinnedClock:
-    pinned = PinnedClock()
-    monkeypatch.setattr(village_affairs.clock, "now", pinned.now)
-    return pinned
+def clock() -> Iterator[PinnedClock]:
+    """The clock frozen at the test's start; back to real time afterwards."""
+    sdk_clock.set(datetime.now(UTC))
+    yield PinnedClock()
+    sdk_clock.reset()
 
 
 class Kit:

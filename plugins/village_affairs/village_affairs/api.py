@@ -8,14 +8,13 @@ from typing import Any
 import strawberry
 
 from community_plus_sdk import UserInputError
+from community_plus_sdk.relay import Connection, connection, from_rows, paginate
 
-from . import clock
 from .access import is_staff, member
 from .catalogue import CatalogueService, check_year
 from .disclosures import DisclosureDraft, DisclosureService, public_now, staff_state
 from .manifest import module
 from .questions import QuestionService
-from .relay import Connection, in_memory, page
 from .types import (PublishVillageDisclosureInput, SaveVillageDisclosureRequirementInput, VillageAffairsQuestion,
                     VillageAffairsQuestionState, VillageCatalogueEntry, VillageCatalogueStatus,
                     VillageCatalogueSummary, VillageDisclosure, VillageDisclosureFilter,
@@ -24,7 +23,7 @@ from .types import (PublishVillageDisclosureInput, SaveVillageDisclosureRequirem
 
 def _disclosure_query(ctx, f: VillageDisclosureFilter) -> dict[str, Any]:
     caller = member(ctx)
-    now = clock.now()
+    now = ctx.now()
     if is_staff(caller):
         query = staff_state(f.state.value, now) if f.state else {}
     elif f.state and f.state.value != "published":
@@ -43,7 +42,7 @@ class VillageAffairsQuery:
                                   first: int = 20, after: str | None = None) -> Connection[VillageDisclosure]:
         ctx = module.context(info)
         query = _disclosure_query(ctx, filter or VillageDisclosureFilter())
-        return await page(ctx.collection("disclosures"), query, first, after, VillageDisclosure.of)
+        return connection(await paginate(ctx.collection("disclosures"), query, first, after), VillageDisclosure.of)
 
     @strawberry.field(description="One disclosure (residents: while it is public).")
     async def village_disclosure(self, info: strawberry.Info, id: strawberry.ID) -> VillageDisclosure:
@@ -63,8 +62,8 @@ class VillageAffairsQuery:
                                               after: str | None = None) -> Connection[VillageDisclosureRequirement]:
         ctx = module.context(info)
         member(ctx)
-        return await page(ctx.collection("requirements"), {"year": check_year(year)}, first, after,
-                          VillageDisclosureRequirement.of)
+        found = await paginate(ctx.collection("requirements"), {"year": check_year(year)}, first, after)
+        return connection(found, VillageDisclosureRequirement.of)
 
     @strawberry.field(description="A year's catalogue per period: what was disclosed, what is due, what is OVERDUE.")
     async def village_disclosure_catalogue(self, info: strawberry.Info, year: int,
@@ -73,8 +72,8 @@ class VillageAffairsQuery:
         entries = await CatalogueService(module.context(info)).entries(year)
         if status:
             entries = [e for e in entries if e.status == status.value]
-        keys = [f"{e.requirement['_id']}:{e.period}" for e in entries]
-        return in_memory(entries, keys, first, after, VillageCatalogueEntry.of)
+        rows = [{"_id": f"{e.requirement['_id']}:{e.period}", "entry": e} for e in entries]
+        return from_rows(rows, lambda r: VillageCatalogueEntry.of(r["entry"]), first, after)
 
     @strawberry.field(description="A year's catalogue in figures.")
     async def village_disclosure_catalogue_summary(self, info: strawberry.Info, year: int) -> VillageCatalogueSummary:

@@ -5,22 +5,23 @@ period is due `graceDays` after it ends (China time)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext
+from community_plus_sdk.clock import as_utc
 
-from . import clock
+from . import periods
 from .access import member
 from .checks import raise_if_any, text
 
 DISCLOSED, DISCLOSED_LATE, SCHEDULED, PENDING, OVERDUE = "disclosed", "disclosed_late", "scheduled", "pending", "overdue"
 STANDARD = [  # after the national village-affairs disclosure catalogue: what every village publishes
-    ("finances", "村集体财务收支情况", clock.MONTHLY),
-    ("assets", "集体资产资源经营管理情况", clock.YEARLY),
-    ("projects", "村级工程项目建设情况", clock.QUARTERLY),
-    ("subsidies", "惠农补贴资金发放情况", clock.QUARTERLY),
-    ("decisions", "村级重大事项决策及实施情况", clock.QUARTERLY),
+    ("finances", "村集体财务收支情况", periods.MONTHLY),
+    ("assets", "集体资产资源经营管理情况", periods.YEARLY),
+    ("projects", "村级工程项目建设情况", periods.QUARTERLY),
+    ("subsidies", "惠农补贴资金发放情况", periods.QUARTERLY),
+    ("decisions", "村级重大事项决策及实施情况", periods.QUARTERLY),
 ]
 
 
@@ -80,11 +81,11 @@ class CatalogueService:
         for d in sorted(disclosures, key=lambda d: d["publishAt"]):
             by_period.setdefault((d["requirementId"], d["period"]), d)  # the earliest counts
         grace = timedelta(days=(await self.ctx.settings())["graceDays"])
-        now = clock.now()
+        now = self.ctx.now()
         out = []
         for item in items:
-            for period, ends in clock.periods(year, item["frequency"]):
-                due = (ends + grace).astimezone(clock.UTC)
+            for period, ends in periods.periods(year, item["frequency"]):
+                due = (ends + grace).astimezone(UTC)
                 found = by_period.get((item["_id"], period))
                 out.append(CatalogueEntry(item, period, due, status(found, due, now), found))
         return out
@@ -92,7 +93,7 @@ class CatalogueService:
 
 def status(disclosure: dict[str, Any] | None, due: datetime, now: datetime) -> str:
     if disclosure is not None:
-        published = clock.as_utc(disclosure["publishAt"])
+        published = as_utc(disclosure["publishAt"])
         if published <= now:
             return DISCLOSED if published <= due else DISCLOSED_LATE
         if now <= due:

@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext
+from community_plus_sdk.clock import CHINA
 
-from . import clock
 from .catalogue import STANDARD
 
 
@@ -31,13 +31,13 @@ async def _put(ctx: ModuleContext, name: str, row: dict[str, Any]) -> int:
 async def seed(ctx: ModuleContext, community_id: str) -> int:
     """Add the demo rows missing in a community; returns how many were created."""
     local = ctx if ctx.community_id == community_id else ctx.for_community(community_id)
-    now = clock.now()
-    year = now.astimezone(clock.CST).year
+    now = local.now()
+    year = now.astimezone(CHINA).year
     created = 0
     for i, (category, title, frequency) in enumerate(STANDARD):
         created += await _put(local, "requirements", {"_id": demo_id(community_id, f"r{year}{i}"), "year": year,
                                                       "category": category, "title": title, "frequency": frequency})
-    last_month = (now.astimezone(clock.CST).replace(day=1) - timedelta(days=1))
+    last_month = (now.astimezone(CHINA).replace(day=1) - timedelta(days=1))
     base = {"attachmentIds": [], "withdrawn": False, "readCount": 0, "questionCount": 0, "expiresAt": None,
             "publishedBy": {"userId": None, "name": "村（居）务监督委员会"}}
     created += await _put(local, "disclosures", {  # last month's finances, fulfilling this year's item

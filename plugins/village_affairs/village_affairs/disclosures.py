@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from community_plus_sdk import ConflictError, ModuleContext, NotFoundError
+from community_plus_sdk.clock import as_utc, clock
 
-from . import clock
+from .periods import periods, valid_period
 from .access import is_staff, member
 from .checks import ident, raise_if_any, text
 
@@ -35,9 +36,9 @@ def state_of(d: dict[str, Any], now: datetime | None = None) -> str:
     now = now or clock.now()
     if d.get("withdrawn"):
         return WITHDRAWN
-    if clock.as_utc(d["publishAt"]) > now:
+    if as_utc(d["publishAt"]) > now:
         return SCHEDULED
-    if d.get("expiresAt") and clock.as_utc(d["expiresAt"]) <= now:
+    if d.get("expiresAt") and as_utc(d["expiresAt"]) <= now:
         return EXPIRED
     return PUBLISHED
 
@@ -77,17 +78,18 @@ class DisclosureService:
         title = text(problems, "input.title", draft.title, 80, required=True)
         body = text(problems, "input.body", draft.body, 20000)
         period = text(problems, "input.period", draft.period, 10)
-        if period and not clock.valid_period(period):
+        if period and not valid_period(period):
             problems["input.period"] = "期间格式：2026、2026-Q1 或 2026-03 (a year, quarter or month)"
         if draft.requirement_id is not None and not period:
             problems.setdefault("input.period", "对应目录项时需填写期间 (a catalogue item needs its period)")
         if len(draft.attachment_ids) > 20:
             problems["input.attachmentIds"] = "附件最多20个 (at most 20 attachments)"
-        publish_at = clock.as_utc(draft.publish_at) if draft.publish_at else clock.now()
-        if publish_at < clock.now() - BACKDATE_TOLERANCE:
+        now = self.ctx.now()
+        publish_at = as_utc(draft.publish_at) if draft.publish_at else now
+        if publish_at < now - BACKDATE_TOLERANCE:
             problems["input.publishAt"] = "发布时间不能早于现在 (no backdating: the catalogue judges timeliness by it)"
-        expires_at = clock.as_utc(draft.expires_at) if draft.expires_at else None
-        if expires_at is not None and expires_at <= max(publish_at, clock.now()):
+        expires_at = as_utc(draft.expires_at) if draft.expires_at else None
+        if expires_at is not None and expires_at <= max(publish_at, now):
             problems["input.expiresAt"] = "到期时间应晚于发布时间 (expiry must follow publication)"
         raise_if_any(problems)
         requirement = await self._requirement(draft.requirement_id, draft.category, period)
@@ -115,7 +117,7 @@ class DisclosureService:
             problems["input.requirementId"] = "目录项不存在 (no such catalogue item in this community)"
         elif found["category"] != category:
             problems["input.category"] = "与目录项类别不符 (must match the catalogue item's category)"
-        elif period not in {p for p, _ in clock.periods(found["year"], found["frequency"])}:
+        elif period not in {p for p, _ in periods(found["year"], found["frequency"])}:
             problems["input.period"] = "不是该目录项的期间 (not a period of this catalogue item)"
         raise_if_any(problems)
         return found
@@ -125,7 +127,7 @@ class DisclosureService:
         row = await self.get(disclosure_id)
         if row["withdrawn"]:
             return row
-        changed = await self.disclosures.update({"_id": row["_id"]}, {"withdrawn": True, "withdrawnAt": clock.now()},
+        changed = await self.disclosures.update({"_id": row["_id"]}, {"withdrawn": True, "withdrawnAt": self.ctx.now()},
                                                 expect={"withdrawn": False})
         if changed is None:
             raise ConflictError("公开事项刚被修改，请刷新 (the disclosure changed meanwhile: reload)")
@@ -143,7 +145,7 @@ class DisclosureService:
 
         async def write(tx: ModuleContext) -> dict[str, Any]:
             await tx.collection("reads").insert({"disclosureId": row["_id"], "userId": caller.user_id,
-                                                 "readAt": clock.now()})
+                                                 "readAt": tx.now()})
             return await tx.collection("disclosures").update({"_id": row["_id"]}, {}, inc={"readCount": 1})
 
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from community_plus_sdk import Module, Permission
+from community_plus_sdk.console import ConsolePage
 
 NAME = "village_affairs"
 PAGE = "/pages/village_affairs/detail?id={id}"
@@ -36,4 +37,6 @@ module = Module(
     entry_page="/pages/village_affairs/index",
     permissions=PERMISSIONS,
     settings_schema=SETTINGS_SCHEMA,
+    console_pages=(ConsolePage("disclosures", "村务公开", "disclosures.js", roles=("community_admin",),
+                               description="发布与撤回公开事项，阅读与提问情况，答复提问，年度公开目录"),),
 )

@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from community_plus_sdk import ConflictError, ForbiddenError, ModuleContext, NotFoundError, UserInputError
+from community_plus_sdk.relay import Connection, connection, paginate
 
-from . import clock
 from .access import is_staff, member
 from .checks import ident, raise_if_any, text
 from .disclosures import DisclosureService
 from .manifest import PAGE
-from .relay import Connection, page
 
 ASKED, ANSWERED = "asked", "answered"
 
@@ -62,7 +61,7 @@ class QuestionService:
 
         async def write(tx: ModuleContext) -> dict[str, Any]:
             done = await tx.collection("questions").update({"_id": row["_id"]}, {
-                "state": ANSWERED, "answeredAt": clock.now(),
+                "state": ANSWERED, "answeredAt": tx.now(),
                 "answer": {"text": answer, "byName": caller.name, "byUserId": caller.user_id}}, expect={"state": ASKED})
             if done is None:
                 raise ConflictError("该问题刚被答复 (answered meanwhile: reload)", reason="ALREADY_ANSWERED")
@@ -85,4 +84,4 @@ class QuestionService:
             query["state"] = state
         if not is_staff(caller) and disclosure_id is not None:
             query["$or"] = [{"state": ANSWERED}, {"askerUserId": caller.user_id}]
-        return await page(self.questions, query, first, after, make)
+        return connection(await paginate(self.questions, query, first, after), make)

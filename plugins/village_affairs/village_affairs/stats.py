@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from community_plus_sdk import ModuleContext, Stat
+from community_plus_sdk.clock import CHINA
 
-from . import clock
 from .catalogue import OVERDUE, CatalogueService
 from .disclosures import public_now
 
@@ -14,11 +14,12 @@ from .disclosures import public_now
 async def dashboard(ctx: ModuleContext, since: datetime, until: datetime) -> list[Stat]:
     window = {"$gte": since, "$lt": until}
     disclosures, questions = ctx.collection("disclosures"), ctx.collection("questions")
-    year = clock.now().astimezone(clock.CST).year
+    now = ctx.now()
+    year = now.astimezone(CHINA).year
     overdue = sum(e.status == OVERDUE for e in await CatalogueService(ctx).entries(year, system=True))
     return [
         Stat("disclosures_published", "新公开事项", await disclosures.count({"withdrawn": False, "publishAt": window}), "项"),
-        Stat("disclosures_public", "公开中事项", await disclosures.count(public_now(clock.now())), "项"),
+        Stat("disclosures_public", "公开中事项", await disclosures.count(public_now(now)), "项"),
         Stat("reads", "居民阅读", await ctx.collection("reads").count({"readAt": window}), "次"),
         Stat("questions", "居民提问", await questions.count({"createdAt": window}), "条"),
         Stat("answers", "答复提问", await questions.count({"answeredAt": window}), "条"),

@@ -1,7 +1,8 @@
 // Console shell: session check, scope picker, navigation and a small hash router.
 
-import { gql, logout, session } from './api.js';
+import { gql, gqlUpload, logout, session } from './api.js';
 import { clear, errorBox, h, loading, roleLabel, toast } from './ui.js';
+import * as ui from './ui.js';
 import * as loginPage from './pages/login.js';
 import * as dashboardPage from './pages/dashboard.js';
 import * as modulesPage from './pages/modules.js';
@@ -30,8 +31,52 @@ const NAV = [
   { path: '/staff', text: '工作人员', page: staffPage },
 ];
 
-const navFor = (role) => NAV.filter((n) => (DESK_PAGES[role] ? DESK_PAGES[role].includes(n.path)
-  : !n.roles || n.roles.includes(role)));
+const navFor = (role) => [...NAV.filter((n) => (DESK_PAGES[role] ? DESK_PAGES[role].includes(n.path)
+  : !n.roles || n.roles.includes(role))), ...(context?.modulePages || [])];
+
+// -- pages contributed by modules (Module.console_pages): only those of the modules enabled in
+// the chosen community, for the viewer's role; each page's script comes from the module itself.
+const MODULE_PAGES = `query ModuleConsolePages($c: ID) {
+  modules(communityId: $c) { name enabled consolePages { path title script roles } } }`;
+const SUPERVISORS = ['PLATFORM_ADMIN', 'REGION_ADMIN'];
+
+function modulePage(module, p) {
+  return {
+    path: `/m/${module}/${p.path}`, text: p.title, module,
+    page: {
+      async render(ctx) {
+        const loaded = await import(p.script);
+        return loaded.render({ ...ctx, module, gql, gqlUpload, ui });
+      },
+    },
+  };
+}
+
+async function loadModulePages() {
+  const key = context.scope ? `${context.scope.kind}:${context.scope.id}` : '';
+  if (context.modulePagesFor === key) return false;
+  let pages = [];
+  const role = context.viewer.role;
+  if (context.scope?.kind === 'community' && !DESK_PAGES[role]) {
+    try {
+      const data = await gql(MODULE_PAGES, { c: context.scope.id });
+      for (const m of data.modules.filter((x) => x.enabled)) {
+        for (const p of m.consolePages) {
+          const shown = p.roles.includes(role) || (SUPERVISORS.includes(role) && p.roles.includes('COMMUNITY_ADMIN'));
+          if (shown) pages.push(modulePage(m.name, p));
+        }
+      }
+    } catch { pages = []; /* the core pages still work */ }
+  }
+  context.modulePages = pages;
+  context.modulePagesFor = key;
+  return true;
+}
+
+function navList() {
+  return h('ul', {}, navFor(context.viewer.role).map((n) => h('li', {},
+    h('a', { href: `#${n.path}`, 'data-path': n.path, ...(n.module ? { 'data-module': n.module } : {}) }, n.text))));
+}
 
 const app = document.getElementById('app');
 let context = null; // {viewer, communities, regions, scope}
@@ -128,8 +173,7 @@ function scopeOptions() {
 
 function shell() {
   const v = context.viewer;
-  const nav = h('nav', { class: 'sidenav', 'aria-label': '主导航' },
-    h('ul', {}, navFor(v.role).map((n) => h('li', {}, h('a', { href: `#${n.path}`, 'data-path': n.path }, n.text)))));
+  const nav = h('nav', { class: 'sidenav', 'aria-label': '主导航' }, navList());
   const main = h('main', { id: 'main', tabindex: '-1' });
   const skip = h('button', { class: 'skip-link', type: 'button', onclick: () => main.focus() }, '跳到主要内容');
   const header = h('header', { class: 'topbar' },
@@ -202,6 +246,11 @@ async function route(force = false, { initial = false } = {}) {
     shell();
   }
 
+  if (await loadModulePages()) {
+    if (token !== renderToken) return;
+    const nav = app.querySelector('nav.sidenav');
+    if (nav) clear(nav, navList());
+  }
   const allowed = navFor(context.viewer.role);
   const entry = allowed.find((n) => path === n.path || path.startsWith(`${n.path}/`));
   if (!entry) { navigate(`#${allowed[0].path}`); return; }
