@@ -140,7 +140,7 @@ def seed_if_empty(uri: str, settings, communities: int, residents: int) -> None:
 
 
 # -- WeChat -----------------------------------------------------------------------------------
-def sandbox_fake_wechat(secret: str):
+def sandbox_fake_wechat(secret: str) -> aiohttp.web.Application:
     """The sandbox's fake WeChat app: the demo templates, the demo resident (the phone of a
     resident record, see `ensure_demo_resident`) and their `SANDBOX_GRANTS` grants of each
     template, as if they had accepted `wx.requestSubscribeMessage` that often."""
