@@ -107,3 +107,24 @@ def test_typed_settings_derive_the_schema_and_load_effective_values():
     assert loaded.max_wish_value_fen == 800 and loaded.require_wish_approval is True
     assert problem("maximum", 20, "25 is greater than the maximum of 20") == "不能大于 20 (must be ≤ 20)"
     assert problem("dependentRequired", {}, "x is a dependency") == "设置值无效 (x is a dependency)"
+
+
+def test_plugin_check_flags_notify_states_wechat_refuses(tmp_path):
+    from community_plus.devtools.check import check_notify
+    from community_plus.devtools.project import GROUP, PluginProject
+
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "cp-notes"\nversion = "0.1.0"\n'
+                                             f'[project.entry-points."{GROUP}"]\nnotes = "notes"\n', "utf-8")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "__init__.py").write_text(
+        "async def go(ctx, tx, state):\n"
+        "    await ctx.notify(['u'], '短标题', '已完成')\n"  # fine
+        "    await ctx.notify(['u'], '短标题', state)\n"  # not a literal: checked when called
+        "    await tx.notify(['u'], title='短标题', state='Done')\n"
+        "    await ctx.notify(['u'], '请于周六上午九点前到社区食堂领取您预订的午餐', '已经全部完成了')\n", "utf-8")
+    problems = check_notify(PluginProject.load(tmp_path))
+    found = sorted((p.line, p.severity, p.message.split(":")[0]) for p in problems)
+    assert found == [(4, "error", "notify state 'Done' is not 1 to 5 Chinese characters"),
+                     (5, "error", "notify state '已经全部完成了' is not 1 to 5 Chinese characters"),
+                     (5, "warning", "notify title '请于周六上午九点前到社区食堂领取您预订的午餐' has 22 characters")]
+    assert all(p.file == "notes/__init__.py" and p.check == "notify" for p in problems)
