@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 
 from .context import Platform
+from .domains.work_orders.numbering import number_all
 
 TEXT = {"type": "string", "maxLength": 200}
 REGION_ITEMS = [  # published by the city for every community below it
@@ -146,5 +147,6 @@ async def seed_work_orders(platform: Platform, community: dict, items: list[dict
     docs.sort(key=lambda d: d["createdAt"])
     for d in docs:  # ids that sort by creation time, like live orders
         d["_id"] = str(ObjectId.from_datetime(d["createdAt"]))[:8] + str(ObjectId())[8:]
+    await number_all(platform, docs)  # readable numbers like live orders (GD<day>-<n>)
     await platform.work_orders.coll.insert_many(docs)
     return len(docs)

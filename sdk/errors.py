@@ -109,6 +109,13 @@ class FieldErrors:
     def __bool__(self) -> bool:
         return bool(self.fields)
 
+    def __setitem__(self, path: str, message: str) -> None:
+        """`problems["input.endsOn"] = "…"`: a problem at a full path (the prefix is not added)."""
+        self.fields.setdefault(path, message)
+
+    def __contains__(self, path: str) -> bool:
+        return path in self.fields
+
     def raise_if_any(self) -> None:
         if self.fields:
             raise self.error(dict(self.fields))  # type: ignore[call-arg]

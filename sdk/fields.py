@@ -188,6 +188,57 @@ class ResidentRef(Field):
         return value
 
 
+ON_DELETE = ("restrict", "cascade", "set_null")
+
+
+class Ref(Field):
+    """The id of a row of another model of the same module, in the same community. The
+    server checks on every save that the row exists there (else BAD_USER_INPUT at the
+    field's input path), indexes the field, and exposes both the id (`providerId`) and the
+    row itself (`provider`, the field's name without `_id`, or `object_name`), resolved
+    through a per-request DataLoader. The field's name must end in `_id`.
+
+    `on_delete` says what deleting the referenced row does to the rows referring to it, in
+    the delete's transaction: `"restrict"` (default) refuses the delete (CONFLICT,
+    `reason: REFERENCED`), `"cascade"` deletes them too (their own references apply in
+    turn), `"set_null"` clears the field (not allowed for a `required` field).
+
+    Example::
+
+        class MealVolunteer(Model):
+            canteen_id = fields.Ref("Canteen", on_delete="set_null")  # → canteenId, canteen
+
+    `to` is the model class or its type name (a name allows models declared later).
+    """
+
+    def __init__(self, to: Any, *, on_delete: str = "restrict", object_name: str | None = None, **kw: Any) -> None:
+        if on_delete not in ON_DELETE:
+            raise TypeError(f"on_delete must be one of {', '.join(ON_DELETE)} (got {on_delete!r})")
+        if on_delete == "set_null" and kw.get("required"):
+            raise TypeError("a required reference cannot be set to null when its row is deleted: "
+                            "use on_delete='restrict' or 'cascade'")
+        kw["index"] = True
+        super().__init__(**kw)
+        self.to = to
+        self.on_delete = on_delete
+        self._object_name = object_name
+
+    @property
+    def target_name(self) -> str:
+        """The GraphQL type name of the referenced model."""
+        return self.to if isinstance(self.to, str) else self.to.type_name()
+
+    @property
+    def object_name(self) -> str:
+        """The Python name of the resolved-row field (`provider_id` → `provider`)."""
+        return self._object_name or self.name.removesuffix("_id")
+
+    def validate(self, value: Any) -> Any:
+        if not isinstance(value, str) or not value.strip() or len(value) > 64:
+            raise Invalid(f"应为{self.target_name}的 id (must be the id of a {self.target_name})")
+        return value.strip()
+
+
 class List(Field):
     def __init__(self, of: Field, *, max_items: int = 50, min_items: int = 0, **kw: Any) -> None:
         kw.setdefault("default", [])

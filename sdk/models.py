@@ -30,7 +30,8 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from .fields import Field, Invalid
+from .errors import FieldErrors
+from .fields import Field, Invalid, Ref
 
 ACTIONS = ("read", "create", "update", "delete")
 
@@ -61,7 +62,9 @@ class ModelMeta:
 
 RESERVED = {"id", "community_id", "resident_id", "version", "created_at", "updated_at", "created_by", "meta",
             "type_name", "collection_name", "single_field", "list_field", "type_description", "allowed", "clean", "before_save",
-            "clean_filter", "Meta"}
+            "after_save", "references", "clean_filter", "Meta"}
+"""Names a field may not have: the generated row fields, `Model`'s own methods and `Meta`
+(and any name starting with `_`). Listed in the plugin guide."""
 
 
 class Model:
@@ -82,6 +85,15 @@ class Model:
                                     f"(reserved: {', '.join(sorted(RESERVED))}); rename the field")
                 value.name = key
                 declared[key] = value
+        for key, value in declared.items():
+            if isinstance(value, Ref):
+                if not key.endswith("_id") or key == "_id":
+                    raise TypeError(f"{cls.__name__}.{key}: a reference field's name ends in _id (e.g. "
+                                    f"{key}_id); the referenced row is shown as {key}")
+                obj = value.object_name
+                if obj in declared or obj in RESERVED or not obj:
+                    raise TypeError(f"{cls.__name__}.{key}: the referenced row would be shown as {obj!r}, which "
+                                    "is another field or reserved: give Ref(..., object_name=...)")
         cls.__fields__ = declared
 
     # -- names ----------------------------------------------------------------------------
@@ -116,13 +128,29 @@ class Model:
         perms = cls.meta("permissions")
         return list(perms.get(action, ModelMeta.permissions[action]))
 
-    # -- validation -----------------------------------------------------------------------
     @classmethod
-    def before_save(cls, values: dict[str, Any], current: dict[str, Any] | None, problems: dict[str, str]) -> None:
+    def references(cls) -> dict[str, Ref]:
+        """The model's `fields.Ref` fields by Python name."""
+        return {n: f for n, f in cls.__fields__.items() if isinstance(f, Ref)}
+
+    # -- validation and hooks -------------------------------------------------------------
+    @classmethod
+    def before_save(cls, values: dict[str, Any], current: dict[str, Any] | None, problems: FieldErrors) -> Any:
         """Called with the cleaned input (`values`, Python field names) before a create
-        (`current` None) or an update (`current` the stored row): check fields against each
-        other (add `problems["input.<camelName>"] = "…"`) and set read-only/computed fields in
-        `values`. Default: nothing."""
+        (`current` None) or an update (`current` the stored row), once every field passed its
+        own checks: check fields against each other — `problems.add("endsOn", "…")` names
+        `input.endsOn` (`problems["input.endsOn"] = "…"` works too) — and set read-only or
+        computed fields in `values`. Every problem is answered in one BAD_USER_INPUT. May be
+        `async`. Default: nothing."""
+
+    @classmethod
+    async def after_save(cls, ctx: Any, row: dict[str, Any], previous: dict[str, Any] | None) -> None:
+        """Called after a create (`previous` None) or an update (`previous` the row before),
+        inside the save's transaction: `ctx` is the transaction's `ModuleContext`, so rows it
+        writes, `ctx.notify` and `ctx.publish` commit together with the save, and raising
+        (e.g. `FieldErrors.raise_if_any()`, a `ConflictError`) undoes the save. It may run more
+        than once when the transaction is retried: no side effects outside `ctx`. Default:
+        nothing."""
 
     @classmethod
     def clean(cls, data: dict[str, Any], *, creating: bool, path: str = "input") -> tuple[dict[str, Any], dict[str, str]]:
@@ -130,7 +158,9 @@ class Model:
         out: dict[str, Any] = {}
         problems: dict[str, str] = {}
         for name, field in cls.__fields__.items():
-            if field.read_only:
+            if field.read_only:  # computed by hooks; starts at its default
+                if creating and field.default is not None:
+                    out[name] = list(field.default) if isinstance(field.default, list) else field.default
                 continue
             if name in data and data[name] is not None:
                 try:

@@ -21,6 +21,7 @@ async def test_staff_page_create_disable_reset(console, world, gql, platform, si
     await settle(page)
     assert await page.locator("main h1").inner_text() == "工作人员"
     await _no_sideways_scroll(page)
+    await page.locator('tr[data-username="gw0011"]').wait_for()  # the list loads after the heading
     assert await page.locator('tr[data-username="gw0011"]').count() == 1
     assert await page.locator('tr[data-username="admin"]').count() == 0  # the platform admin is out of scope
     await shot(page, "staff")

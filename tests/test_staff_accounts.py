@@ -155,3 +155,45 @@ async def test_role_and_scope_edits_stay_within_scope(gql, world, platform):
                     token=nanjing)
     entries = (await gql.ok(AUDIT, {"a": "update_staff_role"}, token=nanjing))["auditEntries"]["edges"]
     assert len(entries) == 2
+
+
+async def test_hotline_operators_and_department_staff_are_managed_like_other_staff(gql, world, platform):
+    street = world["communities"][0]["parentId"]  # the street of community 1
+    c0 = world["communities"][0]["_id"]
+    nanjing = await gql.login("nanjing")
+    dept = (await gql.ok("mutation($i: DepartmentInput!) { createDepartment(input: $i) { id } }",
+                         {"i": {"regionId": street, "name": "城管科"}}, token=nanjing))["createDepartment"]["id"]
+    fields = "id username role regionId departmentId"
+    make = f"mutation($i: CreateStaffInput!) {{ createStaff(input: $i) {{ {fields} }} }}"
+    operator = (await gql.ok(make, {"i": {"username": "op_new", "password": "new-password-1",
+                                          "role": "HOTLINE_OPERATOR", "regionId": street}}, token=nanjing))["createStaff"]
+    assert operator["role"] == "HOTLINE_OPERATOR" and operator["regionId"] == street
+    staff = (await gql.ok(make, {"i": {"username": "dept_new", "password": "new-password-1",
+                                       "role": "DEPARTMENT_STAFF", "departmentId": dept}}, token=nanjing))["createStaff"]
+    assert staff["departmentId"] == dept and staff["regionId"] == street  # the department's region is the scope
+    await gql.login("op_new", "new-password-1")
+    await gql.login("dept_new", "new-password-1")
+    # a community admin may not create regional front-line staff; a department must exist
+    admin001 = await gql.login("admin001")
+    await gql.error("FORBIDDEN", make, {"i": {"username": "op_x", "password": "new-password-1",
+                                              "role": "HOTLINE_OPERATOR", "regionId": street}}, token=admin001)
+    err = await gql.error("BAD_USER_INPUT", make, {"i": {"username": "dept_x", "password": "new-password-1",
+                                                         "role": "DEPARTMENT_STAFF", "departmentId": "nope"}},
+                          token=nanjing)
+    assert "部门" in err["message"]
+    # listed, disabled, reset and re-roled by the admin above, inside its scope
+    listed = {e["node"]["username"]: e["node"]["role"]
+              for e in (await gql.ok(LIST, {}, token=nanjing))["staffMembers"]["edges"]}
+    assert listed["op_new"] == "HOTLINE_OPERATOR" and listed["dept_new"] == "DEPARTMENT_STAFF"
+    assert "op_new" not in {e["node"]["username"] for e in (await gql.ok(LIST, {}, token=admin001))["staffMembers"]["edges"]}
+    await gql.ok(DISABLE, {"id": operator["id"], "d": True}, token=nanjing)
+    await gql.error("UNAUTHENTICATED", LOGIN, {"u": "op_new", "p": "new-password-1"})
+    assert (await gql.ok(RESET, {"id": staff["id"]}, token=nanjing))["resetStaffPassword"]["code"]
+    moved = (await gql.ok(f"mutation($id: ID!, $i: StaffRoleInput!) {{ updateStaffRole(id: $id, input: $i) {{ {fields} }} }}",
+                          {"id": staff["id"], "i": {"role": "HOTLINE_OPERATOR", "regionId": street}},
+                          token=nanjing))["updateStaffRole"]
+    assert moved["role"] == "HOTLINE_OPERATOR" and moved["departmentId"] is None
+    back = (await gql.ok(ROLE, {"id": staff["id"], "i": {"role": "GRID_WORKER", "communityId": c0,
+                                                         "gridIds": [world["grids"][c0][0]["_id"]]}},
+                         token=nanjing))["updateStaffRole"]
+    assert back["role"] == "GRID_WORKER"

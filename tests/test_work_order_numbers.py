@@ -39,3 +39,25 @@ async def test_numbers_are_sequential_unique_and_searchable(gql, world, platform
     assert first["number"].endswith("-0001")
     assert (await gql.ok(LIST, {"n": numbers[1]}, token=admin2))["workOrders"]["totalCount"] == 0  # out of scope
     assert (await gql.ok(LIST, {"n": numbers[0]}, token=admin2))["workOrders"]["edges"][0]["node"]["id"] == first["id"]
+
+
+async def test_seeded_demo_orders_are_numbered_and_live_orders_continue_after_them(gql, platform):
+    from community_plus.seed import seed
+
+    await seed(platform, communities=1, residents_per_community=20, grids_per_community=1, work_orders_per_community=30)
+    orders = await platform.work_orders.coll.find({}, {"number": 1, "createdAt": 1, "communityId": 1}).to_list()
+    assert len(orders) == 30 and all(re.fullmatch(r"GD\d{8}-\d{4}", o["number"]) for o in orders)
+    assert len({o["number"] for o in orders}) == 30
+    by_day: dict[str, list[int]] = {}
+    for o in sorted(orders, key=lambda o: o["createdAt"]):
+        by_day.setdefault(o["number"][2:10], []).append(int(o["number"][-4:]))
+    assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in by_day.values())  # per day, in creation order
+    # a live order of a day that has seeded orders takes the next number, not a duplicate
+    admin = await gql.login("admin001")
+    item = (await gql.ok(CREATE_ITEM, {"input": {"title": "居家保洁", "kind": "VOLUNTEER", "slaHours": 24, "form": FORM}},
+                         token=admin))["createServiceItem"]
+    await gql.ok(SET_STATE, {"id": item["id"], "s": "PUBLISHED"}, token=admin)
+    resident = await platform.residents.coll.find_one({"relation": "self"})
+    live = (await gql.ok(SUBMIT, {"input": {"itemId": item["id"], "answers": GOOD_ANSWERS}},
+                         token=await resident_token(platform, resident)))["submitWorkOrder"]["number"]
+    assert int(live[-4:]) == len(by_day.get(live[2:10], [])) + 1

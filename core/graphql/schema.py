@@ -4,6 +4,7 @@ with that set (memory does not grow with the number of communities)."""
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
 import strawberry
@@ -22,8 +23,32 @@ from .limits import QueryLimits, limits_extension
 Contribution = tuple[Sequence[type], Sequence[type], Sequence[type], Sequence[type]]
 
 
+_BUILT: OrderedDict[tuple, strawberry.Schema] = OrderedDict()
+_BUILT_MAX = 64  # distinct module sets (and hot reloads in the sandbox) per process
+_BUILT_LOCK = threading.Lock()
+
+
 def build_schema(contributions: Iterable[Contribution] = (), *, introspection: bool = True,
                  limits: QueryLimits | None = None) -> strawberry.Schema:
+    """The schema of the core plus `contributions`, built once per process for the same types
+    and options (a schema holds no per-app state; building one takes a few hundred ms, and a
+    process may create many apps: tests, the sandbox, `plugin check`)."""
+    contributions = [tuple(tuple(part) for part in c) for c in contributions]
+    key = (tuple(contributions), introspection, limits or QueryLimits())
+    with _BUILT_LOCK:
+        if (found := _BUILT.get(key)) is not None:
+            _BUILT.move_to_end(key)
+            return found
+    schema = _build(contributions, introspection=introspection, limits=limits)
+    with _BUILT_LOCK:
+        _BUILT[key] = schema
+        while len(_BUILT) > _BUILT_MAX:
+            _BUILT.popitem(last=False)
+    return schema
+
+
+def _build(contributions: Iterable[Contribution], *, introspection: bool,
+           limits: QueryLimits | None) -> strawberry.Schema:
     queries: list[type] = list(api.QUERIES)
     mutations: list[type] = list(api.MUTATIONS)
     subscriptions: list[type] = list(api.SUBSCRIPTIONS)

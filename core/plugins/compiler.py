@@ -10,10 +10,12 @@ from typing import Any, Optional
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from community_plus_sdk import Model
 from community_plus_sdk import fields as f
+from community_plus_sdk.models import camel
 
 from ..errors import ModuleDisabled
 from ..graphql.relay import DEFAULT_FIRST, Connection, connection
@@ -29,12 +31,14 @@ class CompiledModel:
     type_names: list[str]
     query_fields: list[str]
     mutation_fields: list[str]
+    to_object: Any = None
+    """A stored row as an instance of `object_type` (for models referring to this one)."""
 
 
 def graphql_type(field: f.Field) -> Any:
     if isinstance(field, f.List):
         return list[graphql_type(field.of)]
-    if isinstance(field, (f.Image, f.ResidentRef)):
+    if isinstance(field, (f.Image, f.ResidentRef, f.Ref)):
         return strawberry.ID
     return field.python_type
 
@@ -55,7 +59,8 @@ def _make_type(name: str, annotations: dict[str, Any], descriptions: dict[str, s
     return (strawberry.input if input else strawberry.type)(cls, name=name, description=description)
 
 
-def compile_model(module: str, model: type[Model]) -> CompiledModel:
+def compile_model(module: str, model: type[Model], compiled: Optional[dict] = None) -> CompiledModel:
+    """`compiled`: the module's models compiled so far by type name (those this one refers to)."""
     name = model.type_name()
     owned = bool(model.meta("owned_by_resident"))
     out_fields: dict[str, Any] = {"id": strawberry.ID, "community_id": strawberry.ID, "version": int,
@@ -74,6 +79,11 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
         return ModelService(ctx, model)
 
     resolvers = {n: _sealed_field(n, fld, service) for n, fld in sealed.items()}
+    for n, ref in model.references().items():
+        target = (compiled or {})[ref.target_name]
+        out_fields[ref.object_name] = Optional[target.object_type]
+        descriptions[ref.object_name] = f"{ref.target_name} referred to by {n}"
+        resolvers[ref.object_name] = _ref_field(module, n, ref, target)
     object_type = _make_type(name, out_fields, descriptions, description=model.type_description(), resolvers=resolvers)
 
     def to_object(row: dict[str, Any]) -> Any:
@@ -84,7 +94,7 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
         for n, fld in model.__fields__.items():
             if n not in sealed:
                 values[n] = fld.to_output(row.get(n))
-        if sealed:
+        if resolvers:
             values["_row"] = row
         return object_type(**values)
 
@@ -152,7 +162,37 @@ def compile_model(module: str, model: type[Model]) -> CompiledModel:
     inputs = [f"Create{name}Input"] * ("create" in ops) + [f"Update{name}Input"] * ("update" in ops)
     return CompiledModel(model=model, object_type=object_type, query=query, mutation=mutation,
                          type_names=[name, *inputs, f"{name}Filter", f"{name}Connection", f"{name}Edge"],
-                         query_fields=list(queries), mutation_fields=list(mutations))
+                         query_fields=list(queries), mutation_fields=list(mutations), to_object=to_object)
+
+
+def _ref_field(module: str, name: str, ref: f.Ref, target: CompiledModel) -> Any:
+    """The row a `Ref` names, through one DataLoader per request and referenced model (one
+    query per page, never per row); null when it is gone or the caller may not read it."""
+    key = f"model:{module}.{target.model.type_name()}"
+
+    def make_loader(info: Info) -> DataLoader:
+        async def load(ids: list[str]) -> list[Optional[dict]]:
+            svc = ModelService(info.context.module_context(module), target.model)
+            if not any(svc.ctx.has_permission(p) for p in target.model.allowed("read")):
+                return [None] * len(ids)
+            unique = list(dict.fromkeys(ids))
+            rows = await svc.coll.find({"_id": {"$in": unique}, **svc._owner_filter()}, limit=len(unique))
+            by_id = {r["_id"]: r for r in rows}
+            return [by_id.get(i) for i in ids]
+
+        return DataLoader(load_fn=load)
+
+    async def resolve(root: Any, info: Info) -> Optional[target.object_type]:
+        value = getattr(root, name)
+        if value is None:
+            return None
+        row = await info.context.loaders.custom(key, lambda: make_loader(info)).load(value)
+        return target.to_object(row) if row is not None else None
+
+    field_name = camel(name)
+    return strawberry.field(resolver=resolve, description=f"{field_name} 所指的{ref.target_name} (the {ref.target_name} "
+                                                          f"{field_name} names; null when it is gone or not readable "
+                                                          "by you)")
 
 
 def _sealed_field(name: str, fld: f.SealedPhone, service: Any) -> Any:

@@ -40,6 +40,7 @@ FORBIDDEN_STAGES = frozenset({"$out", "$merge", "$unionWith", "$lookup", "$graph
                               "$searchMeta", "$vectorSearch", "$geoNear"})
 FORBIDDEN_OPERATORS = frozenset({"$where", "$function", "$accumulator"})
 _FORBIDDEN = FORBIDDEN_STAGES | FORBIDDEN_OPERATORS
+LOCK_FIELD = "_refLock"  # written by `touch`, never read
 
 
 def physical_name(module: str, name: str) -> str:
@@ -159,6 +160,21 @@ class CommunityCollection(ScopedCollection):
     async def delete(self, filter: dict[str, Any]) -> bool:
         result = await self.coll.delete_one(self._scope(filter), session=self.session)
         return result.deleted_count == 1
+
+    async def update_many(self, filter: dict[str, Any], changes: dict[str, Any]) -> int:
+        """Set `changes` on every matching row (version bumped); how many changed."""
+        if self.sealer:
+            changes = self.sealer.seal(changes)
+        update = {"$set": {**changes, "updatedAt": datetime.now(UTC)}, "$inc": {"version": 1}}
+        return (await self.coll.update_many(self._scope(filter), update, session=self.session)).modified_count
+
+    async def touch(self, filter: dict[str, Any]) -> bool:
+        """Write to the one row matching `filter` without changing what it holds (a counter
+        that is never read): inside a transaction this makes any concurrent write of that row
+        — its delete above all — conflict with ours, so a reference checked here cannot be
+        left dangling. False when no such row exists in the community."""
+        result = await self.coll.update_one(self._scope(filter), {"$inc": {LOCK_FIELD: 1}}, session=self.session)
+        return result.matched_count == 1
 
     async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         check_pipeline(pipeline)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -56,6 +57,10 @@ class LoadedModule:
     permissions: list[Permission] = field(default_factory=list)
     hooks: list[str] = field(default_factory=list)
     topics: dict[str, Topic] = field(default_factory=dict)
+    models: dict[str, type] = field(default_factory=dict)
+    """The module's declarative models by GraphQL type name."""
+    referrers: dict[str, list[tuple[type, str, Any]]] = field(default_factory=dict)
+    """Per model type name: the (model, field name, `fields.Ref`) referring to it."""
 
     @property
     def collection_names(self) -> set[str]:
@@ -199,16 +204,20 @@ class PluginRegistry:
         hooks = sorted(caller.name for caller in self.pm.get_hookcallers(self.pm.get_plugin(name)) or [])
         loaded = LoadedModule(name=manifest.name, manifest=manifest, plugin=plugin, entry_point=name,
                               distribution=dist, dist_version=dist_version, hooks=hooks)
-        for models in [manifest.models, *self._call_sync(name, "register_models")]:
-            for model in models or []:
-                compiled = compile_model(manifest.name, model)
-                loaded.compiled.append(compiled)
-                idx = [[(getattr(fld, "index_key", fname), 1)] for fname, fld in model.__fields__.items() if fld.index]
-                if model.meta("owned_by_resident"):
-                    idx.append([("residentId", 1), ("_id", -1)])
-                loaded.collections[model.collection_name()] = CollectionSpec(
-                    model.collection_name(), [[("communityId", 1), ("_id", -1)],
-                                              *[[("communityId", 1), *i] for i in idx], *model.meta("indexes")])
+        declared = [model for models in [manifest.models, *self._call_sync(name, "register_models")]
+                    for model in models or []]
+        loaded.models, loaded.referrers = link_models(declared)
+        compiled_by_name: dict[str, CompiledModel] = {}
+        for model in loaded.models.values():  # referenced models first
+            compiled = _compiled(manifest.name, model, compiled_by_name)
+            compiled_by_name[model.type_name()] = compiled
+            loaded.compiled.append(compiled)
+            idx = [[(getattr(fld, "index_key", fname), 1)] for fname, fld in model.__fields__.items() if fld.index]
+            if model.meta("owned_by_resident"):
+                idx.append([("residentId", 1), ("_id", -1)])
+            loaded.collections[model.collection_name()] = CollectionSpec(
+                model.collection_name(), [[("communityId", 1), ("_id", -1)],
+                                          *[[("communityId", 1), *i] for i in idx], *model.meta("indexes")])
         for contribution in [manifest.graphql, *self._call_sync(name, "register_graphql")]:
             if contribution:
                 for attr in ("queries", "mutations", "subscriptions", "types"):
@@ -288,9 +297,60 @@ class PluginRegistry:
         return results
 
 
+_COMPILED: weakref.WeakKeyDictionary[type, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _compiled(module: str, model: type, referenced: dict[str, CompiledModel]) -> CompiledModel:
+    """`compile_model` once per model class in a process, so that every app built from the same
+    plugin holds the same GraphQL types and shares their cached schemas (`build_schema`). The
+    models it refers to are compiled first, from the same classes, so they come from here too."""
+    per_module = _COMPILED.setdefault(model, {})
+    if module not in per_module:
+        per_module[module] = compile_model(module, model, referenced)
+    return per_module[module]
+
+
 def _type_names(loaded: LoadedModule) -> list[str]:
     names = [t for m in loaded.compiled for t in m.type_names]
     c = loaded.contribution
     for cls in c.types + c.queries + c.mutations + c.subscriptions:
         names.append(_strawberry_name(cls))
     return names
+
+
+def link_models(models: list[type]) -> tuple[dict[str, type], dict[str, list[tuple[type, str, Any]]]]:
+    """The models by type name, ordered so that a referenced model comes before the models
+    referring to it (the compiler needs the referenced GraphQL type), and who refers to whom.
+    A reference to a model the module does not declare, or a cycle of references, is a
+    load error (a model referring to itself included: the object field would need its own
+    type before it exists; keep such a parent id a plain `String`)."""
+    by_name: dict[str, type] = {}
+    for model in models:
+        if model.type_name() in by_name:
+            raise ValueError(f"model {model.type_name()} is declared twice")
+        by_name[model.type_name()] = model
+    referrers: dict[str, list[tuple[type, str, Any]]] = {}
+    for model in models:
+        for fname, ref in model.references().items():
+            if ref.target_name not in by_name:
+                raise ValueError(f"{model.type_name()}.{fname} refers to {ref.target_name!r}, which is not a model of "
+                                 f"this module (models: {', '.join(sorted(by_name))})")
+            referrers.setdefault(ref.target_name, []).append((model, fname, ref))
+    ordered: dict[str, type] = {}
+    visiting: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        if name in visiting:
+            raise ValueError("models refer to each other in a cycle (" + " → ".join([*visiting, name]) + "): "
+                             "keep one side a plain String id")
+        visiting.append(name)
+        for ref in by_name[name].references().values():
+            visit(ref.target_name)
+        visiting.pop()
+        ordered[name] = by_name[name]
+
+    for name in by_name:
+        visit(name)
+    return ordered, referrers

@@ -17,9 +17,9 @@ import structlog
 from jsonschema import Draft202012Validator
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
-from community_plus_sdk.settings import problem
+from community_plus_sdk.settings import check as check_settings, problem
 
-from ..errors import BadUserInput, NotFound
+from ..errors import BadUserInput, FieldErrors, NotFound
 from ..realtime.publish import record_module_state
 from ..repositories.base import Repository
 from ..transactions import in_transaction
@@ -153,6 +153,9 @@ class ModuleStates:
             problems.setdefault(path, problem(str(err.validator), err.validator_value, err.message))
         if problems:
             raise BadUserInput(problems)
+        errors = FieldErrors("settings")
+        check_settings(self.registry.modules[module].manifest.settings, merged, errors)  # the class's cross-field checks
+        errors.raise_if_any()
 
     async def update_settings(self, region: dict[str, Any], module: str, settings: dict[str, Any],
                               actor: str | None) -> list[str]:

@@ -25,6 +25,7 @@ class StaffMember:
     locked_until: datetime | None = strawberry.field(description="Set while locked after wrong passwords.")
     totp_enabled: bool = strawberry.field(description="Whether login asks for an authenticator code.")
     created_at: datetime | None
+    department_id: strawberry.ID | None = strawberry.field(default=None, description="DEPARTMENT_STAFF: their department.")
 
     @classmethod
     def of(cls, d: dict[str, Any]) -> StaffMember:
@@ -35,7 +36,8 @@ class StaffMember:
                    role=Role(d["role"]), region_id=d.get("regionId"), community_id=d.get("communityId"),
                    grid_ids=list(d.get("gridIds") or []), disabled=bool(d.get("disabled")),
                    locked_until=until if until and until > datetime.now(UTC) else None,
-                   totp_enabled=bool(d.get("totpEnabled")), created_at=d.get("createdAt"))
+                   totp_enabled=bool(d.get("totpEnabled")), created_at=d.get("createdAt"),
+                   department_id=d.get("departmentId"))
 
     @strawberry.field
     async def community(self, info: Ctx) -> Community | None:
@@ -51,18 +53,21 @@ class CreateStaffInput:
     password: str = strawberry.field(description="Initial password (≥ 8 characters).")
     role: Role
     display_name: str | None = None
-    region_id: strawberry.ID | None = strawberry.field(default=None, description="For REGION_ADMIN.")
+    region_id: strawberry.ID | None = strawberry.field(default=None, description="For REGION_ADMIN, HOTLINE_OPERATOR.")
     community_id: strawberry.ID | None = strawberry.field(default=None, description="For COMMUNITY_ADMIN, GRID_WORKER.")
     grid_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="For GRID_WORKER.")
     phone: str | None = None
+    department_id: strawberry.ID | None = strawberry.field(
+        default=None, description="For DEPARTMENT_STAFF: the functional department (its region is the scope).")
 
 
 @strawberry.input
 class StaffRoleInput:
     role: Role
-    region_id: strawberry.ID | None = None
+    region_id: strawberry.ID | None = strawberry.field(default=None, description="For REGION_ADMIN, HOTLINE_OPERATOR.")
     community_id: strawberry.ID | None = None
     grid_ids: list[strawberry.ID] | None = None
+    department_id: strawberry.ID | None = strawberry.field(default=None, description="For DEPARTMENT_STAFF.")
 
 
 @strawberry.type(description="A one-time password-reset code: hand it to the staff member; shown once.")
@@ -96,7 +101,8 @@ class StaffMutation:
         return StaffMember.of(await StaffService(info.context).create(
             username=input.username, password=input.password, role=input.role.value,
             display_name=input.display_name or "", region_id=input.region_id, community_id=input.community_id,
-            grid_ids=[str(g) for g in input.grid_ids or []], phone=input.phone))
+            grid_ids=[str(g) for g in input.grid_ids or []], phone=input.phone,
+            department_id=input.department_id))
 
     @strawberry.mutation(description="Disable (sessions end at once) or re-enable a staff account.")
     async def set_staff_disabled(self, info: Ctx, id: strawberry.ID, disabled: bool) -> StaffMember:
@@ -110,7 +116,7 @@ class StaffMutation:
             raise BadUserInput({"input.role": "居民不是工作人员角色 (residents are not staff)"})
         return StaffMember.of(await StaffService(info.context).update_role(
             id, role=input.role.value, region_id=input.region_id, community_id=input.community_id,
-            grid_ids=[str(g) for g in input.grid_ids or []]))
+            grid_ids=[str(g) for g in input.grid_ids or []], department_id=input.department_id))
 
     @strawberry.mutation(description="Issue a one-time password-reset code (24 h, single use; earlier codes void).")
     async def reset_staff_password(self, info: Ctx, id: strawberry.ID) -> PasswordReset:

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
+from ...access import STAFF_ROLES as ROLES
 from ...repositories.base import Page, Repository
 
 if TYPE_CHECKING:
     from ...context import Platform
 
-STAFF_ROLES = ["platform_admin", "region_admin", "community_admin", "grid_worker"]
+STAFF_ROLES = list(ROLES)
 
 
 class StaffRepository(Repository):

@@ -1,5 +1,8 @@
 """Who may manage whom. Roles rank platform_admin > region_admin > community_admin >
-grid_worker. An editor manages (creates, disables, resets, re-roles) only accounts whose role
+grid_worker, hotline_operator, department_staff (the front-line roles, equal). A hotline
+operator is attached to a region, a department's staff to the department's region: so a street
+admin manages its street's operators and departments, a community admin only its grid workers.
+An editor manages (creates, disables, resets, re-roles) only accounts whose role
 ranks strictly below its own and whose region or community lies inside its own scope (a
 street admin: the communities of its street and the regions below it, never the street itself
 or above); platform admins manage everyone but themselves. Nobody can grant a role at or above
@@ -12,7 +15,9 @@ from typing import Any
 from ...access import Principal
 from ...errors import Forbidden
 
-RANK = {"grid_worker": 1, "community_admin": 2, "region_admin": 3, "platform_admin": 4}
+RANK = {"grid_worker": 1, "hotline_operator": 1, "department_staff": 1, "community_admin": 2, "region_admin": 3,
+        "platform_admin": 4}
+COMMUNITY_ROLES = ("community_admin", "grid_worker")  # attached to a community; the others to a region
 
 
 def place_of(account: dict[str, Any]) -> str | None:

@@ -10,6 +10,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ...access import STAFF_ROLES
 from ...context import RequestContext
 from ...errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from ...repositories.base import Page
@@ -18,7 +19,8 @@ from ...services import audit
 from ...services.staff import MIN_PASSWORD, create_staff_user
 from ...transactions import in_transaction
 from .repository import StaffRepositories
-from .rules import place_of, require_manage
+from ..linkage.repository import DepartmentRepository
+from .rules import COMMUNITY_ROLES, place_of, require_manage
 
 RESET_TTL = timedelta(hours=24)
 MAX_PASSWORD = 256
@@ -48,6 +50,15 @@ class StaffService:
         pid = place_of(account)
         return await self.ctx.loaders.by_id("regions").load(pid) if pid else None
 
+    async def _target_place(self, role: str, region_id: str | None, community_id: str | None,
+                            department_id: str | None) -> dict[str, Any] | None:
+        """The region an account of `role` would be attached to (a department's region for its staff)."""
+        if role == "department_staff":
+            department = await DepartmentRepository(self.p.db).get(department_id) if department_id else None
+            region_id = department["regionId"] if department else None
+        place_id = community_id if role in COMMUNITY_ROLES else region_id
+        return await self.ctx.loaders.by_id("regions").load(place_id) if place_id else None
+
     async def _audit_doc(self, account: dict[str, Any]) -> dict[str, Any]:
         """What the audit entry is filed under: the account's community and region path."""
         place = await self._place(account)
@@ -60,8 +71,7 @@ class StaffService:
         """An account the caller may manage; NOT_FOUND when outside its scope, FORBIDDEN when visible but above."""
         editor = self.ctx.scope.require_role("platform_admin", "region_admin", "community_admin")
         account = await self.p.users.get(user_id)
-        if account is None or account.get("role") not in ("platform_admin", "region_admin", "community_admin",
-                                                           "grid_worker"):
+        if account is None or account.get("role") not in STAFF_ROLES:
             raise NotFound("staff")
         if account["_id"] == editor.user_id:
             raise Forbidden("不能在此修改自己的账号，请用“修改密码” (manage your own account with changeMyPassword)")
@@ -82,15 +92,15 @@ class StaffService:
 
     async def create(self, *, username: str, password: str, role: str, display_name: str,
                      region_id: str | None, community_id: str | None, grid_ids: list[str],
-                     phone: str | None) -> dict[str, Any]:
+                     phone: str | None, department_id: str | None = None) -> dict[str, Any]:
         editor = self.ctx.scope.require_role("platform_admin", "region_admin", "community_admin")
-        place_id = community_id if role in ("community_admin", "grid_worker") else region_id
-        place = await self.ctx.loaders.by_id("regions").load(place_id) if place_id else None
+        place = await self._target_place(role, region_id, community_id, department_id)
         if place is not None or role == "platform_admin":
             require_manage(editor, role, place)
         doc = await create_staff_user(self.p, username=username, password=password, role=role,
                                       display_name=display_name or username, region_id=region_id,
-                                      community_id=community_id, grid_ids=grid_ids, phone=phone)
+                                      community_id=community_id, grid_ids=grid_ids, phone=phone,
+                                      department_id=department_id)
         await audit.record(self.ctx, "create_staff", "staff", await self._audit_doc(doc),
                            fields=["username", "role"], role=role)
         return doc
@@ -178,18 +188,19 @@ class StaffService:
         return updated or account
 
     async def update_role(self, user_id: str, *, role: str, region_id: str | None, community_id: str | None,
-                          grid_ids: list[str]) -> dict[str, Any]:
+                          grid_ids: list[str], department_id: str | None = None) -> dict[str, Any]:
         """Change role and scope; the editor must manage the account both before and after."""
         account = await self._managed(user_id)
         editor = self.ctx.scope.require()
-        place_id = community_id if role in ("community_admin", "grid_worker") else region_id
-        place = await self.ctx.loaders.by_id("regions").load(place_id) if place_id else None
+        place = await self._target_place(role, region_id, community_id, department_id)
         errors: dict[str, str] = {}
-        if role == "region_admin" and (place is None or place.get("level") == "community"):
+        if role == "department_staff" and place is None:
+            errors["departmentId"] = "需要一个职能部门 id (give an existing department id)"
+        elif role in ("region_admin", "hotline_operator") and (place is None or place.get("level") == "community"):
             errors["regionId"] = "需要一个省/市/区/街道的区域 id (give a province, city, district or street id)"
-        elif role in ("community_admin", "grid_worker") and (place is None or place.get("level") != "community"):
+        elif role in COMMUNITY_ROLES and (place is None or place.get("level") != "community"):
             errors["communityId"] = "需要一个社区 id (give an existing community id)"
-        elif role not in ("platform_admin", "region_admin", "community_admin", "grid_worker"):
+        elif role not in STAFF_ROLES:
             errors["role"] = "未知角色 (unknown role)"
         if role == "grid_worker":
             found = await self.p.grids.get_many(grid_ids)
@@ -199,9 +210,11 @@ class StaffService:
             raise BadUserInput(errors)
         require_manage(editor, role, place)
         values: dict[str, Any] = {"role": role}
-        unset = [k for k in ("regionId", "communityId", "gridIds")]
-        if role == "region_admin":
-            values["regionId"] = region_id
+        unset = [k for k in ("regionId", "communityId", "gridIds", "departmentId")]
+        if role in ("region_admin", "hotline_operator", "department_staff"):
+            values["regionId"] = place["_id"] if place else region_id
+        if role == "department_staff":
+            values["departmentId"] = department_id
         if role in ("community_admin", "grid_worker"):
             values["communityId"] = community_id
         if role == "grid_worker":
@@ -217,7 +230,7 @@ class StaffService:
 
         updated = await in_transaction(self.p.client, write)
         await self._end_sessions(user_id)  # tokens carry role and scope: log in again
-        changed = [k for k in ("role", "regionId", "communityId", "gridIds") if account.get(k) != (updated or {}).get(k)]
+        changed = [k for k in ("role", "regionId", "communityId", "gridIds", "departmentId") if account.get(k) != (updated or {}).get(k)]
         await audit.record(self.ctx, "update_staff_role", "staff", await self._audit_doc(updated or account),
                            fields=changed, before={k: account.get(k) for k in changed},
                            after={k: (updated or {}).get(k) for k in changed})

@@ -46,6 +46,12 @@ class WorkOrderCounters(Repository):
                                                   return_document=ReturnDocument.AFTER, session=session)
         return int(doc["seq"])
 
+    async def reserve(self, key: str, count: int) -> int:
+        """Take `count` numbers at once; returns the first (bulk loads: the demo seed)."""
+        doc = await self.coll.find_one_and_update({"_id": key}, {"$inc": {"seq": count}}, upsert=True,
+                                                  return_document=ReturnDocument.AFTER)
+        return int(doc["seq"]) - count + 1
+
 
 class NumberedOrders(Repository):
     """The `work_orders` indexes numbering needs: unique per community, and search by number."""
@@ -78,6 +84,18 @@ class Numbering:
     async def assign(self, key: str, session=None) -> str:
         """The next number of that community and day (before the order's transaction)."""
         return format_number(key.rsplit(":", 1)[1], await self.counters.take(key, session=session))
+
+
+async def number_all(platform: Platform, orders: list[dict[str, Any]]) -> None:
+    """Give `orders` (new documents, sorted by `createdAt`) their numbers, by local day."""
+    numbering = await Numbering.of(platform)
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for order in orders:
+        by_key.setdefault(f"{order['communityId']}:{order['createdAt'].astimezone(CST):%Y%m%d}", []).append(order)
+    for key, group in by_key.items():
+        first = await numbering.counters.reserve(key, len(group))
+        for seq, order in enumerate(group, start=first):
+            order["number"] = format_number(key.rsplit(":", 1)[1], seq)
 
 
 def number_filter(value: str) -> dict[str, Any]:

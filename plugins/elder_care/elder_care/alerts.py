@@ -35,7 +35,7 @@ async def scan_overdue(ctx: ModuleContext, now: datetime) -> int:
         if not await ctx.is_enabled(community_id):
             continue  # switched off there: its data is kept, but no alerts are raised
         local = ctx.for_community(community_id)
-        tolerance = timedelta(minutes=(await local.settings())["checkInToleranceMinutes"])
+        tolerance = timedelta(minutes=(await local.settings()).check_in_tolerance_minutes)
         for order in orders:
             if order["slotStart"] + tolerance <= now and await raise_overdue(local, order, now):
                 raised += 1

@@ -10,7 +10,7 @@ from typing import Any
 from community_plus_sdk import ConflictError, ModuleContext, ScopedCollection
 from community_plus_sdk.clock import clock, month_of, month_start
 
-from .subsidy import budget_fen, entitlement
+from .subsidy import entitlement
 
 
 def usage_id(elder_id: str, month: str) -> str:
@@ -47,7 +47,7 @@ async def balances(ctx: ModuleContext, elders: list[dict[str, Any]], month: str)
     """Monthly subsidy balance of each elder (one query for all of them)."""
     if not elders:
         return {}
-    rules = (await ctx.settings()).get("subsidyRules") or []
+    rules = (await ctx.settings()).subsidy_rules
     ids = [usage_id(e["_id"], month) for e in elders]
     used = {u["elderId"]: u for u in await ctx.collection("subsidy_usage").find({"_id": {"$in": ids}}, limit=len(ids))}
     when = reference_time(month)
@@ -63,7 +63,7 @@ async def balances(ctx: ModuleContext, elders: list[dict[str, Any]], month: str)
 
 
 async def budget_status(ctx: ModuleContext, month: str) -> dict[str, Any]:
-    total = budget_fen(await ctx.settings())
+    total = (await ctx.settings()).budget_fen
     doc = await ctx.collection("subsidy_budgets").find_one({"_id": budget_id(ctx.community_id, month)})
     spent = doc["spentFen"] if doc else 0
     return {"month": month, "budget_fen": total, "spent_fen": spent, "remaining_fen": max(0, total - spent)}

@@ -1,8 +1,12 @@
-"""The module manifest: name, permissions (with default roles) and the settings schema."""
+"""The module manifest: name, permissions (with default roles) and the typed settings (the
+settings schema is derived from `ElderCareSettings`)."""
 
 from __future__ import annotations
 
-from community_plus_sdk import Module, Permission, tag_schema
+from dataclasses import dataclass
+
+from community_plus_sdk import FieldErrors, Module, Permission, tag_schema
+from community_plus_sdk.settings import setting
 
 NAME = "elder_care"
 
@@ -33,53 +37,61 @@ PERMISSIONS = [
                roles=("community_admin", "grid_worker")),
 ]
 
+@dataclass(frozen=True, kw_only=True)
+class SubsidyRule:
+    """One subsidy rule: who matches it and what they get a month."""
+
+    name: str = setting(..., "规则名称", minLength=1, maxLength=40)
+    min_age: int | None = setting(None, "最低年龄（周岁）", minimum=0, maximum=150)
+    tags: list[str] = setting([], "需具有的居民标签", "不选则不限标签", items=tag_schema(), maxItems=5, uniqueItems=True)
+    hours_per_month: float = setting(..., "每月补贴时长（小时）", minimum=0, maximum=744)
+    coverage_percent: int = setting(100, "补贴比例（%）", minimum=0, maximum=100)
+
+
 DEFAULT_RULES = [
-    {"name": "高龄补贴（80周岁以上）", "minAge": 80, "hoursPerMonth": 10, "coveragePercent": 100},
-    {"name": "低收入老人补贴", "minAge": 60, "tags": ["LOW_INCOME"], "hoursPerMonth": 8, "coveragePercent": 100},
+    SubsidyRule(name="高龄补贴（80周岁以上）", min_age=80, hours_per_month=10, coverage_percent=100),
+    SubsidyRule(name="低收入老人补贴", min_age=60, tags=["LOW_INCOME"], hours_per_month=8, coverage_percent=100),
 ]
 
-SETTINGS_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "monthlyBudgetYuan": {
-            "type": "number", "minimum": 0, "maximum": 100_000_000, "default": 20000,
-            "title": "每月补贴预算（元）", "description": "Subsidy spending of the community per month never exceeds this."},
-        "subsidyRules": {
-            "type": "array", "maxItems": 20, "default": DEFAULT_RULES, "title": "补贴规则",
-            "description": "在册老人符合某条规则（服务时年龄不低于最低年龄，且具有全部所选标签）即每月享受规定的补贴时长，"
-                           "按补贴比例减免费用；同时符合多条时取最优惠的一条。 (An enrolled elder matching a rule gets "
-                           "hoursPerMonth subsidised hours a month at coveragePercent; the most generous rule applies.)",
-            "items": {
-                "type": "object", "required": ["name", "hoursPerMonth"], "additionalProperties": False,
-                "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": 40, "title": "规则名称"},
-                    "minAge": {"type": "integer", "minimum": 0, "maximum": 150, "title": "最低年龄（周岁）"},
-                    "tags": {"type": "array", "items": tag_schema(), "maxItems": 5, "uniqueItems": True,
-                             "title": "需具有的居民标签", "description": "不选则不限标签"},
-                    "hoursPerMonth": {"type": "number", "minimum": 0, "maximum": 744, "title": "每月补贴时长（小时）"},
-                    "coveragePercent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 100,
-                                        "title": "补贴比例（%）"},
-                },
-            },
-        },
-        "checkInToleranceMinutes": {
-            "type": "integer", "minimum": 0, "maximum": 720, "default": 30,
-            "title": "签到超时预警（分钟）", "description": "Alert the grid worker when a visit is not checked in this "
-                                                      "long after its start."},
-        "maxCheckInDistanceMeters": {
-            "type": "integer", "minimum": 10, "maximum": 20000, "default": 300,
-            "title": "签到距离上限（米）", "description": "Check-in/out farther than this from the elder's home is refused."},
-        "checkInEarlyMinutes": {
-            "type": "integer", "minimum": 0, "maximum": 1440, "default": 120,
-            "title": "最早提前签到（分钟）", "description": "How long before the slot a worker may check in."},
-        "minLeadMinutes": {
-            "type": "integer", "minimum": 0, "maximum": 10080, "default": 0,
-            "title": "最少提前下单（分钟）", "description": "Orders must start at least this long after they are placed."},
-        "maxAdvanceDays": {
-            "type": "integer", "minimum": 1, "maximum": 180, "default": 30,
-            "title": "最多提前预约（天）", "description": "Orders may start at most this many days ahead."},
-    },
-}
+
+@dataclass(frozen=True)
+class ElderCareSettings:
+    """What a community (or its region) tunes; the console's form is derived from it."""
+
+    monthly_budget_yuan: float = setting(
+        20000, "每月补贴预算（元）", "Subsidy spending of the community per month never exceeds this.",
+        minimum=0, maximum=100_000_000)
+    subsidy_rules: list[SubsidyRule] = setting(
+        DEFAULT_RULES, "补贴规则",
+        "在册老人符合某条规则（服务时年龄不低于最低年龄，且具有全部所选标签）即每月享受规定的补贴时长，"
+        "按补贴比例减免费用；同时符合多条时取最优惠的一条。 (An enrolled elder matching a rule gets "
+        "hoursPerMonth subsidised hours a month at coveragePercent; the most generous rule applies.)", maxItems=20)
+    check_in_tolerance_minutes: int = setting(
+        30, "签到超时预警（分钟）", "Alert the grid worker when a visit is not checked in this long after its start.",
+        minimum=0, maximum=720)
+    max_check_in_distance_meters: int = setting(
+        300, "签到距离上限（米）", "Check-in/out farther than this from the elder's home is refused.",
+        minimum=10, maximum=20000)
+    check_in_early_minutes: int = setting(120, "最早提前签到（分钟）", "How long before the slot a worker may check in.",
+                                          minimum=0, maximum=1440)
+    min_lead_minutes: int = setting(0, "最少提前下单（分钟）", "Orders must start at least this long after they are placed.",
+                                    minimum=0, maximum=10080)
+    max_advance_days: int = setting(30, "最多提前预约（天）", "Orders may start at most this many days ahead.",
+                                    minimum=1, maximum=180)
+
+    @property
+    def budget_fen(self) -> int:
+        """The monthly budget in fen."""
+        return int(round(self.monthly_budget_yuan * 100))
+
+    def check(self, problems: FieldErrors) -> None:
+        """Rules are told apart by name in orders and statements: names are unique."""
+        seen: set[str] = set()
+        for i, rule in enumerate(self.subsidy_rules):
+            if rule.name in seen:
+                problems.add(f"subsidyRules.{i}.name", f"规则名称“{rule.name}”重复 (rule names must be unique)")
+            seen.add(rule.name)
+
 
 module = Module(
     name=NAME,
@@ -89,5 +101,5 @@ module = Module(
     icon="heart",
     entry_page="/pages/elder_care/index",
     permissions=PERMISSIONS,
-    settings_schema=SETTINGS_SCHEMA,
+    settings=ElderCareSettings,
 )

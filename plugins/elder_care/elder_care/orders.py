@@ -16,7 +16,8 @@ from community_plus_sdk.relay import Page, paginate
 from .access import Actor
 from .checks import Problems, parse_month
 from .ledger import budget_id, ensure_accounts, usage_id
-from .subsidy import Entitlement, Grant, budget_fen, entitlement, grant
+from .manifest import ElderCareSettings
+from .subsidy import Entitlement, Grant, entitlement, grant
 from .workflow import ACTIVE, CANCELLED, DISPATCHED, OPEN, PLACED, event, state_conflict, transition
 
 MAX_ATTEMPTS = 8
@@ -41,7 +42,7 @@ class Request:
     slot_start: datetime
     note: str | None
     max_paid_fen: int | None
-    settings: dict[str, Any]
+    settings: ElderCareSettings
 
     @property
     def slot_end(self) -> datetime:
@@ -52,7 +53,7 @@ class Request:
         return month_of(self.slot_start)
 
     def entitlement(self) -> Entitlement:
-        return entitlement(self.settings.get("subsidyRules") or [], self.elder.get("birthDate"),
+        return entitlement(self.settings.subsidy_rules, self.elder.get("birthDate"),
                            self.elder.get("tags") or [], self.slot_start)
 
 
@@ -94,17 +95,17 @@ class OrderService:
         provider_id = p.identifier("input.providerId", data.get("provider_id"), required=False)
         note = p.text("input.note", data.get("note"), max_length=500)
         max_paid = p.number("input.maxPaidFen", data.get("max_paid_fen"), low=0, high=10**9)
-        settings = await self.ctx.settings()
+        settings: ElderCareSettings = await self.ctx.settings()
         slot = as_utc(data["slot_start"]) if data.get("slot_start") is not None else None
         now = clock.now()
         if slot is None:
             p.add("input.slotStart", "必填 (required)")
-        elif slot < now + timedelta(minutes=settings["minLeadMinutes"]):
-            p.add("input.slotStart", f"预约时间须至少提前{settings['minLeadMinutes']}分钟 "
-                                     f"(must start at least {settings['minLeadMinutes']} minutes from now)")
-        elif slot > now + timedelta(days=settings["maxAdvanceDays"]):
-            p.add("input.slotStart", f"最多提前{settings['maxAdvanceDays']}天预约 "
-                                     f"(at most {settings['maxAdvanceDays']} days ahead)")
+        elif slot < now + timedelta(minutes=settings.min_lead_minutes):
+            p.add("input.slotStart", f"预约时间须至少提前{settings.min_lead_minutes}分钟 "
+                                     f"(must start at least {settings.min_lead_minutes} minutes from now)")
+        elif slot > now + timedelta(days=settings.max_advance_days):
+            p.add("input.slotStart", f"最多提前{settings.max_advance_days}天预约 "
+                                     f"(at most {settings.max_advance_days} days ahead)")
         p.raise_if_any()
         elder = await self._elder_for(elder_id)
         item = await self.ctx.collection("service_items").find_one({"_id": item_id})
@@ -160,7 +161,7 @@ class OrderService:
         spent = await self.ctx.collection("subsidy_budgets").find_one({"_id": budget_id(self.ctx.community_id,
                                                                                             req.month)})
         g = grant(req.item["price_fen"], req.item["duration_minutes"], req.entitlement(),
-                  (usage or {}).get("usedMinutes", 0), budget_fen(req.settings) - (spent or {}).get("spentFen", 0))
+                  (usage or {}).get("usedMinutes", 0), req.settings.budget_fen - (spent or {}).get("spentFen", 0))
         return req, g
 
     async def place(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +225,7 @@ class OrderService:
         uid, bid = usage_id(req.elder["_id"], req.month), budget_id(self.ctx.community_id, req.month)
         usage, budget = await usage_coll.find_one({"_id": uid}), await budget_coll.find_one({"_id": bid})
         g = grant(req.item["price_fen"], req.item["duration_minutes"], req.entitlement(), usage["usedMinutes"],
-                  budget_fen(req.settings) - budget["spentFen"])
+                  req.settings.budget_fen - budget["spentFen"])
         if req.max_paid_fen is not None and g.paid_fen > req.max_paid_fen:
             reason = LIMIT_REASONS[g.limited_by]
             detail = {"SUBSIDY_BUDGET_EXHAUSTED": "本月补贴预算已用完 (this month's subsidy budget is spent)",

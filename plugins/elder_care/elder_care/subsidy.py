@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
 from community_plus_sdk.clock import age_on, china_date
+
+from .manifest import SubsidyRule
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,14 @@ class Entitlement:
 NONE = Entitlement(None, 0, 0)
 
 
-def rule_matches(rule: dict[str, Any], age: int | None, tags: list[str]) -> bool:
-    if rule.get("minAge") is not None and (age is None or age < rule["minAge"]):
+def rule_matches(rule: SubsidyRule, age: int | None, tags: list[str]) -> bool:
+    if rule.min_age is not None and (age is None or age < rule.min_age):
         return False
     held = {t.lower() for t in tags}  # settings may spell tags as ResidentTag does (LOW_INCOME)
-    return all(t.lower() in held for t in rule.get("tags") or [])
+    return all(t.lower() in held for t in rule.tags)
 
 
-def entitlement(rules: list[dict[str, Any]], birth_date: datetime | date | None, tags: list[str],
+def entitlement(rules: list[SubsidyRule], birth_date: datetime | date | None, tags: list[str],
                 when: datetime) -> Entitlement:
     """The most generous matching rule (most subsidised value a month) on the date of `when`."""
     age = age_on(birth_date, china_date(when))
@@ -38,8 +38,7 @@ def entitlement(rules: list[dict[str, Any]], birth_date: datetime | date | None,
     for rule in rules or []:
         if not rule_matches(rule, age, list(tags or [])):
             continue
-        candidate = Entitlement(rule["name"], int(round(float(rule["hoursPerMonth"]) * 60)),
-                                int(rule.get("coveragePercent", 100)))
+        candidate = Entitlement(rule.name, int(round(rule.hours_per_month * 60)), rule.coverage_percent)
         if candidate.minutes * candidate.coverage > best.minutes * best.coverage:
             best = candidate
     return best
@@ -70,6 +69,3 @@ def grant(price_fen: int, duration_min: int, ent: Entitlement, used_minutes: int
         limited = "budget"
     return Grant(price_fen, fen, price_fen - fen, minutes, ent.rule if fen > 0 else None, limited)
 
-
-def budget_fen(settings: dict[str, Any]) -> int:
-    return int(round(float(settings.get("monthlyBudgetYuan") or 0) * 100))

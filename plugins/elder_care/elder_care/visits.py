@@ -16,6 +16,7 @@ from community_plus_sdk.clock import CHINA, clock
 from .access import Actor
 from .checks import Problems
 from .geo import haversine_m
+from .manifest import ElderCareSettings
 from .workflow import ACTIVE, COMPLETED, CONFIRMED, DISPATCHED, IN_SERVICE, OPEN, state_conflict, transition
 
 _FILE_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -98,13 +99,13 @@ class VisitService:
         return order
 
     async def _distance(self, order: dict[str, Any], longitude: float, latitude: float,
-                        settings: dict[str, Any]) -> float:
+                        settings: ElderCareSettings) -> float:
         elder = await self.ctx.collection("elders").find_one({"_id": order["elderId"]}) or {}
         home_lon = elder.get("longitude", order.get("homeLongitude"))
         home_lat = elder.get("latitude", order.get("homeLatitude"))
         distance = haversine_m(home_lon, home_lat, longitude, latitude)
-        if distance > settings["maxCheckInDistanceMeters"]:
-            raise too_far(distance, settings["maxCheckInDistanceMeters"])
+        if distance > settings.max_check_in_distance_meters:
+            raise too_far(distance, settings.max_check_in_distance_meters)
         return distance
 
     async def check_in(self, order_id: str, longitude: float, latitude: float) -> dict[str, Any]:
@@ -119,7 +120,7 @@ class VisitService:
         p.raise_if_any()
         settings = await self.ctx.settings()
         now = clock.now()
-        earliest = order["slotStart"] - timedelta(minutes=settings["checkInEarlyMinutes"])
+        earliest = order["slotStart"] - timedelta(minutes=settings.check_in_early_minutes)
         if now < earliest:
             raise ConflictError(f"未到签到时间，最早 {earliest.astimezone(CHINA):%m-%d %H:%M} 可签到 "
                                 f"(too early: check in from {earliest.isoformat()})", reason="TOO_EARLY")

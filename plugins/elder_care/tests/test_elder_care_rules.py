@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from community_plus_sdk.clock import age_on, china_date, month_of
+from community_plus_sdk.settings import load
 from elder_care.geo import haversine_m
+from elder_care.manifest import ElderCareSettings, SubsidyRule
 from elder_care.subsidy import Entitlement, entitlement, grant
 
-RULES = [{"name": "高龄", "minAge": 80, "hoursPerMonth": 10},
-         {"name": "低收入", "minAge": 60, "tags": ["low_income"], "hoursPerMonth": 8, "coveragePercent": 50},
-         {"name": "残疾", "tags": ["disabled"], "hoursPerMonth": 5}]
+RULES = [SubsidyRule(name="高龄", min_age=80, hours_per_month=10),
+         SubsidyRule(name="低收入", min_age=60, tags=["low_income"], hours_per_month=8, coverage_percent=50),
+         SubsidyRule(name="残疾", tags=["disabled"], hours_per_month=5)]
 VISIT = datetime(2025, 6, 15, 2, 0, tzinfo=UTC)
 
 
@@ -19,12 +22,23 @@ def test_entitlement_picks_the_most_generous_matching_rule():
     assert entitlement(RULES, datetime(1960, 1, 1), ["low_income"], VISIT) == Entitlement("低收入", 480, 50)
     assert entitlement(RULES, datetime(1960, 1, 1), ["low_income", "disabled"], VISIT) == Entitlement("残疾", 300, 100)
     # settings may spell tags as ResidentTag does
-    assert entitlement([{**RULES[2], "tags": ["DISABLED"]}], datetime(1960, 1, 1), ["disabled"], VISIT).rule == "残疾"
+    assert entitlement([replace(RULES[2], tags=["DISABLED"])], datetime(1960, 1, 1), ["disabled"], VISIT).rule == "残疾"
     assert entitlement(RULES, datetime(1960, 1, 1), [], VISIT).rule is None
     assert entitlement(RULES, None, ["disabled"], VISIT).minutes == 300  # no age: only age-free rules
     # 80 on the visit's (China) date, not before
     assert entitlement(RULES, datetime(1945, 6, 15), [], VISIT).rule == "高龄"
     assert entitlement(RULES, datetime(1945, 6, 16), [], VISIT).rule is None
+
+
+def test_stored_settings_load_typed_with_defaults_for_keys_they_lack():
+    # what a community stored before: camelCase keys, rules without the optional keys
+    stored = {"monthlyBudgetYuan": 150, "subsidyRules": [{"name": "高龄", "minAge": 80, "hoursPerMonth": 10}],
+              "retiredKey": True}
+    settings = load(ElderCareSettings, stored)
+    assert settings.budget_fen == 15000 and settings.check_in_early_minutes == 120  # a key it lacked: the default
+    assert settings.subsidy_rules == [SubsidyRule(name="高龄", min_age=80, tags=[], hours_per_month=10.0,
+                                                  coverage_percent=100)]
+    assert load(ElderCareSettings, {}).subsidy_rules[1].tags == ["LOW_INCOME"]
 
 
 def test_grant_splits_price_by_hours_coverage_and_budget():

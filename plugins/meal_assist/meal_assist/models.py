@@ -1,4 +1,5 @@
-"""Declarative models: canteens and delivery volunteers (generated CRUD, validation, audit)."""
+"""Declarative models: canteens and delivery volunteers (generated CRUD, validation, audit); a
+volunteer may refer to the canteen they deliver for (`fields.Ref`)."""
 
 from __future__ import annotations
 
@@ -47,4 +48,8 @@ class MealVolunteer(Model):
                                   description="志愿者的居民 id (the volunteer's resident id)")
     name = fields.String(required=True, max_length=30)
     phone = fields.SealedPhone()  # a resident's own number: encrypted at rest, masked on read
+    # the canteen the volunteer delivers for (offered only that canteen's deliveries); none: any
+    # canteen. Deleting the canteen frees the volunteer for all of them.
+    canteen_id = fields.Ref(Canteen, on_delete="set_null", filter=True,
+                            description="常驻送餐的食堂，不填则可为任一食堂送餐 (the canteen delivered for; none: any)")
     active = fields.Boolean(default=True, filter=True)

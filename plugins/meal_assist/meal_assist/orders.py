@@ -320,13 +320,14 @@ async def mark_served(ctx: ModuleContext, order_id: str) -> dict[str, Any]:
 
 
 async def delivery_candidates(ctx: ModuleContext, order: dict[str, Any]) -> list[dict[str, Any]]:
-    """Grid workers of the diner's grid, then active volunteers."""
+    """Grid workers of the diner's grid, then active volunteers of the order's canteen or of none."""
     out = []
     if order.get("gridId"):
         for w in await ctx.grid_workers(order["gridId"]):
             out.append({"kind": "grid_worker", "id": w["_id"], "userId": w["_id"], "name": w.get("name"),
                         "phone": w.get("phone")})
-    for v in await ctx.collection(VOLUNTEERS).find({"active": True}, sort=[("_id", 1)], limit=200):
+    serving = {"active": True, "canteen_id": {"$in": [None, order.get("canteenId")]}}
+    for v in await ctx.collection(VOLUNTEERS).find(serving, sort=[("_id", 1)], limit=200):
         out.append({"kind": "volunteer", "id": v["_id"], "residentId": v["resident"], "name": v["name"],
                     "phone": v.get("phone")})
     return out
@@ -353,7 +354,7 @@ async def assign_delivery(ctx: ModuleContext, order_id: str, kind: str, delivere
                   if c["kind"] == kind and c["id"] == deliverer_id), None)
     if match is None:
         hint = ("不是该居民所在网格的网格员 (not a grid worker of the diner's grid)" if kind == "grid_worker"
-                else "不是在册的送餐志愿者 (not an active meal volunteer)")
+                else "不是为本食堂送餐的在册志愿者 (not an active meal volunteer of this canteen)")
         raise UserInputError({"delivererId": hint})
     deliverer = {k: match.get(k) for k in ("kind", "id", "userId", "residentId", "name", "phone")}
     row = await ctx.collection(ORDERS).update(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from .manifest import module
+from .manifest import MealSettings
 
 MEALS = ("breakfast", "lunch", "dinner")
 ORDER_TYPES = ("eat_in", "pick_up", "delivery")
@@ -20,7 +20,8 @@ MEAL_LABELS = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
 
 @dataclass(frozen=True)
 class Rules:
-    """A community's effective module settings, parsed."""
+    """A community's effective module settings in the form the rules use (local time zone,
+    bands by highest minimum age, tags lower-case)."""
 
     eligible_min_age: int
     eligible_tags: frozenset[str]
@@ -37,19 +38,20 @@ class Rules:
     cutoffs: dict[str, tuple[int, time]]
 
     @classmethod
-    def of(cls, settings: dict[str, Any]) -> Rules:
-        s = {**module.default_settings(), **(settings or {})}
-        cut = {**module.default_settings()["cutoffs"], **(s.get("cutoffs") or {})}
-        bands = sorted(((int(b["minAge"]), b.get("maxAge"), int(b["subsidyFen"])) for b in s["ageBands"]),
-                       key=lambda b: -b[0])
+    def of(cls, settings: MealSettings) -> Rules:
+        """The rules of a community's typed settings (`await ctx.settings()`)."""
+        bands = sorted(((b.min_age, b.max_age, b.subsidy_fen) for b in settings.age_bands), key=lambda b: -b[0])
+        cut = settings.cutoffs
         return cls(
-            eligible_min_age=int(s["eligibleMinAge"]), eligible_tags=frozenset(t.lower() for t in s["eligibleTags"]),
-            open_to_all=bool(s["openToAllResidents"]), age_bands=tuple(bands),
-            tag_subsidies={k.lower(): int(v) for k, v in s["tagSubsidies"].items()}, per_meal_cap=int(s["perMealCapFen"]),
-            monthly_cap=int(s["monthlyCapFen"]), monthly_budget=int(s["monthlyBudgetFen"]),
-            delivery_fee=int(s["deliveryFeeFen"]), max_quantity=int(s["maxQuantityPerDish"]),
-            days_ahead=int(s["menuDaysAhead"]), tz=timezone(timedelta(hours=int(s["utcOffsetHours"]))),
-            cutoffs={m: (int(c["daysBefore"]), time.fromisoformat(c["time"])) for m, c in cut.items()})
+            eligible_min_age=settings.eligible_min_age, eligible_tags=frozenset(t.lower() for t in settings.eligible_tags),
+            open_to_all=settings.open_to_all_residents, age_bands=tuple(bands),
+            tag_subsidies={k.lower(): v for k, v in settings.tag_subsidies.items()},
+            per_meal_cap=settings.per_meal_cap_fen, monthly_cap=settings.monthly_cap_fen,
+            monthly_budget=settings.monthly_budget_fen, delivery_fee=settings.delivery_fee_fen,
+            max_quantity=settings.max_quantity_per_dish, days_ahead=settings.menu_days_ahead,
+            tz=timezone(timedelta(hours=settings.utc_offset_hours)),
+            cutoffs={m: (c.days_before, time.fromisoformat(c.time))
+                     for m, c in (("breakfast", cut.breakfast), ("lunch", cut.lunch), ("dinner", cut.dinner))})
 
     # -- time ---------------------------------------------------------------------------------
     def today(self, now: datetime) -> date:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from community_plus_sdk.settings import load
+from meal_assist.manifest import MealSettings
 from meal_assist.rules import Rules, age_on, entitlement, format_address, grant
 
-RULES = Rules.of({})
+
+def stored(values: dict) -> Rules:
+    """Rules of settings as a community stored them (camelCase, only what it changed)."""
+    return Rules.of(load(MealSettings, values))
+
+
+RULES = Rules.of(MealSettings())
 
 
 def test_age_and_eligibility():
@@ -18,7 +26,7 @@ def test_age_and_eligibility():
     assert entitlement(RULES, None, ["low_income"], on).per_meal_fen == 300  # tag makes any age eligible
     assert entitlement(RULES, date(1968, 1, 1), ["elderly"], on).per_meal_fen == 200  # 62: first band
     assert entitlement(RULES, date(1945, 1, 1), ["low_income", "disabled"], on).per_meal_fen == 800  # 500+300+200 capped
-    custom = Rules.of({"ageBands": [{"minAge": 60, "subsidyFen": 100}, {"minAge": 75, "maxAge": 79, "subsidyFen": 400}],
+    custom = stored({"ageBands": [{"minAge": 60, "subsidyFen": 100}, {"minAge": 75, "maxAge": 79, "subsidyFen": 400}],
                        "tagSubsidies": {}, "eligibleMinAge": 65})
     assert entitlement(custom, date(1953, 1, 1), [], on).per_meal_fen == 400   # 77: the higher band wins
     assert entitlement(custom, date(1948, 1, 1), [], on).per_meal_fen == 100   # 82: above 79, the 60+ band
@@ -41,7 +49,7 @@ def test_cutoffs_and_local_dates():
     assert RULES.default_cutoff(day, "breakfast") == datetime(2030, 3, 14, 11, 0, tzinfo=UTC)  # 19:00 the day before
     assert RULES.end_of_day(day) == datetime(2030, 3, 15, 16, 0, tzinfo=UTC)
     assert RULES.today(datetime(2030, 3, 14, 16, 30, tzinfo=UTC)) == day  # 00:30 local
-    shifted = Rules.of({"cutoffs": {"dinner": {"daysBefore": 1, "time": "20:00"}}, "utcOffsetHours": 0})
+    shifted = stored({"cutoffs": {"dinner": {"daysBefore": 1, "time": "20:00"}}, "utcOffsetHours": 0})
     assert shifted.default_cutoff(day, "dinner") == datetime(2030, 3, 14, 20, 0, tzinfo=UTC)
     assert shifted.default_cutoff(day, "lunch") == datetime(2030, 3, 15, 9, 0, tzinfo=UTC)  # default kept
 

@@ -18,7 +18,7 @@ const CHANGE = `mutation ChangeMyPassword($o: String!, $n: String!) { changeMyPa
 const TOTP_START = `mutation StartTotp { startTotpEnrolment { secret provisioningUri } }`;
 const TOTP_CONFIRM = `mutation ConfirmTotp($c: String!) { confirmTotp(code: $c) }`;
 
-const RANK = { GRID_WORKER: 1, COMMUNITY_ADMIN: 2, REGION_ADMIN: 3, PLATFORM_ADMIN: 4 };
+const RANK = { GRID_WORKER: 1, HOTLINE_OPERATOR: 1, DEPARTMENT_STAFF: 1, COMMUNITY_ADMIN: 2, REGION_ADMIN: 3, PLATFORM_ADMIN: 4 };
 
 export async function render(ctx) {
   const { main, viewer } = ctx;
