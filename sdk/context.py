@@ -152,14 +152,29 @@ class ModuleContext(CommunityDirectory, ABC):
 
     @abstractmethod
     async def notify(self, user_ids: list[str], title: str, state: str, page: str | None = None) -> None:
-        """Send WeChat subscription messages to users through the outbox (delivered after
-        the change commits, with retries); inside `transaction` it commits with it.
+        """Send each user (once, however often listed) a WeChat subscription message of the
+        `module_notice` template, through the outbox the core's own notices use: delivered by
+        the server's worker after the change commits, retried on WeChat's transient errors;
+        inside `transaction` it commits with it. The message also reaches the user's in-app
+        inbox (`notifications`).
 
-        WeChat's limits are fitted, not refused (`community_plus_sdk.notify`): `title` is
-        cut to 20 characters and `state` to 5 (a longer one ends in `…`); the message shows
-        the time it was queued in China time. Delivery needs a one-time grant of each user
-        (`wx.requestSubscribeMessage` in the mini-program); without one it is recorded as
-        `no_grant`, not retried. `page` is an absolute mini-program page."""
+        WeChat's keyword rules (`community_plus_sdk.notify`), applied at the call:
+        `title` → `thing1`, cut to 20 characters (the 20th becomes `…`); `state` → `phrase2`,
+        1–5 Chinese characters such as `已完成` (anything else raises ValueError: a phrase
+        cannot be cut); `time3` shows `ctx.now()` as `YYYY-MM-DD HH:MM` in China time
+        (Asia/Shanghai). An empty title raises ValueError. `page` is an absolute mini-program
+        page (`/pages/<module>/...`, ValueError otherwise).
+
+        Delivery spends one one-time grant of the user (`wx.requestSubscribeMessage` in the
+        mini-program, with the id `subscriptionTemplates` lists for `module_notice`); without
+        one the outbox records `no_grant` and does not retry, and a user without a WeChat
+        identity is recorded as `no_recipient`. Tests see what was sent with the harness's
+        `wechat_sent` fixture.
+
+        Example::
+
+            await tx.notify([worker_user_id], f"新护理订单：{item_name}", "待派单", "/pages/elder_care/dispatch")
+        """
 
     async def reveal(self, collection: str, row_id: str, field: str, entity: str | None = None) -> str | None:
         """The full value of a sealed field (`fields.SealedPhone`, `CollectionSpec.sealed`) of one

@@ -61,7 +61,7 @@ def test_dev_settings_point_at_a_running_fake_and_a_taken_port_falls_back(clean_
     with dev_wechat(load_settings(CP_ENV="dev")) as (used, base):
         assert used.wechat_api_base == base and used.wechat_secret
         assert used.wechat_templates == ("work_order_status=TPL_WORK_ORDER_UPDATE,"
-                                         "module_notice=TPL_WORK_ORDER_UPDATE")
+                                         "module_notice=TPL_MODULE_NOTICE")
         query = (f"appid={used.wechat_appid}&secret={used.wechat_secret}&js_code=user:alice:1"
                  "&grant_type=authorization_code")
         with urllib.request.urlopen(f"{base}/sns/jscode2session?{query}", timeout=5) as resp:

@@ -1,18 +1,35 @@
-"""The module data sandbox: a module's filters and pipelines reach only its own rows of one
-community, however deeply a cross-collection stage or JavaScript operator is nested.
+"""The module sandboxes.
 
-Each attack is first run on the raw collection, to show it really reads other data on this
-database, and then through the module's collection, which must refuse it.
+The data sandbox: a module's filters and pipelines reach only its own rows of one community,
+however deeply a cross-collection stage or JavaScript operator is nested. Each attack is
+first run on the raw collection, to show it really reads other data on this database, and
+then through the module's collection, which must refuse it.
+
+The developer's sandbox (`community-plus sandbox PLUGIN`, core/devtools/sandbox.py): a module
+calling `ctx.notify` there really reaches the sandbox's fake WeChat, which the sandbox
+configures with the subscription templates the server sends with and the demo resident's
+grants (the last test: the sandbox's own WeChat app, server environment, seeding, plugin
+preparation and demo resident, in this process instead of its child processes).
 """
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import pytest
 from bson import encode
 from bson.raw_bson import RawBSONDocument
 
+from community_plus.app import create_app
+from community_plus.devtools.sandbox import (RESIDENT_USER, SANDBOX_GRANTS, SandboxOptions, _gql,
+                                             ensure_demo_resident, sandbox_environment, sandbox_fake_wechat,
+                                             seed_database)
+from community_plus.devtools.worker import STATE, SandboxState, prepare_plugin
 from community_plus.errors import Forbidden
 from community_plus.plugins.context import ServerModuleContext
+from community_plus.settings import load_settings
+from community_plus_sandbox.wechat import FAKE_WECHAT
 
 NOTICES = "test_notices__notices"  # another module's collection
 LOOKUP = {"$lookup": {"from": NOTICES, "pipeline": [], "as": "leak"}}
@@ -101,3 +118,40 @@ async def test_filters_are_checked_at_any_depth_and_legitimate_pipelines_work(ro
     assert summary == [{"total": [{"n": 3}], "byTag": [{"_id": "a", "n": 2}, {"_id": "b", "n": 1}]}]
     assert await wishes.count({"tag": "a"}) == 2  # only this community's rows
 
+
+
+async def test_a_module_notifying_in_the_sandbox_reaches_the_fake_wechat(db_uri, tmp_path, aiohttp_server):
+    secret = "sandbox-secret-0123456789abcdef"
+    wechat = await aiohttp_server(sandbox_fake_wechat(secret))
+    fake = wechat.app[FAKE_WECHAT]
+    env = sandbox_environment(SandboxOptions(data_dir=tmp_path), db_uri, secret, "cp-test-live",
+                              wechat_base=str(wechat.make_url("")).rstrip("/"))
+    assert env["CP_WECHAT_TEMPLATES"] == "work_order_status=TPL_WORK_ORDER_UPDATE,module_notice=TPL_MODULE_NOTICE"
+    settings = load_settings(**env)
+    assert settings.background_jobs  # the sandbox's server delivers its outbox itself
+    assert await seed_database(db_uri, settings, communities=1, residents=5)
+    app = create_app(settings)  # what the sandbox's server process (worker.py) runs
+    app[STATE] = SandboxState(dist=env["CP_SANDBOX_DIST"], resident_user=env["CP_SANDBOX_RESIDENT"])
+    app.on_startup.append(prepare_plugin)  # enables cp-test-live's module (off by default) in the first community
+    server = await aiohttp_server(app)
+    base = str(server.make_url("")).rstrip("/")
+    assert await ensure_demo_resident(base)  # the demo resident, bound through the fake WeChat
+
+    async with aiohttp.ClientSession() as http:
+        login = await _gql(http, base, "mutation($c: String!) { loginWithWechat(code: $c) { accessToken } }",
+                           {"c": f"user:{RESIDENT_USER}:notify-test"})
+        token = login["loginWithWechat"]["accessToken"]
+        title = "社区志愿者服务队周六上午在广场集合签到"  # 19 characters: fits thing1 as it is
+        assert (await _gql(http, base, "mutation($t: String!) { liveNotify(title: $t) }", {"t": title},
+                           token=token))["liveNotify"] is True
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while not fake.sent_messages and loop.time() < deadline:  # the server's outbox loop sends it
+        await asyncio.sleep(0.05)
+    [sent] = fake.sent_messages
+    openid = fake.openid_of(RESIDENT_USER)
+    assert sent["touser"] == openid and sent["template_id"] == "TPL_MODULE_NOTICE"
+    assert sent["data"]["thing1"]["value"] == title and sent["data"]["phrase2"]["value"] == "已签到"
+    assert fake.grants_left(openid, "TPL_MODULE_NOTICE") == SANDBOX_GRANTS - 1
+    assert fake.grants_left(openid, "TPL_WORK_ORDER_UPDATE") == SANDBOX_GRANTS

@@ -47,7 +47,7 @@ async def test_order_flow_reaches_every_party_across_two_workers(workers, world)
         actions = [i["workOrderUpdated"]["action"] for i in await resident_orders.wait_count(5)]
         assert actions == ["submit", "accept", "assign", "start", "resolve"]  # in order, each once
         note = await resident_notes.wait_for(lambda i: i["notificationReceived"]["notification"]["state"] ==
-                                             "已办结待评价")
+                                             "待评价")
         assert note["notificationReceived"]["notification"]["page"].endswith(order["id"])
         await worker_orders.wait_count(5)
         await http_a.ok(NOTE, {"id": order["id"], "n": "回访：已正常"}, token=who["desk"])  # not a state change

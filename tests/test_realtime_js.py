@@ -47,7 +47,7 @@ async def test_graphql_ws_client_proof_through_two_workers(node_modules, setting
     assert result["workerSaw"] == "submit"
     assert result["residentActions"] == ["submit", "accept", "assign", "start", "resolve"]
     assert result["resolvedFrom"] == "IN_PROGRESS"
-    assert result["notification"]["state"] == "已办结待评价"
+    assert result["notification"]["state"] == "待评价"
     assert result["notification"]["page"].endswith(result["orderId"])
     assert result["replayed"] == ["accept", "assign", "start", "resolve"]
 

@@ -12,7 +12,7 @@ from community_plus.errors import BadUserInput, FieldErrors
 from community_plus_sdk import UserInputError, fields
 from community_plus_sdk import errors as sdk_errors
 from community_plus_sdk.clock import age_on, as_utc, china_date, clock, day_range, month_of, month_start, new_id
-from community_plus_sdk.notify import PHRASE_MAX, THING_MAX, fit, module_notice_data
+from community_plus_sdk.notify import PHRASE_MAX, THING_MAX, fit, module_notice_data, notice_state
 from community_plus_sdk.relay import decode_cursor, encode_cursor, from_rows, page_size
 from community_plus_sdk.settings import load, problem
 
@@ -86,7 +86,14 @@ def test_notifications_fit_wechat_limits_in_china_time():
     assert fit("  已 完成 ", PHRASE_MAX) == "已 完成" and fit("已经全部完成了", PHRASE_MAX) == "已经全部…"
     data = module_notice_data("送餐到家", "已送达", datetime(2030, 3, 14, 16, 5, tzinfo=UTC))
     assert data == {"thing1": {"value": "送餐到家"}, "phrase2": {"value": "已送达"},
-                    "time3": {"value": "2030-03-15 00:05"}}
+                    "time3": {"value": "2030-03-15 00:05"}}  # China time: 16:05 UTC is the next day 00:05
+    assert module_notice_data(long_title, "已完成", datetime(2030, 3, 14, tzinfo=UTC))["thing1"]["value"] == \
+        fit(long_title, THING_MAX)  # a title is cut, never refused
+    for state in ("已经全部完成了", "OK", "已完成!", ""):  # a state is never cut: WeChat's phrase is 1-5 Chinese characters
+        with pytest.raises(ValueError, match="Chinese characters"):
+            notice_state(state)
+    with pytest.raises(ValueError, match="title is empty"):
+        module_notice_data("   ", "已完成", datetime(2030, 3, 14, tzinfo=UTC))
 
 
 def test_typed_settings_derive_the_schema_and_load_effective_values():
@@ -100,3 +107,24 @@ def test_typed_settings_derive_the_schema_and_load_effective_values():
     assert loaded.max_wish_value_fen == 800 and loaded.require_wish_approval is True
     assert problem("maximum", 20, "25 is greater than the maximum of 20") == "不能大于 20 (must be ≤ 20)"
     assert problem("dependentRequired", {}, "x is a dependency") == "设置值无效 (x is a dependency)"
+
+
+def test_plugin_check_flags_notify_states_wechat_refuses(tmp_path):
+    from community_plus.devtools.check import check_notify
+    from community_plus.devtools.project import GROUP, PluginProject
+
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "cp-notes"\nversion = "0.1.0"\n'
+                                             f'[project.entry-points."{GROUP}"]\nnotes = "notes"\n', "utf-8")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "__init__.py").write_text(
+        "async def go(ctx, tx, state):\n"
+        "    await ctx.notify(['u'], '短标题', '已完成')\n"  # fine
+        "    await ctx.notify(['u'], '短标题', state)\n"  # not a literal: checked when called
+        "    await tx.notify(['u'], title='短标题', state='Done')\n"
+        "    await ctx.notify(['u'], '请于周六上午九点前到社区食堂领取您预订的午餐', '已经全部完成了')\n", "utf-8")
+    problems = check_notify(PluginProject.load(tmp_path))
+    found = sorted((p.line, p.severity, p.message.split(":")[0]) for p in problems)
+    assert found == [(4, "error", "notify state 'Done' is not 1 to 5 Chinese characters"),
+                     (5, "error", "notify state '已经全部完成了' is not 1 to 5 Chinese characters"),
+                     (5, "warning", "notify title '请于周六上午九点前到社区食堂领取您预订的午餐' has 22 characters")]
+    assert all(p.file == "notes/__init__.py" and p.check == "notify" for p in problems)

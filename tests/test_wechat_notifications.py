@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+
+from community_plus_sdk.clock import CHINA
 
 from community_plus.jobs import sender_for
 from community_plus.services.notifications import deliver_due
@@ -34,5 +38,8 @@ async def test_state_changes_reach_wechat_and_43101_is_recorded(gql, fake, world
     assert len(fake.sent_messages) == 1
     sent = fake.sent_messages[0]
     assert sent["touser"] == openid and sent["template_id"] == TEMPLATE
+    assert sent["data"]["thing1"]["value"] == "问题上报" and sent["data"]["phrase2"]["value"] == "已提交"
+    shown = datetime.strptime(sent["data"]["time3"]["value"], "%Y-%m-%d %H:%M").replace(tzinfo=CHINA)
+    assert abs(shown - datetime.now(UTC)) < timedelta(minutes=2)  # China time (UTC+8), not the server's UTC
     states = sorted([m["state"] async for m in platform.outbox.coll.find({"recipientUserId": identity["userId"]})])
     assert states == ["no_grant", "sent"]  # the second message found no grant left: recorded, not retried

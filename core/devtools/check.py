@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from community_plus_sdk.notify import PHRASE_MAX, THING_MAX, fit, notice_state
 from community_plus_sdk.version import SDK_MAJOR, refusal
 
 from .project import GROUP, PluginProject, normalize_dist
@@ -162,6 +163,38 @@ def check_core_imports(project: PluginProject) -> list[Problem]:
                 out.append(Problem("core-imports", f"imports {name}: modules never talk to MongoDB directly",
                                    "use ctx.collection(name) (scoped to the community) or a declarative Model",
                                    project.rel(path), line))
+    return out
+
+
+def _notify_arguments(node: ast.Call) -> tuple[ast.expr | None, ast.expr | None]:
+    """The `title` and `state` arguments of a `x.notify(user_ids, title, state, page)` call."""
+    named = {k.arg: k.value for k in node.keywords if k.arg}
+    return (node.args[1] if len(node.args) > 1 else named.get("title"),
+            node.args[2] if len(node.args) > 2 else named.get("state"))
+
+
+def check_notify(project: PluginProject) -> list[Problem]:
+    """`ctx.notify` with a literal state WeChat refuses (a phrase: 1–5 Chinese characters; the
+    server raises ValueError at the call), and literal titles it will cut (over 20 characters)."""
+    out = []
+    for path, tree in project.syntax_trees().items():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "notify"):
+                continue
+            title, state = _notify_arguments(node)
+            if isinstance(state, ast.Constant) and isinstance(state.value, str):
+                try:
+                    notice_state(state.value)
+                except ValueError:
+                    out.append(Problem("notify", f"notify state {state.value!r} is not 1 to {PHRASE_MAX} Chinese "
+                                       "characters: ctx.notify raises ValueError (WeChat's phrase keyword)",
+                                       "use one short Chinese word such as 已受理 or 已完成; put details in the title",
+                                       project.rel(path), node.lineno))
+            if isinstance(title, ast.Constant) and isinstance(title.value, str) and len(title.value) > THING_MAX:
+                out.append(Problem("notify", f"notify title {title.value!r} has {len(title.value)} characters: WeChat "
+                                   f"shows {fit(title.value, THING_MAX)!r}",
+                                   f"shorten it to {THING_MAX} characters", project.rel(path), node.lineno,
+                                   severity="warning"))
     return out
 
 
@@ -569,6 +602,7 @@ def check_plugin(path: str | Path) -> Report:
     if project.error or not project.entry_points or not project.packages:
         return report
     report.problems += check_core_imports(project)
+    report.problems += check_notify(project)
     found = run_probe(project)
     report.modules = found.get("modules", [])
     report.problems += [Problem(**p) for p in found.get("problems", [])]

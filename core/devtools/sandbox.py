@@ -3,7 +3,10 @@
 The supervisor (this module) keeps running, for the whole session:
 - the embedded database (`acquire_database`; `MONGODB_URI` when set), seeded small when empty;
 - the fake WeChat server (`community_plus_sandbox.wechat`), in this process, with a demo
-  resident whose phone matches a resident record of the first community;
+  resident whose phone matches a resident record of the first community, the demo
+  subscription templates (the server's `CP_WECHAT_TEMPLATES` points at them) and
+  `SANDBOX_GRANTS` one-time grants of each by that resident, so that a module's
+  `ctx.notify` to the resident really arrives (`/_fake/messages`);
 - a watcher polling the plugin folder's files (mtime and size; no extra dependency, and it
   works on every file system, including mounted folders where inotify does not).
 It runs the server as a child process (`worker.py`) and restarts only that process when a
@@ -41,6 +44,7 @@ PASSWORD = "community-plus"
 POLL_SECONDS = 0.4
 SETTLE_SECONDS = 0.3
 READY_TIMEOUT = 120.0
+SANDBOX_GRANTS = 50  # one-time subscriptions the demo resident accepted, per template (more: POST /_fake/grant)
 IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swx", ".tmp", "~")
 IGNORED_DIRS = {"__pycache__", "build", "dist", "node_modules", "venv", "tests"}
 
@@ -109,27 +113,57 @@ def install_plugin(project: PluginProject, target: Path | None, *, force: bool =
 
 
 # -- the database -----------------------------------------------------------------------------
-def seed_if_empty(uri: str, settings, communities: int, residents: int) -> None:
+async def seed_database(uri: str, settings, communities: int, residents: int) -> bool:
+    """Seed the demo communities into an empty database; whether it seeded."""
     from community_plus import db as dbm
     from community_plus.context import Platform
     from community_plus.extensions import attach_cli_extensions
     from community_plus.seed import seed
 
-    async def go() -> None:
-        client = dbm.connect(uri)
-        platform = Platform(settings.model_copy(update={"mongodb_uri": uri}), client, dbm.database_of(client))
-        try:
-            if await platform.regions.count() == 0:
-                console.print(f"empty database: seeding {communities} demo communities "
-                              f"({residents} residents each)…")
-                await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
-                attach_cli_extensions(platform)
-                await seed(platform, communities, residents, grids_per_community=2, work_orders_per_community=5,
-                           extra=platform.extras.get("seed_extra"))
-        finally:
-            await client.close()
+    client = dbm.connect(uri)
+    platform = Platform(settings.model_copy(update={"mongodb_uri": uri}), client, dbm.database_of(client))
+    try:
+        if await platform.regions.count() != 0:
+            return False
+        console.print(f"empty database: seeding {communities} demo communities ({residents} residents each)…")
+        await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+        attach_cli_extensions(platform)
+        await seed(platform, communities, residents, grids_per_community=2, work_orders_per_community=5,
+                   extra=platform.extras.get("seed_extra"))
+        return True
+    finally:
+        await client.close()
 
-    asyncio.run(go())
+
+def seed_if_empty(uri: str, settings, communities: int, residents: int) -> None:
+    asyncio.run(seed_database(uri, settings, communities, residents))
+
+
+# -- WeChat -----------------------------------------------------------------------------------
+def sandbox_fake_wechat(secret: str) -> aiohttp.web.Application:
+    """The sandbox's fake WeChat app: the demo templates, the demo resident (the phone of a
+    resident record, see `ensure_demo_resident`) and their `SANDBOX_GRANTS` grants of each
+    template, as if they had accepted `wx.requestSubscribeMessage` that often."""
+    from community_plus_sandbox.wechat import FAKE_WECHAT
+    from community_plus_sandbox.wechat.runner import DEMO_TEMPLATE_IDS, demo_fake_wechat
+
+    app = demo_fake_wechat(APPID, secret, phones={RESIDENT_USER: RESIDENT_PHONE})
+    fake = app[FAKE_WECHAT]
+    for template_id in DEMO_TEMPLATE_IDS.values():
+        fake.grant_subscription(fake.openid_of(RESIDENT_USER), template_id, SANDBOX_GRANTS)
+    return app
+
+
+def sandbox_environment(options: SandboxOptions, uri: str, secret: str, dist: str | None,
+                        wechat_base: str | None = None) -> dict[str, str]:
+    """What the server process is configured with (on top of the caller's environment): the
+    database, dev mode, and WeChat pointed at the sandbox's fake with its demo templates."""
+    from community_plus_sandbox.wechat.runner import demo_templates_setting
+
+    return {"MONGODB_URI": uri, "CP_DATA_DIR": str(Path(options.data_dir).resolve()), "CP_ENV": "dev",
+            "CP_LOG_FORMAT": "console", "CP_WECHAT_API_BASE": wechat_base or options.wechat_base,
+            "CP_WECHAT_APPID": APPID, "CP_WECHAT_SECRET": secret, "CP_WECHAT_TEMPLATES": demo_templates_setting(),
+            "CP_SANDBOX_RESIDENT": RESIDENT_USER, "CP_SANDBOX_DIST": dist or ""}
 
 
 # -- the server process -----------------------------------------------------------------------
@@ -277,10 +311,7 @@ class Sandbox:
         self.settings = settings
         self.secret = secrets.token_hex(16)
         self.stop = asyncio.Event()
-        env = {**os.environ, "MONGODB_URI": uri, "CP_DATA_DIR": str(Path(options.data_dir).resolve()),
-               "CP_ENV": "dev", "CP_LOG_FORMAT": "console", "CP_WECHAT_API_BASE": options.wechat_base,
-               "CP_WECHAT_APPID": APPID, "CP_WECHAT_SECRET": self.secret, "CP_SANDBOX_RESIDENT": RESIDENT_USER,
-               "CP_SANDBOX_DIST": (project.dist_name or "") if project else ""}
+        env = {**os.environ, **sandbox_environment(options, uri, self.secret, project.dist_name if project else None)}
         self.server = ServerProcess(options, env)
 
     async def run(self) -> None:
@@ -291,7 +322,7 @@ class Sandbox:
             loop.add_signal_handler(sig, self.stop.set)
         listening = asyncio.Event()
         wechat = asyncio.create_task(serve_fake_wechat(
-            APPID, self.secret, self.options.host, self.options.wechat_port, phones={RESIDENT_USER: RESIDENT_PHONE},
+            APPID, self.secret, self.options.host, self.options.wechat_port, app=sandbox_fake_wechat(self.secret),
             on_ready=lambda base: listening.set(), stop=self.stop))
         try:
             await asyncio.wait_for(listening.wait(), 10)
@@ -376,10 +407,15 @@ class Sandbox:
                           f"{escape(p.message)} — fix: {escape(p.fix)}")
 
     def banner(self) -> None:
+        from community_plus_sandbox.wechat.runner import demo_templates_setting
+
         o = self.options
         rows = [("GraphiQL", f"{o.base}/graphql"),
                 ("Examples & logins", f"{o.base}/sandbox"),
                 ("Fake WeChat", f"{o.wechat_base}  (CP_WECHAT_API_BASE; sent messages: {o.wechat_base}/_fake/messages)"),
+                ("Notifications", f"templates {demo_templates_setting()}; the demo resident has accepted each "
+                                  f"{SANDBOX_GRANTS} times (ctx.notify to them reaches /_fake/messages within a "
+                                  f"second; more grants: POST {o.wechat_base}/_fake/grant)"),
                 ("Database", self.uri)]
         if self.project is not None:
             rows.append(("Plugin", f"{self.project.dist_name} from {self.project.root} (editable), enabled in the "

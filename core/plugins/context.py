@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from community_plus_sdk.context import Caller, ModuleContext
-from community_plus_sdk.notify import module_notice_data
 from community_plus_sdk.settings import load
 
 from ..errors import BadUserInput, Forbidden, Unauthenticated
@@ -183,11 +182,13 @@ class ServerModuleContext(ModuleContext):
         return self.request_ctx
 
     async def notify(self, user_ids: list[str], title: str, state: str, page: str | None = None) -> None:
-        now = self.now()
-        data = module_notice_data(title, state, now)
-        docs = [{"_id": new_id(), "kind": "wechat.subscribe", "recipientUserId": uid, "template": "module_notice",
-                 "page": page, "data": data, "aggregateId": f"{self.module}", "event": f"{self.module}:{state}",
-                 "state": "pending", "attempts": 0, "nextAttemptAt": now, "createdAt": now} for uid in user_ids]
+        """The core's notice path (`notice_messages` → outbox → `WeChatSender`), template
+        `module_notice`; the message shows `ctx.now()` (a moved clock too) in China time."""
+        from ..services.notifications import MODULE_TEMPLATE, notice_messages
+
+        docs = notice_messages(list(dict.fromkeys(user_ids)), template=MODULE_TEMPLATE, title=title, state=state,
+                               page=page, aggregate_id=self.module, event=f"{self.module}:{state}",
+                               shown_at=self.now())
         await self.platform.outbox.insert_many(docs, session=self._session)
 
     async def publish(self, topic: str, data: dict[str, Any], *, user_ids: list[str] | None = None,

@@ -1,6 +1,9 @@
-"""Work-order notifications: outbox messages written with the change, delivered by a
-background worker with retries and back-off. 43101 (no subscription grant left) is
-recorded, not retried."""
+"""Notifications: outbox messages written with the change, delivered by a background worker
+with retries and back-off. 43101 (no subscription grant left) is recorded, not retried.
+
+Every notice — a work order's, a linkage alert's, a module's `ctx.notify` — is built by
+`notice_messages`: its data fitted to WeChat's keyword rules and its time in China time
+(`community_plus_sdk.notify`)."""
 
 from __future__ import annotations
 
@@ -10,13 +13,16 @@ from typing import Any, Protocol
 
 import structlog
 
+from community_plus_sdk.notify import module_notice_data
+
 from ..repositories.base import new_id
 
 log = structlog.get_logger("community_plus.outbox")
 
 STATE_TEXT = {"submitted": "已提交", "accepted": "已受理", "assigned": "已派单", "in_progress": "处理中",
-              "resolved": "已办结待评价", "closed": "已完成", "rejected": "已驳回", "cancelled": "已取消"}
+              "resolved": "待评价", "closed": "已完成", "rejected": "已驳回", "cancelled": "已取消"}
 TEMPLATE = "work_order_status"
+MODULE_TEMPLATE = "module_notice"  # what modules send with ctx.notify
 WORK_ORDER_PAGE = "/pages/work-orders/detail"  # absolute, as wx.navigateTo takes it
 MAX_ATTEMPTS = 8
 
@@ -33,19 +39,26 @@ class Sender(Protocol):
     async def send(self, message: dict[str, Any]) -> None: ...
 
 
+def notice_messages(user_ids: list[str], *, template: str, title: str, state: str, page: str | None,
+                    aggregate_id: str, event: str, shown_at: datetime | None = None) -> list[dict[str, Any]]:
+    """One pending outbox message per recipient. The message shows `shown_at` (default: now)
+    in China time; it is due at once (real time, whatever a test did to the clock)."""
+    now = datetime.now(UTC)
+    data = module_notice_data(title, state, shown_at or now)
+    return [{"_id": new_id(), "kind": "wechat.subscribe", "recipientUserId": user_id, "template": template,
+             "page": page, "data": data, "aggregateId": aggregate_id, "event": event, "state": "pending",
+             "attempts": 0, "nextAttemptAt": now, "createdAt": now} for user_id in user_ids]
+
+
 def work_order_messages(order: dict[str, Any], before: str | None) -> list[dict[str, Any]]:
     """Outbox entries for the submitter (every state change) and a newly assigned worker."""
-    now = datetime.now(UTC)
-    data = {"thing1": {"value": order["title"][:20]}, "phrase2": {"value": STATE_TEXT[order["state"]]},
-            "time3": {"value": now.strftime("%Y-%m-%d %H:%M")}}
     recipients = [order["submittedBy"]] if order.get("submittedByRole") == "resident" else []
     recipients += order.get("notifyUserIds") or []  # the resident's accounts when staff filed it for them
     if order["state"] == "assigned" and order.get("assigneeId"):
         recipients.append(order["assigneeId"])
-    return [{"_id": new_id(), "kind": "wechat.subscribe", "recipientUserId": user_id, "template": TEMPLATE,
-             "page": f"{WORK_ORDER_PAGE}?id={order['_id']}", "data": data, "aggregateId": order["_id"],
-             "event": f"{before or 'new'}->{order['state']}", "state": "pending", "attempts": 0,
-             "nextAttemptAt": now, "createdAt": now} for user_id in recipients]
+    return notice_messages(recipients, template=TEMPLATE, title=order["title"], state=STATE_TEXT[order["state"]],
+                           page=f"{WORK_ORDER_PAGE}?id={order['_id']}", aggregate_id=order["_id"],
+                           event=f"{before or 'new'}->{order['state']}")
 
 
 class LogSender:

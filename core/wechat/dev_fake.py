@@ -4,7 +4,7 @@ When `CP_ENV=dev` and none of `CP_WECHAT_APPID`, `CP_WECHAT_SECRET`, `CP_WECHAT_
 configured, `serve` starts the sandbox's fake WeChat server (docs/wechat.md) in a thread of
 its own process, on 127.0.0.1:9081 (or a free port when that one is taken), and points the
 API at it with a fresh secret (and, unless `CP_WECHAT_TEMPLATES` is set, at the fake's demo
-subscription template), so `loginWithWechat` and notifications work out of the box. The thread dies with
+subscription templates), so `loginWithWechat` and notifications work out of the box. The thread dies with
 the process; `serve` stops it on exit. Never in `prod`.
 """
 
@@ -93,14 +93,12 @@ def dev_wechat(settings: Settings) -> Iterator[tuple[Settings, str | None]]:
     if not wants_fake_wechat(settings):
         yield settings, None
         return
-    from community_plus_sandbox.wechat.runner import DEMO_TEMPLATES
+    from community_plus_sandbox.wechat.runner import demo_templates_setting
 
     secret = secrets.token_hex(16)
     fake = FakeWeChatThread(settings.wechat_appid, secret)
     base = fake.start()
-    # Both outbox templates fill thing1/phrase2/time3, the keywords of the fake's demo template.
-    template = next(iter(DEMO_TEMPLATES))
-    templates = settings.wechat_templates or f"work_order_status={template},module_notice={template}"
+    templates = settings.wechat_templates or demo_templates_setting()  # the fake's demo templates
     try:
         yield settings.model_copy(update={"wechat_api_base": base, "wechat_secret": secret,
                                           "wechat_templates": templates}), base

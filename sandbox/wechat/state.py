@@ -423,3 +423,5 @@ class FakeWeChat:
                 raise WeChatFault(47003, f"data.{key}.value invalid")
             if kind == "number" and not re.fullmatch(r"\d+(\.\d+)?", str(value)):
                 raise WeChatFault(47003, f"data.{key}.value invalid")
+            if kind == "phrase" and not re.fullmatch(r"[\u3400-\u4dbf\u4e00-\u9fff]+", str(value)):
+                raise WeChatFault(47003, f"data.{key}.value invalid")  # a phrase is Chinese characters only

@@ -76,7 +76,7 @@ await gql(env.httpA, env.worker, 'mutation($id: ID!) { resolveWorkOrder(id: $id,
   { id: order.id });
 const resolved = await residentOrders.waitFor((v) => v.data.workOrderUpdated.workOrder.state === 'RESOLVED',
   'the resolve');
-const note = await residentNotes.waitFor((v) => v.data.notificationReceived.notification.state === '已办结待评价',
+const note = await residentNotes.waitFor((v) => v.data.notificationReceived.notification.state === '待评价',
   'the notification');
 
 // resume: reconnect with the cursor of the submit; the four later changes are replayed

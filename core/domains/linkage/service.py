@@ -17,7 +17,7 @@ from ...errors import BadUserInput, Conflict, Forbidden, NotFound
 from ...realtime.publish import record_work_order
 from ...repositories.base import Page, new_id
 from ...services import audit
-from ...services.notifications import TEMPLATE, WORK_ORDER_PAGE
+from ...services.notifications import TEMPLATE, WORK_ORDER_PAGE, notice_messages
 from ...services.work_orders import OPEN_STATES, WorkOrderService, enum_name
 from ...transactions import in_transaction
 from ..inputs import required_text
@@ -220,15 +220,11 @@ class LinkageService:
 ACTION_TEXT = {"escalate": "上报", "dispatch": "派至", "hand_back": "退回"}
 
 
-def _messages(order: dict[str, Any], user_ids: list[str], phrase: str) -> list[dict[str, Any]]:
+def _messages(order: dict[str, Any], user_ids: list[str], phrase: str, title: str | None = None) -> list[dict[str, Any]]:
     """In-app (and WeChat, where bound) notices to the staff of a holder."""
-    now = datetime.now(UTC)
-    data = {"thing1": {"value": order["title"][:20]}, "phrase2": {"value": phrase},
-            "time3": {"value": now.strftime("%Y-%m-%d %H:%M")}}
-    return [{"_id": new_id(), "kind": "wechat.subscribe", "recipientUserId": u, "template": TEMPLATE,
-             "page": f"{WORK_ORDER_PAGE}?id={order['_id']}", "data": data, "aggregateId": order["_id"],
-             "event": f"linkage:{phrase}", "state": "pending", "attempts": 0, "nextAttemptAt": now, "createdAt": now}
-            for u in user_ids]
+    return notice_messages(user_ids, template=TEMPLATE, title=title or order["title"], state=phrase,
+                           page=f"{WORK_ORDER_PAGE}?id={order['_id']}", aggregate_id=order["_id"],
+                           event=f"linkage:{phrase}")
 
 
 async def alert_overdue(platform: Any, now: datetime | None = None) -> int:
@@ -251,9 +247,9 @@ async def alert_overdue(platform: Any, now: datetime | None = None) -> int:
             if not await hops.mark_alerted(hop["_id"], now, session=session):
                 return False
             if order is not None:
-                phrase = f"{hop.get('holderName', '')}超时未办"[:20]
-                await platform.outbox.insert_many(_messages(order, by_region.get(hop.get("aboveId"), []), phrase),
-                                                  session=session)
+                title = f"{hop.get('holderName', '')}超时未办：{order['title']}"  # the phrase is one word
+                await platform.outbox.insert_many(
+                    _messages(order, by_region.get(hop.get("aboveId"), []), "超时未办", title), session=session)
             return True
 
         alerted += bool(await in_transaction(platform.client, write))

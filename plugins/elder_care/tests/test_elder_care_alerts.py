@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from community_plus_sdk.clock import CHINA
+
 ALERTS = "{ careAlerts { totalCount edges { node { id state orderId elderName gridId overdueMinutes } } } }"
 ACK = "mutation($id: ID!, $n: String) { acknowledgeCareAlert(id: $id, note: $n) { state note acknowledgedByName } }"
 
 
-async def test_overdue_check_in_alerts_once(care):
+async def test_overdue_check_in_alerts_once(care, wechat_sent):
     overdue = await care.dispatched(minutes=5)
     second = await care.community.resident_client(5)  # another care worker, on time
     checked_in = await care.place(minutes=5, category="companionship")
@@ -43,10 +45,10 @@ async def test_overdue_check_in_alerts_once(care):
     for other in (checked_in, not_yet):
         assert (await care.admin.ok(care.ORDER, {"id": other["id"]}))["careOrder"]["overdue"] is False
 
-    gw1_id = await care.user_id(care.gw1)
-    messages = await care.community.platform.db["outbox"].count_documents(
-        {"recipientUserId": gw1_id, "event": "elder_care:逾期未签到"})
-    assert messages == 1
+    [alerted] = await wechat_sent.wait_for(count=1, to=care.gw1)  # the elder's grid worker, once, on WeChat
+    local = start.astimezone(CHINA)
+    assert alerted.state == "逾期未签到" and alerted.page == "/pages/elder_care/alerts"
+    assert alerted.title.endswith(f"{local:%H:%M}的上门服务未签到") and len(alerted.title) <= 20
 
     await care.gw2.error("NOT_FOUND", ACK, {"id": alert["id"]})
     handled = (await care.gw1.ok(ACK, {"id": alert["id"], "n": "已电话联系护理员，改为14:30到达"}))

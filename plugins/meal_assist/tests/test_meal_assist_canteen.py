@@ -20,7 +20,7 @@ def reason(err: dict) -> str:
     return err["extensions"]["reason"]
 
 
-async def test_day_sheet_serving_and_deliveries(meal, q):
+async def test_day_sheet_serving_and_deliveries(meal, q, wechat_sent):
     admin, gw = meal.admin, meal.gw
     r = [meal.resident, *[await meal.c.resident_client(i) for i in range(1, 8)]]
     gw_user = await meal.user_id(gw)
@@ -60,8 +60,10 @@ async def test_day_sheet_serving_and_deliveries(meal, q):
     early = await meal.place(r[3], dinner["id"], kind="DELIVERY")
     await gw.ok(ASSIGN, {"id": early["id"], "k": "GRID_WORKER", "d": gw_user})
     assert (await r[3].ok(q["CANCEL"], {"id": early["id"]}))["cancelMealOrder"]["status"] == "CANCELLED"
-    outbox = meal.c.platform.db["outbox"]
-    assert await outbox.count_documents({"recipientUserId": gw_user, "event": "meal_assist:已取消"}) == 1
+    told = await wechat_sent.wait_for(count=2, to=gw_user)  # on WeChat: assigned, then cancelled
+    assert [m.state for m in told] == ["已指派", "已取消"] and told[1].title.startswith("送餐取消：")
+    assert told[1].page == f"/pages/meal_assist/delivery?id={early['id']}"
+    assert told[1].time == "2030-03-14 10:00"  # the module's clock (ctx.now()), in China time
 
     # serving happens on the meal's day, once
     err = await gw.error("CONFLICT", SERVE, {"id": eat_in["id"]})
@@ -89,8 +91,9 @@ async def test_day_sheet_serving_and_deliveries(meal, q):
     assigned = (await gw.ok(ASSIGN, {"id": near["id"], "k": "GRID_WORKER", "d": gw_user}))["assignMealDelivery"]
     assert assigned["status"] == "ASSIGNED" and assigned["deliverer"]["kind"] == "GRID_WORKER"
     await gw.ok(ASSIGN, {"id": far["id"], "k": "VOLUNTEER", "d": volunteer_id})
-    # the grid worker got WeChat subscription messages (outbox) for both assignments
-    assert await outbox.count_documents({"recipientUserId": gw_user, "event": "meal_assist:已指派"}) == 2
+    # the grid worker got a WeChat subscription message for this assignment too (not the volunteer's)
+    told = await wechat_sent.wait_for(count=3, to=gw_user)
+    assert [m.state for m in told] == ["已指派", "已取消", "已指派"] and told[2].time == "2030-03-15 11:00"
 
     # handed over (served), then confirmed by the deliverer
     assert (await gw.ok(SERVE, {"id": near["id"]}))["markMealOrderServed"]["status"] == "OUT_FOR_DELIVERY"

@@ -13,7 +13,7 @@ WISH_INPUT = {"title": "想要一台收音机", "description": "独居老人想�
 CLAIM = "mutation($id: ID!, $o: String) { claimCharityWish(id: $id, organisation: $o) { id state claimantName claimedByMe } }"
 
 
-async def test_wish_review_privacy_claim_fulfil_confirm(community, kit):
+async def test_wish_review_privacy_claim_fulfil_confirm(community, kit, wechat_sent):
     wisher = community.client("resident")  # resident 0
     admin = community.client("community_admin")
     worker = community.client("grid_worker")
@@ -81,10 +81,11 @@ async def test_wish_review_privacy_claim_fulfil_confirm(community, kit):
     claimed = bodies[winners[0]]["data"]["claimCharityWish"]
     assert claimed["state"] == "CLAIMED" and claimed["claimedByMe"] and claimed["claimantName"].endswith("*")
     await worker.error("CONFLICT", CLAIM, {"id": wid, "o": "爱心企业"})
-    # the wisher hears about approval and the claim through the WeChat outbox
-    wisher_user = (await wisher.ok("{ me { id } }"))["me"]["id"]
-    sent = await community.platform.db["outbox"].distinct("event", {"recipientUserId": wisher_user})
-    assert {"micro_charity:已公开", "micro_charity:已认领"} <= set(sent)
+    # the wisher hears about approval and the claim on WeChat (the messages reach the fake WeChat)
+    heard = await wechat_sent.wait_for(count=2, to=wisher, template="module_notice")
+    assert [(m.title, m.state) for m in heard] == [("心愿「想要一台收音机」已公开", "已公开"),
+                                                  ("心愿「想要一台收音机」已被认领", "已认领")]
+    assert {m.page for m in heard} == {f"/pages/micro_charity/wish?id={wid}"}
 
     # only the claimant delivers, with at least one proof photo
     fulfil = "mutation($id: ID!, $p: [ID!]!, $n: String) { fulfilCharityWish(id: $id, proofPhotos: $p, note: $n) { state proofPhotos proofNote } }"

@@ -13,7 +13,10 @@ installed::
 `community` is community 1 (your modules enabled); `community.other` is community 2 where
 they are disabled, for refusal tests. Override the `cp_modules` fixture to choose modules.
 `community.call_hook("my_module", "seed_demo_data", community_id=community.id)` calls a hook
-the way the server does. The harness runs the installed Community+ server (it is the one
+the way the server does. The server talks to a fake WeChat server in the test's event loop;
+`wechat_sent` shows the subscription messages it received (`await wechat_sent.wait_for(count=1,
+to=user_id)` delivers the outbox and waits; see `community_plus_harness.wechat`).
+The harness runs the installed Community+ server (it is the one
 package that imports it); your module's code and tests import only `community_plus_sdk` and
 `community_plus_harness`.
 """
@@ -30,6 +33,8 @@ from typing import Any
 import pytest
 
 from community_plus_sdk import ModuleContext
+
+from .wechat import FakeWeChatServer, SentMessages
 
 ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker", "resident")
 PASSWORD = "community-plus"
@@ -76,6 +81,7 @@ class Community:
     resident_ids: list[str]
     grid_ids: list[str]
     other: Community | None = None
+    wechat: FakeWeChatServer | None = None
     _extra_residents: dict[str, str] = field(default_factory=dict)
 
     def client(self, role: str) -> GraphQLClient:
@@ -90,7 +96,7 @@ class Community:
         """A client for another resident of this community (`index` into `resident_ids`)."""
         rid = self.resident_ids[index]
         if rid not in self._extra_residents:
-            self._extra_residents[rid] = await resident_token(self.platform, rid)
+            self._extra_residents[rid] = await resident_token(self.platform, rid, self.wechat)
         return GraphQLClient(self.http, self._extra_residents[rid], self.id)
 
     async def set_module(self, module: str, enabled: bool | None) -> None:
@@ -119,9 +125,10 @@ class Community:
         return data["updateModuleSettings"]["settings"]
 
 
-async def resident_token(platform: Any, resident_id: str) -> str:
+async def resident_token(platform: Any, resident_id: str, wechat: FakeWeChatServer | None = None) -> str:
     """A session for a resident principal bound to `resident_id` (what WeChat login and
-    phone binding produce), without going through WeChat."""
+    phone binding produce), without going through WeChat; with `wechat`, the account also
+    gets its WeChat identity on that fake (to receive messages)."""
     from datetime import UTC, datetime
 
     from community_plus.repositories.base import new_id
@@ -131,6 +138,8 @@ async def resident_token(platform: Any, resident_id: str) -> str:
     user = {"_id": new_id(), "role": "resident", "displayName": resident["name"], "residentId": resident_id,
             "communityId": resident["communityId"], "createdAt": datetime.now(UTC)}
     await platform.users.insert(user)
+    if wechat is not None:
+        await wechat.bind(platform, user["_id"])
     return (await AuthService(platform).start_session(user)).access_token
 
 
@@ -168,7 +177,24 @@ def cp_settings(cp_database, tmp_path):
 
 
 @pytest.fixture
-async def community(cp_settings, cp_modules) -> AsyncIterator[Community]:
+async def cp_wechat() -> AsyncIterator[FakeWeChatServer]:
+    """The fake WeChat server the test's app talks to (`.fake` is its state: users, grants,
+    flagged words, sent messages)."""
+    wechat = await FakeWeChatServer.start()
+    yield wechat
+    await wechat.close()
+
+
+@pytest.fixture
+def wechat_sent(community, cp_wechat) -> SentMessages:
+    """The WeChat subscription messages the fake received in this test: `await
+    wechat_sent.wait_for(count=1, to=user_id_or_client, template="module_notice")` sends the
+    outbox and waits for them (template id, openid, data, page); `set_grants(user, 0)`."""
+    return SentMessages(cp_wechat, community.platform)
+
+
+@pytest.fixture
+async def community(cp_settings, cp_modules, cp_wechat) -> AsyncIterator[Community]:
     """A running app with two seeded communities; your modules enabled in the first."""
     from aiohttp.test_utils import TestClient, TestServer
 
@@ -176,13 +202,14 @@ async def community(cp_settings, cp_modules) -> AsyncIterator[Community]:
     from community_plus.plugins.setup import REGISTRY
     from community_plus.seed import seed
 
-    app = create_app(cp_settings)
+    app = create_app(cp_settings.model_copy(update=cp_wechat.settings()))
     http = TestClient(TestServer(app))
     await http.start_server()
     try:
         platform = app[PLATFORM]
         await seed(platform, communities=2, residents_per_community=10, grids_per_community=2,
                    work_orders_per_community=0)
+        await cp_wechat.bind_all(platform)  # staff sign in to the mini-program through WeChat too
         modules = list(app[REGISTRY].modules) if cp_modules is None else cp_modules
         communities = await platform.regions.coll.find({"level": "community"}).sort("_id", 1).to_list()
         built = []
@@ -194,8 +221,8 @@ async def community(cp_settings, cp_modules) -> AsyncIterator[Community]:
                       "region_admin": await staff_token(platform, "nanjing"),
                       "community_admin": await staff_token(platform, f"admin{suffix}"),
                       "grid_worker": await staff_token(platform, f"gw{suffix}1"),
-                      "resident": await resident_token(platform, residents[0])}
-            built.append(Community(c["_id"], http, platform, tokens, residents, grids))
+                      "resident": await resident_token(platform, residents[0], cp_wechat)}
+            built.append(Community(c["_id"], http, platform, tokens, residents, grids, wechat=cp_wechat))
         first, second = built
         first.other = second
         for module in modules:
