@@ -26,6 +26,13 @@ class ResidentRepository(Repository):
         IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("tags", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("name", ASCENDING)]),
+        # The console's and the grid worker's searches (ResidentService.list_filter: one flat
+        # filter of equalities and at most one range, the name prefix or the page cursor).
+        IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("tags", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("name", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("tags", ASCENDING), ("name", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("registered", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("name", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("birthDate", ASCENDING)]),
         IndexModel([("idNumberHash", ASCENDING)], unique=True, sparse=True, name="idNumberHash_unique"),
         IndexModel([("phoneHash", ASCENDING)]),
