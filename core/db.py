@@ -45,16 +45,27 @@ def database_of(client: AsyncMongoClient) -> AsyncDatabase:
 
 
 async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexModel]]) -> None:
-    """Create the declared indexes that do not exist yet (compared by name)."""
+    """Create the declared indexes that do not exist yet (compared by name), and the shard-key
+    index of each sharded collection (core/repositories/sharding.py) unless an index with
+    that key is declared or present under another name."""
+    from .repositories.sharding import shard_key_index
+
     existing_collections = set(await db.list_collection_names())
     for collection, models in indexes.items():
         models = list(models)
         if not models:
             continue
-        present: set[str] = set()
+        present: dict[str, tuple] = {}
         if collection in existing_collections:
-            present = {ix["name"] async for ix in await db[collection].list_indexes()}
-        missing = [m for m in models if m.document["name"] not in present]
+            present = {ix["name"]: tuple(ix["key"].items()) async for ix in await db[collection].list_indexes()}
+        shard = shard_key_index(collection)
+        if shard is not None:
+            keys = {tuple(m.document["key"].items()) for m in models} | set(present.values())
+            if tuple(shard.document["key"].items()) not in keys:
+                models.append(shard)
+        taken = set(present.values())  # the same key under another name: creating it would fail
+        missing = [m for m in models if m.document["name"] not in present
+                   and tuple(m.document["key"].items()) not in taken]
         if missing:
             await db[collection].create_indexes(missing)
 

@@ -182,3 +182,50 @@ async def test_dates_and_cursors_out_of_range(gql, world):
     second = (await gql.ok(q, {"a": page["edges"][0]["cursor"]}, token=token))["residents"]
     assert len(second["edges"]) == 11
     await gql.error("BAD_USER_INPUT", q, {"n": -1}, token=token)
+
+
+async def test_name_search_is_a_prefix_and_uses_an_index(gql, world, platform):
+    """The console's name search: a prefix (regex characters are plain text), combined with
+    tags and a grid, answered from a `residents` index (explained on the test database)."""
+    token = await gql.login("admin001")
+    c1 = world["communities"][0]["_id"]
+    grid = world["grids"][c1][0]["_id"]
+    create = ("mutation($i: CreateResidentInput!) { createResident(input: $i) { id } }")
+    for name, tags in (("欧阳.娜", ["ELDERLY"]), ("欧阳(娜", []), ("欧阳娜", ["ELDERLY"]), ("欧", [])):
+        await gql.ok(create, {"i": {"name": name, "birthDate": "1950-01-02", "gridId": grid, "tags": tags}},
+                     token=token)
+    q = "query($f: ResidentFilter) { residents(filter: $f, first: 50) { totalCount edges { node { name } } } }"
+
+    async def names(f):
+        return sorted(e["node"]["name"] for e in (await gql.ok(q, {"f": f}, token=token))["residents"]["edges"])
+
+    assert await names({"namePrefix": "欧阳."}) == ["欧阳.娜"]
+    assert await names({"namePrefix": "欧阳"}) == ["欧阳(娜", "欧阳.娜", "欧阳娜"]
+    assert await names({"namePrefix": "欧"}) == ["欧", "欧阳(娜", "欧阳.娜", "欧阳娜"]
+    assert await names({"namePrefix": "欧阳", "tags": ["ELDERLY"]}) == ["欧阳.娜", "欧阳娜"]
+    assert await names({"namePrefix": "欧阳", "gridId": grid}) == ["欧阳(娜", "欧阳.娜", "欧阳娜"]
+    from community_plus.services.residents import prefix_range
+
+    query = {"communityId": c1, "name": prefix_range("欧阳")}
+    plan = await platform.db.command("explain", {"find": "residents", "filter": query})
+    assert "IXSCAN" in str(plan["queryPlanner"]["winningPlan"]) and "COLLSCAN" not in str(plan["queryPlanner"])
+
+
+def test_prefix_range_and_merged_clauses():
+    from community_plus.repositories.base import merge_clauses
+    from community_plus.services.residents import prefix_range
+
+    assert prefix_range("王") == {"$gte": "王", "$lt": "王"[:-1] + chr(ord("王") + 1)}
+    assert prefix_range("a\ud7ff") == {"$gte": "a\ud7ff", "$lt": "a\ue000"}  # past the surrogates
+    assert prefix_range("\U0010ffff") == {"$regex": "^\U0010ffff"}
+    # scope and filter side by side; a grid worker's grids intersected with the asked grid
+    assert merge_clauses({"communityId": "c", "gridId": {"$in": ["g1", "g2"]}}, {"gridId": "g2"},
+                         {"tags": {"$all": ["elderly"]}}) == {"communityId": "c", "gridId": "g2", "tags": "elderly"}
+    assert merge_clauses({"gridId": {"$in": ["g1"]}}, {"gridId": "g3"}) == {"gridId": {"$in": []}}
+    assert merge_clauses({"communityId": "a"}, {"communityId": "b"}) == {"communityId": {"$in": []}}
+    # what cannot be merged stays a conjunction (array fields, operators)
+    assert merge_clauses({"tags": "a"}, {"tags": "b"}) == {"$and": [{"tags": "a"}, {"tags": "b"}]}
+    assert merge_clauses({"communityId": "c"}, {"$or": [{"x": 1}, {"y": 1}]}) == \
+        {"$and": [{"communityId": "c"}, {"$or": [{"x": 1}, {"y": 1}]}]}
+    assert merge_clauses({"communityId": {"$ne": "a"}}, {"communityId": "b"}) == \
+        {"$and": [{"communityId": {"$ne": "a"}}, {"communityId": "b"}]}

@@ -10,6 +10,7 @@ import strawberry
 
 from community_plus_sdk.module import page_path
 
+from ..repositories.outbox import UNREAD
 from .relay import DEFAULT_FIRST, Connection, connection
 from .types import Ctx
 
@@ -48,7 +49,7 @@ class NotificationsQuery:
         user = info.context.scope.require()
         query: dict[str, Any] = {"recipientUserId": user.user_id}
         if unread_only:
-            query["read"] = {"$ne": True}
+            query["read"] = UNREAD
         page = await info.context.platform.outbox.page(query, first, after, newest_first=True)
         return connection(page, Notification.of)
 

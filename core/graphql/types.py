@@ -131,9 +131,9 @@ def _workers_by_grid(ctx: RequestContext):
 def _resident_counts(ctx: RequestContext):
     from strawberry.dataloader import DataLoader
 
-    async def load(ids: list[str]) -> list[int]:
-        counts = await ctx.platform.residents.count_by_grid(ids)
-        return [counts.get(i, 0) for i in ids]
+    async def load(keys: list[tuple[str, str]]) -> list[int]:  # (communityId, gridId)
+        counts = await ctx.platform.residents.count_by_grid(keys)
+        return [counts.get(grid_id, 0) for _, grid_id in keys]
 
     return DataLoader(load_fn=load)
 
@@ -173,7 +173,7 @@ class Grid:
     async def resident_count(self, info: Ctx) -> int:
         info.context.scope.require()
         loader = info.context.loaders.custom("resident_counts", lambda: _resident_counts(info.context))
-        return await loader.load(self.id)
+        return await loader.load((self.community_id, self.id))
 
 
 @strawberry.type

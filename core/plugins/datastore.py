@@ -21,7 +21,7 @@ from community_plus_sdk.context import ScopedCollection
 from community_plus_sdk.errors import ConflictError
 
 from ..errors import BadUserInput, Forbidden
-from ..repositories.base import new_id
+from ..repositories.base import merge_clauses, new_id
 from .sealing import Sealer
 
 # Stages a module's pipeline may use, at the top level and inside `$facet`: each reads only
@@ -108,7 +108,7 @@ class CommunityCollection(ScopedCollection):
             return {"communityId": self.community_id}
         if self.sealer:
             filter = self.sealer.rewrite(filter)
-        return {"$and": [filter, {"communityId": self.community_id}]}
+        return merge_clauses(filter, {"communityId": self.community_id})  # flat: index-plannable
 
     def _out(self, doc: dict[str, Any] | None) -> dict[str, Any] | None:
         return self.sealer.public(doc) if self.sealer else doc

@@ -26,6 +26,63 @@ def scoped(query: dict[str, Any], scope_filter: dict[str, Any] | None) -> dict[s
     return {**query, **scope_filter}
 
 
+def _simplify(value: Any) -> Any:
+    """`{"$in": [x]}` and `{"$all": [x]}` are `x` (also for array fields): an equality, which
+    every index planner (SecantusDB's included) can serve from a compound index."""
+    if isinstance(value, dict) and len(value) == 1:
+        (op, arg), = value.items()
+        if op in ("$in", "$all") and isinstance(arg, list) and len(arg) == 1 and not isinstance(arg[0], dict):
+            return arg[0]
+    return value
+
+
+SCALAR_KEYS = frozenset({"_id", "communityId", "gridId", "householdId"})
+
+
+def merge_clauses(*clauses: dict[str, Any]) -> dict[str, Any]:
+    """The conjunction of `clauses` as one flat filter where the keys allow it.
+
+    `{"$and": [...]}` is what MongoDB plans well but SecantusDB (the test database) plans
+    only flat filters on an index (equalities + at most one trailing range or `$in`), so
+    clauses are merged: distinct keys side by side; the same scalar key (`SCALAR_KEYS`) twice
+    is intersected when both are equalities or `$in` lists; anything else stays in an `$and`."""
+    flat: dict[str, Any] = {}
+    rest: list[dict[str, Any]] = []
+    for clause in clauses:
+        for key, value in clause.items():
+            value = _simplify(value)
+            if key.startswith("$") or key not in flat:
+                if key.startswith("$"):
+                    rest.append({key: value})
+                else:
+                    flat[key] = value
+                continue
+            merged = _intersect(flat[key], value) if key in SCALAR_KEYS else None
+            if merged is None:
+                rest.append({key: value})
+            else:
+                flat[key] = merged
+    if not rest:
+        return flat
+    return {"$and": [flat, *rest]} if flat else (rest[0] if len(rest) == 1 else {"$and": rest})
+
+
+def _intersect(a: Any, b: Any) -> Any:
+    """`a` AND `b` on one scalar field as one condition, or None when not expressible."""
+    def values(v: Any) -> list[Any] | None:
+        if isinstance(v, dict):
+            return list(v["$in"]) if set(v) == {"$in"} and isinstance(v["$in"], list) else None
+        return None if isinstance(v, list) else [v]
+
+    va, vb = values(a), values(b)
+    if va is None or vb is None:
+        return None
+    both = [x for x in va if x in vb]
+    if isinstance(a, dict) or isinstance(b, dict):
+        return _simplify({"$in": both})
+    return a if both else {"$in": []}
+
+
 class Repository:
     """Base class; subclasses set `collection` and `indexes`."""
 
@@ -53,7 +110,8 @@ class Repository:
         first = page_size(first)
         query = dict(filter)
         if after:
-            query = {"$and": [filter, {"_id": {"$lt" if newest_first else "$gt": decode_cursor(after)}}]}
+            bound = {"_id": {"$lt" if newest_first else "$gt": decode_cursor(after)}}
+            query = {**filter, **bound} if "_id" not in filter else {"$and": [filter, bound]}
         cursor = self.coll.find(query, projection).sort("_id", DESCENDING if newest_first else ASCENDING).limit(first + 1)
         docs = await cursor.to_list()
         total = await self.coll.count_documents(filter) if with_total else None

@@ -15,6 +15,11 @@ from ..realtime.log import EventLog
 from .base import Repository
 
 
+# Unread: `read` is only ever set to True. As an `$in` (not `$ne: True`) it is a range on the
+# recipientUserId/read index for every planner, SecantusDB's included.
+UNREAD = {"$in": [False, None]}
+
+
 class OutboxRepository(Repository):
     collection = "outbox"
     indexes = [
@@ -25,10 +30,10 @@ class OutboxRepository(Repository):
     ]
 
     async def unread_count(self, user_id: str) -> int:
-        return await self.coll.count_documents({"recipientUserId": user_id, "read": {"$ne": True}})
+        return await self.coll.count_documents({"recipientUserId": user_id, "read": UNREAD})
 
     async def mark_read(self, user_id: str, ids: list[str] | None) -> int:
-        query: dict[str, Any] = {"recipientUserId": user_id, "read": {"$ne": True}}
+        query: dict[str, Any] = {"recipientUserId": user_id, "read": UNREAD}
         if ids is not None:
             query["_id"] = {"$in": ids}
         return (await self.coll.update_many(query, {"$set": {"read": True}})).modified_count

@@ -26,6 +26,13 @@ class ResidentRepository(Repository):
         IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("tags", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("name", ASCENDING)]),
+        # The console's and the grid worker's searches (ResidentService.list_filter: one flat
+        # filter of equalities and at most one range, the name prefix or the page cursor).
+        IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("tags", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("name", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("tags", ASCENDING), ("name", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("registered", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("name", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("birthDate", ASCENDING)]),
         IndexModel([("idNumberHash", ASCENDING)], unique=True, sparse=True, name="idNumberHash_unique"),
         IndexModel([("phoneHash", ASCENDING)]),
@@ -125,12 +132,21 @@ class ResidentRepository(Repository):
         ])).to_list()
         return {r["_id"]: r["n"] for r in rows}
 
-    async def count_by_grid(self, grid_ids: list[str]) -> dict[str, int]:
-        rows = await (await self.coll.aggregate([
-            {"$match": {"gridId": {"$in": grid_ids}}},
-            {"$group": {"_id": "$gridId", "n": {"$sum": 1}}},
-        ])).to_list()
-        return {r["_id"]: r["n"] for r in rows}
+    async def count_by_grid(self, grids: list[tuple[str, str]]) -> dict[str, int]:
+        """Residents per grid of `(communityId, gridId)` pairs: one aggregation per community
+        (targeted at its shard, on the communityId/gridId index)."""
+        by_community: dict[str, list[str]] = {}
+        for community_id, grid_id in grids:
+            by_community.setdefault(community_id, []).append(grid_id)
+        out: dict[str, int] = {}
+        for community_id, grid_ids in by_community.items():
+            rows = await (await self.coll.aggregate([
+                {"$match": {"communityId": community_id, "gridId": grid_ids[0] if len(grid_ids) == 1
+                            else {"$in": grid_ids}}},
+                {"$group": {"_id": "$gridId", "n": {"$sum": 1}}},
+            ])).to_list()
+            out.update({r["_id"]: r["n"] for r in rows})
+        return out
 
 
 def as_datetime_utc(d: date) -> datetime:

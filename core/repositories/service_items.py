@@ -14,6 +14,7 @@ class ServiceItemRepository(Repository):
     indexes = [
         IndexModel([("communityId", ASCENDING), ("state", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("regionId", ASCENDING), ("state", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("state", ASCENDING), ("regionId", ASCENDING), ("_id", ASCENDING)]),  # published, of the ancestors
         IndexModel([("regionPath", ASCENDING), ("_id", ASCENDING)]),
     ]
 

@@ -15,6 +15,7 @@ class UserRepository(Repository):
         IndexModel([("username", ASCENDING)], unique=True, sparse=True),
         IndexModel([("communityId", ASCENDING), ("role", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("gridIds", ASCENDING)]),
+        IndexModel([("gridIds", ASCENDING), ("role", ASCENDING)]),  # a grid's workers
         IndexModel([("regionId", ASCENDING)]),
     ]
 

@@ -15,6 +15,9 @@ class WorkOrderRepository(Repository):
         IndexModel([("communityId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("communityId", ASCENDING), ("state", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("communityId", ASCENDING), ("itemId", ASCENDING), ("_id", DESCENDING)]),
+        # a grid worker's orders: of their grids, or assigned to them (WorkOrderService.visible_filter)
+        IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("assigneeId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("regionPath", ASCENDING), ("createdAt", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("createdAt", ASCENDING)]),
         IndexModel([("gridId", ASCENDING), ("createdAt", ASCENDING)]),

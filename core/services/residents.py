@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from ..context import RequestContext
 from ..errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
-from ..repositories.base import Page, new_id
+from ..repositories.base import Page, merge_clauses, new_id
 from ..repositories.residents import as_datetime_utc
 from ..validation import (MAX_AGE, birth_date_from_id, gender_from_id, id_number_problem, normalize_phone,
                           phone_problem)
@@ -27,6 +27,17 @@ ADDRESS_LIMITS = {"building": 30, "unit": 30, "room": 30, "detail": 200}
 
 
 as_datetime = as_datetime_utc
+
+
+def prefix_range(prefix: str) -> dict[str, Any]:
+    """Names starting with `prefix` as a range (`^prefix` without a regex, which no index
+    planner serves from the `name` index here): [prefix, prefix with its last character's
+    successor). MongoDB compares strings by UTF-8 bytes, i.e. by code point, so the two agree."""
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return {"$regex": "^" + re.escape(prefix)}
+    succ = 0xE000 if 0xD7FF <= last < 0xE000 else last + 1  # skip the surrogates
+    return {"$gte": prefix, "$lt": prefix[:-1] + chr(succ)}
 
 
 def years_ago(today: date, years: int) -> date:
@@ -54,6 +65,8 @@ class ResidentService:
         return doc
 
     def list_filter(self, f: dict[str, Any]) -> dict[str, Any]:
+        """One flat filter (see `merge_clauses`) that the `residents` indexes serve: the scope
+        (community, a grid worker's grids) first, then equalities, then at most one range."""
         q = self.scope.resident_filter()
         errors = FieldErrors()
         clauses: list[dict[str, Any]] = [q]
@@ -66,12 +79,12 @@ class ResidentService:
             if bad:
                 errors.add("filter.tags", f"未知标签 {bad} (unknown tags; use ResidentTag values)")
             clauses.append({"tags": {"$all": list(f["tags"])}})
+        if f.get("registered") is not None:
+            clauses.append({"registered": f["registered"]})
         if f.get("name_prefix"):
             if len(f["name_prefix"]) > MAX_NAME:
                 errors.add("filter.namePrefix", f"最多{MAX_NAME}字 (at most {MAX_NAME} characters: names are no longer)")
-            clauses.append({"name": {"$regex": "^" + re.escape(f["name_prefix"])}})
-        if f.get("registered") is not None:
-            clauses.append({"registered": f["registered"]})
+            clauses.append({"name": prefix_range(f["name_prefix"])})
         age_min, age_max = f.get("age_min"), f.get("age_max")
         for key, value in (("ageMin", age_min), ("ageMax", age_max)):
             if value is not None and not 0 <= value <= MAX_AGE:
@@ -87,7 +100,7 @@ class ResidentService:
             birth["$gt"] = as_datetime(years_ago(today, age_max + 1))
         if birth:
             clauses.append({"birthDate": birth})
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        return merge_clauses(*clauses)
 
     async def list(self, f: dict[str, Any], first: int, after: str | None) -> Page:
         return await self.p.residents.page(self.list_filter(f), first, after)

@@ -155,8 +155,8 @@ class HotlineQuery:
     async def return_visit(self, info: Ctx, work_order_id: strawberry.ID) -> ReturnVisit | None:
         from ...services.work_orders import WorkOrderService
 
-        await WorkOrderService(info.context).get(work_order_id)  # NOT_FOUND outside the viewer's scope
-        d = await HotlineService(info.context).visit_of(work_order_id)
+        order = await WorkOrderService(info.context).get(work_order_id)  # NOT_FOUND outside the viewer's scope
+        d = await HotlineService(info.context).visit_of(order)
         return ReturnVisit.of(d) if d else None
 
     @strawberry.field(description="Hotline figures of a region or community (default: the viewer's, last 30 days).")

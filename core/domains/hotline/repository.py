@@ -22,6 +22,7 @@ class HotlineCallRepository(Repository):
         IndexModel([("callerPhoneHash", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("operatorId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("workOrderId", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("workOrderId", ASCENDING)]),
         stamps.INDEX,
     ]
 
@@ -36,6 +37,7 @@ class ReturnVisitRepository(Repository):
     collection = "hotline_return_visits"
     indexes = [
         IndexModel([("workOrderId", ASCENDING)], unique=True, name="one_visit_per_order"),
+        IndexModel([("communityId", ASCENDING), ("workOrderId", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("regionPath", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("regionPath", ASCENDING), ("at", ASCENDING)]),
@@ -45,8 +47,9 @@ class ReturnVisitRepository(Repository):
     async def insert(self, doc: dict[str, Any], session=None) -> dict[str, Any]:
         return await stamps.insert_once(self.coll, doc, session)
 
-    async def of_order(self, work_order_id: str) -> dict[str, Any] | None:
-        return await self.coll.find_one({"workOrderId": work_order_id})
+    async def of_order(self, order: dict[str, Any]) -> dict[str, Any] | None:
+        """The return visit of `order` (targeted at its community: see repositories/sharding.py)."""
+        return await self.coll.find_one({"communityId": order["communityId"], "workOrderId": order["_id"]})
 
     async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return await (await self.coll.aggregate(pipeline)).to_list()

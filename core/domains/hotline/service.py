@@ -109,7 +109,7 @@ class HotlineService:
             order_input["notify_user_ids"] = await self.p.extras["hotline.accounts"].of_resident(resident["_id"])
         order = await WorkOrderService(self.ctx).submit(order_input, subject=subject, also_write=with_call)
         if call["workOrderId"] is None:  # an idempotent replay of an order filed before
-            found = await self.calls.coll.find_one({"workOrderId": order["_id"]})
+            found = await self.calls.coll.find_one({"communityId": order["communityId"], "workOrderId": order["_id"]})
             return found or call
         return call
 
@@ -183,8 +183,8 @@ class HotlineService:
             raise Conflict("该工单已回访 (this order already has its return visit)", reason="ALREADY_VISITED") from exc
         return saved
 
-    async def visit_of(self, work_order_id: str) -> dict[str, Any] | None:
-        return await self.visits.of_order(work_order_id)
+    async def visit_of(self, order: dict[str, Any]) -> dict[str, Any] | None:
+        return await self.visits.of_order(order)
 
     async def statistics(self, region_id: str | None, since: datetime, until: datetime) -> dict[str, Any]:
         """Calls, orders filed, unregistered callers and return-visit satisfaction in a window."""

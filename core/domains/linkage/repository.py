@@ -42,6 +42,7 @@ class HopRepository(Repository):
     collection = "linkage_hops"
     indexes = [
         IndexModel([("orderId", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("orderId", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("holderId", ASCENDING), ("state", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("state", ASCENDING), ("alertedAt", ASCENDING), ("dueAt", ASCENDING)]),
         IndexModel([("regionPath", ASCENDING), ("at", ASCENDING)]),

@@ -213,8 +213,8 @@ class LinkageService:
         return {"regionId": region["_id"], "since": since, "until": until, **facets}
 
     async def hops_of(self, order_id: str, first: int, after: str | None) -> Page:
-        await WorkOrderService(self.ctx).get(order_id)  # NOT_FOUND outside the viewer's scope
-        return await self.hops.page({"orderId": order_id}, first, after)
+        order = await WorkOrderService(self.ctx).get(order_id)  # NOT_FOUND outside the viewer's scope
+        return await self.hops.page({"communityId": order["communityId"], "orderId": order_id}, first, after)
 
 
 ACTION_TEXT = {"escalate": "上报", "dispatch": "派至", "hand_back": "退回"}

@@ -11,12 +11,13 @@ COLLECTIONS = [
                                       [C, ("gridId", 1), ("_id", -1)], [C, ("active", 1), ("_id", -1)]],
                    sealed=("contactPhone",)),  # people's numbers: encrypted at rest, masked on read
     CollectionSpec("care_workers", indexes=[[C, ("providerId", 1), ("_id", -1)], [C, ("userId", 1)],
+                                            [C, ("userId", 1), ("active", 1)],
                                             [C, ("bindingCode", 1)]], sealed=("phone",)),
     CollectionSpec("orders", indexes=[
         [C, ("_id", -1)], [C, ("state", 1), ("_id", -1)], [C, ("elderId", 1), ("_id", -1)],
         [C, ("elderId", 1), ("month", 1), ("slotStart", 1)], [C, ("providerId", 1), ("month", 1)],
         [C, ("providerId", 1), ("state", 1), ("_id", -1)], [C, ("workerId", 1), ("slotStart", 1)],
-        [C, ("gridId", 1), ("_id", -1)], [C, ("createdAt", 1)], [C, ("completedAt", 1)], [C, ("confirmedAt", 1)],
+        [C, ("gridId", 1), ("_id", -1)], [C, ("createdAt", 1)], [C, ("state", 1), ("createdAt", 1)], [C, ("completedAt", 1)], [C, ("confirmedAt", 1)],
         [("state", 1), ("overdueAlertedAt", 1), ("slotStart", 1)],  # run_periodic scans every community
     ]),
     CollectionSpec("subsidy_usage", indexes=[[C, ("month", 1)]]),

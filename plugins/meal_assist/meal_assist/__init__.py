@@ -32,7 +32,10 @@ def _collections() -> list[CollectionSpec]:
         CollectionSpec(ORDERS, indexes=[[c, ("menuId", 1), ("status", 1)], [c, ("residentId", 1), ("_id", -1)],
                                         [c, ("placedBy", 1), ("_id", -1)], [c, ("date", 1), ("canteenId", 1)],
                                         [c, ("deliverer.userId", 1), ("date", 1)],
-                                        [c, ("deliverer.residentId", 1), ("date", 1)]],
+                                        [c, ("deliverer.residentId", 1), ("date", 1)],
+                                        # a deliverer's open deliveries (status $in, newest first)
+                                        [c, ("deliverer.userId", 1), ("status", 1), ("_id", -1)],
+                                        [c, ("deliverer.residentId", 1), ("status", 1), ("_id", -1)]],
                        validator={"required": ["menuId", "residentId", "status", "subsidyFen", "payFen"],
                                   "properties": {"subsidyFen": _COUNT, "payFen": _COUNT}}),
         CollectionSpec(ACCOUNTS, indexes=[[c, ("residentId", 1), ("month", 1)]],
@@ -40,8 +43,13 @@ def _collections() -> list[CollectionSpec]:
         CollectionSpec(BUDGETS, indexes=[[c, ("month", 1)]], validator={"properties": {"spentFen": _COUNT}}),
         CollectionSpec(REQUESTS),
         CollectionSpec(DINERS, indexes=[[c, ("residentId", 1)], [c, ("guardianResidentIds", 1)],
-                                        [c, ("snapshot.gridId", 1), ("_id", -1)]]),
-        CollectionSpec(STAFF, indexes=[[c, ("userId", 1), ("canteenId", 1)], [c, ("canteenId", 1)]],
+                                        [c, ("snapshot.gridId", 1), ("_id", -1)],
+                                        [c, ("active", 1), ("residentId", 1)],  # the active diners of a
+                                        [c, ("active", 1), ("guardianResidentIds", 1)],  # resident, a guardian,
+                                        [c, ("active", 1), ("snapshot.gridId", 1), ("_id", -1)]]),  # a grid
+        CollectionSpec(STAFF, indexes=[[c, ("userId", 1), ("canteenId", 1)], [c, ("canteenId", 1)],
+                                       [c, ("active", 1), ("_id", 1)],
+                                       [c, ("userId", 1), ("canteenId", 1), ("active", 1)]],
                        sealed=("phone",)),
     ]
 

@@ -68,6 +68,9 @@ COLLECTIONS = [
         [("communityId", 1), ("postedBy", 1), ("_id", -1)],
         [("communityId", 1), ("claimantUserId", 1), ("_id", -1)],
         [("communityId", 1), ("completedAt", 1)],
+        [("communityId", 1), ("state", 1), ("completedAt", 1)],  # statistics: completed in a window
+        [("communityId", 1), ("gridId", 1), ("postedBy", 1), ("_id", -1)],  # a grid's wishes as its
+        [("communityId", 1), ("gridId", 1), ("wisherResidentId", 1), ("_id", -1)],  # poster or wisher sees them
     ], validator={"required": ["state", "title", "alias"],
                   "properties": {"state": {"enum": ["pending_review", "open", "claimed", "fulfilled", "completed",
                                                     "rejected", "cancelled"]}}}),

@@ -15,6 +15,8 @@ COLLECTIONS = [
         [C, ("category", 1), ("withdrawn", 1), ("publishAt", 1), ("_id", -1)],
         [C, ("category", 1), ("_id", -1)],
         [C, ("requirementId", 1), ("period", 1)],                           # the catalogue
+        [C, ("withdrawn", 1), ("requirementId", 1)],                        # its public disclosures
+        [C, ("withdrawn", 1), ("expiresAt", 1), ("publishAt", 1)],          # public now, never expiring
         [C, ("publishAt", 1)],                                              # dashboard windows
     ]),
     CollectionSpec("reads", indexes=[[C, ("readAt", 1)]], unique=[[("disclosureId", 1), ("userId", 1)]]),
