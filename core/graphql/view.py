@@ -15,10 +15,12 @@ Errors, by where they arise:
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
 
+import orjson
 import structlog
 from aiohttp import web
 from cross_web import HTTPException
@@ -271,10 +273,24 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
             sub_response.set_status(503)
         if sub_response.status == 503:
             sub_response.headers["Retry-After"] = str(RETRY_AFTER)
-        response = super().create_response(response_data, sub_response)
-        if graphql_response:
-            response.content_type = GRAPHQL_RESPONSE
-        return response
+        sub_response.body = encode_body(response_data)  # bytes: no decode and re-encode as strawberry does
+        sub_response.content_type = GRAPHQL_RESPONSE if graphql_response else "application/json"
+        sub_response.charset = "utf-8"
+        return sub_response
+
+    def encode_json(self, data: object) -> str:
+        """Text, as strawberry's WebSocket and streaming transports send it (text frames)."""
+        return encode_body(data).decode()
+
+
+def encode_body(data: object) -> bytes:
+    """JSON with orjson (several times faster than `json` on a page of rows); what orjson
+    refuses (an unpaired surrogate echoed in an error path, an integer beyond 64 bits) the
+    standard library writes, escaped, as before."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 GRAPHIQL_ASSETS = "/graphiql-assets"
