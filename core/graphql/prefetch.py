@@ -49,7 +49,9 @@ async def prime(info: Any, docs: list[dict[str, Any]], relations: dict[tuple[str
         ids = list(dict.fromkeys(d[key] for d in docs if d.get(key)))
         if ids and selects(info, (*prefix, *path)):
             loads.append(loaders.by_id(repo).load_many(ids))
-    if loads:  # dispatched together, as the loaders would batch them
+    if len(loads) == 1:  # no task for a single load
+        await loads[0]
+    elif loads:  # dispatched together, as the loaders would batch them
         await asyncio.gather(*loads)
 
 

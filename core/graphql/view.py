@@ -148,6 +148,13 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         return (self.graphql_ide is not None and request.method == "GET" and not request.query_params.get("query")
                 and "text/html" in request.headers.get("accept", ""))
 
+    def is_websocket_request(self, request: web.Request):  # type: ignore[no-untyped-def, override]
+        """strawberry builds a `WebSocketResponse` to ask (twice per request); without an
+        `Upgrade: websocket` header aiohttp's answer is no, so ask only with one."""
+        if request.headers.get("Upgrade", "").lower().strip() != "websocket":
+            return False
+        return super().is_websocket_request(request)
+
     async def get_context(self, request: web.Request, response: Any) -> RequestContext:  # type: ignore[override]
         return RequestContext(platform=self.platform, scope=request[SCOPE], request_id=request[REQUEST_ID],
                               request=request, response=response, module_set=self.module_set)
