@@ -7,10 +7,10 @@ per second triggers every few seconds; that walk showed up in profiles as time c
 whatever function happened to allocate. `freeze()` moves everything alive into the permanent
 generation (`gc.freeze`), so collections only walk what requests allocate. Frozen objects are
 still freed by reference counting; only a cycle frozen after it became garbage would stay,
-and `freeze_after_startup` collects first. It also raises the young generation's threshold
-(`YOUNG_THRESHOLDS`): a request's short-lived objects are freed by reference counting anyway. A schema built later (a new set of enabled
+and `freeze_after_startup` collects first. A schema built later (a new set of enabled
 modules) is frozen once it is built (`SchemaCache.after_build`): at most a request's few
-cycles per distinct module set stay in memory.
+cycles per distinct module set stay in memory. The young generation's threshold is raised
+(`YOUNG_THRESHOLDS`): a request's short-lived objects are freed by reference counting anyway.
 
 Used by `community-plus serve` only; tests, which build many apps in one process, leave the
 collector alone.
