@@ -132,6 +132,7 @@ def _run_worker(settings: Settings, host: str, port: int, reuse_port: bool) -> N
     configure_logging(settings.log_format)
     app = create_app(settings)
     app.on_shutdown.append(_shutdown_watchdog)
+    _keep_heap_frozen(app)
     try:
         web.run_app(app, host=host, port=port, reuse_port=reuse_port or None,
                     shutdown_timeout=10, print=None, access_log=None,
@@ -139,6 +140,15 @@ def _run_worker(settings: Settings, host: str, port: int, reuse_port: bool) -> N
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}. "
                                    f"Is another server running? Choose another port with --port.") from exc
+
+
+def _keep_heap_frozen(app) -> None:
+    """The worker's start-up heap and each schema built later out of the collector's walk (`heap`)."""
+    from . import heap
+    from .app import SCHEMAS
+
+    app.on_startup.append(heap.freeze_after_startup)
+    app[SCHEMAS].after_build = heap.freeze
 
 
 SHUTDOWN_DEADLINE = 45.0

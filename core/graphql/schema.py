@@ -16,6 +16,7 @@ from community_plus_sdk.errors import ModuleError
 
 from ..errors import AppError
 from . import api
+from .executor import CommunityExecutor, lean_resolvers
 from .input_checks import InputChecks
 from .limits import QueryLimits, limits_extension
 
@@ -69,6 +70,7 @@ def _build(contributions: Iterable[Contribution], *, introspection: bool,
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
         types=types,
         extensions=extensions,
+        execution_context_class=CommunityExecutor,
     )
 
 
@@ -81,7 +83,12 @@ def _expected(error: GraphQLError) -> bool:
 
 
 class CommunitySchema(strawberry.Schema):
-    """Logs only unexpected errors; expected `AppError`s and client mistakes are answers, not incidents."""
+    """Logs only unexpected errors; expected `AppError`s and client mistakes are answers, not
+    incidents. Resolvers are called directly where nothing wraps them (`executor.lean_resolvers`)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        lean_resolvers(self)
 
     def process_errors(self, errors, execution_context=None) -> None:
         unexpected = [e for e in errors if not _expected(e)]
@@ -99,6 +106,7 @@ class SchemaCache:
         self._limits = limits
         self._schemas: dict[frozenset[str], object] = {}
         self._lock = threading.Lock()
+        self.after_build: Callable[[], None] | None = None  # e.g. `heap.freeze` in a served worker
 
     def get(self, modules: frozenset[str], wrap: Callable[[strawberry.Schema], object] = lambda s: s) -> object:
         found = self._schemas.get(modules)
@@ -109,6 +117,8 @@ class SchemaCache:
                     schema = build_schema(self._contributions_for(modules), introspection=self._introspection,
                                           limits=self._limits)
                     found = self._schemas[modules] = wrap(schema)
+                    if self.after_build is not None:
+                        self.after_build()
         return found
 
     def __len__(self) -> int:
