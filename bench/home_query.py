@@ -14,7 +14,7 @@ import time
 
 from common import ROOT, LoadResult, cpu_seconds, load, machine, start_server, wait_http
 
-from community_plus.testing import free_port, start_test_database
+from community_plus.platform.testing import free_port, start_test_database
 
 HOME = """query Home { me { name community { name } }
   workOrders(first: 20) { totalCount edges { node { id title state dueAt item { title } assignee { name } } } }
@@ -25,10 +25,10 @@ RESIDENTS = """query GridResidents { residents(first: 20, filter: { gridId: $gri
 
 async def prepare(uri: str) -> dict[str, str]:
     """Seed one community with history; a resident's token, a grid worker's token and grid."""
-    from community_plus import db as dbm
-    from community_plus.context import Platform
-    from community_plus.extensions import seed_modules
-    from community_plus.seed import seed
+    from community_plus.platform import db as dbm
+    from community_plus.platform.context import Platform
+    from community_plus.cli.module_platform import seed_modules
+    from community_plus.demo.seed import seed
     from community_plus.settings import load_settings
     from workorder_fixtures import resident_token
 
@@ -42,12 +42,12 @@ async def prepare(uri: str) -> dict[str, str]:
     community = await platform.regions.coll.find_one({"level": "community"}, sort=[("_id", 1)])
     resident = await platform.residents.coll.find_one({"communityId": community["_id"]})
     token = await resident_token(platform, resident)
-    from community_plus.services.auth import AuthService
+    from community_plus.domains.identity.auth import AuthService
 
     grid = await platform.grids.coll.find_one({"communityId": community["_id"]}, sort=[("_id", 1)])
     worker = await platform.users.coll.find_one({"role": "grid_worker", "gridIds": grid["_id"]})
     worker_token = (await AuthService(platform).start_session(worker)).access_token
-    from community_plus.seed_services import seed_service_items, seed_work_orders  # orders of this resident
+    from community_plus.demo.services import seed_service_items, seed_work_orders  # orders of this resident
 
     items = await seed_service_items(platform, [community])
     await seed_work_orders(platform, community, items[community["_id"]], 120)
@@ -63,9 +63,9 @@ async def commands_per_request(uri: str, token: str) -> dict[int, int]:
     from aiohttp.test_utils import TestClient, TestServer
     from pymongo import monitoring
 
-    from community_plus import db as dbm
+    from community_plus.platform import db as dbm
     from community_plus.app import PLATFORM, create_app
-    from community_plus.context import Platform
+    from community_plus.platform.context import Platform
     from community_plus.settings import load_settings
 
     class Counter(monitoring.CommandListener):

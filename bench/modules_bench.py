@@ -15,17 +15,17 @@ import tracemalloc
 
 from common import machine
 
-from community_plus.testing import start_test_database
+from community_plus.platform.testing import start_test_database
 
 BUILTIN = ("elder_care", "meal_assist", "micro_charity")
 
 
 async def run(uri: str, communities: int) -> None:
-    from community_plus import db as dbm
-    from community_plus.context import Platform
+    from community_plus.platform import db as dbm
+    from community_plus.platform.context import Platform
     from community_plus.graphql.schema import build_schema
-    from community_plus.plugins.registry import PluginRegistry
-    from community_plus.plugins.state import ModuleSettingsRepository, ModuleStates
+    from community_plus.modules.registry import PluginRegistry
+    from community_plus.modules.state import ModuleSettingsRepository, ModuleStates
     from community_plus.settings import load_settings
 
     settings = load_settings(MONGODB_URI=uri)
@@ -93,8 +93,8 @@ async def latency(uri: str, requests: int) -> None:
     from aiohttp.test_utils import TestClient, TestServer
 
     from community_plus.app import PLATFORM, create_app
-    from community_plus.extensions import seed_modules
-    from community_plus.seed import seed
+    from community_plus.cli.module_platform import seed_modules
+    from community_plus.demo.seed import seed
     from community_plus.settings import load_settings
     from workorder_fixtures import resident_token
 

@@ -21,7 +21,7 @@ import urllib.request
 
 from common import ROOT, load, wait_http
 
-from community_plus.testing import free_port, start_test_database
+from community_plus.platform.testing import free_port, start_test_database
 
 
 def serve_profiled(port: int, out: str) -> None:
@@ -34,7 +34,7 @@ def serve_profiled(port: int, out: str) -> None:
 
     from community_plus.app import create_app
     from community_plus.cli import _keep_heap_frozen
-    from community_plus.logs import configure_logging
+    from community_plus.platform.logs import configure_logging
     from community_plus.settings import load_settings
 
     profile = cProfile.Profile(time.process_time)

@@ -13,7 +13,7 @@ compare). Then it measures, through the real app in-process, the latency of:
 
     nice .venv/bin/python bench/province_scale.py [--communities 20000] [--residents 2000000]
 
-Progress: a rich bar on a terminal, one plain line every few seconds elsewhere (core/progress.py).
+Progress: a rich bar on a terminal, one plain line every few seconds elsewhere (core/platform/progress.py).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from bson import ObjectId
 from common import machine, rss_mib
 from rich.console import Console
 
-from community_plus import demo_data as dd
-from community_plus.progress import TaskProgress
-from community_plus.testing import start_test_database
-from community_plus.validation import id_check_digit
+from community_plus.demo import data as dd
+from community_plus.platform.progress import TaskProgress
+from community_plus.platform.testing import start_test_database
+from community_plus.platform.validation import id_check_digit
 
 GRIDS = 6
 DISTRICTS = 20
@@ -146,8 +146,8 @@ def orders_of(community: dict, residents: list[dict], per_community: int, now: d
 
 async def seed(uri: str, communities: int, residents: int, batch: int, orders: int, indexes_first: bool,
                console: Console) -> dict[str, Any]:
-    from community_plus import db as dbm
-    from community_plus.context import Platform
+    from community_plus.platform import db as dbm
+    from community_plus.platform.context import Platform
     from community_plus.settings import load_settings
 
     settings = load_settings(MONGODB_URI=uri)
@@ -215,12 +215,12 @@ async def seed(uri: str, communities: int, residents: int, batch: int, orders: i
 
 async def prepare_actors(uri: str, comms: list[dict]) -> dict[str, Any]:
     """The measured street: demo catalogue and 40 realistic orders per community; the users."""
-    from community_plus import db as dbm
-    from community_plus.context import Platform
-    from community_plus.extensions import seed_modules
-    from community_plus.seed import _upsert_user
-    from community_plus.seed_services import seed_service_items, seed_work_orders
-    from community_plus.services.auth import AuthService
+    from community_plus.platform import db as dbm
+    from community_plus.platform.context import Platform
+    from community_plus.cli.module_platform import seed_modules
+    from community_plus.demo.seed import _upsert_user
+    from community_plus.demo.services import seed_service_items, seed_work_orders
+    from community_plus.domains.identity.auth import AuthService
     from community_plus.settings import load_settings
     from workorder_fixtures import resident_token
 

@@ -9,7 +9,7 @@ import jwt
 from aiohttp import web
 from bson import ObjectId  # noqa: F401  (same BSON stack as the server)
 
-from community_plus import db as dbm
+from community_plus.platform import db as dbm
 from community_plus.settings import load_settings
 
 

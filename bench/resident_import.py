@@ -22,8 +22,8 @@ from pathlib import Path
 from common import machine
 from openpyxl import Workbook
 
-from community_plus.testing import start_test_database
-from community_plus.validation import id_check_digit
+from community_plus.platform.testing import start_test_database
+from community_plus.platform.validation import id_check_digit
 
 HEADERS = ["姓名", "身份证号", "手机号", "性别", "出生日期", "网格", "楼栋", "单元", "房号", "详细地址", "本地户籍", "标签",
            "与户主关系"]
@@ -57,9 +57,9 @@ def write_csv(path: Path, n: int, offset: int) -> None:
 
 
 async def community(uri: str) -> str:
-    from community_plus import db as dbm
-    from community_plus.context import Platform
-    from community_plus.seed import seed
+    from community_plus.platform import db as dbm
+    from community_plus.platform.context import Platform
+    from community_plus.demo.seed import seed
     from community_plus.settings import load_settings
 
     client = dbm.connect(uri)

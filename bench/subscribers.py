@@ -27,14 +27,14 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).parent))
 from common import cpu_seconds, machine, rss_mib, start_server, wait_http  # noqa: E402
 
-from community_plus import db as dbm  # noqa: E402
-from community_plus.context import Platform  # noqa: E402
+from community_plus.platform import db as dbm  # noqa: E402
+from community_plus.platform.context import Platform  # noqa: E402
 from community_plus.realtime.events import notification_events  # noqa: E402
 from community_plus.realtime.log import EventLog  # noqa: E402
-from community_plus.repositories.base import new_id  # noqa: E402
-from community_plus.services.auth import AuthService  # noqa: E402
+from community_plus.platform.repository import new_id  # noqa: E402
+from community_plus.domains.identity.auth import AuthService  # noqa: E402
 from community_plus.settings import load_settings  # noqa: E402
-from community_plus.testing import free_port, start_test_database  # noqa: E402
+from community_plus.platform.testing import free_port, start_test_database  # noqa: E402
 
 SUB = "subscription { notificationReceived { cursor at notification { id title } } }"
 

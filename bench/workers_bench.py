@@ -15,7 +15,7 @@ from pathlib import Path
 
 from common import cpu_seconds, load, machine, rss_mib, start_server, wait_http
 
-from community_plus.testing import free_port, start_test_database
+from community_plus.platform.testing import free_port, start_test_database
 
 LIGHT = "query Me { me { name role community { name } } }"
 

@@ -9,34 +9,35 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from . import db as dbm
-from .admin_console import setup_admin_console
-from .cors import setup_cors
-from .domains.residents.export import setup_resident_export
-from .context import Platform
-from .domains import open_domains
-from .deadline import Admission, AdmissionLimits, deadline_middleware
-from .errors import AppError, Forbidden
-from .graphql.limits import QueryLimits
-from .http_limits import RequestLimiter, parse_limits
-from .repositories.rate_limits import RateLimitRepository
-from .graphql.persisted import PersistedQueries, PersistedQueryRepository
-from .graphql.idempotency import IdempotentMutations
-from .graphql.schema import SchemaCache
-from .graphql.view import GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response, unavailable_response
-from .http import SCOPE, make_middlewares
-from .media.setup import setup_media
-from .jobs import background_jobs
-from .domains.resident_import.setup import setup_resident_import
-from .domains.visits.setup import setup_visits
-from .domains.staff_invitations.setup import setup_staff_invitations
-from .plugins.setup import setup_plugins
-from .realtime.setup import is_websocket, setup_realtime, websocket_handler
-from .metrics import Metrics
-from .services.work_orders import register_file_visibility
-from .settings import Settings
-from .tasks import bounded
-from .wechat.setup import setup_wechat
+from community_plus.platform import db as dbm
+from community_plus.http.admin_console import setup_admin_console
+from community_plus.http.cors import setup_cors
+from community_plus.domains.residents.export import setup_resident_export
+from community_plus.platform.context import Platform
+from community_plus.domains import open_domains
+from community_plus.http.deadline import Admission, AdmissionLimits, deadline_middleware
+from community_plus.platform.errors import AppError, Forbidden
+from community_plus.graphql.extensions.limits import QueryLimits
+from community_plus.http.rate_limits import RequestLimiter, parse_limits
+from community_plus.platform.rate_limit_counters import RateLimitRepository
+from community_plus.graphql.extensions.persisted import PersistedQueries, PersistedQueryRepository
+from community_plus.graphql.extensions.idempotency import IdempotentMutations
+from community_plus.graphql.schema import SchemaCache
+from community_plus.graphql.view import (GRAPHIQL_ASSETS, CommunityGraphQLView, scope_error_response,
+    unavailable_response)
+from community_plus.http.middleware import SCOPE, make_middlewares
+from community_plus.domains.media.setup import setup_media
+from community_plus.platform.jobs import background_jobs
+from community_plus.domains.resident_import.setup import setup_resident_import
+from community_plus.domains.visits.setup import setup_visits
+from community_plus.domains.staff_invitations.setup import setup_staff_invitations
+from community_plus.modules.setup import setup_plugins
+from community_plus.realtime.setup import is_websocket, setup_realtime, websocket_handler
+from community_plus.platform.metrics import Metrics
+from community_plus.domains.work_orders.service import register_file_visibility
+from community_plus.settings import Settings
+from community_plus.platform.tasks import bounded
+from community_plus.integrations.wechat.setup import setup_wechat
 
 log = structlog.get_logger("community_plus.app")
 

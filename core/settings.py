@@ -15,7 +15,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .security.key_quality import GENERATE_PII_KEY, GENERATE_SECRET, pii_key_problem, secret_problem
+from community_plus.platform.security.key_quality import (GENERATE_PII_KEY, GENERATE_SECRET, pii_key_problem,
+    secret_problem)
 
 DEV_SECRET = "dev-only-secret-key-change-me-000000000000"
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="  # 32 bytes, base64, dev only
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     orphan_sweep_minutes: float = Field(default=30.0, gt=0, alias="CP_ORPHAN_SWEEP_MINUTES")
     file_url_ttl: int = Field(default=600, ge=30, le=7 * 86400, alias="CP_FILE_URL_TTL")  # seconds
     public_url: str | None = Field(default=None, alias="CP_PUBLIC_URL")  # base of local /files URLs
-    cors_origins: str | None = Field(default=None, alias="CP_CORS_ORIGINS")  # see core/cors.py
+    cors_origins: str | None = Field(default=None, alias="CP_CORS_ORIGINS")  # see core/http/cors.py
     image_workers: int = Field(default=2, ge=1, le=64, alias="CP_IMAGE_WORKERS")  # threads per process
     image_queue_seconds: float = Field(default=30.0, gt=0, alias="CP_IMAGE_QUEUE_SECONDS")
     max_depth: int = Field(default=12, alias="CP_MAX_DEPTH")

@@ -8,7 +8,7 @@ plugin groups (`httpie.plugins.auth.v1`)::
 
 The server loads the group of its own SDK major and refuses, with a message in `plugin check`
 and the module list, entry points of any other `community_plus_sdk.plugins.v<N>` group, and of the
-bare `community_plus.plugins` group of the SDK before 1.0.
+bare `community_plus.modules` group of the SDK before 1.0.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ __version__ = "1.0.0"
 
 SDK_MAJOR = int(__version__.split(".")[0])
 GROUP_PREFIX = "community_plus_sdk.plugins"
-LEGACY_GROUP = "community_plus.plugins"  # before SDK 1.0
+LEGACY_GROUP = "community_plus.modules"  # before SDK 1.0
 ENTRY_POINT_GROUP = f"{GROUP_PREFIX}.v{SDK_MAJOR}"
 
 

@@ -131,8 +131,8 @@ class CommandCounter(monitoring.CommandListener):
 async def command_counter(platform):
     """Route the app's repositories through a client that counts the commands of each request
     (the app runs without background jobs for these tests; see `settings`)."""
-    from community_plus import db as dbm
-    from community_plus.context import Platform
+    from community_plus.platform import db as dbm
+    from community_plus.platform.context import Platform
 
     counter = CommandCounter(platform.db.name)
     client = dbm.connect(platform.settings.mongodb_uri, event_listeners=[counter])
@@ -152,7 +152,7 @@ def gql(client) -> GraphQL:
 @pytest.fixture
 async def world(platform) -> dict:
     """Two communities with two grids each, staff accounts and a few residents per community."""
-    from community_plus.seed import seed
+    from community_plus.demo.seed import seed
 
     await seed(platform, communities=2, residents_per_community=12, grids_per_community=2, work_orders_per_community=0)
     communities = await platform.regions.coll.find({"level": "community"}).sort("_id", 1).to_list()

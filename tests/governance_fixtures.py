@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from community_plus.services.staff import create_staff_user
+from community_plus.domains.staff.accounts import create_staff_user
 
 from workorder_fixtures import resident_token
 
@@ -15,7 +15,7 @@ PASSWORD = "community-plus"
 
 @pytest.fixture
 async def tree(platform, gql):
-    from community_plus.seed import seed
+    from community_plus.demo.seed import seed
 
     await seed(platform, communities=7, residents_per_community=4, grids_per_community=1,
                work_orders_per_community=0)

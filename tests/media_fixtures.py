@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from PIL import ExifTags, Image
 
-from community_plus.testing import free_port
+from community_plus.platform.testing import free_port
 
 MiB = 1024 * 1024
 

@@ -15,7 +15,7 @@ import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
-from community_plus.services.auth import AuthService
+from community_plus.domains.identity.auth import AuthService
 
 PROTOCOL = "graphql-transport-ws"
 WAIT = 5.0  # generous bound for "arrives"; events normally take milliseconds

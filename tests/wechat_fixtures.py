@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from community_plus import db as dbm
-from community_plus.wechat import WeChatClient
+from community_plus.platform import db as dbm
+from community_plus.integrations.wechat import WeChatClient
 from community_plus_sandbox.wechat import FAKE_WECHAT, FakeWeChat, create_fake_wechat
 
 APPID = "wx1234567890abcdef"

@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING, Any
 from community_plus_sdk.notify import PHRASE_MAX, THING_MAX, fit, notice_state
 from community_plus_sdk.version import SDK_MAJOR, refusal
 
-from .project import GROUP, PluginProject, normalize_dist
+from community_plus.devtools.project import GROUP, PluginProject, normalize_dist
 
 if TYPE_CHECKING:
-    from .probe import LoadedPlugin
+    from community_plus.devtools.probe import LoadedPlugin
 
 ROLES = ("platform_admin", "region_admin", "community_admin", "grid_worker", "resident")
 COLLECTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -252,7 +252,7 @@ def check_manifest(loaded: LoadedPlugin) -> list[Problem]:
 
 def _console_page_problems(loaded: LoadedPlugin, manifest: Any) -> list[Problem]:
     """Each console page's script is in the package's console/ folder (and shipped with it)."""
-    from ..admin_console import module_console_dir
+    from community_plus.http.admin_console import module_console_dir
 
     root = module_console_dir(loaded.plugin)
     out = []

@@ -19,7 +19,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from .project import GROUP, EntryPointSpec, PluginProject, normalize_dist
+from community_plus.devtools.project import GROUP, EntryPointSpec, PluginProject, normalize_dist
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _files_for(project: PluginProject, module: str) -> dict[Path, ast.Module]:
 
 
 def _call_declaration(loaded: LoadedPlugin, hook: str) -> list[Any]:
-    from .check import _required_arguments
+    from community_plus.devtools.check import _required_arguments
 
     fn = loaded.impls.get(hook)
     if fn is None or inspect.iscoroutinefunction(fn) or any(_required_arguments(fn)):
@@ -93,7 +93,7 @@ def load_plugin(project: PluginProject, ep: EntryPointSpec) -> tuple[LoadedPlugi
     """Import one entry point and call its declaration hooks; problems of class `load`."""
     from community_plus_sdk import hookspecs
 
-    from .check import Problem
+    from community_plus.devtools.check import Problem
 
     module, attr = ep.parsed or (None, None)
     try:
@@ -143,7 +143,7 @@ def load_plugin(project: PluginProject, ep: EntryPointSpec) -> tuple[LoadedPlugi
 
 def _installed_registry(project: PluginProject) -> Any:
     """A `PluginRegistry` with every installed module except this distribution's."""
-    from community_plus.plugins.registry import PluginRegistry
+    from community_plus.modules.registry import PluginRegistry
 
     registry = PluginRegistry()
     own = normalize_dist(project.dist_name or "")
@@ -153,7 +153,7 @@ def _installed_registry(project: PluginProject) -> Any:
 
 
 def probe(project: PluginProject) -> dict[str, Any]:
-    from . import check
+    from community_plus.devtools import check
 
     sys.path.insert(0, str(project.source_root))
     problems: list[Any] = []

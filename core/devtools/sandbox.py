@@ -36,7 +36,7 @@ import aiohttp
 from rich.console import Console
 from rich.markup import escape
 
-from .project import GROUP, PluginProject, normalize_dist
+from community_plus.devtools.project import GROUP, PluginProject, normalize_dist
 
 APPID = "wx5a4db0c0ffee0001"
 RESIDENT_USER, RESIDENT_PHONE, RESIDENT_NAME = "resident", "13800138000", "沙盒居民"
@@ -115,10 +115,10 @@ def install_plugin(project: PluginProject, target: Path | None, *, force: bool =
 # -- the database -----------------------------------------------------------------------------
 async def seed_database(uri: str, settings, communities: int, residents: int) -> bool:
     """Seed the demo communities into an empty database; whether it seeded."""
-    from community_plus import db as dbm
-    from community_plus.context import Platform
-    from community_plus.extensions import attach_cli_extensions
-    from community_plus.seed import seed
+    from community_plus.platform import db as dbm
+    from community_plus.platform.context import Platform
+    from community_plus.cli.module_platform import attach_cli_extensions
+    from community_plus.demo.seed import seed
 
     client = dbm.connect(uri)
     platform = Platform(settings.model_copy(update={"mongodb_uri": uri}), client, dbm.database_of(client))
@@ -395,7 +395,7 @@ class Sandbox:
         return asyncio.create_task(self._check(self.project.root))
 
     async def _check(self, root: Path) -> None:
-        from .check import check_plugin
+        from community_plus.devtools.check import check_plugin
 
         report = await asyncio.to_thread(check_plugin, root)
         if not report.problems:
@@ -438,7 +438,7 @@ def _port_free(host: str, port: int) -> bool:
 
 def run_sandbox(options: SandboxOptions) -> None:
     """Run until Ctrl-C (or SIGTERM)."""
-    from community_plus.embedded import DatabaseError, acquire_database
+    from community_plus.platform.embedded import DatabaseError, acquire_database
     from community_plus.settings import ConfigurationError, load_settings
 
     project = None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from community_plus_sdk.version import SDK_MAJOR
 
-from .project import GROUP
+from community_plus.devtools.project import GROUP
 
 TEMPLATES = Path(__file__).parent / "templates" / "plugin"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")  # the SDK's module-name rule

@@ -38,7 +38,7 @@ STATE = web.AppKey("sandbox", SandboxState)
 
 
 def _mine(registry: Any, dist: str | None) -> tuple[list[Any], list[Any]]:
-    from .project import normalize_dist
+    from community_plus.devtools.project import normalize_dist
 
     if not dist:
         return [], []
@@ -53,8 +53,8 @@ async def prepare_plugin(app: web.Application) -> None:
     import structlog
 
     from community_plus.app import PLATFORM
-    from community_plus.plugins.context import ServerModuleContext
-    from community_plus.plugins.setup import REGISTRY
+    from community_plus.modules.context import ServerModuleContext
+    from community_plus.modules.setup import REGISTRY
 
     log = structlog.get_logger("community_plus.sandbox")
     state: SandboxState = app[STATE]
@@ -86,9 +86,9 @@ async def prepare_plugin(app: web.Application) -> None:
 
 def _operations(app: web.Application) -> list[tuple[str, str]]:
     from community_plus.graphql.schema import build_schema
-    from community_plus.plugins.setup import REGISTRY
+    from community_plus.modules.setup import REGISTRY
 
-    from .page import example_operation
+    from community_plus.devtools.page import example_operation
 
     registry = app[REGISTRY]
     names = frozenset(m["name"] for m in app[STATE].modules if m["name"] in registry.modules)
@@ -107,7 +107,7 @@ def _operations(app: web.Application) -> list[tuple[str, str]]:
 async def sandbox_page(request: web.Request) -> web.Response:
     from community_plus.app import SETTINGS
 
-    from .page import PageModel, render
+    from community_plus.devtools.page import PageModel, render
 
     app = request.app
     state: SandboxState = app[STATE]
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         site.addsitedir(folder)
 
     from community_plus.app import create_app  # the slow imports; plugins are imported by create_app
-    from community_plus.logs import configure_logging
+    from community_plus.platform.logs import configure_logging
     from community_plus.settings import load_settings
 
     if args.wait and not sys.stdin.readline():

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import db as dbm
+from community_plus.platform import db as dbm
 
 
 async def open_domains(platform: Any) -> None:
-    from .hotline.repository import HotlineCallRepository, ResidentAccountsRepository, ReturnVisitRepository
-    from .linkage.repository import (DepartmentRepository, HopRepository, LinkageOrderRepository,
-                                     LinkageStaffRepository)
+    from community_plus.domains.hotline.repository import (HotlineCallRepository, ResidentAccountsRepository,
+        ReturnVisitRepository)
+    from community_plus.domains.linkage.repository import (DepartmentRepository, HopRepository,
+        LinkageOrderRepository, LinkageStaffRepository)
 
     repos = {"hotline.calls": HotlineCallRepository(platform.db), "hotline.visits": ReturnVisitRepository(platform.db),
              "hotline.accounts": ResidentAccountsRepository(platform.db),

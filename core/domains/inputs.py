@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ..errors import BadUserInput, FieldErrors
-from ..validation import as_utc, text_problem
+from community_plus.platform.errors import BadUserInput, FieldErrors
+from community_plus.platform.validation import as_utc, text_problem
 
 
 def clean_text(errors: FieldErrors, path: str, value: str | None, limit: int, required: bool = False) -> str:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .. import db as dbm
+from community_plus.platform import db as dbm
 
 if TYPE_CHECKING:
-    from ..context import Platform
-    from ..repositories.base import Repository
+    from community_plus.platform.context import Platform
+    from community_plus.platform.repository import Repository
 
 T = TypeVar("T")
 

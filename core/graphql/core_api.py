@@ -8,13 +8,13 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from ..services.auth import AuthService, Tokens
-from ..services.regions import RegionService
-from ..services.residents import ResidentService
-from .prefetch import prime
-from .relay import DEFAULT_FIRST, Connection, connection
-from .types import (Community, Ctx, Gender, Grid, Region, Resident, ResidentTag, Viewer,
-                    viewer_of)
+from community_plus.domains.identity.auth import AuthService, Tokens
+from community_plus.domains.regions.service import RegionService
+from community_plus.domains.residents.service import ResidentService
+from community_plus.graphql.prefetch import prime
+from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus.graphql.types import (Community, Ctx, Gender, Grid, Region, Resident, ResidentTag, Viewer,
+    viewer_of)
 
 
 @strawberry.input

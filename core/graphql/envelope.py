@@ -29,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import BadRequest, status_for
+from community_plus.platform.errors import BadRequest, status_for
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"

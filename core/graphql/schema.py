@@ -14,11 +14,11 @@ from strawberry.tools import merge_types
 
 from community_plus_sdk.errors import ModuleError
 
-from ..errors import AppError
-from . import api
-from .executor import CommunityExecutor, lean_resolvers
-from .input_checks import InputChecks
-from .limits import QueryLimits, limits_extension
+from community_plus.platform.errors import AppError
+from community_plus.graphql import api
+from community_plus.graphql.executor import CommunityExecutor, lean_resolvers
+from community_plus.graphql.extensions.input_checks import InputChecks
+from community_plus.graphql.extensions.limits import QueryLimits, limits_extension
 
 # A module contributes (query types, mutation types, subscription types, extra types).
 Contribution = tuple[Sequence[type], Sequence[type], Sequence[type], Sequence[type]]

@@ -10,9 +10,9 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from ..context import RequestContext
-from ..services.residents import ResidentService
-from .prefetch import cached_or_load
+from community_plus.platform.context import RequestContext
+from community_plus.domains.residents.service import ResidentService
+from community_plus.graphql.prefetch import cached_or_load
 
 Ctx = Info[RequestContext, None]
 
@@ -247,7 +247,7 @@ class Resident:
     @strawberry.field(description="Latest home visits, newest first (staff in scope; every read is audited).")
     async def visits(self, info: Ctx, first: int = 10) -> list[
             Annotated["Visit", strawberry.lazy("community_plus.domains.visits.api")]]:
-        from ..domains.visits.api import resident_visits
+        from community_plus.domains.visits.api import resident_visits
 
         return await resident_visits(info, self.id, first)
 

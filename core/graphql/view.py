@@ -33,20 +33,20 @@ from strawberry.types.unset import UNSET
 
 from community_plus_sdk.errors import ModuleError, UserInputError
 
-from ..access import Scope
-from ..context import RequestContext
+from community_plus.platform.access import Scope
+from community_plus.platform.context import RequestContext
 
-from ..db import is_unavailable
-from ..errors import AppError, BadRequest, status_for
-from ..http import OPERATION, REQUEST_ID, SCOPE
-from ..media.multipart import MultipartUploads
-from . import envelope
-from .envelope import GRAPHQL_RESPONSE, error_response
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import IdempotentMutations
-from .persisted import PersistedQueries
-from .roots import explain_unknown_root_field
-from ..realtime.over_http import subscription_over_http
+from community_plus.platform.db import is_unavailable
+from community_plus.platform.errors import AppError, BadRequest, status_for
+from community_plus.http.middleware import OPERATION, REQUEST_ID, SCOPE
+from community_plus.domains.media.multipart import MultipartUploads
+from community_plus.graphql import envelope
+from community_plus.graphql.envelope import GRAPHQL_RESPONSE, error_response
+from community_plus.graphql.extensions.idempotency import HEADER as IDEMPOTENCY_HEADER
+from community_plus.graphql.extensions.idempotency import IdempotentMutations
+from community_plus.graphql.extensions.persisted import PersistedQueries
+from community_plus.graphql.roots import explain_unknown_root_field
+from community_plus.realtime.over_http import subscription_over_http
 
 log = structlog.get_logger("community_plus.graphql")
 

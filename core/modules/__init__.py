@@ -1,3 +1,2 @@
-"""The built-in modules shipped in `plugins/` (each its own distribution)."""
-
-BUILTIN = ("consultation", "elder_care", "meal_assist", "micro_charity", "village_affairs")
+"""The plugin platform: hook specifications, discovery, the declarative-model compiler,
+per-community module state and the scoped data access modules get."""

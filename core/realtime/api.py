@@ -19,13 +19,13 @@ from typing import Any
 
 import strawberry
 
-from ..errors import BadUserInput, Unauthenticated
-from ..graphql.notifications_api import Notification
-from ..graphql.services_api import WorkOrder, WorkOrderState
-from ..graphql.types import Ctx
-from ..services.work_orders import WorkOrderService
-from .events import ALL, MODULE_STATE, NOTIFICATION, WORK_ORDER, Event, Route
-from .match import matches
+from community_plus.platform.errors import BadUserInput, Unauthenticated
+from community_plus.domains.notifications.api import Notification
+from community_plus.domains.work_orders.api import WorkOrder, WorkOrderState
+from community_plus.graphql.types import Ctx
+from community_plus.domains.work_orders.service import WorkOrderService
+from community_plus.realtime.events import ALL, MODULE_STATE, NOTIFICATION, WORK_ORDER, Event, Route
+from community_plus.realtime.match import matches
 
 
 def scope_routes(scope) -> list[Route]:

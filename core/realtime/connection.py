@@ -26,9 +26,9 @@ import jwt
 import structlog
 from pymongo.errors import ConnectionFailure
 
-from ..access import Principal, Scope
-from ..errors import Unauthenticated
-from ..security.tokens import read_access_token
+from community_plus.platform.access import Principal, Scope
+from community_plus.platform.errors import Unauthenticated
+from community_plus.platform.security.tokens import read_access_token
 
 log = structlog.get_logger("community_plus.realtime")
 

@@ -15,11 +15,12 @@ from typing import Any
 
 import structlog
 
-from ..errors import ModuleDisabled
-from .connection import GOING_AWAY, TOO_MANY, UNAUTHENTICATED, Connection, Identity, Refusal
-from .events import MODULE_STATE, Event
-from .metrics import RealtimeMetrics
-from .presence import Presence
+from community_plus.platform.errors import ModuleDisabled
+from community_plus.realtime.connection import (GOING_AWAY, TOO_MANY, UNAUTHENTICATED, Connection, Identity,
+    Refusal)
+from community_plus.realtime.events import MODULE_STATE, Event
+from community_plus.realtime.metrics import RealtimeMetrics
+from community_plus.realtime.presence import Presence
 
 log = structlog.get_logger("community_plus.realtime")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..context import RequestContext
+from community_plus.platform.context import RequestContext
 
 
 @dataclass

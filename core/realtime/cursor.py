@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bson import ObjectId, Timestamp
 from bson.errors import InvalidId
 
-from ..errors import BadUserInput
+from community_plus.platform.errors import BadUserInput
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from .cursor import Position
+from community_plus.realtime.cursor import Position
 
 WORK_ORDER = "work_order"
 NOTIFICATION = "notification"

@@ -26,9 +26,9 @@ import structlog
 from bson import ObjectId, Timestamp
 from pymongo.errors import NetworkTimeout, OperationFailure, PyMongoError
 
-from ..errors import BadUserInput
-from .cursor import Position
-from .log import EventLog
+from community_plus.platform.errors import BadUserInput
+from community_plus.realtime.cursor import Position
+from community_plus.realtime.log import EventLog
 
 log = structlog.get_logger("community_plus.realtime")
 Deliver = Callable[[Position, dict[str, Any]], None]

@@ -26,8 +26,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.aio import aclosing
 
-from ..errors import RateLimited
-from .connection import UNAVAILABLE, Refusal, authenticate
+from community_plus.platform.errors import RateLimited
+from community_plus.realtime.connection import UNAVAILABLE, Refusal, authenticate
 
 log = structlog.get_logger("community_plus.realtime")
 

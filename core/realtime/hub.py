@@ -20,10 +20,10 @@ from typing import Any
 
 import structlog
 
-from .cursor import Position, parse_cursor
-from .events import Event, Route
-from .feed import MARKER, Feed
-from .metrics import RealtimeMetrics
+from community_plus.realtime.cursor import Position, parse_cursor
+from community_plus.realtime.events import Event, Route
+from community_plus.realtime.feed import MARKER, Feed
+from community_plus.realtime.metrics import RealtimeMetrics
 
 log = structlog.get_logger("community_plus.realtime")
 Match = Callable[[Event], bool]

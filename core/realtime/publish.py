@@ -6,8 +6,8 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from .events import module_state_event, work_order_event
-from .log import record
+from community_plus.realtime.events import module_state_event, work_order_event
+from community_plus.realtime.log import record
 
 
 async def record_work_order(platform: Any, order: dict[str, Any], previous_state: str | None,

@@ -16,16 +16,16 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from ..db import ensure_indexes
-from ..errors import NotFound
-from ..tasks import bounded, stop_tasks
-from .connections import Connections
-from .feed import ChangeStreamFeed, Feed, open_feed
-from .hub import Hub
-from .log import EventLog
-from .metrics import RealtimeMetrics
-from .presence import Presence
-from .view import RealtimeView
+from community_plus.platform.db import ensure_indexes
+from community_plus.platform.errors import NotFound
+from community_plus.platform.tasks import bounded, stop_tasks
+from community_plus.realtime.connections import Connections
+from community_plus.realtime.feed import ChangeStreamFeed, Feed, open_feed
+from community_plus.realtime.hub import Hub
+from community_plus.realtime.log import EventLog
+from community_plus.realtime.metrics import RealtimeMetrics
+from community_plus.realtime.presence import Presence
+from community_plus.realtime.view import RealtimeView
 
 log = structlog.get_logger("community_plus.realtime")
 

@@ -16,10 +16,10 @@ from typing import Any
 from aiohttp import web
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from ..graphql.view import CommunityGraphQLView
-from ..http import REQUEST_ID, SCOPE
-from .context import SocketContext
-from .handler import RealtimeHandler
+from community_plus.graphql.view import CommunityGraphQLView
+from community_plus.http.middleware import REQUEST_ID, SCOPE
+from community_plus.realtime.context import SocketContext
+from community_plus.realtime.handler import RealtimeHandler
 
 MAX_MESSAGE = 64 * 1024  # a subscribe message is a query and its variables
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...context import RequestContext
-from ...repositories.identity_set import IdentityRepositories
-from ...services import audit
+from community_plus.platform.context import RequestContext
+from community_plus.domains.identity.repositories import IdentityRepositories
+from community_plus.domains.audit import service as audit
 
 
 async def ward_of_caller(ctx: RequestContext, resident_id: str | None) -> dict[str, Any] | None:

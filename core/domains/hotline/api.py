@@ -9,12 +9,12 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from ...graphql.core_api import _input_dict
-from ...graphql.relay import DEFAULT_FIRST, Connection, connection
-from ...graphql.services_api import CountByKey, WorkOrder
-from ...graphql.types import Community, Ctx, Resident
-from ..inputs import window
-from .service import HotlineService
+from community_plus.graphql.core_api import _input_dict
+from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus.domains.work_orders.api import CountByKey, WorkOrder
+from community_plus.graphql.types import Community, Ctx, Resident
+from community_plus.domains.inputs import window
+from community_plus.domains.hotline.service import HotlineService
 
 
 @strawberry.enum(description="A caller's satisfaction at the return visit (回访).")
@@ -153,7 +153,7 @@ class HotlineQuery:
 
     @strawberry.field(description="The return visit of a work order, if it has one.")
     async def return_visit(self, info: Ctx, work_order_id: strawberry.ID) -> ReturnVisit | None:
-        from ...services.work_orders import WorkOrderService
+        from community_plus.domains.work_orders.service import WorkOrderService
 
         order = await WorkOrderService(info.context).get(work_order_id)  # NOT_FOUND outside the viewer's scope
         d = await HotlineService(info.context).visit_of(order)

@@ -9,8 +9,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from ...repositories import stamps
-from ...repositories.base import Repository
+from community_plus.platform import stamps
+from community_plus.platform.repository import Repository
 
 
 class HotlineCallRepository(Repository):
@@ -48,7 +48,7 @@ class ReturnVisitRepository(Repository):
         return await stamps.insert_once(self.coll, doc, session)
 
     async def of_order(self, order: dict[str, Any]) -> dict[str, Any] | None:
-        """The return visit of `order` (targeted at its community: see repositories/sharding.py)."""
+        """The return visit of `order` (targeted at its community: see platform/sharding.py)."""
         return await self.coll.find_one({"communityId": order["communityId"], "workOrderId": order["_id"]})
 
     async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:

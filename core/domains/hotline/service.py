@@ -8,15 +8,15 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from ...context import RequestContext
-from ...errors import BadUserInput, Conflict, FieldErrors, NotFound
-from ...realtime.publish import record_work_order
-from ...repositories.base import Page, new_id
-from ...services import audit
-from ...services.work_orders import WorkOrderService
-from ...transactions import in_transaction
-from ...validation import mask_phone, normalize_phone, phone_problem
-from ..inputs import clean_text
+from community_plus.platform.context import RequestContext
+from community_plus.platform.errors import BadUserInput, Conflict, FieldErrors, NotFound
+from community_plus.realtime.publish import record_work_order
+from community_plus.platform.repository import Page, new_id
+from community_plus.domains.audit import service as audit
+from community_plus.domains.work_orders.service import WorkOrderService
+from community_plus.platform.transactions import in_transaction
+from community_plus.platform.validation import mask_phone, normalize_phone, phone_problem
+from community_plus.domains.inputs import clean_text
 
 OPERATORS = ("hotline_operator",)
 READERS = ("hotline_operator", "community_admin", "region_admin", "platform_admin")

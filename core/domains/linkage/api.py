@@ -9,12 +9,12 @@ from typing import Any
 
 import strawberry
 
-from ...graphql.relay import DEFAULT_FIRST, Connection, connection
-from ...graphql.services_api import WorkOrder
-from ...graphql.types import Ctx
-from ..inputs import window
-from .departments import DepartmentService
-from .service import LinkageService
+from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus.domains.work_orders.api import WorkOrder
+from community_plus.graphql.types import Ctx
+from community_plus.domains.inputs import window
+from community_plus.domains.linkage.departments import DepartmentService
+from community_plus.domains.linkage.service import LinkageService
 
 
 @strawberry.enum(description="Who holds an escalated order: a community, a region level, or a department.")

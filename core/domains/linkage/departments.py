@@ -9,10 +9,10 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from ...context import RequestContext
-from ...errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
-from ...repositories.base import Page, new_id
-from ...validation import text_problem
+from community_plus.platform.context import RequestContext
+from community_plus.platform.errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
+from community_plus.platform.repository import Page, new_id
+from community_plus.platform.validation import text_problem
 
 
 class DepartmentService:

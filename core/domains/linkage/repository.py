@@ -8,8 +8,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from ...repositories import stamps
-from ...repositories.base import Repository, new_id
+from community_plus.platform import stamps
+from community_plus.platform.repository import Repository, new_id
 
 ORDER_INDEXES = [
     IndexModel([("linkageDepartments", ASCENDING), ("_id", DESCENDING)]),

@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...context import RequestContext
-from ...errors import BadUserInput, Conflict, Forbidden, NotFound
-from ...realtime.publish import record_work_order
-from ...repositories.base import Page, new_id
-from ...services import audit
-from ...services.notifications import TEMPLATE, WORK_ORDER_PAGE, notice_messages
-from ...services.work_orders import OPEN_STATES, WorkOrderService, enum_name
-from ...transactions import in_transaction
-from ..inputs import required_text
+from community_plus.platform.context import RequestContext
+from community_plus.platform.errors import BadUserInput, Conflict, Forbidden, NotFound
+from community_plus.realtime.publish import record_work_order
+from community_plus.platform.repository import Page, new_id
+from community_plus.domains.audit import service as audit
+from community_plus.domains.notifications.service import TEMPLATE, WORK_ORDER_PAGE, notice_messages
+from community_plus.domains.work_orders.service import OPEN_STATES, WorkOrderService, enum_name
+from community_plus.platform.transactions import in_transaction
+from community_plus.domains.inputs import required_text
 
 MAX_TEXT = 1000
 LEVEL_TEXT = {"community": "社区", "street": "街道", "district": "区县", "city": "市", "province": "省",

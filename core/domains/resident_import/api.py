@@ -10,12 +10,12 @@ from typing import Any
 import strawberry
 from strawberry.file_uploads import Upload
 
-from ...errors import BadUserInput
-from ...graphql.relay import DEFAULT_FIRST, Connection, connection
-from ...graphql.types import Ctx
-from ...media.spool import ReceivedFile
-from .columns import COLUMNS
-from .service import ResidentImportService, effective_status
+from community_plus.platform.errors import BadUserInput
+from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus.graphql.types import Ctx
+from community_plus.domains.media.spool import ReceivedFile
+from community_plus.domains.resident_import.columns import COLUMNS
+from community_plus.domains.resident_import.service import ResidentImportService, effective_status
 
 
 @strawberry.enum(description="What to do with a file that has bad rows.")

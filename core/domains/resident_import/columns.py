@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from ...services.catalogue import TAG_TEXT
-from ...services.residents import ADDRESS_LIMITS, MAX_NAME, TAGS
-from ...validation import (birth_date_from_id, gender_from_id, id_number_problem, normalize_phone, phone_problem,
-                           text_problem)
+from community_plus.domains.catalogue.service import TAG_TEXT
+from community_plus.domains.residents.service import ADDRESS_LIMITS, MAX_NAME, TAGS
+from community_plus.platform.validation import (birth_date_from_id, gender_from_id, id_number_problem,
+    normalize_phone, phone_problem, text_problem)
 
 
 @dataclass(frozen=True, slots=True)

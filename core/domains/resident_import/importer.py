@@ -31,13 +31,14 @@ from typing import Any
 import structlog
 from pymongo.errors import BulkWriteError
 
-from ...context import RequestContext
-from ...repositories.base import new_id
-from ...repositories.residents import as_datetime_utc
-from ...services import audit
-from .columns import COLUMNS, HEADER, Column, check_row, header_problems
-from .repository import ImportErrorRepository, ImportJobRepository, error_id
-from .sheets import SheetReader
+from community_plus.platform.context import RequestContext
+from community_plus.platform.repository import new_id
+from community_plus.domains.residents.repository import as_datetime_utc
+from community_plus.domains.audit import service as audit
+from community_plus.domains.resident_import.columns import COLUMNS, HEADER, Column, check_row, header_problems
+from community_plus.domains.resident_import.repository import (ImportErrorRepository, ImportJobRepository,
+    error_id)
+from community_plus.domains.resident_import.sheets import SheetReader
 
 log = structlog.get_logger("community_plus.resident_import")
 

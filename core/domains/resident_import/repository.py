@@ -14,8 +14,8 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
-from ...repositories import stamps
-from ...repositories.base import Page, Repository, scoped
+from community_plus.platform import stamps
+from community_plus.platform.repository import Page, Repository, scoped
 
 
 class ImportJobRepository(Repository):

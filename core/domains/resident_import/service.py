@@ -17,15 +17,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ...access import Scope
-from ...context import Platform, RequestContext
-from ...errors import BadUserInput, NotFound
-from ...media.spool import ReceivedFile
-from ...repositories.base import Page, new_id
-from ...services import audit
-from .importer import RUNNING, ResidentImporter
-from .repository import ImportErrorRepository, ImportJobRepository
-from .sheets import format_of
+from community_plus.platform.access import Scope
+from community_plus.platform.context import Platform, RequestContext
+from community_plus.platform.errors import BadUserInput, NotFound
+from community_plus.domains.media.spool import ReceivedFile
+from community_plus.platform.repository import Page, new_id
+from community_plus.domains.audit import service as audit
+from community_plus.domains.resident_import.importer import RUNNING, ResidentImporter
+from community_plus.domains.resident_import.repository import ImportErrorRepository, ImportJobRepository
+from community_plus.domains.resident_import.sheets import format_of
 
 IMPORT_ROLES = ("platform_admin", "region_admin", "community_admin")
 MODES = ("all_or_nothing", "valid_rows")

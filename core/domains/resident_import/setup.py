@@ -10,10 +10,10 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from ... import db as dbm
-from ...tasks import stop_tasks
-from .service import ImportRepositories, ImportRunner
-from .sheets import template_csv, template_xlsx
+from community_plus.platform import db as dbm
+from community_plus.platform.tasks import stop_tasks
+from community_plus.domains.resident_import.service import ImportRepositories, ImportRunner
+from community_plus.domains.resident_import.sheets import template_csv, template_xlsx
 
 TEMPLATE_NAME = "居民导入模板"
 CONTENT_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from .columns import COLUMNS
+from community_plus.domains.resident_import.columns import COLUMNS
 
 FORMATS = ("csv", "xlsx")
 XLSX_MAGIC = b"PK\x03\x04"

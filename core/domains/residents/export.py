@@ -20,12 +20,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ...context import RequestContext
-from ...errors import AppError, BadUserInput, Forbidden
-from ...http import REQUEST_ID, SCOPE
-from ...repositories.base import Repository
-from ...services import audit
-from ...services.residents import REVEAL_ROLES, ResidentService
+from community_plus.platform.context import RequestContext
+from community_plus.platform.errors import AppError, BadUserInput, Forbidden
+from community_plus.http.middleware import REQUEST_ID, SCOPE
+from community_plus.platform.repository import Repository
+from community_plus.domains.audit import service as audit
+from community_plus.domains.residents.service import REVEAL_ROLES, ResidentService
 
 ADMINS = ("platform_admin", "region_admin", "community_admin")
 BATCH = 500
@@ -80,7 +80,7 @@ async def _context(request: web.Request, platform: Any) -> tuple[RequestContext,
 
 
 async def export_residents(request: web.Request, platform: Any) -> web.StreamResponse:
-    from ...media.routes import error_response
+    from community_plus.domains.media.routes import error_response
 
     fmt = request.match_info["format"]
     try:

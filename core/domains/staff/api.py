@@ -7,9 +7,9 @@ from typing import Any
 
 import strawberry
 
-from ...graphql.relay import DEFAULT_FIRST, Connection, connection
-from ...graphql.types import Community, Ctx, Role
-from .service import StaffService, TotpService
+from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus.graphql.types import Community, Ctx, Role
+from community_plus.domains.staff.service import StaffService, TotpService
 
 
 @strawberry.type(description="A staff account (never its password hash or TOTP secret).")
@@ -95,7 +95,7 @@ class StaffMutation:
     @strawberry.mutation(description="Create a staff account below your role, inside your scope.")
     async def create_staff(self, info: Ctx, input: CreateStaffInput) -> StaffMember:
         if input.role == Role.RESIDENT:
-            from ...errors import BadUserInput
+            from community_plus.platform.errors import BadUserInput
 
             raise BadUserInput({"input.role": "居民账号不能在此创建 (residents are not staff)"})
         return StaffMember.of(await StaffService(info.context).create(
@@ -111,7 +111,7 @@ class StaffMutation:
     @strawberry.mutation(description="Change a staff account's role and scope (sessions end: log in again).")
     async def update_staff_role(self, info: Ctx, id: strawberry.ID, input: StaffRoleInput) -> StaffMember:
         if input.role == Role.RESIDENT:
-            from ...errors import BadUserInput
+            from community_plus.platform.errors import BadUserInput
 
             raise BadUserInput({"input.role": "居民不是工作人员角色 (residents are not staff)"})
         return StaffMember.of(await StaffService(info.context).update_role(

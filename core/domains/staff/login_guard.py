@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyotp
 
-from ...errors import RateLimited, Unauthenticated
-from ...repositories.base import new_id
-from .repository import StaffRepositories
+from community_plus.platform.errors import RateLimited, Unauthenticated
+from community_plus.platform.repository import new_id
+from community_plus.domains.staff.repository import StaffRepositories
 
 if TYPE_CHECKING:
-    from ...context import Platform
+    from community_plus.platform.context import Platform
 
 FREE_FAILURES = 5
 FIRST_LOCK = timedelta(minutes=1)

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
-from ...access import STAFF_ROLES as ROLES
-from ...repositories.base import Page, Repository
+from community_plus.platform.access import STAFF_ROLES as ROLES
+from community_plus.platform.repository import Page, Repository
 
 if TYPE_CHECKING:
-    from ...context import Platform
+    from community_plus.platform.context import Platform
 
 STAFF_ROLES = list(ROLES)
 
@@ -108,7 +108,7 @@ class StaffRepositories:
 
     @classmethod
     async def of(cls, platform: Platform) -> StaffRepositories:
-        from ..parts import platform_part
+        from community_plus.domains.parts import platform_part
 
         return await platform_part(platform, cls.KEY, cls, lambda r: [r.staff, r.sessions, r.resets])
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...access import Principal
-from ...errors import Forbidden
+from community_plus.platform.access import Principal
+from community_plus.platform.errors import Forbidden
 
 RANK = {"grid_worker": 1, "hotline_operator": 1, "department_staff": 1, "community_admin": 2, "region_admin": 3,
         "platform_admin": 4}

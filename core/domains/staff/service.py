@@ -10,17 +10,17 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...access import STAFF_ROLES
-from ...context import RequestContext
-from ...errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from ...repositories.base import Page
-from ...security.passwords import hash_password, verify_password
-from ...services import audit
-from ...services.staff import MIN_PASSWORD, create_staff_user
-from ...transactions import in_transaction
-from .repository import StaffRepositories
-from ..linkage.repository import DepartmentRepository
-from .rules import COMMUNITY_ROLES, place_of, require_manage
+from community_plus.platform.access import STAFF_ROLES
+from community_plus.platform.context import RequestContext
+from community_plus.platform.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
+from community_plus.platform.repository import Page
+from community_plus.platform.security.passwords import hash_password, verify_password
+from community_plus.domains.audit import service as audit
+from community_plus.domains.staff.accounts import MIN_PASSWORD, create_staff_user
+from community_plus.platform.transactions import in_transaction
+from community_plus.domains.staff.repository import StaffRepositories
+from community_plus.domains.linkage.repository import DepartmentRepository
+from community_plus.domains.staff.rules import COMMUNITY_ROLES, place_of, require_manage
 
 RESET_TTL = timedelta(hours=24)
 MAX_PASSWORD = 256
@@ -239,7 +239,7 @@ class StaffService:
 
 def _anonymous_entry(ctx: RequestContext, action: str, doc: dict[str, Any], account: dict[str, Any]) -> dict[str, Any]:
     """An audit entry whose actor is the account itself (no login: reset codes, lockouts)."""
-    from ...repositories.base import new_id
+    from community_plus.platform.repository import new_id
 
     return {"_id": new_id(), "at": datetime.now(UTC), "action": action, "entity": "staff", "entityId": doc["_id"],
             "communityId": doc.get("communityId"), "regionPath": doc.get("regionPath", []), "fields": [],
@@ -257,7 +257,7 @@ class TotpService:
         self.p = ctx.platform
 
     async def start(self) -> tuple[str, str]:
-        from .login_guard import new_totp_secret, provisioning_uri
+        from community_plus.domains.staff.login_guard import new_totp_secret, provisioning_uri
 
         me = self.ctx.scope.require_role(*self.ADMINS)
         account = await self.p.users.get(me.user_id)
@@ -268,7 +268,7 @@ class TotpService:
         return secret, provisioning_uri(secret, account["username"])
 
     async def confirm(self, code: str) -> bool:
-        from .login_guard import totp_ok
+        from community_plus.domains.staff.login_guard import totp_ok
 
         me = self.ctx.scope.require_role(*self.ADMINS)
         account = await self.p.users.get(me.user_id)

@@ -8,10 +8,10 @@ from typing import Any
 
 import strawberry
 
-from ...graphql.core_api import AuthPayload, payload
-from ...graphql.relay import DEFAULT_FIRST, Connection, connection
-from ...graphql.types import Ctx
-from .service import StaffInvitationService, state_of
+from community_plus.graphql.core_api import AuthPayload, payload
+from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus.graphql.types import Ctx
+from community_plus.domains.staff_invitations.service import StaffInvitationService, state_of
 
 
 @strawberry.enum

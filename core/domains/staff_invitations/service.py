@@ -18,14 +18,14 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...context import RequestContext
-from ...errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
-from ...repositories.base import Page, new_id
-from ...repositories.identity_set import IdentityRepositories
-from ...services import audit
-from ...services.auth import AuthService, Tokens
-from ...transactions import in_transaction
-from .repository import StaffInvitationRepository
+from community_plus.platform.context import RequestContext
+from community_plus.platform.errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
+from community_plus.platform.repository import Page, new_id
+from community_plus.domains.identity.repositories import IdentityRepositories
+from community_plus.domains.audit import service as audit
+from community_plus.domains.identity.auth import AuthService, Tokens
+from community_plus.platform.transactions import in_transaction
+from community_plus.domains.staff_invitations.repository import StaffInvitationRepository
 
 ISSUERS = ("platform_admin", "region_admin", "community_admin")
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ... import db as dbm
-from .service import repository
+from community_plus.platform import db as dbm
+from community_plus.domains.staff_invitations.service import repository
 
 
 def setup_staff_invitations(app: web.Application, platform_key: web.AppKey) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from ...errors import BadUserInput
-from ...graphql.relay import DEFAULT_FIRST, Connection, connection
-from ...graphql.types import Ctx, Resident, ResidentTag
-from .service import VisitService
+from community_plus.platform.errors import BadUserInput
+from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus.graphql.types import Ctx, Resident, ResidentTag
+from community_plus.domains.visits.service import VisitService
 
 
 @strawberry.enum(description="Why a resident was visited.")

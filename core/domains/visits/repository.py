@@ -13,8 +13,8 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from ...repositories import stamps
-from ...repositories.base import Page, Repository, scoped
+from community_plus.platform import stamps
+from community_plus.platform.repository import Page, Repository, scoped
 
 
 class VisitRepository(Repository):

@@ -17,16 +17,16 @@ from typing import Any
 
 from shapely.geometry import Point, shape
 
-from ...context import RequestContext
-from ...errors import BadUserInput, FieldErrors, Forbidden, NotFound
-from ...media.service import register_entity_visibility, release_files
-from ...repositories.base import Page, new_id
-from ...services import audit
-from ...services.attachments import attach, unique_files
-from ...services.residents import TAGS
-from ...services.work_orders import WorkOrderService
-from ...validation import as_utc
-from .repository import VisitPlanRepository, VisitRepository
+from community_plus.platform.context import RequestContext
+from community_plus.platform.errors import BadUserInput, FieldErrors, Forbidden, NotFound
+from community_plus.domains.media.service import register_entity_visibility, release_files
+from community_plus.platform.repository import Page, new_id
+from community_plus.domains.audit import service as audit
+from community_plus.domains.work_orders.attachments import attach, unique_files
+from community_plus.domains.residents.service import TAGS
+from community_plus.domains.work_orders.service import WorkOrderService
+from community_plus.platform.validation import as_utc
+from community_plus.domains.visits.repository import VisitPlanRepository, VisitRepository
 
 ENTITY = "visit"
 RECORDERS = ("grid_worker", "community_admin")

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ... import db as dbm
-from .service import VisitRepositories, register_visit_files
+from community_plus.platform import db as dbm
+from community_plus.domains.visits.service import VisitRepositories, register_visit_files
 
 
 def setup_visits(app: web.Application, platform_key: web.AppKey) -> None:

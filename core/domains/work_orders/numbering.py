@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ...repositories.base import Repository
+from community_plus.platform.repository import Repository
 
 if TYPE_CHECKING:
-    from ...context import Platform
+    from community_plus.platform.context import Platform
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 NUMBER = re.compile(r"^GD\d{8}-\d{4,}$")
@@ -71,7 +71,7 @@ class Numbering:
 
     @classmethod
     async def of(cls, platform: Platform) -> Numbering:
-        from ..parts import platform_part
+        from community_plus.domains.parts import platform_part
 
         return await platform_part(platform, cls.KEY, cls, lambda n: [n.orders])
 

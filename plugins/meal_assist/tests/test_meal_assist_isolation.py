@@ -1,5 +1,5 @@
 """The module's manifest and settings schema are valid (that it imports the SDK only is an
-import-linter contract of the repository, tests/test_import_contracts.py)."""
+import-linter contract of the repository, tests/unit/test_import_contracts.py)."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ class Community:
     def module_context(self, module: str, community_id: str | None = None) -> ModuleContext:
         """The server's context for `module`: a system context (no caller), scoped to
         `community_id` when given — what hooks such as `migrate` or `run_periodic` receive."""
-        from community_plus.plugins.context import ServerModuleContext
+        from community_plus.modules.context import ServerModuleContext
 
         return ServerModuleContext(self.platform, self.platform.extras["plugins"], module, community_id=community_id)
 
@@ -131,8 +131,8 @@ async def resident_token(platform: Any, resident_id: str, wechat: FakeWeChatServ
     gets its WeChat identity on that fake (to receive messages)."""
     from datetime import UTC, datetime
 
-    from community_plus.repositories.base import new_id
-    from community_plus.services.auth import AuthService
+    from community_plus.platform.repository import new_id
+    from community_plus.domains.identity.auth import AuthService
 
     resident = await platform.residents.get(resident_id)
     user = {"_id": new_id(), "role": "resident", "displayName": resident["name"], "residentId": resident_id,
@@ -145,7 +145,7 @@ async def resident_token(platform: Any, resident_id: str, wechat: FakeWeChatServ
 
 async def staff_token(platform: Any, username: str) -> str:
     """A session for a seeded staff account (no password check: argon2 is slow on purpose)."""
-    from community_plus.services.auth import AuthService
+    from community_plus.domains.identity.auth import AuthService
 
     return (await AuthService(platform).start_session(await platform.users.by_username(username))).access_token
 
@@ -153,7 +153,7 @@ async def staff_token(platform: Any, username: str) -> str:
 @pytest.fixture(scope="session")
 def cp_database():
     """One SecantusDB process for the test session."""
-    from community_plus.testing import start_test_database
+    from community_plus.platform.testing import start_test_database
 
     db = start_test_database(Path(tempfile.mkdtemp(prefix="cp-plugin-db-")))
     yield db
@@ -199,8 +199,8 @@ async def community(cp_settings, cp_modules, cp_wechat) -> AsyncIterator[Communi
     from aiohttp.test_utils import TestClient, TestServer
 
     from community_plus.app import PLATFORM, create_app
-    from community_plus.plugins.setup import REGISTRY
-    from community_plus.seed import seed
+    from community_plus.modules.setup import REGISTRY
+    from community_plus.demo.seed import seed
 
     app = create_app(cp_settings.model_copy(update=cp_wechat.settings()))
     http = TestClient(TestServer(app))

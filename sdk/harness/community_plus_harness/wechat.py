@@ -94,8 +94,8 @@ class FakeWeChatServer:
     async def bind(self, platform: Any, user_id: str) -> str:
         """Give `user_id` a WeChat identity (unless it has one), a recent login and the default
         grants; returns its openid."""
-        from community_plus.repositories.identity_set import IdentityRepositories
-        from community_plus.services.wechat_identity import SESSION_KEY_FIELD
+        from community_plus.domains.identity.repositories import IdentityRepositories
+        from community_plus.domains.identity.service import SESSION_KEY_FIELD
 
         identities = IdentityRepositories.of(platform).identities
         identity = await identities.by_user(user_id)
@@ -159,8 +159,8 @@ class SentMessages:
 
     async def deliver(self) -> int:
         """Send the outbox's due messages now, as the server's background worker would."""
-        from community_plus.jobs import sender_for
-        from community_plus.services.notifications import deliver_due
+        from community_plus.platform.jobs import sender_for
+        from community_plus.domains.notifications.service import deliver_due
 
         for user_id in await self.platform.outbox.coll.distinct("recipientUserId", {"state": "pending"}):
             await self.wechat.bind(self.platform, user_id)  # a user created during the test

@@ -1,0 +1,1 @@
+"""Demo data: `community-plus seed` and the sandbox's demo accounts."""

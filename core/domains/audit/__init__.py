@@ -1,0 +1,1 @@
+"""The audit trail: who read or changed which fields of whose record."""

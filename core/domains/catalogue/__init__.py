@@ -1,0 +1,1 @@
+"""The low-code service catalogue and its application forms."""

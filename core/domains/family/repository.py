@@ -1,0 +1,36 @@
+"""Guardianships: a resident (guardian) looks after a family member (ward), e.g. an adult
+child and an elderly parent. `{_id, guardianResidentId, wardResidentId, relation,
+communityId, regionPath (the ward's), createdAt, createdBy}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+
+from community_plus.platform.repository import Repository
+
+MAX_WARDS = 50
+
+
+class GuardianshipRepository(Repository):
+    collection = "guardianships"
+    indexes = [
+        IndexModel([("guardianResidentId", ASCENDING), ("wardResidentId", ASCENDING)], unique=True),
+        IndexModel([("wardResidentId", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("_id", ASCENDING)]),
+    ]
+
+    async def insert(self, doc: dict[str, Any]) -> None:
+        await self.coll.insert_one(doc)
+
+    async def wards_of(self, guardian_resident_id: str) -> list[dict[str, Any]]:
+        return await self.coll.find({"guardianResidentId": guardian_resident_id}) \
+            .sort("_id", ASCENDING).limit(MAX_WARDS).to_list()
+
+    async def link(self, guardian_resident_id: str, ward_resident_id: str) -> dict[str, Any] | None:
+        return await self.coll.find_one({"guardianResidentId": guardian_resident_id, "wardResidentId": ward_resident_id})
+
+    async def delete(self, id: str, scope_filter: dict[str, Any]) -> bool:
+        return (await self.coll.delete_one({"_id": id, **scope_filter})).deleted_count == 1

@@ -1,0 +1,1 @@
+"""Resident identity: WeChat login, sessions, phone binding and binding requests."""

@@ -1,0 +1,79 @@
+"""`setup_media(app)`: wires media into the app (called once by `create_app`).
+
+It registers the routes (`POST /upload`; the local backend's `/media/…`), the spool used by
+uploads, and a cleanup context that runs after the database context: it opens the storage
+backend chosen by the settings, publishes it as `platform.extras["storage"]` (with the
+`files` repository and its indexes, and the image worker lanes as `"media.images"`), adds a
+`storage` readiness probe to `/readyz` and starts the periodic orphan sweep, cancelled on
+shutdown (the image lanes are shut down then too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from community_plus.platform.tasks import bounded, stop_tasks
+
+from community_plus.platform import db as dbm
+from community_plus.domains.media.cleanup import sweep_forever
+from community_plus.domains.media.policy import MAX_UPLOAD_BYTES
+from community_plus.domains.media.repository import FileRepository
+from community_plus.domains.media.routes import add_routes
+from community_plus.domains.media.spool import Spool
+from community_plus.domains.media.state import MEDIA, MediaState
+from community_plus.domains.media.storage import Storage, create_storage, media_root
+from community_plus.domains.media.workers import ImageWorkers
+
+if TYPE_CHECKING:
+    from community_plus.platform.context import Platform
+    from community_plus.settings import Settings
+
+
+def spool_for(settings: Settings) -> Spool:
+    return Spool(media_root(settings) / "tmp", MAX_UPLOAD_BYTES)
+
+
+async def open_media(platform: Platform, storage: Storage | None = None) -> Storage:
+    """Open the storage backend and register media on `platform.extras` (also used by the CLI)."""
+    settings = platform.settings
+    spool = spool_for(settings)
+    await asyncio.to_thread(spool.ensure)
+    storage = storage or create_storage(settings)
+    await storage.open()
+    files = FileRepository(platform.db)
+    await dbm.ensure_indexes(platform.db, {files.collection: files.indexes})
+    platform.extras["storage"] = storage
+    platform.extras["files"] = files
+    platform.extras["media.spool"] = spool
+    platform.extras["media.images"] = ImageWorkers(settings.image_workers, settings.image_queue_seconds)
+    platform.extras.setdefault("readiness", {})["storage"] = storage.healthy
+    return storage
+
+
+def setup_media(app: web.Application) -> None:
+    """Add media's routes and its cleanup context (after the database's)."""
+    from community_plus.app import PLATFORM, SETTINGS  # here, not at import time: app.py imports this module
+
+    settings = app[SETTINGS]
+    state = app[MEDIA] = MediaState(spool_for(settings))
+    storage = create_storage(settings)  # no I/O yet: a configuration error surfaces here, early
+
+    async def media_context(app: web.Application) -> AsyncIterator[None]:
+        platform = app[PLATFORM]
+        await open_media(platform, storage)
+        state.platform = platform
+        sweeper = None
+        if getattr(settings, "background_jobs", True):  # CP_BACKGROUND_JOBS=false: run the CLI instead
+            sweeper = asyncio.create_task(sweep_forever(platform), name="media-orphan-sweep")
+        yield
+        await stop_tasks([sweeper])
+        platform.extras["media.images"].close()
+        await bounded(storage.close(), "close storage")
+        state.platform = None
+
+    app.cleanup_ctx.append(media_context)
+    add_routes(app, local=settings.storage == "local")

@@ -1,0 +1,1 @@
+"""Regions, communities and grids."""

@@ -1,0 +1,1 @@
+"""Resident import from a spreadsheet."""

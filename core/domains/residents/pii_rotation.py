@@ -1,0 +1,40 @@
+"""Re-encrypt residents' ID and phone numbers under the current PII key.
+
+Put the new key first in `CP_PII_KEY` (`k2:<new>,k1:<old>`), then run `community-plus pii
+rotate-key`. Rows still sealed with an older key are re-sealed in batches; each row is
+updated only if it is still under the old key (compare-and-set), so concurrent edits win and
+an interrupted run simply resumes where it stopped. Lookups work during the rotation: blind
+indexes are searched under every configured key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from community_plus.domains.residents.repository import SENSITIVE
+
+
+async def remaining(platform: Any) -> int:
+    return await platform.residents.coll.count_documents({"pii.k": {"$nin": [platform.keyring.current_id]}})
+
+
+async def rotate_pii(platform: Any, batch: int = 200, progress: Callable[[int], None] | None = None,
+                     max_batches: int | None = None) -> int:
+    """Re-seal rows under older keys; returns how many rows were re-sealed."""
+    repo = platform.residents
+    current = platform.keyring.current_id
+    done = batches = 0
+    while max_batches is None or batches < max_batches:
+        rows = await repo.coll.find({"pii.k": {"$nin": [current]}}).limit(batch).to_list()
+        if not rows:
+            break
+        for row in rows:
+            plain = {field: repo.reveal(row, field) for field in SENSITIVE}
+            sealed = repo.seal(plain)
+            result = await repo.coll.update_one({"_id": row["_id"], "pii.k": row["pii"]["k"]}, {"$set": sealed})
+            done += result.modified_count
+        batches += 1
+        if progress:
+            progress(len(rows))
+    return done

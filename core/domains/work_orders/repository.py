@@ -1,0 +1,62 @@
+"""Work orders (工单) with their timeline; state changes are compare-and-set on state+version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+
+from community_plus.platform.repository import Repository, scoped
+
+
+class WorkOrderRepository(Repository):
+    collection = "work_orders"
+    indexes = [
+        IndexModel([("communityId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("state", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("itemId", ASCENDING), ("_id", DESCENDING)]),
+        # a grid worker's orders: of their grids, or assigned to them (WorkOrderService.visible_filter)
+        IndexModel([("communityId", ASCENDING), ("gridId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("assigneeId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("createdAt", ASCENDING)]),
+        IndexModel([("communityId", ASCENDING), ("createdAt", ASCENDING)]),
+        IndexModel([("gridId", ASCENDING), ("createdAt", ASCENDING)]),
+        IndexModel([("regionPath", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("gridId", ASCENDING), ("state", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("assigneeId", ASCENDING), ("state", ASCENDING), ("dueAt", ASCENDING)]),
+        IndexModel([("submittedBy", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("residentId", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("state", ASCENDING), ("dueAt", ASCENDING)]),
+        IndexModel([("state", ASCENDING), ("resolvedAt", ASCENDING)]),
+        IndexModel([("submittedBy", ASCENDING), ("idempotencyKey", ASCENDING)], unique=True,
+                   partialFilterExpression={"idempotencyKey": {"$type": "string"}}, name="idempotency_unique"),
+    ]
+
+    async def insert(self, doc: dict[str, Any], session=None) -> None:
+        await self.coll.insert_one(doc, session=session)
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> dict[str, Any] | None:
+        return await self.coll.find_one({"submittedBy": user_id, "idempotencyKey": key})
+
+    async def transition(self, id: str, from_states: list[str], version: int | None, changes: dict[str, Any],
+                         event: dict[str, Any], session=None) -> dict[str, Any] | None:
+        """Move an order to a new state only if it is still in one of `from_states` (and at
+        `version` when given): of concurrent attempts exactly one wins."""
+        query: dict[str, Any] = {"_id": id, "state": {"$in": from_states}}
+        if version is not None:
+            query["version"] = version
+        return await self.coll.find_one_and_update(
+            query, {"$set": changes, "$inc": {"version": 1}, "$push": {"timeline": event}},
+            return_document=ReturnDocument.AFTER, session=session)
+
+    async def add_note(self, id: str, scope_filter: dict[str, Any], event: dict[str, Any],
+                       session=None) -> dict[str, Any] | None:
+        return await self.coll.find_one_and_update(
+            scoped({"_id": id}, scope_filter), {"$push": {"timeline": event}, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER, session=session)
+
+    async def stale_resolved(self, before, limit: int = 500) -> list[dict[str, Any]]:
+        return await self.coll.find({"state": "resolved", "resolvedAt": {"$lt": before}}).limit(limit).to_list()
+
+    async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return await (await self.coll.aggregate(pipeline, allowDiskUse=True)).to_list()

@@ -1,0 +1,47 @@
+"""Wire WeChat into the app: `setup_wechat(app)` from `create_app`, after the database.
+
+The cleanup context creates the identity indexes, then the `WeChatClient` (its HTTP
+session opens on first use) as `platform.extras["wechat"]`, and closes it on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from community_plus.domains.identity.repositories import IdentityRepositories
+from community_plus.platform.tasks import bounded
+from community_plus.integrations.wechat.client import WeChatClient
+from community_plus.integrations.wechat.notify import WeChatSender, check_content
+
+log = structlog.get_logger("community_plus.integrations.wechat")
+
+EXTRAS_KEY = "wechat"
+
+
+async def _wechat(app: web.Application) -> AsyncIterator[None]:
+    from community_plus.app import PLATFORM, SETTINGS  # app.py imports this module
+
+    if PLATFORM not in app:
+        raise RuntimeError("setup_wechat(app) must come after the database cleanup context in create_app")
+    platform, settings = app[PLATFORM], app[SETTINGS]
+    await IdentityRepositories.of(platform).ensure_indexes()
+    if not settings.wechat_secret:
+        log.warning("CP_WECHAT_SECRET is not set: WeChat login will fail until it is configured")
+    client = WeChatClient(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, platform.db)
+    platform.extras[EXTRAS_KEY] = client
+    if settings.wechat_secret:  # deliver notifications and check content through WeChat
+        platform.extras["notification_sender"] = lambda: WeChatSender(platform)
+        platform.extras["content_check"] = check_content
+    try:
+        yield
+    finally:
+        platform.extras.pop(EXTRAS_KEY, None)
+        await bounded(client.close(), "close the WeChat client")
+
+
+def setup_wechat(app: web.Application) -> None:
+    """Register the WeChat client's cleanup context (call after the database's)."""
+    app.cleanup_ctx.append(_wechat)

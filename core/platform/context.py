@@ -1,0 +1,109 @@
+"""Per-app wiring (`Platform`) and per-request context (`RequestContext`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from strawberry.dataloader import DataLoader
+
+from community_plus.domains import repositories as r
+from community_plus.platform.access import Scope
+from community_plus.platform.security.pii import Keyring
+from community_plus.platform.security.session_gate import SessionGate
+from community_plus.settings import Settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+
+class Platform:
+    """Everything wired once per app: settings, database, repositories, keyring."""
+
+    def __init__(self, settings: Settings, client: AsyncMongoClient, db: AsyncDatabase) -> None:
+        self.settings = settings
+        self.client = client
+        self.db = db
+        self.keyring = Keyring.from_setting(settings.pii_key_material, settings.pii_key_id)
+        self.regions = r.RegionRepository(db)
+        self.grids = r.GridRepository(db)
+        self.residents = r.ResidentRepository(db, self.keyring)
+        self.users = r.UserRepository(db)
+        self.sessions = r.SessionRepository(db)
+        self.audit = r.AuditRepository(db)
+        self.service_items = r.ServiceItemRepository(db)
+        self.service_forms = r.ServiceFormRepository(db)
+        self.work_orders = r.WorkOrderRepository(db)
+        self.outbox = r.OutboxRepository(db)
+        self.idempotency = r.IdempotencyRepository(db)
+        self.session_gate = SessionGate(self.sessions, self.users)
+        self.extras: dict[str, Any] = {}  # later subsystems register themselves here
+
+    def repositories(self) -> list[r.Repository]:
+        return [self.regions, self.grids, self.residents, self.users, self.sessions, self.audit,
+                self.service_items, self.service_forms, self.work_orders, self.outbox, self.idempotency]
+
+
+def _loader(repo: r.Repository) -> DataLoader[str, dict[str, Any] | None]:
+    async def load(ids: list[str]) -> list[dict[str, Any] | None]:
+        found = await repo.get_many(ids)
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    """DataLoaders, created per request: resolvers never query in a loop."""
+
+    platform: Platform
+    _cache: dict[str, DataLoader] = field(default_factory=dict)
+
+    def by_id(self, repo_name: str) -> DataLoader[str, dict[str, Any] | None]:
+        loader = self._cache.get(repo_name)
+        if loader is None:
+            loader = self._cache[repo_name] = _loader(getattr(self.platform, repo_name))
+        return loader
+
+    def custom(self, key: str, factory) -> DataLoader:
+        loader = self._cache.get(key)
+        if loader is None:
+            loader = self._cache[key] = factory()
+        return loader
+
+
+@dataclass
+class RequestContext:
+    """Passed to every resolver as `info.context`."""
+
+    platform: Platform
+    scope: Scope
+    request_id: str
+    request: web.Request | None = None
+    response: Any = None
+    module_set: frozenset[str] = frozenset()
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self.platform)
+
+    @property
+    def settings(self) -> Settings:
+        return self.platform.settings
+
+    def module_context(self, module: str):
+        """The SDK `ModuleContext` of `module` for this request (cached per request)."""
+        cache = self.__dict__.setdefault("_module_contexts", {})
+        if module not in cache:
+            from community_plus.modules.context import ServerModuleContext
+
+            cache[module] = ServerModuleContext(self.platform, self.platform.extras["plugins"], module,
+                                                scope=self.scope, request_id=self.request_id, request_ctx=self)
+        return cache[module]
+
+    @property
+    def principal(self):
+        return self.scope.principal

@@ -1,0 +1,140 @@
+"""The MongoDB connection (PyMongo's async API) and idempotent index creation.
+
+Motor reached end of life in 2026; `pymongo.AsyncMongoClient` is its official successor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+import pymongo
+import structlog
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.server_type import SERVER_TYPE
+
+DEFAULT_DB = "community_plus"
+log = structlog.get_logger("community_plus.platform.db")
+
+
+def connect(uri: str, **options: object) -> AsyncMongoClient:
+    """An async client with timeouts that fail fast when the database is down."""
+    opts: dict[str, object] = {
+        "serverSelectionTimeoutMS": 2000,
+        "connectTimeoutMS": 3000,
+        "tz_aware": True,
+        "uuidRepresentation": "standard",
+        # acknowledged means durable: on a majority and in the journal (a killed database
+        # process loses nothing it acknowledged)
+        "w": "majority",
+        "journal": True,
+        # the driver's monitor re-checks a lost server every second, so an `Outage` ends
+        # (and requests flow again) about a second after the database is back
+        "heartbeatFrequencyMS": 1000,
+    }
+    opts.update(options)
+    return AsyncMongoClient(uri, **opts)
+
+
+def database_of(client: AsyncMongoClient) -> AsyncDatabase:
+    """The database named in the URI's path, or `community_plus`."""
+    return client.get_default_database(default=DEFAULT_DB)
+
+
+async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexModel]]) -> None:
+    """Create the declared indexes that do not exist yet (compared by name), and the shard-key
+    index of each sharded collection (core/platform/sharding.py) unless an index with
+    that key is declared or present under another name."""
+    from community_plus.platform.sharding import shard_key_index
+
+    existing_collections = set(await db.list_collection_names())
+    for collection, models in indexes.items():
+        models = list(models)
+        if not models:
+            continue
+        present: dict[str, tuple] = {}
+        if collection in existing_collections:
+            present = {ix["name"]: tuple(ix["key"].items()) async for ix in await db[collection].list_indexes()}
+        shard = shard_key_index(collection)
+        if shard is not None:
+            keys = {tuple(m.document["key"].items()) for m in models} | set(present.values())
+            if tuple(shard.document["key"].items()) not in keys:
+                models.append(shard)
+        taken = set(present.values())  # the same key under another name: creating it would fail
+        missing = [m for m in models if m.document["name"] not in present
+                   and tuple(m.document["key"].items()) not in taken]
+        if missing:
+            await db[collection].create_indexes(missing)
+
+
+def down_error(client: AsyncMongoClient) -> Exception | None:
+    """The error by which the driver's own monitor found every server unreachable (a failed
+    heartbeat or operation, not merely "not checked yet"), else None."""
+    servers = list(client.topology_description.server_descriptions().values())
+    if servers and all(sd.server_type == SERVER_TYPE.Unknown and sd.error is not None for sd in servers):
+        return servers[0].error
+    return None
+
+
+class Outage:
+    """Requests answer 503 at once while the database has been known down for `grace` seconds.
+
+    Without it every request would spend its whole budget waiting for a server (CSOT makes
+    server selection wait for the remaining budget, not `serverSelectionTimeoutMS`). A blip
+    shorter than `grace` (one dropped connection, a stepdown) is ridden out instead: the
+    driver re-checks the server at once and the waiting requests go on.
+    """
+
+    def __init__(self, grace: float = 1.0, clock=time.monotonic) -> None:
+        self.grace = grace
+        self.clock = clock
+        self.since: float | None = None
+
+    def ongoing(self, client: AsyncMongoClient) -> bool:
+        error = down_error(client)
+        if error is None:
+            if self.since is not None:
+                log.info("database reachable again", down_seconds=round(self.clock() - self.since, 1))
+            self.since = None
+            return False
+        if self.since is None:
+            self.since = self.clock()
+            log.warning("database unreachable", error=str(error)[:300])
+        return self.clock() - self.since >= self.grace
+
+
+# server error codes of a primary stepping down or a node shutting down / recovering
+_RESTARTING = frozenset({11600, 91, 189, 10107, 13435, 13436, 11602})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` means "the database cannot answer right now" (retry later): a lost or
+    refused connection, a timeout (the request's deadline or the server's `maxTimeMS`), or a
+    driver-internal error that a dying connection leaves behind (e.g. PyMongo's async pool
+    raising `RuntimeError: cannot wait on un-acquired lock` after a pause)."""
+    if isinstance(exc, ConnectionFailure):
+        return True
+    if isinstance(exc, OperationFailure) and exc.code in _RESTARTING:
+        return True
+    if isinstance(exc, PyMongoError):
+        return bool(exc.timeout) or exc.has_error_label("RetryableWriteError")
+    if isinstance(exc, RuntimeError | OSError):
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        return tb is not None and "/pymongo/" in tb.tb_frame.f_code.co_filename
+    return False
+
+
+async def ping(client: AsyncMongoClient, timeout: float = 2.0) -> bool:
+    """One `ping` under a short deadline: readiness must answer quickly, whatever the state."""
+    try:
+        with pymongo.timeout(timeout):
+            async with asyncio.timeout(timeout + 1):
+                await client.admin.command("ping")
+        return True
+    except (PyMongoError, TimeoutError, RuntimeError, OSError):
+        return False

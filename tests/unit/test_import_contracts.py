@@ -1,0 +1,82 @@
+"""The layering is a packaging fact: import-linter's contracts (pyproject.toml
+`[tool.importlinter]`) hold, they cover every built-in module, and the modules' tests —
+which import-linter does not see, not being packages — import only the SDK and the harness."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]
+ALLOWED_IN_PLUGINS = {"community_plus_sdk", "community_plus_harness"}
+
+
+def _contract(contract_id: str) -> dict:
+    return next(c for c in CONFIG["contracts"] if c["id"] == contract_id)
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _module_packages() -> set[str]:
+    return {pkg.parent.name for pkg in ROOT.glob("plugins/*/*/__init__.py") if pkg.parent.name != "tests"}
+
+
+def test_import_contracts_are_kept():
+    lint = Path(sys.executable).with_name("lint-imports")
+    run = subprocess.run([str(lint), "--no-cache", str(ROOT / "pyproject.toml")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert f"Contracts: {len(CONFIG['contracts'])} kept, 0 broken." in run.stdout
+
+
+def test_contracts_cover_every_built_in_module():
+    modules = _module_packages()
+    assert modules >= {"elder_care", "meal_assist", "micro_charity"}
+    assert set(_contract("modules-use-the-sdk")["source_modules"]) == modules
+    assert modules <= set(CONFIG["root_packages"])
+    assert "community_plus" in _contract("modules-use-the-sdk")["forbidden_modules"]
+    assert "community_plus" in _contract("sdk-imports-no-server")["forbidden_modules"]
+
+
+def _community_plus_imports(source: str) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return [n for n in names if n.split(".")[0].startswith("community_plus") and n.split(".")[0] not in ALLOWED_IN_PLUGINS]
+
+
+def test_module_tests_import_only_the_sdk_and_the_harness():
+    files = sorted(ROOT.glob("plugins/*/tests/*.py"))
+    assert len(files) >= 10
+    offenders = {str(f.relative_to(ROOT)): bad for f in files if (bad := _community_plus_imports(f.read_text("utf-8")))}
+    assert offenders == {}
+    assert _community_plus_imports("from community_plus.modules.context import X\nimport community_plus_sandbox") == [
+        "community_plus.modules.context", "community_plus_sandbox"]
+    assert _community_plus_imports("from community_plus_harness import Community\nimport community_plus_sdk") == []
+
+
+def test_a_module_importing_the_server_breaks_the_contract(tmp_path):
+    """The modules' contract, applied to a module that reaches into the server, fails."""
+    pkg = tmp_path / "cp_rogue_module"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from community_plus.modules.context import ServerModuleContext\n", "utf-8")
+    forbidden = _quoted(_contract("modules-use-the-sdk")["forbidden_modules"])
+    (tmp_path / "contracts.toml").write_text(
+        f'[tool.importlinter]\nroot_packages = ["cp_rogue_module", {_quoted(CONFIG["root_packages"])}]\n\n'
+        f'[[tool.importlinter.contracts]]\nname = "rogue"\ntype = "forbidden"\n'
+        f'source_modules = ["cp_rogue_module"]\nforbidden_modules = [{forbidden}]\n', "utf-8")
+    lint = Path(sys.executable).with_name("lint-imports")
+    run = subprocess.run([str(lint), "--no-cache", str(tmp_path / "contracts.toml")], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert run.returncode == 1, run.stdout
+    assert "cp_rogue_module -> community_plus.modules.context" in run.stdout and "1 broken" in run.stdout
