@@ -64,7 +64,8 @@ async def commands_per_request(uri: str, token: str) -> dict[int, int]:
     from pymongo import monitoring
 
     from community_plus.platform import db as dbm
-    from community_plus.app import PLATFORM, create_app
+    from community_plus.app import create_app
+    from community_plus.keys import PLATFORM
     from community_plus.platform.context import Platform
     from community_plus.settings import load_settings
 

@@ -92,7 +92,8 @@ async def latency(uri: str, requests: int) -> None:
     """Home-query latency in-process, with no plugins loaded vs all three enabled."""
     from aiohttp.test_utils import TestClient, TestServer
 
-    from community_plus.app import PLATFORM, create_app
+    from community_plus.app import create_app
+    from community_plus.keys import PLATFORM
     from community_plus.cli.module_platform import seed_modules
     from community_plus.demo.seed import seed
     from community_plus.settings import load_settings

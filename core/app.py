@@ -38,15 +38,10 @@ from community_plus.domains.work_orders.service import register_file_visibility
 from community_plus.settings import Settings
 from community_plus.platform.tasks import bounded
 from community_plus.integrations.wechat.setup import setup_wechat
+from community_plus.keys import ADMISSION, METRICS, OUTAGE, PLATFORM, SCHEMAS, SETTINGS
 
 log = structlog.get_logger("community_plus.app")
 
-SETTINGS = web.AppKey("settings", Settings)
-PLATFORM = web.AppKey("platform", Platform)
-METRICS = web.AppKey("metrics", Metrics)
-SCHEMAS = web.AppKey("schemas", SchemaCache)
-ADMISSION = web.AppKey("admission", Admission)
-OUTAGE = web.AppKey("outage", dbm.Outage)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

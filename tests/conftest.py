@@ -15,7 +15,8 @@ import pytest
 import structlog
 from pymongo import MongoClient, monitoring
 
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import create_app
+from community_plus.keys import PLATFORM
 from community_plus.settings import load_settings
 
 

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from community_plus.keys import SANDBOX
 
 DEMO_MARKER = "sandbox_demo_data:{module}"
 
@@ -34,7 +35,6 @@ class SandboxState:
     operations: list[tuple[str, str]] | None = None  # built on the first page view
 
 
-STATE = web.AppKey("sandbox", SandboxState)
 
 
 def _mine(registry: Any, dist: str | None) -> tuple[list[Any], list[Any]]:
@@ -52,12 +52,12 @@ async def prepare_plugin(app: web.Application) -> None:
     """Enable the plugin's modules in the first community and add their demo rows (once)."""
     import structlog
 
-    from community_plus.app import PLATFORM
+    from community_plus.keys import PLATFORM
     from community_plus.modules.context import ServerModuleContext
-    from community_plus.modules.setup import REGISTRY
+    from community_plus.keys import REGISTRY
 
     log = structlog.get_logger("community_plus.sandbox")
-    state: SandboxState = app[STATE]
+    state: SandboxState = app[SANDBOX]
     platform, registry = app[PLATFORM], app[REGISTRY]
     state.community = await platform.regions.coll.find_one({"level": "community"}, sort=[("_id", 1)])
     loaded, failed = _mine(registry, state.dist)
@@ -86,12 +86,12 @@ async def prepare_plugin(app: web.Application) -> None:
 
 def _operations(app: web.Application) -> list[tuple[str, str]]:
     from community_plus.graphql.schema import build_schema
-    from community_plus.modules.setup import REGISTRY
+    from community_plus.keys import REGISTRY
 
     from community_plus.devtools.page import example_operation
 
     registry = app[REGISTRY]
-    names = frozenset(m["name"] for m in app[STATE].modules if m["name"] in registry.modules)
+    names = frozenset(m["name"] for m in app[SANDBOX].modules if m["name"] in registry.modules)
     if not names:
         return []
     schema = build_schema(registry.contributions(names))._schema
@@ -105,12 +105,12 @@ def _operations(app: web.Application) -> list[tuple[str, str]]:
 
 
 async def sandbox_page(request: web.Request) -> web.Response:
-    from community_plus.app import SETTINGS
+    from community_plus.keys import SETTINGS
 
     from community_plus.devtools.page import PageModel, render
 
     app = request.app
-    state: SandboxState = app[STATE]
+    state: SandboxState = app[SANDBOX]
     if state.operations is None:
         state.operations = _operations(app)
     page = PageModel(community_id=state.community["_id"] if state.community else None,
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     configure_logging(settings.log_format)
     app = create_app(settings)
-    app[STATE] = SandboxState(dist=os.environ.get("CP_SANDBOX_DIST") or None,
+    app[SANDBOX] = SandboxState(dist=os.environ.get("CP_SANDBOX_DIST") or None,
                               resident_user=os.environ.get("CP_SANDBOX_RESIDENT", "resident"))
     app.on_startup.append(prepare_plugin)
     app.router.add_get("/sandbox", sandbox_page)

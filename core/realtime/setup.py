@@ -26,6 +26,7 @@ from community_plus.realtime.log import EventLog
 from community_plus.realtime.metrics import RealtimeMetrics
 from community_plus.realtime.presence import Presence
 from community_plus.realtime.view import RealtimeView
+from community_plus.keys import REALTIME
 
 log = structlog.get_logger("community_plus.realtime")
 
@@ -60,7 +61,6 @@ class Realtime:
             return frozenset()
 
 
-REALTIME = web.AppKey("realtime", Realtime)
 
 
 def setup_realtime(app: web.Application, platform_key, metrics_key, view_for) -> None:

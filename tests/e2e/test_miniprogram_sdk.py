@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import create_app
+from community_plus.keys import PLATFORM
 from community_plus.platform.rate_limit import Limit
 from community_plus.domains.identity.service import IdentityLimits
 from wechat_fixtures import APPID, SECRET, TEMPLATE, fake, fake_wechat_app, wechat_base, wechat_server  # noqa: F401

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import create_app
+from community_plus.keys import PLATFORM
 from realtime_fixtures import people, realtime_settings, ws_url
 
 HARNESS = Path(__file__).parents[1] / "realtime_js"

@@ -71,7 +71,8 @@ async def test_access_token_dies_with_its_session(gql, world):
 async def test_refresh_reuse_and_disabled_account_end_access_tokens_on_every_worker(gql, world, settings,
                                                                                    aiohttp_client):
     """Another worker (a second app on the same database) sees revocations within its cache TTL."""
-    from community_plus.app import PLATFORM, create_app
+    from community_plus.app import create_app
+    from community_plus.keys import PLATFORM
 
     other = await aiohttp_client(create_app(settings))
     other_gate = other.app[PLATFORM].session_gate

@@ -12,7 +12,8 @@ import aiohttp
 import jwt
 
 from community_plus.platform import db as dbm
-from community_plus.app import METRICS, PLATFORM, create_app
+from community_plus.app import create_app
+from community_plus.keys import METRICS, PLATFORM
 from community_plus.platform.rate_limit_counters import RateLimitRepository
 
 GR = "application/graphql-response+json"

@@ -10,7 +10,7 @@ from graphql import StringValueNode, parse
 from hypothesis import HealthCheck, given, settings
 from hypothesis_graphql import mutations, queries
 
-from community_plus.app import SCHEMAS
+from community_plus.keys import SCHEMAS
 
 SCALARS = {
     "JSON": st.just(StringValueNode(value="x")),

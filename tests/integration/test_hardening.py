@@ -64,7 +64,7 @@ def settings(db_uri, tmp_path):
 
 
 async def test_rate_limits_by_role_and_ip(client, gql, world):
-    from community_plus.app import PLATFORM
+    from community_plus.keys import PLATFORM
 
     client.app[PLATFORM].extras["request_limiter"].clock = lambda: 1_800_000_010.0  # one fixed window
     statuses = []
@@ -86,7 +86,7 @@ async def test_rate_limits_by_role_and_ip(client, gql, world):
 
 
 async def _login_despite_limit(client) -> str:
-    from community_plus.app import PLATFORM
+    from community_plus.keys import PLATFORM
     from community_plus.domains.identity.auth import AuthService
 
     return (await AuthService(client.app[PLATFORM]).login_with_password("admin001", "community-plus")).access_token

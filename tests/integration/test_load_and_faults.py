@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import create_app
+from community_plus.keys import PLATFORM
 from community_plus.platform.embedded import EmbeddedDatabase
 from community_plus.demo.seed import seed
 from community_plus.settings import load_settings

@@ -16,7 +16,8 @@ from media_fixtures import MiB, fetch, has_gps, jpeg_with_gps, pdf_bytes, s3_end
 from PIL import Image
 
 from community_plus.platform.access import Principal, Scope
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import create_app
+from community_plus.keys import PLATFORM
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import BadUserInput
 from community_plus.domains.media.cleanup import run_once

@@ -19,7 +19,8 @@ import pytest
 from media_fixtures import fetch, jpeg_with_gps, pdf_bytes, upload_form
 from PIL import Image
 
-from community_plus.app import PLATFORM, create_app
+from community_plus.app import create_app
+from community_plus.keys import PLATFORM
 from community_plus.domains.media.inspection import ImageRejected, sanitize_image
 from community_plus.domains.media.workers import ImageWorkers, ImageWorkersBusy
 from community_plus.settings import load_settings

@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from community_plus.app import METRICS, PLATFORM
+from community_plus.keys import METRICS, PLATFORM
 from community_plus.platform.testing import free_port
 
 CLI = [sys.executable, "-m", "community_plus.cli"]

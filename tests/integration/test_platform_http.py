@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community_plus.app import PLATFORM
+from community_plus.keys import PLATFORM
 
 
 async def test_health_ready_metrics(client, gql, world):

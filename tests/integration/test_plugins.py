@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 
-from community_plus.modules.setup import REGISTRY
+from community_plus.keys import REGISTRY
 from community_plus.platform.testing import free_port
 from workorder_fixtures import resident_token
 
@@ -202,7 +202,7 @@ async def test_disable_keeps_data_and_reenable_brings_it_back(gql, world):
 
 
 async def test_schemas_are_shared_per_module_set(client, gql, world):
-    from community_plus.app import SCHEMAS
+    from community_plus.keys import SCHEMAS
 
     c1, c2 = (c["_id"] for c in world["communities"])
     admin = await gql.login("admin")

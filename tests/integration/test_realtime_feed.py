@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from community_plus.app import PLATFORM
+from community_plus.keys import PLATFORM
 from community_plus.realtime.log import COLLECTION
 
 

@@ -6,7 +6,7 @@ another community sees none of it."""
 
 from __future__ import annotations
 
-from community_plus.app import PLATFORM
+from community_plus.keys import PLATFORM
 from conftest import GraphQL
 from realtime_fixtures import (both_feeds, workers,  # noqa: F401 (fixtures)
                                ACCEPT, ASSIGN, NOTIFICATION_SUB, RESOLVE, START, SUBMIT, WORK_ORDER_SUB, Stream,

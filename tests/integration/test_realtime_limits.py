@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from bson import ObjectId
 
-from community_plus.app import PLATFORM
+from community_plus.keys import PLATFORM
 from community_plus.realtime.cursor import Position
 from community_plus.realtime.events import notification_events
 from community_plus.platform.security.tokens import issue_access_token

@@ -4,7 +4,7 @@ be subscribed to; switching a module off ends its subscriptions and tells
 
 from __future__ import annotations
 
-from community_plus.app import PLATFORM
+from community_plus.keys import PLATFORM
 from conftest import GraphQL
 from realtime_fixtures import both_feeds, workers  # noqa: F401 (fixtures)
 from realtime_fixtures import MODULES_SUB, NOTIFICATION_SUB, RawSocket, Stream, gql_session, people, staff_token, ws_url

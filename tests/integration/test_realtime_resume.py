@@ -3,7 +3,7 @@ then continues live — on another worker, for both feeds."""
 
 from __future__ import annotations
 
-from community_plus.app import PLATFORM
+from community_plus.keys import PLATFORM
 from conftest import GraphQL
 from realtime_fixtures import (both_feeds, workers,  # noqa: F401 (fixtures)
                                ACCEPT, NOTIFICATION_SUB, SUBMIT, WORK_ORDER_SUB, RawSocket, Stream, gql_session,

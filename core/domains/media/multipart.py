@@ -33,7 +33,7 @@ from community_plus.platform.errors import AppError, BadRequest, Unauthenticated
 from community_plus.http.middleware import SCOPE
 from community_plus.domains.media.policy import MAX_UPLOAD_BYTES, MiB
 from community_plus.domains.media.spool import ReceivedFile, Spool, read_text_part
-from community_plus.domains.media.state import MEDIA
+from community_plus.keys import MEDIA
 
 CSRF_HEADERS = ("Apollo-Require-Preflight", "X-Apollo-Operation-Name", "GraphQL-Preflight", "X-Requested-With")
 CSRF_MESSAGE = ("multipart 请求缺少防 CSRF 请求头 (multipart requests must carry a non-empty "

@@ -32,7 +32,7 @@ from community_plus.domains.media.local_storage import LocalStorage
 from community_plus.domains.media.policy import PURPOSES, MiB
 from community_plus.domains.media.service import MediaService
 from community_plus.domains.media.spool import FileTooLarge, ReceivedFile, read_text_part
-from community_plus.domains.media.state import MEDIA
+from community_plus.keys import MEDIA
 from community_plus.domains.media.storage import StorageError
 
 STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409,

@@ -24,13 +24,29 @@ from community_plus.domains.media.policy import MAX_UPLOAD_BYTES
 from community_plus.domains.media.repository import FileRepository
 from community_plus.domains.media.routes import add_routes
 from community_plus.domains.media.spool import Spool
-from community_plus.domains.media.state import MEDIA, MediaState
-from community_plus.domains.media.storage import Storage, create_storage, media_root
+from community_plus.domains.media.state import MediaState
+from community_plus.keys import MEDIA, PLATFORM, SETTINGS
+from community_plus.domains.media.local_storage import LocalStorage
+from community_plus.domains.media.s3_storage import S3Storage
+from community_plus.domains.media.storage import Storage, media_root
 from community_plus.domains.media.workers import ImageWorkers
+from community_plus.settings import ConfigurationError
 
 if TYPE_CHECKING:
     from community_plus.platform.context import Platform
     from community_plus.settings import Settings
+
+
+def create_storage(settings: Settings) -> Storage:
+    """The backend chosen by `CP_STORAGE` (`local`, the default, or `s3`). Here, in the wiring, not
+    in the interface both backends import (that was an import circle)."""
+    if settings.storage == "s3":
+        missing = [n for n, v in (("CP_S3_ENDPOINT", settings.s3_endpoint), ("CP_S3_ACCESS_KEY", settings.s3_access_key),
+                                  ("CP_S3_SECRET_KEY", settings.s3_secret_key)) if not v]
+        if missing:
+            raise ConfigurationError(f"{', '.join(missing)} must be set when CP_STORAGE=s3")
+        return S3Storage.from_settings(settings)
+    return LocalStorage(media_root(settings) / "objects", settings.signing_key)
 
 
 def spool_for(settings: Settings) -> Spool:
@@ -56,8 +72,6 @@ async def open_media(platform: Platform, storage: Storage | None = None) -> Stor
 
 def setup_media(app: web.Application) -> None:
     """Add media's routes and its cleanup context (after the database's)."""
-    from community_plus.app import PLATFORM, SETTINGS  # here, not at import time: app.py imports this module
-
     settings = app[SETTINGS]
     state = app[MEDIA] = MediaState(spool_for(settings))
     storage = create_storage(settings)  # no I/O yet: a configuration error surfaces here, early

@@ -26,4 +26,3 @@ class MediaState:
         return self.platform
 
 
-MEDIA = web.AppKey("media", MediaState)

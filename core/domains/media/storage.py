@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from community_plus.platform.errors import AppError
-from community_plus.settings import ConfigurationError, Settings
+from community_plus.settings import Settings
 
 
 class StorageError(Exception):
@@ -81,21 +81,6 @@ class Storage(Protocol):
 
     def signed_put(self, key: str, ttl: int, max_bytes: int, base_url: str) -> SignedUrl:
         """A URL the client PUTs the object's bytes to for `ttl` seconds."""
-
-
-def create_storage(settings: Settings) -> Storage:
-    """The backend chosen by `CP_STORAGE` (`local`, the default, or `s3`)."""
-    if settings.storage == "s3":
-        from community_plus.domains.media.s3_storage import S3Storage
-
-        missing = [n for n, v in (("CP_S3_ENDPOINT", settings.s3_endpoint), ("CP_S3_ACCESS_KEY", settings.s3_access_key),
-                                  ("CP_S3_SECRET_KEY", settings.s3_secret_key)) if not v]
-        if missing:
-            raise ConfigurationError(f"{', '.join(missing)} must be set when CP_STORAGE=s3")
-        return S3Storage.from_settings(settings)
-    from community_plus.domains.media.local_storage import LocalStorage
-
-    return LocalStorage(media_root(settings) / "objects", settings.signing_key)
 
 
 def media_root(settings: Settings) -> Path:

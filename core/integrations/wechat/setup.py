@@ -15,6 +15,7 @@ from community_plus.domains.identity.repositories import IdentityRepositories
 from community_plus.platform.tasks import bounded
 from community_plus.integrations.wechat.client import WeChatClient
 from community_plus.integrations.wechat.notify import WeChatSender, check_content
+from community_plus.keys import PLATFORM, SETTINGS
 
 log = structlog.get_logger("community_plus.integrations.wechat")
 
@@ -22,8 +23,6 @@ EXTRAS_KEY = "wechat"
 
 
 async def _wechat(app: web.Application) -> AsyncIterator[None]:
-    from community_plus.app import PLATFORM, SETTINGS  # app.py imports this module
-
     if PLATFORM not in app:
         raise RuntimeError("setup_wechat(app) must come after the database cleanup context in create_app")
     platform, settings = app[PLATFORM], app[SETTINGS]

@@ -198,8 +198,9 @@ async def community(cp_settings, cp_modules, cp_wechat) -> AsyncIterator[Communi
     """A running app with two seeded communities; your modules enabled in the first."""
     from aiohttp.test_utils import TestClient, TestServer
 
-    from community_plus.app import PLATFORM, create_app
-    from community_plus.modules.setup import REGISTRY
+    from community_plus.app import create_app
+    from community_plus.keys import PLATFORM
+    from community_plus.keys import REGISTRY
     from community_plus.demo.seed import seed
 
     app = create_app(cp_settings.model_copy(update=cp_wechat.settings()))
