@@ -26,7 +26,7 @@ def residents() -> None:
 def import_cmd(file: Path, community_id: str, dry_run: bool, valid_rows: bool) -> None:
     """Import residents from a CSV or XLSX file laid out like the template (Chinese headers)."""
     from community_plus.platform.access import Principal, Scope
-    from community_plus.cli import _settings, console, with_platform
+    from community_plus.cli.common import _settings, console, with_platform
     from community_plus.platform.context import RequestContext
     from community_plus.platform.progress import TaskProgress
     from community_plus.platform.repository import new_id
