@@ -1,4 +1,4 @@
-"""Every `web.AppKey` of the server, in one module that imports nothing of the server at run time.
+"""Every `web.AppKey` (and `web.RequestKey`) of the server, in one module that imports nothing of the server at run time.
 
 A subsystem's `setup(app)` reads what `create_app` put on the app through these keys; keeping
 them here (and not in `app.py`) is what lets `domains/media/setup.py` or
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from community_plus.graphql.schema import SchemaCache
     from community_plus.http.deadline import Admission
     from community_plus.modules.registry import PluginRegistry
+    from community_plus.platform.access import Scope
     from community_plus.platform.context import Platform
     from community_plus.platform.db import Outage
     from community_plus.platform.metrics import Metrics
@@ -34,3 +35,8 @@ REGISTRY: web.AppKey[PluginRegistry] = web.AppKey("plugins")
 MEDIA: web.AppKey[MediaState] = web.AppKey("media")
 REALTIME: web.AppKey[Realtime] = web.AppKey("realtime")
 SANDBOX: web.AppKey[SandboxState] = web.AppKey("sandbox")
+
+# per request, set by the middleware (and the view: the operation's name, for the access log)
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id")
+OPERATION: web.RequestKey[str] = web.RequestKey("operation")
+SCOPE: web.RequestKey[Scope] = web.RequestKey("scope")

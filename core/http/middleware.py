@@ -18,13 +18,11 @@ from community_plus.platform.access import Principal, Scope
 from community_plus.platform.errors import AppError, Unauthenticated
 from community_plus.http.rate_limits import rate_limit_middleware
 from community_plus.platform.security.tokens import SESSION_ENDED, TOKEN_INVALID, read_access_token
+from community_plus.keys import OPERATION, REQUEST_ID, SCOPE  # noqa: F401  (the view and sockets import them from here)
 
 log = structlog.get_logger("community_plus.http.middleware")
 access_log = structlog.get_logger("community_plus.platform.access")
 
-REQUEST_ID = web.RequestKey("request_id", str)
-OPERATION = web.RequestKey("operation", str)  # the GraphQL operation's name, set by the view (access log)
-SCOPE = web.RequestKey("scope", Scope)
 CLIENT_CLOSED = 499
 MAX_REQUEST_ID = 128
 

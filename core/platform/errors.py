@@ -66,10 +66,6 @@ class RateLimited(AppError):
         super().__init__(message, retryAfter=retry_after, **ext)
 
 
-class QueryTooComplex(AppError):
-    code = "QUERY_TOO_COMPLEX"
-
-
 class BadRequest(AppError):
     """The HTTP request itself is malformed (body, content type, envelope fields, multipart
     form): nothing was executed. `http_status` is 400 unless a more precise one applies (405,

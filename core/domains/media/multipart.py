@@ -30,10 +30,9 @@ from aiohttp import BodyPartReader, web
 from cross_web import AiohttpHTTPRequestAdapter, FormData
 
 from community_plus.platform.errors import AppError, BadRequest, Unauthenticated
-from community_plus.http.middleware import SCOPE
 from community_plus.domains.media.policy import MAX_UPLOAD_BYTES, MiB
 from community_plus.domains.media.spool import ReceivedFile, Spool, read_text_part
-from community_plus.keys import MEDIA
+from community_plus.keys import MEDIA, SCOPE
 
 CSRF_HEADERS = ("Apollo-Require-Preflight", "X-Apollo-Operation-Name", "GraphQL-Preflight", "X-Requested-With")
 CSRF_MESSAGE = ("multipart 请求缺少防 CSRF 请求头 (multipart requests must carry a non-empty "

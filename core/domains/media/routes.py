@@ -27,12 +27,11 @@ from aiohttp import BodyPartReader, hdrs, web
 
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import AppError, BadUserInput
-from community_plus.http.middleware import REQUEST_ID, SCOPE
 from community_plus.domains.media.local_storage import LocalStorage
 from community_plus.domains.media.policy import PURPOSES, MiB
 from community_plus.domains.media.service import MediaService
 from community_plus.domains.media.spool import FileTooLarge, ReceivedFile, read_text_part
-from community_plus.keys import MEDIA
+from community_plus.keys import MEDIA, REQUEST_ID, SCOPE
 from community_plus.domains.media.storage import StorageError
 
 STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "CONFLICT": 409,

@@ -22,10 +22,10 @@ from aiohttp import web
 
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import AppError, BadUserInput, Forbidden
-from community_plus.http.middleware import REQUEST_ID, SCOPE
 from community_plus.platform.repository import Repository
 from community_plus.domains.audit import service as audit
 from community_plus.domains.residents.service import REVEAL_ROLES, ResidentService
+from community_plus.keys import REQUEST_ID, SCOPE
 
 ADMINS = ("platform_admin", "region_admin", "community_admin")
 BATCH = 500
