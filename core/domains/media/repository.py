@@ -54,10 +54,6 @@ class FileRepository(Repository):
     async def remove(self, id: str) -> None:
         await self.coll.delete_one({"_id": id})
 
-    async def attached_to(self, entity: str, entity_id: str, scope_filter: dict[str, Any]) -> list[dict[str, Any]]:
-        query = {"attachedTo.entity": entity, "attachedTo.id": entity_id, **scope_filter}
-        return await self.coll.find(query).to_list()
-
     async def release(self, entity: str, entity_id: str, scope_filter: dict[str, Any],
                       file_ids: Sequence[str] | None = None) -> int:
         """Detach files from a record; their orphan clock starts now. Returns how many."""

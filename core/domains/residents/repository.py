@@ -108,9 +108,6 @@ class ResidentRepository(Repository):
         return await self.coll.count_documents({"communityId": community_id, "householdId": household_id},
                                                limit=1) > 0
 
-    async def count_in(self, community_id: str) -> int:
-        return await self.coll.count_documents({"communityId": community_id})
-
     @staticmethod
     def _of_community(community_id: str, household_heads: bool) -> dict[str, Any]:
         # indexes: (communityId, relation), (communityId, gridId, _id)
