@@ -97,7 +97,7 @@ def test_the_core_is_layered_and_acyclic():
 
 
 # Modules over ~400 lines, each to be split (issue #20); the list may only shrink.
-OVERSIZED = {"core/domains/work_orders/service.py": 473, "core/domains/work_orders/api.py": 428,
+OVERSIZED = {"core/domains/work_orders/service.py": 473,
              "core/devtools/check.py": 583, "core/devtools/sandbox.py": 428, "sandbox/wechat/state.py": 425,
              "plugins/meal_assist/meal_assist/orders.py": 406, "plugins/micro_charity/micro_charity/wishes.py": 438}
 MAX_LINES = 400
