@@ -25,7 +25,8 @@ from community_plus.app import create_app
 from community_plus.devtools.sandbox import (RESIDENT_USER, SANDBOX_GRANTS, SandboxOptions, _gql,
                                              ensure_demo_resident, sandbox_environment, sandbox_fake_wechat,
                                              seed_database)
-from community_plus.devtools.worker import STATE, SandboxState, prepare_plugin
+from community_plus.devtools.worker import SandboxState, prepare_plugin
+from community_plus.keys import SANDBOX as STATE
 from community_plus.platform.errors import Forbidden
 from community_plus.modules.context import ServerModuleContext
 from community_plus.settings import load_settings
