@@ -225,7 +225,7 @@ def test_check_core_imports(many_mistakes):
     plugin, report = many_mistakes
     found = problems_of(report, "core-imports")
     assert [(p.file, p.line) for p in found] == [(f"{NAME}/__init__.py", line_of(plugin.init, "import pymongo")),
-                                                 (f"{NAME}/__init__.py", line_of(plugin.init, "community_plus.repos"))]
+                                                 (f"{NAME}/__init__.py", line_of(plugin.init, "community_plus.platform.repository"))]
     assert "never talk to MongoDB directly" in found[0].message
     assert "community_plus.platform.repository, an internal" in found[1].message
     assert "community_plus_sdk" in found[1].fix
