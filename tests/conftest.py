@@ -18,6 +18,7 @@ from pymongo import MongoClient, monitoring
 from community_plus.app import create_app
 from community_plus.keys import PLATFORM
 from community_plus.settings import load_settings
+from community_plus_harness import GraphQLClient
 
 
 @pytest.fixture(scope="session")
@@ -63,39 +64,6 @@ def platform(client):
     return client.app[PLATFORM]
 
 
-class GraphQL:
-    """Runs operations against the test server and checks error codes."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-
-    async def __call__(self, query: str, variables: dict | None = None, token: str | None = None,
-                       headers: dict | None = None, **kw: Any) -> dict:
-        h = dict(headers or {})
-        if token:
-            h["Authorization"] = f"Bearer {token}"
-        resp = await self.client.post("/graphql", json={"query": query, "variables": variables or {}, **kw}, headers=h)
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
-
-    async def ok(self, query: str, variables: dict | None = None, token: str | None = None, **kw: Any) -> dict:
-        body = await self(query, variables, token, **kw)
-        assert not body.get("errors"), body["errors"]
-        return body["data"]
-
-    async def error(self, code: str, query: str, variables: dict | None = None, token: str | None = None,
-                    **kw: Any) -> dict:
-        body = await self(query, variables, token, **kw)
-        codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
-        assert code in codes, f"expected {code}, got {body}"
-        return next(e for e in body["errors"] if e["extensions"]["code"] == code)
-
-    async def login(self, username: str, password: str = "community-plus") -> str:
-        data = await self.ok("mutation($u:String!,$p:String!){loginWithPassword(username:$u,password:$p){accessToken}}",
-                             {"u": username, "p": password})
-        return data["loginWithPassword"]["accessToken"]
-
-
 class CommandCounter(monitoring.CommandListener):
     """Names of the commands each HTTP request sent to one database.
 
@@ -118,11 +86,11 @@ class CommandCounter(monitoring.CommandListener):
     def failed(self, event):
         pass
 
-    async def run(self, gql: GraphQL, query: str, variables: dict | None = None,
+    async def run(self, gql: GraphQLClient, query: str, variables: dict | None = None,
                   token: str | None = None) -> tuple[dict, list[str]]:
         """Run one operation; its data and the commands that request (and only it) sent."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        resp = await gql.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        resp = await gql.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
         body = await resp.json()
         assert resp.status == 200 and not body.get("errors"), body
         return body["data"], self.by_request.pop(resp.headers["X-Request-Id"], [])
@@ -146,8 +114,8 @@ async def command_counter(platform):
 
 
 @pytest.fixture
-def gql(client) -> GraphQL:
-    return GraphQL(client)
+def gql(client) -> GraphQLClient:
+    return GraphQLClient(client)
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ async def test_refresh_reuse_and_disabled_account_end_access_tokens_on_every_wor
 
     staff = (await gql.ok(LOGIN, {"u": "gw0011", "p": "community-plus"}))["loginWithPassword"]
     await gql.ok(RESIDENTS, token=staff["accessToken"])
-    platform = gql.client.app[PLATFORM]
+    platform = gql.http.app[PLATFORM]
     await platform.users.coll.update_one({"username": "gw0011"}, {"$set": {"disabled": True}})
     platform.session_gate.clock = lambda: float("inf")
     await gql.error("UNAUTHENTICATED", RESIDENTS, token=staff["accessToken"])

@@ -7,7 +7,7 @@ another community sees none of it."""
 from __future__ import annotations
 
 from community_plus.keys import PLATFORM
-from conftest import GraphQL
+from community_plus_harness import GraphQLClient
 from realtime_fixtures import (both_feeds, workers,  # noqa: F401 (fixtures)
                                ACCEPT, ASSIGN, NOTIFICATION_SUB, RESOLVE, START, SUBMIT, WORK_ORDER_SUB, Stream,
                                gql_session, people, ws_url)
@@ -21,7 +21,7 @@ async def test_order_flow_reaches_every_party_across_two_workers(workers, world)
     platform = a.app[PLATFORM]
     assert platform.extras["realtime"].feed.mode == platform.settings.realtime_feed
     who = await people(platform, world)
-    http_a, http_b = GraphQL(a), GraphQL(b)
+    http_a, http_b = GraphQLClient(a), GraphQLClient(b)
     async with gql_session(ws_url(a), who["worker"]) as worker_ws, \
             gql_session(ws_url(a), who["other_worker"]) as other_ws, \
             gql_session(ws_url(b), who["resident"]) as resident_ws:

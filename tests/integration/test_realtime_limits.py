@@ -15,7 +15,7 @@ from community_plus.realtime.cursor import Position
 from community_plus.realtime.events import notification_events
 from community_plus.platform.security.tokens import issue_access_token
 from community_plus.domains.identity.auth import principal_of
-from conftest import GraphQL
+from community_plus_harness import GraphQLClient
 from realtime_fixtures import NOTIFICATION_SUB, RawSocket, realtime_settings, staff_token, ws_url
 
 
@@ -97,7 +97,7 @@ async def test_the_socket_closes_when_the_token_expires(client, platform, world)
 
 
 async def test_revoked_sessions_and_disabled_accounts_are_closed(client, platform, world):
-    gql = GraphQL(client)
+    gql = GraphQLClient(client)
     token = await staff_token(platform, "admin001")
     worker = await platform.users.coll.find_one({"role": "grid_worker"})
     worker_token = await staff_token(platform, worker["username"])
@@ -141,7 +141,7 @@ async def test_only_subscriptions_ride_the_socket_and_ping_is_answered(client, p
 
 async def test_subscriptions_over_http_are_refused_with_a_stable_code(client, platform, world):
     token = await staff_token(platform, "admin001")
-    body = await GraphQL(client)(NOTIFICATION_SUB, token=token)
+    body = await GraphQLClient(client)(NOTIFICATION_SUB, token=token)
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert "WebSocket" in body["errors"][0]["message"]
     resp = await client.post("/graphql", json={"query": NOTIFICATION_SUB},

@@ -5,7 +5,7 @@ be subscribed to; switching a module off ends its subscriptions and tells
 from __future__ import annotations
 
 from community_plus.keys import PLATFORM
-from conftest import GraphQL
+from community_plus_harness import GraphQLClient
 from realtime_fixtures import both_feeds, workers  # noqa: F401 (fixtures)
 from realtime_fixtures import MODULES_SUB, NOTIFICATION_SUB, RawSocket, Stream, gql_session, people, staff_token, ws_url
 
@@ -20,7 +20,7 @@ async def test_module_events_are_scoped_and_end_when_the_module_is_switched_off(
     platform = a.app[PLATFORM]
     who = await people(platform, world)
     admin = await staff_token(platform, "admin")
-    http = GraphQL(a)
+    http = GraphQLClient(a)
     await http.ok(SET, {"c": who["c1"], "m": "test_live", "e": True}, token=admin)
     async with gql_session(ws_url(b), who["resident"]) as resident_ws, \
             gql_session(ws_url(b), who["worker"]) as worker_ws:
@@ -67,19 +67,19 @@ async def test_a_module_switched_on_is_subscribable_on_an_open_socket(workers, w
     await sock.init({"accessToken": who["resident"]})
     await sock.subscribe("home", MODULES_SUB)
     await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 1)
-    await GraphQL(a).ok(SET, {"c": who["c1"], "m": "test_live", "e": True}, token=await staff_token(platform, "admin"))
+    await GraphQLClient(a).ok(SET, {"c": who["c1"], "m": "test_live", "e": True}, token=await staff_token(platform, "admin"))
     msg = await sock.receive()
     assert msg["payload"]["data"]["moduleStateChanged"]["enabled"] is True
     assert "test_live" in msg["payload"]["data"]["moduleStateChanged"]["enabledModules"]
     await sock.subscribe("live", LIVE_SUB)
     await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 2)
-    await GraphQL(a).ok(CHECK_IN, {"n": "hi"}, token=who["worker"])
+    await GraphQLClient(a).ok(CHECK_IN, {"n": "hi"}, token=who["worker"])
     msg = await sock.receive()
     assert msg["id"] == "live" and msg["payload"]["data"]["liveCheckedIn"]["note"] == "hi"
     # a module's ctx.notify reaches notificationReceived too (every outbox write does)
     await sock.subscribe("notes", NOTIFICATION_SUB)
     await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 3)
-    await GraphQL(a).ok("mutation { liveNotify(title: \"签到提醒\") }", token=who["resident"])
+    await GraphQLClient(a).ok("mutation { liveNotify(title: \"签到提醒\") }", token=who["resident"])
     msg = await sock.receive()
     assert msg["id"] == "notes" and msg["payload"]["data"]["notificationReceived"]["notification"]["title"] == "签到提醒"
     await sock.close()

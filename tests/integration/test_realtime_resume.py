@@ -4,7 +4,7 @@ then continues live — on another worker, for both feeds."""
 from __future__ import annotations
 
 from community_plus.keys import PLATFORM
-from conftest import GraphQL
+from community_plus_harness import GraphQLClient
 from realtime_fixtures import (both_feeds, workers,  # noqa: F401 (fixtures)
                                ACCEPT, NOTIFICATION_SUB, SUBMIT, WORK_ORDER_SUB, RawSocket, Stream, gql_session,
                                people, ws_url)
@@ -13,7 +13,7 @@ from realtime_fixtures import (both_feeds, workers,  # noqa: F401 (fixtures)
 async def test_resume_replays_missed_events_once_in_order(workers, world):
     a, b = workers
     who = await people(a.app[PLATFORM], world)
-    http = GraphQL(a)
+    http = GraphQLClient(a)
     submit = {"input": {"description": "门禁失灵"}}
     async with gql_session(ws_url(a), who["desk"]) as desk:
         first = Stream(desk, WORK_ORDER_SUB)

@@ -62,7 +62,7 @@ async def upload(gql, token: str, content: bytes, filename: str, headers: dict |
     form.add_field("operations", json.dumps({"query": IMPORT, "variables": {"f": None, **variables}}))
     form.add_field("map", json.dumps({"0": ["variables.f"]}))
     form.add_field("0", content, filename=filename, content_type="application/octet-stream")
-    resp = await gql.client.post("/graphql", data=form, headers={"Authorization": f"Bearer {token}",
+    resp = await gql.http.post("/graphql", data=form, headers={"Authorization": f"Bearer {token}",
                                                                  "Apollo-Require-Preflight": "true", **(headers or {})})
     assert resp.status == 200, await resp.text()
     return await resp.json()
@@ -180,12 +180,12 @@ async def test_import_scope_roles_and_idempotency(gql, world, platform):
 
 
 async def test_template_downloads(gql):
-    resp = await gql.client.get("/resident-import/template.xlsx")
+    resp = await gql.http.get("/resident-import/template.xlsx")
     assert resp.status == 200 and "attachment" in resp.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(await resp.read()), read_only=True).worksheets[0]
     header, example = list(sheet.iter_rows(values_only=True))[:2]
     assert list(header) == HEADERS and example[1] == "110101195003071227"
-    resp = await gql.client.get("/resident-import/template.csv")
+    resp = await gql.http.get("/resident-import/template.csv")
     text = (await resp.read()).decode("utf-8-sig")
     assert text.splitlines()[0].split(",") == HEADERS
     data = await gql.ok("{ residentImportTemplate { xlsxUrl columns { header required } } }")

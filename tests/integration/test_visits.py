@@ -105,9 +105,9 @@ async def test_record_visit_is_idempotent_with_its_follow_up(gql, world, platfor
     _c1, _grid, (first, _), _admin, worker = await _setup(gql, platform, world)
     variables = {"i": {"residentId": first["_id"], "followUp": {"description": "楼道灯不亮"}}}
     headers = {"Authorization": f"Bearer {worker}", "Idempotency-Key": "visit-1"}
-    one = await (await gql.client.post("/graphql", json={"query": RECORD, "variables": variables},
+    one = await (await gql.http.post("/graphql", json={"query": RECORD, "variables": variables},
                                        headers=headers)).json()
-    two = await (await gql.client.post("/graphql", json={"query": RECORD, "variables": variables},
+    two = await (await gql.http.post("/graphql", json={"query": RECORD, "variables": variables},
                                        headers=headers)).json()
     assert one["data"]["recordVisit"] == two["data"]["recordVisit"]
     assert await platform.db["visits"].count_documents({"residentId": first["_id"]}) == 1

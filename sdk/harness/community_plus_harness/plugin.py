@@ -41,33 +41,52 @@ PASSWORD = "community-plus"
 
 
 class GraphQLClient:
-    """Runs operations as one principal. `ok` asserts success, `error` asserts a code."""
+    """Runs operations as one principal. `ok` asserts success, `error` asserts a code.
 
-    def __init__(self, http: Any, token: str | None, community_id: str | None) -> None:
+    `token` and `community_id` are the defaults of every call; a call may pass its own `token`,
+    extra `headers` (they win over the defaults, e.g. a malformed `Authorization`) and further
+    body fields (`extensions=`, `operationName=`). The server's own suite uses this client too
+    (its `gql` fixture is an anonymous one), so both test the same wire."""
+
+    def __init__(self, http: Any, token: str | None = None, community_id: str | None = None) -> None:
         self.http = http
         self.token = token
         self.community_id = community_id
 
-    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        headers = {}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+    async def execute(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
+                      headers: dict[str, str] | None = None, **body: Any) -> dict[str, Any]:
+        """The response body of one operation; asserts HTTP 200 (GraphQL errors come in the body)."""
+        sent: dict[str, str] = {}
+        if token or self.token:
+            sent["Authorization"] = f"Bearer {token or self.token}"
         if self.community_id:
-            headers["X-Community-Id"] = self.community_id
-        resp = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+            sent["X-Community-Id"] = self.community_id
+        sent.update(headers or {})
+        resp = await self.http.post("/graphql", json={"query": query, "variables": variables or {}, **body},
+                                    headers=sent)
         assert resp.status == 200, await resp.text()
         return await resp.json()
 
-    async def ok(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = await self.execute(query, variables)
+    __call__ = execute
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
+                 **kw: Any) -> dict[str, Any]:
+        body = await self.execute(query, variables, token, **kw)
         assert not body.get("errors"), body["errors"]
         return body["data"]
 
-    async def error(self, code: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        body = await self.execute(query, variables)
+    async def error(self, code: str, query: str, variables: dict[str, Any] | None = None,
+                    token: str | None = None, **kw: Any) -> dict[str, Any]:
+        body = await self.execute(query, variables, token, **kw)
         codes = [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
         assert code in codes, f"expected {code}, got {body}"
         return next(e for e in body["errors"] if e["extensions"]["code"] == code)
+
+    async def login(self, username: str, password: str = PASSWORD) -> str:
+        """A staff access token from `loginWithPassword` (the seeded accounts share `PASSWORD`)."""
+        data = await self.ok("mutation($u:String!,$p:String!){loginWithPassword(username:$u,password:$p){accessToken}}",
+                             {"u": username, "p": password})
+        return data["loginWithPassword"]["accessToken"]
 
 
 @dataclass
