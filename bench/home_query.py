@@ -36,7 +36,7 @@ async def prepare(uri: str) -> dict[str, str]:
     client = dbm.connect(uri)
     platform = Platform(settings, client, dbm.database_of(client))
     await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
-    platform.extras["seed_extra"] = seed_modules
+    platform.seed_extra = seed_modules
     await seed(platform, communities=2, residents_per_community=300, grids_per_community=3, work_orders_per_community=0,
                extra=seed_modules)
     community = await platform.regions.coll.find_one({"level": "community"}, sort=[("_id", 1)])
@@ -89,7 +89,7 @@ async def commands_per_request(uri: str, token: str) -> dict[int, int]:
     for name in ("regions", "grids", "residents", "users", "service_items", "work_orders"):
         setattr(platform, name, getattr(fresh, name))
     platform.db = fresh.db
-    platform.extras["plugins"].states.repo.coll = fresh.db["module_settings"]
+    platform.modules.states.repo.coll = fresh.db["module_settings"]
     out = {}
     headers = {"Authorization": f"Bearer {token}"}
     await http.post("/graphql", json={"query": HOME}, headers=headers)  # warm caches

@@ -57,12 +57,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await open_domains(platform)
     repo = PersistedQueryRepository(platform.db)
     await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
-    platform.extras["persisted_queries"] = persisted = PersistedQueries(repo, strict=settings.persisted_only)
+    platform.persisted_queries = persisted = PersistedQueries(repo, strict=settings.persisted_only)
     app[METRICS].known_operations |= await persisted.load_registered_names()
     persisted.registered_names = app[METRICS].known_operations  # one set: registrations label at once
     limits = parse_limits(settings.rate_limits)
     if limits:
-        platform.extras["request_limiter"] = RequestLimiter(RateLimitRepository(platform.db), limits)
+        platform.request_limiter = RequestLimiter(RateLimitRepository(platform.db), limits)
     app[PLATFORM] = platform
     log.info("database ready", database=platform.db.name)
     yield
@@ -71,14 +71,14 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 def _contributions_for(app: web.Application):
     def contributions(modules: frozenset[str]):
-        provider = app[PLATFORM].extras.get("modules")
+        provider = app[PLATFORM].modules
         return provider.contributions(modules) if provider else []
 
     return contributions
 
 
 async def _module_set(request: web.Request, community_id: str | None) -> frozenset[str]:
-    provider = request.app[PLATFORM].extras.get("modules")
+    provider = request.app[PLATFORM].modules
     if provider is None or community_id is None:
         return frozenset()
     return await provider.enabled_for(community_id)
@@ -126,7 +126,7 @@ def view_for(app: web.Application, modules: frozenset[str]) -> CommunityGraphQLV
     platform = app[PLATFORM]
     return app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(  # type: ignore[return-value]
         schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
-        persisted=platform.extras["persisted_queries"],
+        persisted=platform.persisted_queries,
         idempotency=IdempotentMutations(platform.idempotency, lease_seconds=2 * app[SETTINGS].request_timeout)))
 
 
@@ -136,7 +136,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     checks: dict[str, Any] = {"database": await dbm.ping(request.app[PLATFORM].client)}
-    for name, probe in request.app[PLATFORM].extras.get("readiness", {}).items():
+    for name, probe in request.app[PLATFORM].readiness.items():
         checks[name] = await probe()
     ok = all(checks.values())
     return web.json_response({"status": "ok" if ok else "unavailable", "checks": checks}, status=200 if ok else 503)

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def attach_cli_extensions(platform: Any) -> None:
-    platform.extras["seed_extra"] = seed_modules
+    platform.seed_extra = seed_modules
 
 
 async def _load(platform: Any):
@@ -16,14 +16,14 @@ async def _load(platform: Any):
     from community_plus.modules.registry import PluginRegistry
     from community_plus.modules.state import ModuleStates
 
-    registry = platform.extras.get("plugins")
+    registry = platform.modules
     if registry is None:
         registry = PluginRegistry(allow=platform.settings.allowed_plugins)
         registry.load_entry_points()
         registry.states = ModuleStates(platform, registry)
         await ensure_collections(platform, registry)
         await run_migrations(platform, registry)
-        platform.extras["plugins"] = registry
+        platform.modules = registry
     return registry
 
 

@@ -17,7 +17,7 @@ async def run_seed(platform, size, quiet: bool = False) -> dict[str, int]:
 
     with TaskProgress(console, "seeding", quiet=quiet) as progress:
         return await seed(platform, size.communities, size.residents_per_community, size.grids_per_community,
-                          size.work_orders_per_community, progress=progress, extra=platform.extras.get("seed_extra"))
+                          size.work_orders_per_community, progress=progress, extra=platform.seed_extra)
 
 
 def _seed_size(province: bool, communities: int | None, residents: int | None):

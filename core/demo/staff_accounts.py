@@ -7,7 +7,7 @@ from typing import Any
 
 
 async def seed_governance(platform: Any, communities: list[dict[str, Any]], upsert_user) -> None:
-    departments = platform.extras.get("linkage.departments")
+    departments = platform.parts.get("linkage.departments")
     if not communities or departments is None:
         return
     district, street = communities[0]["path"][-2], communities[0]["path"][-1]

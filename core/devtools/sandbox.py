@@ -129,7 +129,7 @@ async def seed_database(uri: str, settings, communities: int, residents: int) ->
         await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
         attach_cli_extensions(platform)
         await seed(platform, communities, residents, grids_per_community=2, work_orders_per_community=5,
-                   extra=platform.extras.get("seed_extra"))
+                   extra=platform.seed_extra)
         return True
     finally:
         await client.close()

@@ -19,6 +19,6 @@ async def open_domains(platform: Any) -> None:
              "hotline.accounts": ResidentAccountsRepository(platform.db),
              "linkage.departments": DepartmentRepository(platform.db), "linkage.hops": HopRepository(platform.db),
              "linkage.orders": LinkageOrderRepository(platform.db), "linkage.staff": LinkageStaffRepository(platform.db)}
-    platform.extras.update(repos)
+    platform.parts.update(repos)
     for repo in repos.values():  # two of them add indexes to work_orders and users
         await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})

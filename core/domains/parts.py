@@ -1,4 +1,4 @@
-"""Domain parts created once per platform (kept in `platform.extras`), their indexes ensured
+"""Domain parts created once per platform (kept in `platform.parts`), their indexes ensured
 on first use."""
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ T = TypeVar("T")
 
 async def platform_part(platform: Platform, key: str, build: Callable[[Platform], T],
                         repositories: Callable[[T], list[Repository]]) -> T:
-    """`platform.extras[key]`, built (and its repositories' indexes created) the first time."""
-    found: Any = platform.extras.get(key)
+    """`platform.parts[key]`, built (and its repositories' indexes created) the first time."""
+    found: Any = platform.parts.get(key)
     if found is None:
         found = build(platform)
         for repo in repositories(found):  # concurrent first calls both ensure: idempotent
             await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
-        platform.extras[key] = found
+        platform.parts[key] = found
     return found

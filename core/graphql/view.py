@@ -258,7 +258,7 @@ class CommunityGraphQLView(MultipartUploads, GraphQLView):
         if formatted.get("message", "").startswith("Syntax Error: Document contains more than"):
             formatted["extensions"] = {"code": "QUERY_TOO_COMPLEX", "measure": "tokens"}
         formatted.setdefault("extensions", {}).setdefault("code", "GRAPHQL_VALIDATION_FAILED")
-        explain_unknown_root_field(formatted, self.platform.extras.get("plugins"), self.schema, self.module_set)
+        explain_unknown_root_field(formatted, self.platform.modules, self.schema, self.module_set)
         return formatted
 
     async def get_sub_response(self, request: web.Request) -> web.Response:

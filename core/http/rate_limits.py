@@ -84,7 +84,7 @@ def rate_limit_middleware(platform_key, scope_key):
     @web.middleware
     async def middleware(request: web.Request, handler):
         platform = request.app.get(platform_key)
-        limiter: RequestLimiter | None = platform.extras.get("request_limiter") if platform else None
+        limiter: RequestLimiter | None = platform.request_limiter if platform else None
         if limiter is not None and request.path in ("/graphql", "/upload"):
             principal = request[scope_key].principal
             subject, role = (principal.user_id, principal.role) if principal else (request.remote or "?", "anonymous")

@@ -230,7 +230,7 @@ class ServerModuleContext(ModuleContext):
         return [{"_id": u["_id"], "name": u.get("displayName"), "phone": u.get("phone")} for u in users.values()]
 
     async def check_content(self, text: str, scene: int = 2) -> str:
-        checker = self.platform.extras.get("content_check")
+        checker = self.platform.content_check
         if checker is None:
             return "pass"
         return await checker(self, text, scene)

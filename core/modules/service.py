@@ -18,7 +18,7 @@ class ModuleService:
         self.ctx = ctx
         self.p = ctx.platform
         self.scope = ctx.scope
-        self.registry = ctx.platform.extras["plugins"]
+        self.registry = ctx.platform.modules
 
     async def _region(self, region_id: str | None, *, write: bool) -> dict[str, Any]:
         pr = self.scope.require()
@@ -67,7 +67,7 @@ class ModuleService:
             hook = "module_enabled" if after["enabled"] else "module_disabled"
             ctx = self.ctx.module_context(name)
             await self.registry.call(name, hook, ctx=ctx, community_id=region["_id"])
-            events = self.p.extras.get("events")
+            events = self.p.events
             if events is not None:
                 await events.emit(hook, community_id=region["_id"], module=name)
         return await self.describe(region, name)

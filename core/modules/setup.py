@@ -33,10 +33,9 @@ def setup_plugins(app: web.Application, platform_key, settings) -> PluginRegistr
         await ensure_collections(platform, registry)
         await run_migrations(platform, registry)
         await states.refresh()
-        platform.extras["plugins"] = registry
+        platform.modules = registry
         register_file_visibility(platform, registry)
-        platform.extras["modules"] = registry
-        platform.extras["events"] = EventBus(platform, registry)
+        platform.events = EventBus(platform, registry)
         watcher = asyncio.create_task(states.watch(settings.module_poll_interval))
         yield
         await stop_tasks([watcher])
@@ -54,7 +53,6 @@ async def open_plugins_for_command(platform, settings) -> PluginRegistry:
     registry.states = ModuleStates(platform, registry)
     await ensure_collections(platform, registry)
     await registry.states.refresh()
-    platform.extras["plugins"] = registry
-    platform.extras["modules"] = registry
-    platform.extras["events"] = EventBus(platform, registry)
+    platform.modules = registry
+    platform.events = EventBus(platform, registry)
     return registry

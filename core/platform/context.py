@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,20 @@ from community_plus.settings import Settings
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from community_plus.domains.identity.service import IdentityLimits
+    from community_plus.domains.media.repository import FileRepository
+    from community_plus.domains.media.spool import Spool
+    from community_plus.domains.media.storage import Storage
+    from community_plus.domains.media.workers import ImageWorkers
+    from community_plus.domains.resident_import.service import ImportRunner
+    from community_plus.graphql.extensions.persisted import PersistedQueries
+    from community_plus.http.rate_limits import RequestLimiter
+    from community_plus.integrations.wechat.client import WeChatClient
+    from community_plus.modules.events import EventBus
+    from community_plus.modules.registry import PluginRegistry
+    from community_plus.realtime.log import EventLog
+    from community_plus.realtime.setup import Realtime
 
 
 class Platform:
@@ -40,8 +55,30 @@ class Platform:
         self.outbox = r.OutboxRepository(db)
         self.idempotency = r.IdempotencyRepository(db)
         self.session_gate = SessionGate(self.sessions, self.users)
-        self.extras: dict[str, Any] = {}  # later subsystems register themselves here
-
+        # Set by the subsystems that own them, at start-up (create_app's cleanup contexts) or
+        # on first use by the CLI; None while that subsystem is not wired (a CLI run, a test app
+        # without background parts). Typed so that a reader finds who provides what.
+        self.modules: PluginRegistry | None = None  # the loaded modules (modules/setup.py)
+        self.events: EventBus | None = None  # domain events → module hooks (modules/setup.py)
+        self.seed_extra: Callable[[Platform, list[dict[str, Any]]], Awaitable[Any]] | None = None  # cli
+        self.persisted_queries: PersistedQueries | None = None  # app.py
+        self.request_limiter: RequestLimiter | None = None  # app.py, when rate limits are on
+        self.readiness: dict[str, Callable[[], Awaitable[bool]]] = {}  # /readyz probes by name
+        self.storage: Storage | None = None  # media/setup.py
+        self.files: FileRepository | None = None
+        self.media_spool: Spool | None = None
+        self.media_images: ImageWorkers | None = None
+        self.media_visibility: dict[str, Callable[..., Awaitable[bool]]] = {}  # entity → who may see its files
+        self.wechat: WeChatClient | None = None  # integrations/wechat/setup.py
+        self.notification_sender: Callable[[], Any] | None = None  # set with a WeChat secret
+        self.content_check: Callable[..., Awaitable[str]] | None = None
+        self.identity_limits: IdentityLimits | None = None  # None: the defaults (tests override)
+        self.event_log: EventLog | None = None  # realtime/setup.py (or on first publish)
+        self.realtime: Realtime | None = None
+        self.resident_import_runner: ImportRunner | None = None  # resident_import/setup.py
+        # Domain parts built once per platform on first use (`domains.parts.platform_part`,
+        # the hotline/linkage repositories), by part name.
+        self.parts: dict[str, Any] = {}
     def repositories(self) -> list[r.Repository]:
         return [self.regions, self.grids, self.residents, self.users, self.sessions, self.audit,
                 self.service_items, self.service_forms, self.work_orders, self.outbox, self.idempotency]
@@ -100,7 +137,7 @@ class RequestContext:
         if module not in cache:
             from community_plus.modules.context import ServerModuleContext
 
-            cache[module] = ServerModuleContext(self.platform, self.platform.extras["plugins"], module,
+            cache[module] = ServerModuleContext(self.platform, self.platform.modules, module,
                                                 scope=self.scope, request_id=self.request_id, request_ctx=self)
         return cache[module]
 

@@ -41,7 +41,7 @@ async def run_module_periodic(platform) -> None:
 
     from community_plus.modules.context import ServerModuleContext
 
-    registry = platform.extras.get("plugins")
+    registry = platform.modules
     if registry is None:
         return
     for name in registry.modules:
@@ -51,7 +51,7 @@ async def run_module_periodic(platform) -> None:
 
 def sender_for(platform):
     """The WeChat sender when a WeChat app is configured, else a logging sender."""
-    factory = platform.extras.get("notification_sender")
+    factory = platform.notification_sender
     return factory() if factory else LogSender()
 
 

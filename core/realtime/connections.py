@@ -102,7 +102,7 @@ class Connections:
         """Called by the hub for every event, before it is delivered."""
         if event.topic != MODULE_STATE:
             return
-        states = self.platform.extras["plugins"].states
+        states = self.platform.modules.states
         states.invalidate()  # what the subscribers read next must be the new state
         self.spawn(self._rebind(event.payload["regionId"]))
 
@@ -113,7 +113,7 @@ class Connections:
         task.add_done_callback(self._tasks.discard)
 
     async def _rebind(self, region_id: str) -> None:
-        states = self.platform.extras["plugins"].states
+        states = self.platform.modules.states
         for conn in self:
             if conn.closed or not conn.community_id or region_id not in conn.community_path:
                 continue

@@ -63,7 +63,7 @@ class EventLog:
 async def record(platform: Any, docs: list[dict[str, Any]], session: AsyncClientSession | None = None) -> None:
     """Append events for a write (inside its transaction when `session` is given). Works in
     every process that writes (server, CLI, scripts): subscribers of any worker see them."""
-    events = platform.extras.get("event_log")
+    events = platform.event_log
     if events is None:
-        events = platform.extras["event_log"] = EventLog(platform.db, platform.settings.realtime_retention_hours)
+        events = platform.event_log = EventLog(platform.db, platform.settings.realtime_retention_hours)
     await events.append(docs, session=session)

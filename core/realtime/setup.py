@@ -32,7 +32,7 @@ log = structlog.get_logger("community_plus.realtime")
 
 
 class Realtime:
-    """Everything realtime of one app (one worker): `platform.extras["realtime"]`."""
+    """Everything realtime of one app (one worker): `platform.realtime`."""
 
     def __init__(self, platform: Any, feed: Feed, metrics: RealtimeMetrics, view_for: Callable[[frozenset[str]], Any]):
         s = platform.settings
@@ -52,7 +52,7 @@ class Realtime:
         return self._view_for(modules).schema
 
     async def module_set(self, community_id: str | None) -> frozenset[str]:
-        registry = self.platform.extras.get("modules")
+        registry = self.platform.modules
         if registry is None or community_id is None:
             return frozenset()
         try:
@@ -71,7 +71,7 @@ def setup_realtime(app: web.Application, platform_key, metrics_key, view_for) ->
         s = platform.settings
         events = EventLog(platform.db, s.realtime_retention_hours)
         await ensure_indexes(platform.db, {events.collection: events.indexes, Presence.collection: Presence.indexes})
-        platform.extras["event_log"] = events
+        platform.event_log = events
         feed = await open_feed(s.realtime_feed, events, poll_interval=s.realtime_poll_interval,
                                lookback=s.realtime_poll_lookback)
         realtime = Realtime(platform, feed, RealtimeMetrics(app[metrics_key].registry),
@@ -81,7 +81,7 @@ def setup_realtime(app: web.Application, platform_key, metrics_key, view_for) ->
         if isinstance(feed, ChangeStreamFeed):  # after a gap, sockets reconnect and replay with `after`
             feed.on_gap = lambda: realtime.connections.spawn(realtime.connections.close_all(
                 "event feed restarted (reconnect and resume with after)"))
-        platform.extras["realtime"] = realtime
+        platform.realtime = realtime
         app[REALTIME] = realtime
         tasks = [asyncio.create_task(feed.run(realtime.hub.deliver), name="realtime-feed"),
                  asyncio.create_task(realtime.connections.run(s.ws_revalidate_interval), name="ws-revalidate")]

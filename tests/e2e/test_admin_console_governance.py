@@ -40,7 +40,7 @@ async def test_hotline_desk_call_to_return_visit(client, gql, platform, tree):
         await _toast(page, "工单已生成")
         await page.get_by_role("status").filter(has_text="共 1 次来电").wait_for()
         await shot(page, "hotline")
-        call = await platform.extras["hotline.calls"].coll.find_one({})
+        call = await platform.parts["hotline.calls"].coll.find_one({})
         order_id = call["workOrderId"]
         assert call["residentId"] == resident["_id"] and call["operatorName"] == "hotline1"
         assert (await platform.work_orders.get(order_id))["channel"] == "hotline"
@@ -61,7 +61,7 @@ async def test_hotline_desk_call_to_return_visit(client, gql, platform, tree):
         await page.get_by_label("回访记录").fill("居民很满意")
         await page.get_by_role("button", name="保存回访").click()
         await _toast(page, "回访已记录")
-        visit = await platform.extras["hotline.visits"].coll.find_one({"workOrderId": order_id})
+        visit = await platform.parts["hotline.visits"].coll.find_one({"workOrderId": order_id})
         assert visit["satisfaction"] == "very_satisfied" and visit["note"] == "居民很满意"
         assert not page.js_errors, page.js_errors
     finally:

@@ -58,7 +58,7 @@ def ensure_node_modules() -> None:
 async def test_miniprogram_sdk_node_suite(client, world, settings, wechat_base):  # noqa: F811
     ensure_node_modules()
     # Every simulated phone logs in from 127.0.0.1: room for them under the per-IP login limit.
-    client.app[PLATFORM].extras["identity_limits"] = IdentityLimits(login_per_ip=Limit("wechat-login:ip", 1000, 60))
+    client.app[PLATFORM].identity_limits = IdentityLimits(login_per_ip=Limit("wechat-login:ip", 1000, 60))
     communities = [{"id": c["_id"], "name": c["name"], "admin": f"admin{c['_id'][-3:]}"}
                    for c in world["communities"]]
     env = {**os.environ,
@@ -91,7 +91,7 @@ async def test_shipped_operations_register_for_strict_persisted_mode(aiohttp_cli
     """`community-plus queries register clients/miniprogram/persisted/*.graphql` registers exactly the
     documents the SDK sends, so a server in strict mode runs them from their hash alone."""
     client = await aiohttp_client(create_app(settings.model_copy(update={"persisted_only": True})))
-    store = client.app[PLATFORM].extras["persisted_queries"]
+    store = client.app[PLATFORM].persisted_queries
     files = sorted((PACKAGE / "persisted").glob("*.graphql"))
     assert len(files) >= 20
     shipped = (PACKAGE / "src" / "operations.js").read_text(encoding="utf-8")

@@ -211,7 +211,7 @@ async def test_malformed_multipart_is_400(client, gql, world, platform):
         body = await resp.json(content_type=None)
         assert resp.status == 400 and codes(body) == ["BAD_REQUEST"], (operations, files_map, parts, body)
         assert body["errors"][0]["extensions"]["field"] == field, body
-        assert list(platform.extras["media.spool"].directory.iterdir()) == []  # temp files removed
+        assert list(platform.media_spool.directory.iterdir()) == []  # temp files removed
     for data, content_type in GARBLED:
         resp = await client.post("/graphql", data=data, headers={**auth, "Content-Type": content_type})
         assert resp.status == 400 and codes(await resp.json()) == ["BAD_REQUEST"], data
@@ -239,7 +239,7 @@ async def test_rate_limiter_fails_open_while_the_database_is_down(aiohttp_client
     settings = load_settings(MONGODB_URI=db.uri, CP_DATA_DIR=str(tmp_path), CP_RATE_LIMITS="anonymous=5",
                              CP_BACKGROUND_JOBS="false")
     client = await aiohttp_client(create_app(settings))
-    limiter = client.app[PLATFORM].extras["request_limiter"]
+    limiter = client.app[PLATFORM].request_limiter
     limiter.clock = lambda: 1_800_000_010.0
     assert (await client.post("/graphql", json={"query": "{ __typename }"})).status == 200
     db.stop()

@@ -66,7 +66,7 @@ def settings(db_uri, tmp_path):
 async def test_rate_limits_by_role_and_ip(client, gql, world):
     from community_plus.keys import PLATFORM
 
-    client.app[PLATFORM].extras["request_limiter"].clock = lambda: 1_800_000_010.0  # one fixed window
+    client.app[PLATFORM].request_limiter.clock = lambda: 1_800_000_010.0  # one fixed window
     statuses = []
     for _ in range(30):
         resp = await client.post("/graphql", json={"query": "{ me { name } }"})

@@ -40,7 +40,7 @@ async def test_call_order_resident_resolution_return_visit(gql, platform, tree):
     assert call["kind"] == "ORDER" and call["registered"] and call["residentId"] == resident["_id"]
     assert call["callerPhone"] != phone and "*" in call["callerPhone"]
     assert order["channel"] == "HOTLINE" and order["state"] == "SUBMITTED" and order["communityId"] == c1["_id"]
-    stored = await platform.extras["hotline.calls"].coll.find_one({"_id": call["id"]})
+    stored = await platform.parts["hotline.calls"].coll.find_one({"_id": call["id"]})
     assert phone not in str(stored) and stored["operatorId"] and stored["at"]
 
     # the resident sees it in the mini-program like any other order
@@ -173,7 +173,7 @@ async def test_idempotency_key_replays_the_call(gql, platform, tree):
     first = await gql(TAKE, variables, op, headers=headers)
     again = await gql(TAKE, variables, op, headers=headers)
     assert first["data"] == again["data"] and not again.get("errors")
-    assert await platform.extras["hotline.calls"].coll.count_documents({}) == 1
+    assert await platform.parts["hotline.calls"].coll.count_documents({}) == 1
     assert await platform.work_orders.coll.count_documents({"channel": "hotline"}) == 1
     other = await gql(TAKE, {"input": {**variables["input"], "summary": "别的"}}, op, headers=headers)
     assert other["errors"][0]["extensions"]["code"] == "CONFLICT"

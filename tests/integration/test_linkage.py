@@ -140,11 +140,11 @@ async def test_subtree_scope_bad_input_conflicts(gql, platform, tree):
     first = await gql(ESCALATE, {"id": oid, "r": "超出职责"}, w["admin1"], headers=headers)
     again = await gql(ESCALATE, {"id": oid, "r": "超出职责"}, w["admin1"], headers=headers)
     assert not first.get("errors") and first["data"] == again["data"]
-    assert await platform.extras["linkage.hops"].coll.count_documents({"orderId": oid}) == 1
+    assert await platform.parts["linkage.hops"].coll.count_documents({"orderId": oid}) == 1
     created = [await gql(DEPT, {"input": {"regionId": w["s1"], "name": "司法所"}}, w["street1"],
                          headers={"Idempotency-Key": "dept-1"}) for _ in range(2)]
     assert not created[1].get("errors") and created[0]["data"] == created[1]["data"]
-    assert await platform.extras["linkage.departments"].coll.count_documents({"name": "司法所"}) == 1
+    assert await platform.parts["linkage.departments"].coll.count_documents({"name": "司法所"}) == 1
 
 
 async def test_overdue_escalation_alerts_the_level_above(gql, platform, tree):

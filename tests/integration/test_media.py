@@ -82,7 +82,7 @@ async def test_wx_upload_file_then_read_url(client, gql, world, platform, backen
     assert body["thumbnailUrl"] is None
     got_status, got_type, got = await fetch(body["url"])
     assert (got_status, got_type, got) == (200, "application/pdf", content)
-    doc = await platform.extras["files"].get(body["id"])
+    doc = await platform.files.get(body["id"])
     assert doc["communityId"] == world["communities"][0]["_id"] and doc["state"] == "stored"
     assert len(doc["sha256"]) == 64
     data = await gql.ok(f'query($id: ID!) {{ file(id: $id) {{ {FILE_FIELDS} }} }}', {"id": body["id"]}, token)
@@ -113,7 +113,7 @@ async def test_graphql_multipart_upload_and_csrf(client, gql, world, platform):
     assert refused.status == 400 and "CSRF" in await refused.text()
     anonymous = await client.post("/graphql", data=form(), headers={"Apollo-Require-Preflight": "true"})
     assert anonymous.status == 401
-    assert await platform.extras["files"].coll.count_documents({}) == 0
+    assert await platform.files.coll.count_documents({}) == 0
     resp = await client.post("/graphql", data=form(), headers={**auth(token), "Apollo-Require-Preflight": "true"})
     body = await resp.json()
     assert not body.get("errors"), body
@@ -125,7 +125,7 @@ async def test_graphql_multipart_upload_and_csrf(client, gql, world, platform):
     err = await gql.error("BAD_USER_INPUT", 'mutation { uploadFile(file: "abc", purpose: "photo") { id } }',
                           token=token)
     assert err["extensions"]["fields"][0]["path"] == "file"
-    tmp = platform.extras["media.spool"].directory
+    tmp = platform.media_spool.directory
     assert list(tmp.iterdir()) == []  # temp files are gone after each request
 
 
@@ -162,15 +162,15 @@ async def test_presigned_upload_flow(client, gql, world, platform):
     file = (await gql.ok(CONFIRM, {"id": ticket["fileId"]}, token))["confirmUpload"]
     assert not has_gps((await fetch(file["url"]))[2]) and file["thumbnailUrl"]
     # the staging object is gone once confirmed; a PUT to the old URL afterwards is swept once it expires
-    doc = await platform.extras["files"].get(ticket["fileId"])
-    assert await platform.extras["storage"].stat(doc["stagingKey"]) is None
+    doc = await platform.files.get(ticket["fileId"])
+    assert await platform.storage.stat(doc["stagingKey"]) is None
     assert await put(ticket["uploadUrl"], b"late overwrite attempt") == 200
-    assert await platform.extras["storage"].stat(doc["stagingKey"]) is not None
+    assert await platform.storage.stat(doc["stagingKey"]) is not None
     assert (await fetch(file["url"]))[2] != b"late overwrite attempt"
     report = await run_once(platform, now=datetime.now(UTC) + timedelta(hours=1))
     assert report.staging_removed == 2 and report.files_removed == 0
-    assert await platform.extras["storage"].stat(doc["stagingKey"]) is None
-    assert "stagingKey" not in await platform.extras["files"].get(ticket["fileId"])
+    assert await platform.storage.stat(doc["stagingKey"]) is None
+    assert "stagingKey" not in await platform.files.get(ticket["fileId"])
 
 
 async def test_type_spoofing_refused(client, gql, world, platform):
@@ -186,11 +186,11 @@ async def test_type_spoofing_refused(client, gql, world, platform):
     ticket = (await gql.ok(REQUEST_UPLOAD, {"p": "photo", "t": "image/jpeg", "s": len(content)},
                            token))["requestUpload"]
     assert await put(ticket["uploadUrl"], content) == 200
-    doc = await platform.extras["files"].get(ticket["fileId"])
+    doc = await platform.files.get(ticket["fileId"])
     err = await gql.error("BAD_USER_INPUT", CONFIRM, {"id": ticket["fileId"]}, token)
     assert "application/pdf" in err["message"]
-    assert await platform.extras["files"].coll.count_documents({}) == 0
-    assert await platform.extras["storage"].stat(doc["stagingKey"]) is None
+    assert await platform.files.coll.count_documents({}) == 0
+    assert await platform.storage.stat(doc["stagingKey"]) is None
     # declaring a type the purpose does not accept fails at once
     err = await gql.error("BAD_USER_INPUT", REQUEST_UPLOAD, {"p": "photo", "t": "application/pdf", "s": 10}, token)
     assert [f["path"] for f in err["extensions"]["fields"]] == ["contentType"]
@@ -214,8 +214,8 @@ async def test_oversize_refused(client, gql, world, platform):
         assert "size mismatch" in err["message"]
     else:
         assert status == 413
-    assert await platform.extras["files"].coll.count_documents({"state": "stored"}) == 0
-    assert list(platform.extras["media.spool"].directory.iterdir()) == []
+    assert await platform.files.coll.count_documents({"state": "stored"}) == 0
+    assert list(platform.media_spool.directory.iterdir()) == []
 
 
 async def test_quota_enforced(aiohttp_client, client, gql, world, media_settings):
@@ -228,7 +228,7 @@ async def test_quota_enforced(aiohttp_client, client, gql, world, media_settings
     assert body["errors"][0]["extensions"]["reason"] == "STORAGE_QUOTA_EXCEEDED"
     assert "社区存储空间不足" in body["errors"][0]["message"] and "quota" in body["errors"][0]["message"]
     platform = small.app[PLATFORM]
-    assert await platform.extras["files"].coll.count_documents({}) == 1  # the refused upload left nothing
+    assert await platform.files.coll.count_documents({}) == 1  # the refused upload left nothing
     # presigned reservations count too; another community has its own quota
     small_gql = type(gql)(small)
     await small_gql.error("BAD_USER_INPUT", REQUEST_UPLOAD, {"p": "document", "t": "application/pdf", "s": 600_000},
@@ -293,14 +293,14 @@ async def test_attach_release_delete_and_entity_visibility(client, gql, world, p
     assert await release_files(ctx, "visit", "v1", [a["id"]]) == 1
     await gql.error("NOT_FOUND", query, {"id": a["id"]}, stranger)
     assert await gql.ok("mutation($id: ID!) { deleteFile(id: $id) }", {"id": a["id"]}, token)
-    assert await platform.extras["files"].get(a["id"]) is None
+    assert await platform.files.get(a["id"]) is None
     await gql.error("NOT_FOUND", query, {"id": a["id"]}, token)
     assert await release_files(ctx, "visit", "v1") == 1
 
 
 async def test_orphan_cleanup(client, gql, world, platform, settings):
     token = await gql.login("gw0011")
-    storage, files = platform.extras["storage"], platform.extras["files"]
+    storage, files = platform.storage, platform.files
     _, orphan = await wx_upload(client, token, jpeg_with_gps((300, 200)), "o.jpg")
     _, kept = await wx_upload(client, token, pdf_bytes(), "k.pdf", "document", "application/pdf")
     pending = (await gql.ok(REQUEST_UPLOAD, {"p": "document", "t": "application/pdf", "s": 100}, token))
@@ -349,7 +349,7 @@ async def test_failed_storage_write_leaves_no_record(aiohttp_client, client, gql
     token = await gql.login("gw0011")
     if backend == "local":  # a file where the community's folder should be: mkdir fails (even as root)
         target = client
-        blocker = platform.extras["storage"].root / "files"
+        blocker = platform.storage.root / "files"
         blocker.parent.mkdir(parents=True, exist_ok=True)
         blocker.write_bytes(b"")
     else:  # an S3 endpoint nobody listens on
@@ -359,8 +359,8 @@ async def test_failed_storage_write_leaves_no_record(aiohttp_client, client, gql
     status, body = await wx_upload(target, token, pdf_bytes(), "a.pdf", "document", "application/pdf")
     assert status == 503 and codes(body) == ["STORAGE_UNAVAILABLE"]
     assert "nothing was saved" in body["errors"][0]["message"]
-    assert await platform.extras["files"].coll.count_documents({}) == 0
-    assert list(platform.extras["media.spool"].directory.iterdir()) == []
+    assert await platform.files.coll.count_documents({}) == 0
+    assert list(platform.media_spool.directory.iterdir()) == []
 
 
 async def test_50mb_upload_peak_memory(client, gql, world, tmp_path, backend):
@@ -410,7 +410,7 @@ async def test_50mb_upload_peak_memory(client, gql, world, tmp_path, backend):
 async def test_cleanup_runs_in_background_and_from_the_cli(aiohttp_client, client, gql, world, platform, settings,
                                                            media_settings):
     token = await gql.login("gw0011")
-    files = platform.extras["files"]
+    files = platform.files
     # a server sweeping every ~0.1 s with a ~0.4 s orphan lifetime removes a file by itself
     quick = await aiohttp_client(create_app(media_settings(CP_ORPHAN_TTL_HOURS=0.0001,
                                                            CP_ORPHAN_SWEEP_MINUTES=0.002)))

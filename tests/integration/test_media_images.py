@@ -112,7 +112,7 @@ def bombs() -> dict[str, tuple[bytes, str, str]]:
 # -- tests -------------------------------------------------------------------------------
 async def test_bombs_of_every_format_are_refused_from_their_headers(client, gql, world, platform):
     token = await gql.login("gw0011")
-    workers: ImageWorkers = platform.extras["media.images"]
+    workers: ImageWorkers = platform.media_images
     for name, (content, content_type, word) in bombs().items():
         before = workers.stats()
         status, body = await upload(client, token, content, "bomb", content_type)
@@ -126,8 +126,8 @@ async def test_bombs_of_every_format_are_refused_from_their_headers(client, gql,
         # refused by the header check alone: one light job (the plan), nothing decoded
         assert after["light"]["done"] == before["light"]["done"] + 1, name
         assert after["heavy"]["done"] == before["heavy"]["done"] == 0, name
-    assert await platform.extras["files"].coll.count_documents({}) == 0
-    assert list(platform.extras["media.spool"].directory.iterdir()) == []
+    assert await platform.files.coll.count_documents({}) == 0
+    assert list(platform.media_spool.directory.iterdir()) == []
     # presigned direct uploads go through the same check when confirmed
     content, content_type, _ = bombs()["GIF: 30 frames of 3000×3000"]
     ticket = (await gql.ok("""mutation($s: Int!) { requestUpload(purpose: "photo", contentType: "image/gif", size: $s)
@@ -137,7 +137,7 @@ async def test_bombs_of_every_format_are_refused_from_their_headers(client, gql,
     err = await gql.error("BAD_USER_INPUT", "mutation($id: ID!) { confirmUpload(fileId: $id) { id } }",
                           {"id": ticket["fileId"]}, token)
     assert err["extensions"]["reason"] == "IMAGE_TOO_LARGE" and err["extensions"]["fields"][0]["path"] == "fileId"
-    assert await platform.extras["files"].coll.count_documents({}) == 0
+    assert await platform.files.coll.count_documents({}) == 0
 
 
 async def test_formats_pillow_could_decode_but_we_do_not_accept(client, gql, world, platform):
@@ -159,7 +159,7 @@ async def test_formats_pillow_could_decode_but_we_do_not_accept(client, gql, wor
 
 async def test_small_uploads_finish_while_bombs_and_heavy_images_are_processed(client, gql, world, platform):
     token = await gql.login("gw0011")
-    workers: ImageWorkers = platform.extras["media.images"]
+    workers: ImageWorkers = platform.media_images
     heavy = busy_animation()
     heavy_uploads = [asyncio.create_task(upload(client, token, heavy, f"busy{i}.gif")) for i in range(3)]
     await until(lambda: workers.stats()["heavy"]["running"] == 1 and workers.stats()["heavy"]["waiting"] >= 1,
@@ -187,7 +187,7 @@ async def test_a_full_queue_is_a_clear_retryable_error(aiohttp_client, client, g
                                    CP_LOG_FORMAT="console", CP_IMAGE_WORKERS=1, CP_IMAGE_QUEUE_SECONDS=0.2))
     busy = await aiohttp_client(app)
     platform = busy.app[PLATFORM]
-    workers: ImageWorkers = platform.extras["media.images"]
+    workers: ImageWorkers = platform.media_images
     token = await gql.login("gw0011")
     gate = threading.Event()
     blocker = asyncio.create_task(workers.run("light", gate.wait))
@@ -199,8 +199,8 @@ async def test_a_full_queue_is_a_clear_retryable_error(aiohttp_client, client, g
         assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert error["extensions"]["reason"] == "IMAGE_WORKERS_BUSY" and error["extensions"]["retryAfter"] > 0
         assert "图片处理繁忙" in error["message"]
-        assert await platform.extras["files"].coll.count_documents({}) == 0
-        assert list(platform.extras["media.spool"].directory.iterdir()) == []
+        assert await platform.files.coll.count_documents({}) == 0
+        assert list(platform.media_spool.directory.iterdir()) == []
         # a PDF needs no image worker: it is stored meanwhile
         status, _ = await upload(busy, token, pdf_bytes(), "a.pdf", "application/pdf", "document")
         assert status == 200

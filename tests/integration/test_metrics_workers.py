@@ -29,7 +29,7 @@ def _operation_labels(text: str) -> dict[str, float]:
 
 async def test_only_registered_operations_name_a_label(client, gql, world):
     token = await gql.login("admin")
-    persisted = client.app[PLATFORM].extras["persisted_queries"]
+    persisted = client.app[PLATFORM].persisted_queries
     await persisted.store("query RegisteredHome { me { name } }", registered=True)
     await gql.ok("query RegisteredHome { me { name } }", token=token, operationName="RegisteredHome")
     for i in range(5):  # client-chosen names: one series between them

@@ -69,7 +69,7 @@ REFUSED = {  # name → (pipeline, the name the error must mention)
 async def rows(platform, world):
     """Wishes in two communities and a notice of another module."""
     c1, c2 = (c["_id"] for c in world["communities"])
-    registry = platform.extras["plugins"]
+    registry = platform.modules
     wishes = ServerModuleContext(platform, registry, "test_wishes", community_id=c1).collection("wishes")
     other = ServerModuleContext(platform, registry, "test_wishes", community_id=c2).collection("wishes")
     for text, tag in (("轮椅", "a"), ("老花镜", "a"), ("助听器", "b")):

@@ -19,7 +19,7 @@ NOTE = "mutation($id: ID!, $n: String!) { addWorkOrderNote(id: $id, note: $n) { 
 async def test_order_flow_reaches_every_party_across_two_workers(workers, world):
     a, b = workers
     platform = a.app[PLATFORM]
-    assert platform.extras["realtime"].feed.mode == platform.settings.realtime_feed
+    assert platform.realtime.feed.mode == platform.settings.realtime_feed
     who = await people(platform, world)
     http_a, http_b = GraphQLClient(a), GraphQLClient(b)
     async with gql_session(ws_url(a), who["worker"]) as worker_ws, \
@@ -69,7 +69,7 @@ async def _subscribed(client, n: int) -> None:
     """Wait until the worker has `n` live subscriptions (a subscribe is asynchronous)."""
     import asyncio
 
-    hub = client.app[PLATFORM].extras["realtime"].hub
+    hub = client.app[PLATFORM].realtime.hub
 
     async def until() -> None:
         while len(hub) < n:

@@ -50,7 +50,7 @@ async def test_sockets_per_user_are_limited_across_workers(settings, client, pla
     assert await third.init({"accessToken": token}) is None
     assert third.close_code == 4429
     await second.close()
-    await _until(lambda: len(other_worker.app[PLATFORM].extras["realtime"].connections) == 0)
+    await _until(lambda: len(other_worker.app[PLATFORM].realtime.connections) == 0)
     again = await _acked(client, token)  # a socket closed frees its place
     await again.close(), await first.close()
 
@@ -63,9 +63,9 @@ async def test_subscriptions_per_socket_are_limited(client, platform, world):
     assert msg["id"] == "3" and msg["type"] == "error"
     assert msg["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
     await sock.send({"id": "1", "type": "complete"})  # completing one frees a place
-    await _until(lambda: len(platform.extras["realtime"].hub) == 1)
+    await _until(lambda: len(platform.realtime.hub) == 1)
     await sock.subscribe("4", NOTIFICATION_SUB)
-    await _until(lambda: len(platform.extras["realtime"].hub) == 2)
+    await _until(lambda: len(platform.realtime.hub) == 2)
     await sock.close()
 
 
@@ -73,7 +73,7 @@ async def test_a_slow_consumer_is_dropped_not_buffered(client, platform, world):
     user = await platform.users.by_username("admin001")
     sock = await _acked(client, await staff_token(platform, "admin001"))
     await sock.subscribe("1", NOTIFICATION_SUB)
-    realtime = platform.extras["realtime"]
+    realtime = platform.realtime
     await _until(lambda: len(realtime.hub) == 1)
     # a burst larger than the queue (3), delivered before the socket's task can send any
     for doc in notification_events([_message(user["_id"], n) for n in range(10)]):
@@ -103,7 +103,7 @@ async def test_revoked_sessions_and_disabled_accounts_are_closed(client, platfor
     worker_token = await staff_token(platform, worker["username"])
     sock, other = await _acked(client, token), await _acked(client, worker_token)
     await gql.ok("mutation { logout }", token=token)
-    realtime = platform.extras["realtime"]
+    realtime = platform.realtime
     assert await realtime.connections.revalidate() == 1  # only the logged-out session
     assert (await sock.closed())[0] == 4401
     await platform.users.coll.update_one({"_id": worker["_id"]}, {"$set": {"disabled": True}})
@@ -161,7 +161,7 @@ async def test_a_malformed_event_never_stops_the_feed(client, platform, world):
     user = await platform.users.by_username("admin001")
     sock = await _acked(client, await staff_token(platform, "admin001"))
     await sock.subscribe("1", NOTIFICATION_SUB)
-    await _until(lambda: len(platform.extras["realtime"].hub) == 1)
+    await _until(lambda: len(platform.realtime.hub) == 1)
     log = EventLog(platform.db)
     await log.append([{"no": "topic"}])  # e.g. written by a buggy script
     await log.append(notification_events([_message(user["_id"], 1)]))
@@ -180,7 +180,7 @@ async def test_a_peer_that_stops_answering_pings_is_closed(db_uri, tmp_path, aio
     ws = await worker.session.ws_connect(ws_url(worker), protocols=["graphql-transport-ws"], autoping=False)
     sock = RawSocket(ws)
     assert (await sock.init({"accessToken": await staff_token(platform, "admin")}))["type"] == "connection_ack"
-    realtime = platform.extras["realtime"]
+    realtime = platform.realtime
     assert len(realtime.connections) == 1
     # the client never answers the server's pings: the server gives up on it and frees the socket
     await _until(lambda: len(realtime.connections) == 0, timeout=10)

@@ -27,7 +27,7 @@ async def test_module_events_are_scoped_and_end_when_the_module_is_switched_off(
         resident_live = Stream(resident_ws, LIVE_SUB)
         worker_live = Stream(worker_ws, LIVE_SUB)
         resident_home = Stream(resident_ws, MODULES_SUB)
-        hub = b.app[PLATFORM].extras["realtime"].hub
+        hub = b.app[PLATFORM].realtime.hub
         await _until(lambda: len(hub) == 3)
 
         await http.ok(CHECK_IN, {"n": "只给自己", "me": True}, token=who["worker"])  # audience: the worker only
@@ -66,19 +66,19 @@ async def test_a_module_switched_on_is_subscribable_on_an_open_socket(workers, w
     sock = await RawSocket.open(b.session, ws_url(b))
     await sock.init({"accessToken": who["resident"]})
     await sock.subscribe("home", MODULES_SUB)
-    await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 1)
+    await _until(lambda: len(b.app[PLATFORM].realtime.hub) == 1)
     await GraphQLClient(a).ok(SET, {"c": who["c1"], "m": "test_live", "e": True}, token=await staff_token(platform, "admin"))
     msg = await sock.receive()
     assert msg["payload"]["data"]["moduleStateChanged"]["enabled"] is True
     assert "test_live" in msg["payload"]["data"]["moduleStateChanged"]["enabledModules"]
     await sock.subscribe("live", LIVE_SUB)
-    await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 2)
+    await _until(lambda: len(b.app[PLATFORM].realtime.hub) == 2)
     await GraphQLClient(a).ok(CHECK_IN, {"n": "hi"}, token=who["worker"])
     msg = await sock.receive()
     assert msg["id"] == "live" and msg["payload"]["data"]["liveCheckedIn"]["note"] == "hi"
     # a module's ctx.notify reaches notificationReceived too (every outbox write does)
     await sock.subscribe("notes", NOTIFICATION_SUB)
-    await _until(lambda: len(b.app[PLATFORM].extras["realtime"].hub) == 3)
+    await _until(lambda: len(b.app[PLATFORM].realtime.hub) == 3)
     await GraphQLClient(a).ok("mutation { liveNotify(title: \"签到提醒\") }", token=who["resident"])
     msg = await sock.receive()
     assert msg["id"] == "notes" and msg["payload"]["data"]["notificationReceived"]["notification"]["title"] == "签到提醒"

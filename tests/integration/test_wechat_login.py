@@ -95,7 +95,7 @@ async def test_identity_is_stable_and_session_key_sealed(gql, fake, platform):
 
 
 async def test_wechat_errors_become_clear_graphql_errors(gql, fake, platform):
-    platform.extras["wechat"].busy_backoff = 0.01
+    platform.wechat.busy_backoff = 0.01
     bad = await gql.error("BAD_USER_INPUT", LOGIN, {"code": "expired-or-invented"})
     assert "wx.login" in bad["message"]
     await gql.error("BAD_USER_INPUT", LOGIN, {"code": "  "})
@@ -106,17 +106,17 @@ async def test_wechat_errors_become_clear_graphql_errors(gql, fake, platform):
     busy = await gql.error("RATE_LIMITED", LOGIN, {"code": CODE_BUSY})
     assert busy["extensions"]["retryable"] is True and "稍后重试" in busy["message"]
     assert fake.calls["jscode2session"] == 3 + 3  # 3 single calls; the busy code was retried twice
-    platform.extras["wechat"].secret = "wrong-secret"  # an operator mistake: a clear code, no detail for users
+    platform.wechat.secret = "wrong-secret"  # an operator mistake: a clear code, no detail for users
     refused = await gql.error("WECHAT_NOT_CONFIGURED", LOGIN, {"code": "user:dan:1"})
     assert "40125" not in str(refused) and "secret" not in str(refused)
-    platform.extras["wechat"].secret = None  # CP_WECHAT_SECRET not set at all: the same answer, WeChat not called
+    platform.wechat.secret = None  # CP_WECHAT_SECRET not set at all: the same answer, WeChat not called
     calls = fake.calls["jscode2session"]
     missing = await gql.error("WECHAT_NOT_CONFIGURED", LOGIN, {"code": "user:dan:1"})
     assert missing["path"] == ["loginWithWechat"] and fake.calls["jscode2session"] == calls
 
 
 async def test_login_is_rate_limited_per_openid_and_ip(gql, fake, platform):
-    platform.extras["identity_limits"] = IdentityLimits(login_per_ip=Limit("wechat-login:ip", 4, 60),
+    platform.identity_limits = IdentityLimits(login_per_ip=Limit("wechat-login:ip", 4, 60),
                                                         login_per_openid=Limit("wechat-login:openid", 2, 60))
     await wechat_login(gql, "user:erin:1")
     await wechat_login(gql, "user:erin:2")
@@ -132,7 +132,7 @@ async def test_login_is_rate_limited_per_openid_and_ip(gql, fake, platform):
 
 
 async def test_bind_attempts_are_rate_limited(gql, fake, platform):
-    platform.extras["identity_limits"] = IdentityLimits(bind_per_openid=Limit("wechat-bind:openid", 1, 3600))
+    platform.identity_limits = IdentityLimits(bind_per_openid=Limit("wechat-bind:openid", 1, 3600))
     fake.add_user("hank", phone="13700000009")
     token = (await wechat_login(gql, "user:hank:1"))["accessToken"]
     await gql.error("BAD_USER_INPUT", BIND, {"code": fake.issue_phone_code("hank")}, token=token)  # no match

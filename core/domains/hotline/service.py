@@ -30,8 +30,8 @@ class HotlineService:
         self.ctx = ctx
         self.p = ctx.platform
         self.scope = ctx.scope
-        self.calls = ctx.platform.extras["hotline.calls"]
-        self.visits = ctx.platform.extras["hotline.visits"]
+        self.calls = ctx.platform.parts["hotline.calls"]
+        self.visits = ctx.platform.parts["hotline.visits"]
 
     def _phone(self, phone: str, path: str) -> str:
         if problem := phone_problem(phone or ""):
@@ -106,7 +106,7 @@ class HotlineService:
                                             "attachments", "idempotency_key") if data.get(k) is not None}
         if resident:
             order_input["resident_id"] = resident["_id"]
-            order_input["notify_user_ids"] = await self.p.extras["hotline.accounts"].of_resident(resident["_id"])
+            order_input["notify_user_ids"] = await self.p.parts["hotline.accounts"].of_resident(resident["_id"])
         order = await WorkOrderService(self.ctx).submit(order_input, subject=subject, also_write=with_call)
         if call["workOrderId"] is None:  # an idempotent replay of an order filed before
             found = await self.calls.coll.find_one({"communityId": order["communityId"], "workOrderId": order["_id"]})

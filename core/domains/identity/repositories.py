@@ -30,11 +30,11 @@ class IdentityRepositories:
 
     @classmethod
     def of(cls, platform: Platform) -> IdentityRepositories:
-        """The platform's instance (created on first use, kept in `platform.extras`)."""
-        found = platform.extras.get(EXTRAS_KEY)
+        """The platform's instance (created on first use, kept in `platform.parts`)."""
+        found = platform.parts.get(EXTRAS_KEY)
         if found is None:
             db = platform.db
-            found = platform.extras[EXTRAS_KEY] = cls(
+            found = platform.parts[EXTRAS_KEY] = cls(
                 WeChatIdentityRepository(db), ResidentAccountRepository(db), BindingRequestRepository(db),
                 GuardianshipRepository(db), RateLimitRepository(db))
         return found

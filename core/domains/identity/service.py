@@ -33,7 +33,6 @@ from community_plus.domains.identity.bindings import BindingService, BindOutcome
 log = structlog.get_logger("community_plus.wechat_identity")
 
 SESSION_KEY_FIELD = "wechat.sessionKey"
-LIMITS_KEY = "identity_limits"
 BUSY_RETRY_AFTER = 3
 MAX_CODE_LENGTH = 256
 LOGIN_CODE_INVALID = "登录凭证无效或已过期，请重新调用 wx.login (invalid or expired code: call wx.login again)"
@@ -43,7 +42,7 @@ PHONE_CODE_INVALID = ("手机号授权已失效，请重新点击授权按钮 "
 
 @dataclass(frozen=True, slots=True)
 class IdentityLimits:
-    """Attempt limits; override per app with `platform.extras["identity_limits"]`."""
+    """Attempt limits; override per app with `platform.identity_limits`."""
 
     login_per_ip: Limit = Limit("wechat-login:ip", 60, 60)
     login_per_openid: Limit = Limit("wechat-login:openid", 10, 60)
@@ -87,11 +86,11 @@ class WeChatIdentityService:
         self.p = ctx.platform
         self.repos = IdentityRepositories.of(self.p)
         self.limiter = RateLimiter(self.repos.rate_limits)
-        self.limits: IdentityLimits = self.p.extras.get(LIMITS_KEY) or IdentityLimits()
+        self.limits: IdentityLimits = self.p.identity_limits or IdentityLimits()
 
     @property
     def client(self) -> WeChatClient:
-        client = self.p.extras.get("wechat")
+        client = self.p.wechat
         if client is None:  # setup_wechat(app) missing from create_app, or the app is shutting down
             log.error("the WeChat client is not set up: call setup_wechat(app) in create_app")
             raise WeChatNotConfigured()

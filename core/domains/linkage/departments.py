@@ -19,7 +19,7 @@ class DepartmentService:
     def __init__(self, ctx: RequestContext) -> None:
         self.ctx = ctx
         self.scope = ctx.scope
-        self.repo = ctx.platform.extras["linkage.departments"]
+        self.repo = ctx.platform.parts["linkage.departments"]
 
     def _filter(self) -> dict[str, Any]:
         pr = self.scope.require()

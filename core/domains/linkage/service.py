@@ -42,10 +42,10 @@ class LinkageService:
         self.ctx = ctx
         self.p = ctx.platform
         self.scope = ctx.scope
-        self.hops = ctx.platform.extras["linkage.hops"]
-        self.orders = ctx.platform.extras["linkage.orders"]
-        self.departments = ctx.platform.extras["linkage.departments"]
-        self.staff = ctx.platform.extras["linkage.staff"]
+        self.hops = ctx.platform.parts["linkage.hops"]
+        self.orders = ctx.platform.parts["linkage.orders"]
+        self.departments = ctx.platform.parts["linkage.departments"]
+        self.staff = ctx.platform.parts["linkage.staff"]
 
     # -- holders ------------------------------------------------------------------------
     @staticmethod
@@ -230,7 +230,7 @@ def _messages(order: dict[str, Any], user_ids: list[str], phrase: str, title: st
 async def alert_overdue(platform: Any, now: datetime | None = None) -> int:
     """Open hops past their due time alert the staff of the level above (once per hop)."""
     now = now or datetime.now(UTC)
-    hops, staff = platform.extras["linkage.hops"], platform.extras["linkage.staff"]
+    hops, staff = platform.parts["linkage.hops"], platform.parts["linkage.staff"]
     due = await hops.overdue(now)
     if not due:
         return 0

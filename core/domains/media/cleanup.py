@@ -49,8 +49,8 @@ class SweepReport:
 async def run_once(platform: Platform, now: datetime | None = None) -> SweepReport:
     """One full sweep; `now` may be given to reason about time (tests, dry reasoning)."""
     now = now or datetime.now(UTC)
-    files: FileRepository = platform.extras["files"]
-    storage: Storage = platform.extras["storage"]
+    files: FileRepository = platform.files
+    storage: Storage = platform.storage
     report = SweepReport()
     cutoff = now - timedelta(hours=platform.settings.orphan_ttl_hours)
     seen: set[str] = set()
@@ -69,7 +69,7 @@ async def run_once(platform: Platform, now: datetime | None = None) -> SweepRepo
             continue
         await files.clear_staging(doc["_id"])
         report.staging_removed += 1
-    spool: Spool | None = platform.extras.get("media.spool")
+    spool: Spool | None = platform.media_spool
     if spool is not None:
         report.temp_removed = await asyncio.to_thread(_remove_old_temp_files, spool, now.timestamp())
     if report.files_removed or report.files_failed or report.staging_removed or report.temp_removed:

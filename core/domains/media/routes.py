@@ -105,7 +105,7 @@ async def upload(request: web.Request) -> web.Response:
 
 
 def _local_storage(request: web.Request) -> LocalStorage:
-    storage = request.app[MEDIA].require_platform().extras["storage"]
+    storage = request.app[MEDIA].require_platform().storage
     assert isinstance(storage, LocalStorage)
     return storage
 

@@ -74,7 +74,7 @@ def register_entity_visibility(platform: Platform, entity: str, checker: EntityV
 
         register_entity_visibility(platform, "workOrder", can_see_work_order)
     """
-    platform.extras.setdefault("media.visibility", {})[entity] = checker
+    platform.media_visibility[entity] = checker
 
 
 def object_keys(community_id: str, file_id: str) -> dict[str, str]:
@@ -115,10 +115,10 @@ class MediaService:
         self.ctx = ctx
         self.p = ctx.platform
         self.scope = ctx.scope
-        self.files: FileRepository = self.p.extras["files"]
-        self.storage: Storage = self.p.extras["storage"]
-        self.spool: Spool = self.p.extras["media.spool"]
-        self.images: ImageWorkers = self.p.extras["media.images"]
+        self.files: FileRepository = self.p.files
+        self.storage: Storage = self.p.storage
+        self.spool: Spool = self.p.media_spool
+        self.images: ImageWorkers = self.p.media_images
 
     # -- reads --------------------------------------------------------------------------
     async def get(self, id: str) -> dict[str, Any]:
@@ -136,7 +136,7 @@ class MediaService:
         attached = doc.get("attachedTo")
         if self.scope.principal is None or not attached:
             return False
-        checker = self.p.extras.get("media.visibility", {}).get(attached["entity"])
+        checker = self.p.media_visibility.get(attached["entity"])
         return bool(checker and await checker(self.ctx, attached["id"]))
 
     def _may_manage(self, doc: dict[str, Any]) -> bool:

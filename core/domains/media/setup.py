@@ -2,8 +2,8 @@
 
 It registers the routes (`POST /upload`; the local backend's `/media/…`), the spool used by
 uploads, and a cleanup context that runs after the database context: it opens the storage
-backend chosen by the settings, publishes it as `platform.extras["storage"]` (with the
-`files` repository and its indexes, and the image worker lanes as `"media.images"`), adds a
+backend chosen by the settings, publishes it as `platform.storage` (with the
+`files` repository and its indexes, and the image worker lanes as `media_images`), adds a
 `storage` readiness probe to `/readyz` and starts the periodic orphan sweep, cancelled on
 shutdown (the image lanes are shut down then too).
 """
@@ -54,7 +54,7 @@ def spool_for(settings: Settings) -> Spool:
 
 
 async def open_media(platform: Platform, storage: Storage | None = None) -> Storage:
-    """Open the storage backend and register media on `platform.extras` (also used by the CLI)."""
+    """Open the storage backend and set media's parts on the platform (`storage`, `files`, `media_spool`, `media_images`) (also used by the CLI)."""
     settings = platform.settings
     spool = spool_for(settings)
     await asyncio.to_thread(spool.ensure)
@@ -62,11 +62,11 @@ async def open_media(platform: Platform, storage: Storage | None = None) -> Stor
     await storage.open()
     files = FileRepository(platform.db)
     await dbm.ensure_indexes(platform.db, {files.collection: files.indexes})
-    platform.extras["storage"] = storage
-    platform.extras["files"] = files
-    platform.extras["media.spool"] = spool
-    platform.extras["media.images"] = ImageWorkers(settings.image_workers, settings.image_queue_seconds)
-    platform.extras.setdefault("readiness", {})["storage"] = storage.healthy
+    platform.storage = storage
+    platform.files = files
+    platform.media_spool = spool
+    platform.media_images = ImageWorkers(settings.image_workers, settings.image_queue_seconds)
+    platform.readiness["storage"] = storage.healthy
     return storage
 
 
@@ -85,7 +85,7 @@ def setup_media(app: web.Application) -> None:
             sweeper = asyncio.create_task(sweep_forever(platform), name="media-orphan-sweep")
         yield
         await stop_tasks([sweeper])
-        platform.extras["media.images"].close()
+        platform.media_images.close()
         await bounded(storage.close(), "close storage")
         state.platform = None
 

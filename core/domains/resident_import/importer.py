@@ -210,7 +210,7 @@ class ResidentImporter:
 
     async def _emit_created(self, inserted: list[dict[str, Any]]) -> None:
         """`resident_created` for each written resident, as `createResident` emits it."""
-        events = self.p.extras.get("events")
+        events = self.p.events
         if events is None:
             return
         for doc in inserted:

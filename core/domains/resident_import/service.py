@@ -41,9 +41,9 @@ class ImportRepositories:
 
     @classmethod
     def of(cls, platform: Platform) -> ImportRepositories:
-        found = platform.extras.get(EXTRAS_KEY)
+        found = platform.parts.get(EXTRAS_KEY)
         if found is None:
-            found = platform.extras[EXTRAS_KEY] = cls(ImportJobRepository(platform.db),
+            found = platform.parts[EXTRAS_KEY] = cls(ImportJobRepository(platform.db),
                                                       ImportErrorRepository(platform.db))
         return found
 
@@ -130,7 +130,7 @@ class ResidentImportService:
         await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
         path = folder / f"{job['_id']}.{fmt}"
         await asyncio.to_thread(shutil.move, str(file.path), path)
-        runner: ImportRunner | None = self.p.extras.get("resident_import.runner")
+        runner: ImportRunner | None = self.p.resident_import_runner
         importer = self.importer(job, path)
         if runner is None:  # no background runner wired (e.g. a bare platform): run to the end
             try:

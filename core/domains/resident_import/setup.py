@@ -34,7 +34,7 @@ def setup_resident_import(app: web.Application, platform_key: web.AppKey) -> Non
         platform = app[platform_key]
         repos = ImportRepositories.of(platform)
         await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in repos.all()})
-        runner = platform.extras["resident_import.runner"] = ImportRunner()
+        runner = platform.resident_import_runner = ImportRunner()
         yield
         await stop_tasks(list(runner.tasks))
 

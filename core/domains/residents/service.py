@@ -212,7 +212,7 @@ class ResidentService:
             raise Conflict("该身份证号已登记 (a resident with this ID number already exists)",
                            fields=[{"path": "input.idNumber", "message": "duplicate"}]) from exc
         await audit.record(self.ctx, "create", "resident", sealed, sorted(values))
-        await self.ctx.platform.extras.get("events", _NoEvents()).emit("resident_created", resident=sealed)
+        await (self.ctx.platform.events or _NoEvents()).emit("resident_created", resident=sealed)
         return sealed
 
     async def update(self, id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -235,7 +235,7 @@ class ResidentService:
         if doc is None:
             raise Conflict("记录已被他人修改，请刷新后重试 (the record changed meanwhile: reload and retry)")
         await audit.record(self.ctx, "update", "resident", doc, sorted(k for k in values if k != "updatedAt"))
-        await self.ctx.platform.extras.get("events", _NoEvents()).emit("resident_updated", resident=doc)
+        await (self.ctx.platform.events or _NoEvents()).emit("resident_updated", resident=doc)
         return doc
 
 

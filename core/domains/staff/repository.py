@@ -95,7 +95,7 @@ class PasswordResetRepository(Repository):
 
 
 class StaffRepositories:
-    """The staff domain's repositories, created once per platform (`platform.extras`)."""
+    """The staff domain's repositories, created once per platform (`platform.parts`)."""
 
     KEY = "staff_repositories"
 

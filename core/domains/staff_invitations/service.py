@@ -35,9 +35,9 @@ EXTRAS_KEY = "staff_invitations.repository"
 
 
 def repository(platform) -> StaffInvitationRepository:
-    found = platform.extras.get(EXTRAS_KEY)
+    found = platform.parts.get(EXTRAS_KEY)
     if found is None:
-        found = platform.extras[EXTRAS_KEY] = StaffInvitationRepository(platform.db)
+        found = platform.parts[EXTRAS_KEY] = StaffInvitationRepository(platform.db)
     return found
 
 
@@ -72,7 +72,7 @@ class StaffInvitationService:
         `ctx.invite_staff` after its own permission check (`issued_by_module`)."""
         pr = self.scope.require()
         errors = FieldErrors()
-        registry = self.p.extras.get("plugins")
+        registry = self.p.modules
         module = (module or "").strip()
         if registry is None or module not in registry.modules:
             errors.add(f"{prefix}.module", "未安装该模块 (no such module on this server)")

@@ -46,9 +46,9 @@ class VisitRepositories:
 
     @classmethod
     def of(cls, platform) -> VisitRepositories:
-        found = platform.extras.get(EXTRAS_KEY)
+        found = platform.parts.get(EXTRAS_KEY)
         if found is None:
-            found = platform.extras[EXTRAS_KEY] = cls(VisitRepository(platform.db), VisitPlanRepository(platform.db))
+            found = platform.parts[EXTRAS_KEY] = cls(VisitRepository(platform.db), VisitPlanRepository(platform.db))
         return found
 
     def all(self) -> list:

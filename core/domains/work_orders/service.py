@@ -348,7 +348,7 @@ class WorkOrderService:
         return updated
 
     async def _emit(self, order: dict[str, Any], before: str | None) -> None:
-        events = self.p.extras.get("events")
+        events = self.p.events
         if events is not None:
             await events.emit("work_order_state_changed", work_order=order, previous_state=before)
 

@@ -23,7 +23,7 @@ def parse_templates(value: str | None) -> dict[str, str]:
 class WeChatSender:
     def __init__(self, platform: Any) -> None:
         self.platform = platform
-        self.client = platform.extras["wechat"]
+        self.client = platform.wechat
         self.templates = parse_templates(platform.settings.wechat_templates)
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -49,5 +49,5 @@ async def check_content(ctx: Any, text: str, scene: int) -> str:
     identity = await IdentityRepositories.of(platform).identities.by_user(caller.user_id) if caller else None
     if identity is None or not platform.settings.wechat_secret:
         return "review" if caller and caller.role == "resident" else "pass"
-    result = await platform.extras["wechat"].check_content(identity["openid"], text[:2500], scene)
+    result = await platform.wechat.check_content(identity["openid"], text[:2500], scene)
     return result.suggest

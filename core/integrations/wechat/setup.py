@@ -1,7 +1,7 @@
 """Wire WeChat into the app: `setup_wechat(app)` from `create_app`, after the database.
 
 The cleanup context creates the identity indexes, then the `WeChatClient` (its HTTP
-session opens on first use) as `platform.extras["wechat"]`, and closes it on shutdown.
+session opens on first use) as `platform.wechat`, and closes it on shutdown.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from community_plus.keys import PLATFORM, SETTINGS
 
 log = structlog.get_logger("community_plus.integrations.wechat")
 
-EXTRAS_KEY = "wechat"
-
-
 async def _wechat(app: web.Application) -> AsyncIterator[None]:
     if PLATFORM not in app:
         raise RuntimeError("setup_wechat(app) must come after the database cleanup context in create_app")
@@ -30,14 +27,14 @@ async def _wechat(app: web.Application) -> AsyncIterator[None]:
     if not settings.wechat_secret:
         log.warning("CP_WECHAT_SECRET is not set: WeChat login will fail until it is configured")
     client = WeChatClient(settings.wechat_appid, settings.wechat_secret, settings.wechat_api_base, platform.db)
-    platform.extras[EXTRAS_KEY] = client
+    platform.wechat = client
     if settings.wechat_secret:  # deliver notifications and check content through WeChat
-        platform.extras["notification_sender"] = lambda: WeChatSender(platform)
-        platform.extras["content_check"] = check_content
+        platform.notification_sender = lambda: WeChatSender(platform)
+        platform.content_check = check_content
     try:
         yield
     finally:
-        platform.extras.pop(EXTRAS_KEY, None)
+        platform.wechat = None
         await bounded(client.close(), "close the WeChat client")
 
 

@@ -123,19 +123,25 @@ class Community:
             "mutation($c: ID!, $m: String!, $e: Boolean) { setModuleEnabled(communityId: $c, module: $m, enabled: $e) { name } }",
             {"c": self.id, "m": module, "e": enabled})
 
+    @property
+    def registry(self) -> Any:
+        """The server's module registry (`platform.modules`, set when the app started)."""
+        registry = self.platform.modules
+        assert registry is not None, "the app has not started: use the `community` fixture"
+        return registry
+
     def module_context(self, module: str, community_id: str | None = None) -> ModuleContext:
         """The server's context for `module`: a system context (no caller), scoped to
         `community_id` when given — what hooks such as `migrate` or `run_periodic` receive."""
         from community_plus.modules.context import ServerModuleContext
 
-        return ServerModuleContext(self.platform, self.platform.extras["plugins"], module, community_id=community_id)
+        return ServerModuleContext(self.platform, self.registry, module, community_id=community_id)
 
     async def call_hook(self, module: str, hook: str, *, scope: str | None = None, **kwargs: Any) -> list[Any]:
         """Call `module`'s implementations of `hook` as the server does (system context scoped
         to `scope`, a community id, when given); one result per implementation. A hook that
         raised is logged and isolated by the server, so it yields no result."""
-        registry = self.platform.extras["plugins"]
-        return await registry.call(module, hook, ctx=self.module_context(module, scope), **kwargs)
+        return await self.registry.call(module, hook, ctx=self.module_context(module, scope), **kwargs)
 
     async def configure(self, module: str, settings: dict[str, Any]) -> dict[str, Any]:
         data = await self.client("community_admin").ok(
