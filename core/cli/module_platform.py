@@ -30,8 +30,6 @@ async def _load(platform: Any):
 async def seed_modules(platform: Any, communities: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Enable module k in the communities whose index i has (i + k) % 3 != 0 — each module
     in about two thirds of them, each community with a different mix — then seed them."""
-    from community_plus.modules.context import ServerModuleContext
-
     registry = await _load(platform)
     enabled: dict[str, list[str]] = {}
     for k, name in enumerate(sorted(registry.modules)):
@@ -42,6 +40,6 @@ async def seed_modules(platform: Any, communities: list[dict[str, Any]]) -> dict
             if described["own"] is None:  # idempotent: an admin's later decision is kept
                 await registry.states.set_enabled(community, name, True, "seed")
             enabled.setdefault(name, []).append(community["_id"])
-            ctx = ServerModuleContext(platform, registry, name, community_id=community["_id"])
+            ctx = registry.context(platform, name, community_id=community["_id"])
             await registry.call(name, "seed_demo_data", ctx=ctx, community_id=community["_id"])
     return enabled

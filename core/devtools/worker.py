@@ -53,7 +53,6 @@ async def prepare_plugin(app: web.Application) -> None:
     import structlog
 
     from community_plus.keys import PLATFORM
-    from community_plus.modules.context import ServerModuleContext
     from community_plus.keys import REGISTRY
 
     log = structlog.get_logger("community_plus.sandbox")
@@ -69,7 +68,7 @@ async def prepare_plugin(app: web.Application) -> None:
     cid = state.community["_id"]
     for m in loaded:
         row = await registry.states.repo.coll.find_one({"regionId": cid, "module": m.name})
-        ctx = ServerModuleContext(platform, registry, m.name, community_id=cid)
+        ctx = registry.context(platform, m.name, community_id=cid)
         if row is None or row.get("enabled") is None:
             await registry.states.set_enabled(state.community, m.name, True, actor=None)
             await registry.call(m.name, "module_enabled", ctx=ctx, community_id=cid)

@@ -93,7 +93,7 @@ class ServerModuleContext(ModuleContext):
     def for_community(self, community_id: str) -> ServerModuleContext:
         if self.scope is not None:
             raise Forbidden("for_community is for system tasks only")
-        return ServerModuleContext(self.platform, self.registry, self.module, community_id=community_id)
+        return self.registry.context(self.platform, self.module, community_id=community_id)
 
     def unscoped_collection(self, name: str) -> AllCommunities:
         if self.scope is not None:
@@ -153,9 +153,8 @@ class ServerModuleContext(ModuleContext):
 
     async def transaction(self, fn) -> Any:
         async def run(session):
-            tx = ServerModuleContext(self.platform, self.registry, self.module, scope=self.scope,
-                                     community_id=self.community_id, request_id=self.request_id,
-                                     request_ctx=self.request_ctx)
+            tx = self.registry.context(self.platform, self.module, scope=self.scope, community_id=self.community_id,
+                                       request_id=self.request_id, request_ctx=self.request_ctx)
             tx._session = session
             return await fn(tx)
 

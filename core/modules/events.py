@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from community_plus.modules.context import ServerModuleContext
 from community_plus.modules.registry import PluginRegistry
 
 
@@ -29,7 +28,7 @@ class EventBus:
         enabled = await self.registry.states.enabled_for(community_id)
         public = {k: _public(v) for k, v in payload.items()}
         for module in sorted(enabled):
-            ctx = ServerModuleContext(self.platform, self.registry, module, community_id=community_id)
+            ctx = self.registry.context(self.platform, module, community_id=community_id)
             await self.registry.call(module, "on_event", ctx=ctx, event=event, payload=public)
 
 

@@ -16,7 +16,6 @@ from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailur
 
 from community_plus.platform.db import ensure_indexes
 from community_plus.platform import stamps
-from community_plus.modules.context import ServerModuleContext
 from community_plus.modules.datastore import physical_name
 from community_plus.modules.registry import PluginRegistry
 
@@ -80,7 +79,7 @@ async def run_migrations(platform: Any, registry: PluginRegistry, wait: float = 
             if current and current["version"] == target:
                 done[name] = "current"
                 continue
-            ctx = ServerModuleContext(platform, registry, name)
+            ctx = registry.context(platform, name)
             await registry.call(name, "migrate", ctx=ctx, from_version=current["version"] if current else None,
                                 to_version=target)
             await versions.update_one({"_id": name}, {"$set": {"version": target, "migratedAt": datetime.now(UTC),

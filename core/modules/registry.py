@@ -23,6 +23,7 @@ from community_plus_sdk import CollectionSpec, GraphQLContribution, Module, Perm
 from community_plus_sdk.version import ENTRY_POINT_GROUP, group_major, refusal
 
 from community_plus.modules.compiler import CompiledModel, compile_model
+from community_plus.modules.context import ServerModuleContext
 
 log = structlog.get_logger("community_plus.modules")
 GROUP = ENTRY_POINT_GROUP  # community_plus_sdk.plugins.v<SDK major>
@@ -282,6 +283,13 @@ class PluginRegistry:
 
     def contributions(self, modules: frozenset[str]):
         return [self.modules[m].graphql_parts() for m in sorted(modules) if m in self.modules]
+
+    def context(self, platform: Any, module: str, *, scope: Any = None, community_id: str | None = None,
+                request_id: str | None = None, request_ctx: Any = None) -> ServerModuleContext:
+        """The one way the server makes a module's SDK context: a system context (no `scope`),
+        scoped to `community_id` when given, or a request's (`scope`, `request_ctx`)."""
+        return ServerModuleContext(platform, self, module, scope=scope, community_id=community_id,
+                                   request_id=request_id, request_ctx=request_ctx)
 
     async def call(self, module: str, hook: str, **kwargs: Any) -> list[Any]:
         """Call one module's implementations of `hook`; exceptions are logged and isolated."""

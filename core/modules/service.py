@@ -106,10 +106,8 @@ class ModuleService:
             raise BadUserInput({"since": "时间窗口最长3年 (the window is at most 3 years)"})
         out = []
         for name in sorted(await self.registry.enabled_for(region["_id"])):
-            from community_plus.modules.context import ServerModuleContext
-
-            ctx = ServerModuleContext(self.p, self.registry, name, scope=self.scope, community_id=region["_id"],
-                                      request_id=self.ctx.request_id, request_ctx=self.ctx)
+            ctx = self.registry.context(self.p, name, scope=self.scope, community_id=region["_id"],
+                                        request_id=self.ctx.request_id, request_ctx=self.ctx)
             for stats in await self.registry.call(name, "dashboard_statistics", ctx=ctx, community_id=region["_id"],
                                                   since=since, until=until):
                 out += [(name, s) for s in stats or []]

@@ -135,10 +135,8 @@ class RequestContext:
         """The SDK `ModuleContext` of `module` for this request (cached per request)."""
         cache = self.__dict__.setdefault("_module_contexts", {})
         if module not in cache:
-            from community_plus.modules.context import ServerModuleContext
-
-            cache[module] = ServerModuleContext(self.platform, self.platform.modules, module,
-                                                scope=self.scope, request_id=self.request_id, request_ctx=self)
+            cache[module] = self.platform.modules.context(self.platform, module, scope=self.scope,
+                                                          request_id=self.request_id, request_ctx=self)
         return cache[module]
 
     @property

@@ -39,13 +39,11 @@ async def run_module_periodic(platform) -> None:
     """Each module's `run_periodic` hook with a system context; failures are isolated."""
     from datetime import UTC, datetime
 
-    from community_plus.modules.context import ServerModuleContext
-
     registry = platform.modules
     if registry is None:
         return
     for name in registry.modules:
-        await registry.call(name, "run_periodic", ctx=ServerModuleContext(platform, registry, name),
+        await registry.call(name, "run_periodic", ctx=registry.context(platform, name),
                             now=datetime.now(UTC))
 
 

@@ -28,7 +28,6 @@ from community_plus.devtools.sandbox import (RESIDENT_USER, SANDBOX_GRANTS, Sand
 from community_plus.devtools.worker import SandboxState, prepare_plugin
 from community_plus.keys import SANDBOX as STATE
 from community_plus.platform.errors import Forbidden
-from community_plus.modules.context import ServerModuleContext
 from community_plus.settings import load_settings
 from community_plus_sandbox.wechat import FAKE_WECHAT
 
@@ -70,14 +69,14 @@ async def rows(platform, world):
     """Wishes in two communities and a notice of another module."""
     c1, c2 = (c["_id"] for c in world["communities"])
     registry = platform.modules
-    wishes = ServerModuleContext(platform, registry, "test_wishes", community_id=c1).collection("wishes")
-    other = ServerModuleContext(platform, registry, "test_wishes", community_id=c2).collection("wishes")
+    wishes = registry.context(platform, "test_wishes", community_id=c1).collection("wishes")
+    other = registry.context(platform, "test_wishes", community_id=c2).collection("wishes")
     for text, tag in (("轮椅", "a"), ("老花镜", "a"), ("助听器", "b")):
         await wishes.insert({"text": text, "tag": tag})
     await other.insert({"text": "另一个社区的心愿", "tag": "a"})
     await platform.db[NOTICES].insert_one({"communityId": c2, "title": "别的模块的数据", "tag": "a"})
     return {"wishes": wishes, "raw": platform.db["test_wishes__wishes"], "c1": c1,
-            "system": ServerModuleContext(platform, registry, "test_wishes")}
+            "system": registry.context(platform, "test_wishes")}
 
 
 @pytest.mark.parametrize("name", LEAKS)

@@ -133,9 +133,7 @@ class Community:
     def module_context(self, module: str, community_id: str | None = None) -> ModuleContext:
         """The server's context for `module`: a system context (no caller), scoped to
         `community_id` when given — what hooks such as `migrate` or `run_periodic` receive."""
-        from community_plus.modules.context import ServerModuleContext
-
-        return ServerModuleContext(self.platform, self.registry, module, community_id=community_id)
+        return self.registry.context(self.platform, module, community_id=community_id)
 
     async def call_hook(self, module: str, hook: str, *, scope: str | None = None, **kwargs: Any) -> list[Any]:
         """Call `module`'s implementations of `hook` as the server does (system context scoped
