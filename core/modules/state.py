@@ -9,7 +9,6 @@ are interned: memory grows with the number of distinct sets, not with communitie
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from community_plus_sdk.settings import check as check_settings, problem
 from community_plus.platform.errors import BadUserInput, FieldErrors, NotFound
 from community_plus.realtime.publish import record_module_state
 from community_plus.platform.repository import Repository
+from community_plus.platform.tasks import every
 from community_plus.platform.transactions import in_transaction
 
 log = structlog.get_logger("community_plus.modules.builtin")
@@ -210,9 +210,4 @@ class ModuleStates:
         cluster) and meets the "within 2 seconds" promise at the default 0.5 s interval. A change
         stream was tried first, but cancelling one mid-`getMore` at shutdown could hang the
         worker, so the simpler mechanism won."""
-        while True:
-            try:
-                await self.refresh()
-            except Exception:  # database briefly down: keep serving from the cache
-                log.warning("module state refresh failed; retrying")
-            await asyncio.sleep(interval)
+        await every(interval, "module_state_refresh", self.refresh)  # a failed refresh keeps the cache

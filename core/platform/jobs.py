@@ -4,35 +4,17 @@ Every job is safe to run in several workers at once (claims and compare-and-set)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
-import pymongo
 import structlog
 from aiohttp import web
 
-from community_plus.platform.db import is_unavailable
-from community_plus.domains.notifications.service import LogSender, run_outbox
-from community_plus.platform.tasks import stop_tasks
+from community_plus.domains.notifications.service import LogSender, deliver_due
+from community_plus.platform.tasks import every, stop_tasks
 from community_plus.domains.work_orders.service import close_stale_resolved
 from community_plus.domains.linkage.service import alert_overdue
 
 log = structlog.get_logger("community_plus.platform.jobs")
-
-
-async def every(seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
-    """Run `job` every `seconds`, each run bounded by a database deadline of `seconds`."""
-    while True:
-        try:
-            with pymongo.timeout(max(seconds, 5.0)):
-                await job()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if is_unavailable(exc):
-                log.warning("background job: database unavailable; will retry", job=name)
-            else:
-                log.exception("background job failed; will retry", job=name)
-        await asyncio.sleep(seconds)
 
 
 async def run_module_periodic(platform) -> None:
@@ -59,7 +41,9 @@ def background_jobs(platform_key) -> Callable[[web.Application], AsyncIterator[N
         settings = platform.settings
         tasks = []
         if settings.background_jobs:
-            tasks.append(asyncio.create_task(run_outbox(platform, lambda: sender_for(platform))))
+            # one per worker; claims make several safe
+            tasks.append(asyncio.create_task(every(1.0, "outbox", lambda: deliver_due(platform, sender_for(platform)),
+                                                   deadline=None)))
             tasks.append(asyncio.create_task(every(600, "auto_close", lambda: close_stale_resolved(
                 platform, settings.auto_close_days))))
             tasks.append(asyncio.create_task(every(60, "module_periodic", lambda: run_module_periodic(platform))))

@@ -28,6 +28,7 @@ from community_plus.domains.media.repository import FileRepository
 from community_plus.domains.media.service import purge
 from community_plus.domains.media.spool import Spool
 from community_plus.domains.media.storage import Storage, StorageError
+from community_plus.platform.tasks import every
 
 if TYPE_CHECKING:
     from community_plus.platform.context import Platform
@@ -91,18 +92,13 @@ def _remove_old_temp_files(spool: Spool, now: float) -> int:
 
 async def sweep_forever(platform: Platform) -> None:
     """The background task: sweep every `CP_ORPHAN_SWEEP_MINUTES`; errors are logged, never fatal."""
-    interval = platform.settings.orphan_sweep_minutes * 60
-    while True:
-        await asyncio.sleep(interval)
+    async def sweep() -> None:
         started = time.perf_counter()
-        try:
-            await run_once(platform)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("orphan sweep failed; retrying at the next interval")
-        else:
-            log.debug("orphan sweep done", seconds=round(time.perf_counter() - started, 3))
+        await run_once(platform)
+        log.debug("orphan sweep done", seconds=round(time.perf_counter() - started, 3))
+
+    await every(platform.settings.orphan_sweep_minutes * 60, "orphan_sweep", sweep, wait_first=True,
+                deadline=None)
 
 
 async def _main() -> None:

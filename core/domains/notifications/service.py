@@ -7,7 +7,6 @@ Every notice — a work order's, a linkage alert's, a module's `ctx.notify` — 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -91,14 +90,3 @@ async def deliver_due(platform: Any, sender: Sender, now: datetime | None = None
                 await platform.outbox.retry_later(msg["_id"], now_ + timedelta(seconds=delay), repr(exc))
     return handled
 
-
-async def run_outbox(platform: Any, sender_factory, interval: float = 1.0) -> None:
-    """Background loop of the app (one per worker; claims make it safe with several)."""
-    while True:
-        try:
-            await deliver_due(platform, sender_factory())
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("outbox delivery failed; retrying")
-        await asyncio.sleep(interval)
