@@ -12,7 +12,7 @@ from community_plus.domains.identity.auth import AuthService, Tokens
 from community_plus.domains.regions.service import RegionService
 from community_plus.domains.residents.service import ResidentService
 from community_plus.graphql.prefetch import prime
-from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.graphql.types import (Community, Ctx, Gender, Grid, Region, Resident, ResidentTag, Viewer,
     viewer_of)
 

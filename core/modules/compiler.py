@@ -18,7 +18,7 @@ from community_plus_sdk import fields as f
 from community_plus_sdk.models import camel
 
 from community_plus.platform.errors import ModuleDisabled
-from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.modules.model_service import ModelService
 
 

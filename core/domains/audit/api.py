@@ -14,7 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from community_plus.platform.errors import BadUserInput
-from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.graphql.types import ActorRole, Ctx
 
 AUDIT_READERS = ("platform_admin", "region_admin", "community_admin")

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from community_plus.graphql.core_api import _input_dict
-from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.domains.work_orders.api import CountByKey, WorkOrder
 from community_plus.graphql.types import Community, Ctx, Resident
 from community_plus.domains.inputs import window

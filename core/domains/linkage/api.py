@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 
-from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.domains.work_orders.api import WorkOrder
 from community_plus.graphql.types import Ctx
 from community_plus.domains.inputs import window

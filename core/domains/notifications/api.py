@@ -9,9 +9,9 @@ from typing import Any
 import strawberry
 
 from community_plus_sdk.module import page_path
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 
 from community_plus.domains.notifications.outbox_repository import UNREAD
-from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.graphql.types import Ctx
 
 

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from community_plus.platform.errors import BadUserInput
-from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.graphql.types import Ctx, Resident, ResidentTag
 from community_plus.domains.visits.service import VisitService
 

@@ -16,7 +16,7 @@ from community_plus.domains.statistics.service import StatisticsService
 from community_plus.domains.work_orders.service import OPEN_STATES, WorkOrderService
 from community_plus.graphql.core_api import _input_dict
 from community_plus.graphql.prefetch import cached_or_load, prime
-from community_plus.graphql.relay import DEFAULT_FIRST, Connection, connection
+from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.graphql.types import ActorRole, Ctx, Grid, GridWorker, Resident, ResidentTag
 
 

@@ -19,7 +19,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from community_plus.platform.repository import MAX_PAGE
-from community_plus.graphql.relay import DEFAULT_FIRST
+from community_plus_sdk.relay import DEFAULT_FIRST
 
 
 @dataclass(frozen=True)
