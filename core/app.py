@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,6 @@ from community_plus.graphql.view import (GRAPHIQL_ASSETS, CommunityGraphQLView, 
     unavailable_response)
 from community_plus.http.middleware import SCOPE, make_middlewares
 from community_plus.domains.media.setup import setup_media
-from community_plus.platform.jobs import background_jobs
 from community_plus.domains.resident_import.setup import setup_resident_import
 from community_plus.domains.visits.setup import setup_visits
 from community_plus.domains.staff_invitations.setup import setup_staff_invitations
@@ -36,7 +36,11 @@ from community_plus.realtime.setup import is_websocket, setup_realtime, websocke
 from community_plus.platform.metrics import Metrics
 from community_plus.domains.work_orders.service import register_file_visibility
 from community_plus.settings import Settings
-from community_plus.platform.tasks import bounded
+from community_plus.platform.tasks import bounded, every, stop_tasks
+from community_plus.domains.notifications.service import deliver_due, sender_for
+from community_plus.domains.linkage.service import alert_overdue
+from community_plus.domains.work_orders.service import close_stale_resolved
+from community_plus.modules.lifecycle import run_module_periodic
 from community_plus.integrations.wechat.setup import setup_wechat
 from community_plus.keys import ADMISSION, METRICS, OUTAGE, PLATFORM, SCHEMAS, SETTINGS
 
@@ -169,7 +173,7 @@ def create_app(settings: Settings) -> web.Application:
     setup_resident_import(app, PLATFORM)
     setup_visits(app, PLATFORM)
     setup_staff_invitations(app, PLATFORM)
-    app.cleanup_ctx.append(background_jobs(PLATFORM))
+    app.cleanup_ctx.append(_background_jobs)
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)
     if settings.dev:  # GraphiQL's scripts, vendored (no CDN needed)
@@ -180,3 +184,21 @@ def create_app(settings: Settings) -> web.Application:
     setup_admin_console(app)
     setup_resident_export(app, PLATFORM)
     return app
+
+
+async def _background_jobs(app: web.Application) -> AsyncIterator[None]:
+    """The background jobs of each worker process, on the periodic-loop runner: outbox
+    delivery, closing unrated orders, modules' `run_periodic`, linkage overdue alerts. Every
+    job is safe to run in several workers at once (claims and compare-and-set)."""
+    platform = app[PLATFORM]
+    settings = platform.settings
+    tasks = []
+    if settings.background_jobs:
+        tasks.append(asyncio.create_task(every(1.0, "outbox", lambda: deliver_due(platform, sender_for(platform)),
+                                               deadline=None)))  # waits on WeChat too
+        tasks.append(asyncio.create_task(every(600, "auto_close", lambda: close_stale_resolved(
+            platform, settings.auto_close_days))))
+        tasks.append(asyncio.create_task(every(60, "module_periodic", lambda: run_module_periodic(platform))))
+        tasks.append(asyncio.create_task(every(60, "linkage_overdue", lambda: alert_overdue(platform))))
+    yield
+    await stop_tasks(tasks)

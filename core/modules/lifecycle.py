@@ -91,3 +91,12 @@ async def run_migrations(platform: Any, registry: PluginRegistry, wait: float = 
         finally:
             await platform.db["locks"].delete_one({"_id": f"migrate:{name}", "owner": owner})
     return done
+
+
+async def run_module_periodic(platform: Any) -> None:
+    """Each module's `run_periodic` hook with a system context; failures are isolated."""
+    registry = platform.modules
+    if registry is None:
+        return
+    for name in registry.modules:
+        await registry.call(name, "run_periodic", ctx=registry.context(platform, name), now=datetime.now(UTC))

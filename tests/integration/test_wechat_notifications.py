@@ -8,7 +8,7 @@ import pytest
 
 from community_plus_sdk.clock import CHINA
 
-from community_plus.platform.jobs import sender_for
+from community_plus.domains.notifications.service import sender_for
 from community_plus.domains.notifications.service import deliver_due
 from test_wechat_login import BIND, resident_with_unique_phone, wechat_login
 from wechat_fixtures import *  # noqa: F403

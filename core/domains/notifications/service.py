@@ -90,3 +90,9 @@ async def deliver_due(platform: Any, sender: Sender, now: datetime | None = None
                 await platform.outbox.retry_later(msg["_id"], now_ + timedelta(seconds=delay), repr(exc))
     return handled
 
+
+def sender_for(platform: Any) -> Sender:
+    """The WeChat sender when a WeChat app is configured (`platform.notification_sender`),
+    else a logging sender."""
+    factory = platform.notification_sender
+    return factory() if factory else LogSender()

@@ -159,7 +159,7 @@ class SentMessages:
 
     async def deliver(self) -> int:
         """Send the outbox's due messages now, as the server's background worker would."""
-        from community_plus.platform.jobs import sender_for
+        from community_plus.domains.notifications.service import sender_for
         from community_plus.domains.notifications.service import deliver_due
 
         for user_id in await self.platform.outbox.coll.distinct("recipientUserId", {"state": "pending"}):
