@@ -27,7 +27,7 @@ async def prepare(uri: str) -> dict[str, str]:
     """Seed one community with history; a resident's token, a grid worker's token and grid."""
     from community_plus.platform import db as dbm
     from community_plus.platform.context import Platform
-    from community_plus.cli.module_platform import seed_modules
+    from community_plus.modules.seeding import seed_modules
     from community_plus.demo.seed import seed
     from community_plus.settings import load_settings
     from workorder_fixtures import resident_token

@@ -94,7 +94,7 @@ async def latency(uri: str, requests: int) -> None:
 
     from community_plus.app import create_app
     from community_plus.keys import PLATFORM
-    from community_plus.cli.module_platform import seed_modules
+    from community_plus.modules.seeding import seed_modules
     from community_plus.demo.seed import seed
     from community_plus.settings import load_settings
     from workorder_fixtures import resident_token

@@ -54,8 +54,8 @@ def seed_cmd(province: bool, communities: int | None, residents_per_community: i
 
 
 def _attach_extensions(platform) -> None:
-    """Let later subsystems (work orders, plugins) add seed steps; see `cli/module_platform.py`."""
-    from community_plus.cli.module_platform import attach_cli_extensions
+    """Let later subsystems (work orders, plugins) add seed steps; see `modules/seeding.py`."""
+    from community_plus.modules.seeding import attach_cli_extensions
 
     attach_cli_extensions(platform)
 

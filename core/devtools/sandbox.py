@@ -117,7 +117,7 @@ async def seed_database(uri: str, settings, communities: int, residents: int) ->
     """Seed the demo communities into an empty database; whether it seeded."""
     from community_plus.platform import db as dbm
     from community_plus.platform.context import Platform
-    from community_plus.cli.module_platform import attach_cli_extensions
+    from community_plus.modules.seeding import attach_cli_extensions
     from community_plus.demo.seed import seed
 
     client = dbm.connect(uri)

@@ -270,7 +270,7 @@ async def test_switch_reaches_a_second_server_process_within_two_seconds(gql, wo
 
 
 async def test_seed_enables_modules_in_some_communities_and_seeds_them(client, platform):
-    from community_plus.cli.module_platform import seed_modules
+    from community_plus.modules.seeding import seed_modules
     from community_plus.demo.seed import seed
 
     await seed(platform, communities=3, residents_per_community=3, grids_per_community=1, work_orders_per_community=0)

@@ -1,4 +1,4 @@
-"""Command-line runs (seed, admin tools) get the plugin platform too: modules are loaded,
+"""Runs outside the server (the `seed` command, the sandbox, benches) get the plugin platform too: modules are loaded,
 their collections prepared and migrated, and `seed` enables them in some communities and
 asks each for demo data (`seed_demo_data`)."""
 
