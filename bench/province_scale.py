@@ -217,7 +217,7 @@ async def prepare_actors(uri: str, comms: list[dict]) -> dict[str, Any]:
     """The measured street: demo catalogue and 40 realistic orders per community; the users."""
     from community_plus.platform import db as dbm
     from community_plus.platform.context import Platform
-    from community_plus.cli.module_platform import seed_modules
+    from community_plus.modules.seeding import seed_modules
     from community_plus.demo.seed import _upsert_user
     from community_plus.demo.services import seed_service_items, seed_work_orders
     from community_plus.domains.identity.auth import AuthService

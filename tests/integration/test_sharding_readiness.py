@@ -261,7 +261,7 @@ def value_for(arg: str, t, ids: dict[str, str]) -> tuple[bool, Any]:
 
 @pytest.fixture
 async def province(platform):
-    from community_plus.cli.module_platform import seed_modules
+    from community_plus.modules.seeding import seed_modules
     from community_plus.demo.seed import seed
     from workorder_fixtures import resident_token
 
