@@ -12,6 +12,7 @@ from community_plus.platform.repository import new_id, scoped
 from community_plus.platform.transactions import in_transaction
 from community_plus.modules.datastore import CommunityCollection, check_filter, physical_name
 from community_plus.modules.sealing import Sealer, sealed_fields
+from community_plus.platform import stamps
 
 SUPERVISORS = ("platform_admin", "region_admin")
 
@@ -37,7 +38,7 @@ class AllCommunities:
 
     async def insert(self, row: dict[str, Any]) -> dict[str, Any]:
         doc = {"_id": new_id(), **(self.sealer.seal(row) if self.sealer else row)}
-        await self.coll.insert_one(doc)
+        await stamps.insert(self.coll, doc)
         return self.sealer.public(doc) if self.sealer else doc
 
     async def update_many(self, filter: dict[str, Any], changes: dict[str, Any]) -> int:

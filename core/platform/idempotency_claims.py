@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from community_plus_sdk.idempotency import RETENTION_HOURS
 
 from community_plus.platform.repository import Repository
+from community_plus.platform import stamps
 
 
 class IdempotencyRepository(Repository):
@@ -25,7 +26,7 @@ class IdempotencyRepository(Repository):
                "leaseUntil": now + timedelta(seconds=lease_seconds), "createdAt": now,
                "expiresAt": now + timedelta(hours=RETENTION_HOURS)}
         try:
-            await self.coll.insert_one(doc)
+            await stamps.insert(self.coll, doc)
             return None
         except DuplicateKeyError:
             pass

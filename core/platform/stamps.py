@@ -6,6 +6,9 @@ ordinal in the request (`<claim>:<collection>:<n>`), under a unique index. If th
 attempt's outcome was lost (the database paused under it, the answer never left) and a retry
 runs the mutation again, its inserts find the stamped documents of the first attempt and
 return them instead of inserting twice: the retry answers with the records that exist.
+
+Every insert of the server goes through `insert` / `insert_all`: a write the driver retried
+after it had landed is not mistaken for a duplicate (see `insert`).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+import bson
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 FIELD = "_stamp"
 INDEX = IndexModel([(FIELD, ASCENDING)], unique=True, sparse=True, name="idempotency_stamp")
@@ -44,11 +48,11 @@ async def insert_once(coll: AsyncCollection, doc: dict[str, Any], session: Any =
     """Insert `doc`, or return the document an earlier attempt of this request inserted."""
     stamp = _next(coll.name)
     if stamp is None:
-        await coll.insert_one(doc, session=session)
+        await insert(coll, doc, session)
         return doc
     doc = {**doc, FIELD: stamp}
     try:
-        await coll.insert_one(doc, session=session)
+        await insert(coll, doc, session)
         return doc
     except DuplicateKeyError as exc:
         if INDEX.document["name"] not in str(exc):
@@ -57,3 +61,48 @@ async def insert_once(coll: AsyncCollection, doc: dict[str, Any], session: Any =
         if existing is None:
             raise
         return existing
+
+
+async def insert(coll: AsyncCollection, doc: dict[str, Any], session: Any = None) -> None:
+    """`insert_one` that survives the driver retrying a write which had landed.
+
+    PyMongo retries a write once when the connection drops under it; a server that does not
+    recognise the retry (SecantusDB after a pause or a restart) then refuses it as a duplicate
+    of the very document the first attempt stored. A duplicate whose stored document is
+    exactly `doc` is that first attempt: the insert succeeded. Any other duplicate is raised."""
+    try:
+        await coll.insert_one(doc, session=session)
+    except DuplicateKeyError:
+        if not await _landed(coll, [doc], session):
+            raise
+
+
+async def insert_all(coll: AsyncCollection, docs: list[dict[str, Any]], session: Any = None,
+                     ordered: bool = False) -> None:
+    """`insert_many` with the same tolerance as `insert`, document by document."""
+    if not docs:
+        return
+    try:
+        await coll.insert_many(docs, ordered=ordered, session=session)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if not errors or any(e.get("code") != DUPLICATE for e in errors):
+            raise
+        if not await _landed(coll, [docs[e["index"]] for e in errors], session):
+            raise
+        if ordered:  # the batch stopped at its first (benign) duplicate: insert what follows
+            await insert_all(coll, docs[errors[0]["index"] + 1:], session, ordered)
+
+
+DUPLICATE = 11000
+
+
+async def _landed(coll: AsyncCollection, docs: list[dict[str, Any]], session: Any) -> bool:
+    """True when every one of `docs` is stored exactly (an earlier attempt's write)."""
+    ids = [d.get("_id") for d in docs]
+    if any(i is None for i in ids):
+        return False
+    stored = {d["_id"]: d for d in await coll.find({"_id": {"$in": ids}}, session=session).to_list()}
+    options = coll.codec_options
+    return all(d["_id"] in stored and bson.decode(bson.encode(d, codec_options=options), options) == stored[d["_id"]]
+               for d in docs)

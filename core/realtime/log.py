@@ -16,6 +16,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from community_plus.platform import stamps
+
 COLLECTION = "events"
 
 
@@ -37,9 +39,9 @@ class EventLog:
         for doc in docs:
             doc["_id"] = ObjectId()
         if len(docs) == 1:
-            await self.coll.insert_one(docs[0], session=session)
+            await stamps.insert(self.coll, docs[0], session=session)
         else:
-            await self.coll.insert_many(docs, ordered=True, session=session)
+            await stamps.insert_all(self.coll, docs, ordered=True, session=session)
         return [d["_id"] for d in docs]
 
     async def newest_id(self) -> ObjectId | None:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from community_plus.platform import stamps
+
 
 class Presence:
     collection = "ws_presence"
@@ -29,8 +31,8 @@ class Presence:
     async def claim(self, socket_id: str, user_id: str, limit: int) -> bool:
         """Record a socket; False (and nothing recorded) when the user already has `limit`."""
         now = datetime.now(UTC)
-        await self.coll.insert_one({"_id": socket_id, "userId": user_id, "worker": self.worker,
-                                    "expiresAt": now + self.lease, "openedAt": now})
+        await stamps.insert(self.coll, {"_id": socket_id, "userId": user_id, "worker": self.worker,
+                                        "expiresAt": now + self.lease, "openedAt": now})
         open_now = await self.coll.count_documents({"userId": user_id, "expiresAt": {"$gt": now}})
         if open_now > limit:
             await self.release(socket_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from community_plus.platform import stamps
 from community_plus.platform.repository import Repository
 
 
@@ -20,8 +21,8 @@ class AuditRepository(Repository):
     ]
 
     async def append(self, entry: dict[str, Any], session=None) -> None:
-        await self.coll.insert_one(entry, session=session)
+        await stamps.insert(self.coll, entry, session=session)
 
     async def append_many(self, entries: list[dict[str, Any]]) -> None:
         if entries:
-            await self.coll.insert_many(entries, ordered=False)
+            await stamps.insert_all(self.coll, entries, ordered=False)

@@ -7,6 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from community_plus.platform.repository import Repository, scoped
+from community_plus.platform import stamps
 
 
 class ServiceItemRepository(Repository):
@@ -19,7 +20,7 @@ class ServiceItemRepository(Repository):
     ]
 
     async def insert(self, doc: dict[str, Any], session=None) -> None:
-        await self.coll.insert_one(doc, session=session)
+        await stamps.insert(self.coll, doc, session=session)
 
     async def update(self, id: str, expected: dict[str, Any], changes: dict[str, Any],
                      session=None) -> dict[str, Any] | None:
@@ -35,4 +36,4 @@ class ServiceFormRepository(Repository):
     indexes = [IndexModel([("itemId", ASCENDING), ("version", ASCENDING)], unique=True)]
 
     async def insert(self, doc: dict[str, Any], session=None) -> None:
-        await self.coll.insert_one(doc, session=session)
+        await stamps.insert(self.coll, doc, session=session)

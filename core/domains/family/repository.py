@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 
 from community_plus.platform.repository import Repository
+from community_plus.platform import stamps
 
 MAX_WARDS = 50
 
@@ -23,7 +24,7 @@ class GuardianshipRepository(Repository):
     ]
 
     async def insert(self, doc: dict[str, Any]) -> None:
-        await self.coll.insert_one(doc)
+        await stamps.insert(self.coll, doc)
 
     async def wards_of(self, guardian_resident_id: str) -> list[dict[str, Any]]:
         return await self.coll.find({"guardianResidentId": guardian_resident_id}) \

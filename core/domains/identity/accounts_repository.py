@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from community_plus.platform.repository import Repository
+from community_plus.platform import stamps
 
 
 class ResidentAccountRepository(Repository):
@@ -16,7 +17,7 @@ class ResidentAccountRepository(Repository):
     indexes = []  # see UserRepository
 
     async def create(self, doc: dict[str, Any]) -> None:
-        await self.coll.insert_one(doc)
+        await stamps.insert(self.coll, doc)
 
     async def delete_unbound(self, user_id: str) -> None:
         """Remove an account that lost a first-login race (never a bound one)."""

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from community_plus.platform.repository import Repository
+from community_plus.platform import stamps
 
 
 class SessionRepository(Repository):
@@ -21,7 +22,7 @@ class SessionRepository(Repository):
     ]
 
     async def create(self, doc: dict[str, Any]) -> None:
-        await self.coll.insert_one(doc)
+        await stamps.insert(self.coll, doc)
 
     async def rotate(self, old_hash: str, new_hash: str, expires_at: datetime) -> dict[str, Any] | None:
         """Swap the current token hash atomically; None when `old_hash` is not current."""

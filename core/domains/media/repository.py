@@ -19,6 +19,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from community_plus.platform.repository import Repository
+from community_plus.platform import stamps
 
 PENDING, STORED, ATTACHED, DELETING = "pending", "stored", "attached", "deleting"
 
@@ -33,7 +34,7 @@ class FileRepository(Repository):
     ]
 
     async def insert(self, doc: dict[str, Any]) -> None:
-        await self.coll.insert_one(doc)
+        await stamps.insert(self.coll, doc)
 
     async def usage(self, community_id: str) -> int:
         """Bytes a community uses, counting pending uploads (they are reservations)."""

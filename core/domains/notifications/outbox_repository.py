@@ -13,6 +13,7 @@ from community_plus_sdk.module import page_path
 from community_plus.realtime.events import notification_events
 from community_plus.realtime.log import EventLog
 from community_plus.platform.repository import Repository
+from community_plus.platform import stamps
 
 
 # Unread: `read` is only ever set to True. As an `$in` (not `$ne: True`) it is a range on the
@@ -45,7 +46,7 @@ class OutboxRepository(Repository):
             if doc.get("page") is not None:
                 doc["page"] = page_path(doc["page"])
         if docs:
-            await self.coll.insert_many(docs, session=session)
+            await stamps.insert_all(self.coll, docs, session=session)
             await EventLog(self.db).append(notification_events(docs), session=session)
 
     async def claim(self, now: datetime, lease_until: datetime) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, GEOSPHERE, IndexModel, ReturnDocument
 
 from community_plus.platform.repository import Repository, scoped
+from community_plus.platform import stamps
 
 
 class GridRepository(Repository):
@@ -23,7 +24,7 @@ class GridRepository(Repository):
         return await self.coll.find_one(scoped({"boundary": {"$geoIntersects": {"$geometry": point}}}, scope_filter))
 
     async def insert(self, doc: dict[str, Any]) -> None:
-        await self.coll.insert_one(doc)
+        await stamps.insert(self.coll, doc)
 
     async def update(self, id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
         return await self.coll.find_one_and_update({"_id": id}, {"$set": changes}, return_document=ReturnDocument.AFTER)

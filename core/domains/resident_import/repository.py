@@ -52,7 +52,7 @@ class ImportErrorRepository(Repository):
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> None:
         if docs:
-            await self.coll.insert_many(docs, ordered=False)
+            await stamps.insert_all(self.coll, docs, ordered=False)
 
     async def of_job(self, job_id: str, first: int, after: str | None) -> Page:
         return await self.page({"jobId": job_id}, first, after)

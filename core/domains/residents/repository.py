@@ -73,7 +73,7 @@ class ResidentRepository(Repository):
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> None:
         if docs:
-            await self.coll.insert_many(docs, ordered=False)
+            await stamps.insert_all(self.coll, docs, ordered=False)
 
     async def update(self, id: str, scope_filter: dict[str, Any], changes: dict[str, Any],
                      unset: list[str] | None = None, session=None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from community_plus.platform.access import STAFF_ROLES as ROLES
 from community_plus.platform.repository import Page, Repository
+from community_plus.platform import stamps
 
 if TYPE_CHECKING:
     from community_plus.platform.context import Platform
@@ -87,7 +88,7 @@ class PasswordResetRepository(Repository):
     async def replace_for(self, doc: dict[str, Any]) -> None:
         """A new code voids the account's earlier ones."""
         await self.coll.delete_many({"userId": doc["userId"]})
-        await self.coll.insert_one(doc)
+        await stamps.insert(self.coll, doc)
 
     async def consume(self, code_hash: str, now: datetime) -> dict[str, Any] | None:
         """Take a live code exactly once (the delete is the single-use guarantee)."""

@@ -7,6 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 
 from community_plus.platform.repository import Repository
+from community_plus.platform import stamps
 
 
 class UserRepository(Repository):
@@ -23,7 +24,7 @@ class UserRepository(Repository):
         return await self.coll.find_one({"username": username})
 
     async def insert(self, doc: dict[str, Any]) -> None:
-        await self.coll.insert_one(doc)
+        await stamps.insert(self.coll, doc)
 
     async def workers_of_grids(self, grid_ids: list[str]) -> list[dict[str, Any]]:
         return await self.coll.find({"gridIds": {"$in": grid_ids}, "role": "grid_worker"}).to_list()

@@ -7,6 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from community_plus.platform.repository import Repository, scoped
+from community_plus.platform import stamps
 
 
 class WorkOrderRepository(Repository):
@@ -33,7 +34,7 @@ class WorkOrderRepository(Repository):
     ]
 
     async def insert(self, doc: dict[str, Any], session=None) -> None:
-        await self.coll.insert_one(doc, session=session)
+        await stamps.insert(self.coll, doc, session=session)
 
     async def by_idempotency_key(self, user_id: str, key: str) -> dict[str, Any] | None:
         return await self.coll.find_one({"submittedBy": user_id, "idempotencyKey": key})

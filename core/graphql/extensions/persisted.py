@@ -18,6 +18,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from community_plus.platform.repository import Repository
+from community_plus.platform import stamps
 
 CACHE_SIZE = 2048
 
@@ -78,8 +79,8 @@ class PersistedQueries:
     async def store(self, query: str, registered: bool = False) -> str:
         digest = sha256(query)
         try:
-            await self.repo.coll.insert_one({"_id": digest, "query": query, "registered": registered,
-                                             "createdAt": datetime.now(UTC)})
+            await stamps.insert(self.repo.coll, {"_id": digest, "query": query, "registered": registered,
+                                                 "createdAt": datetime.now(UTC)})
         except DuplicateKeyError:
             if registered:
                 await self.repo.coll.update_one({"_id": digest}, {"$set": {"registered": True}})
