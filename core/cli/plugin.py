@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from community_plus.devtools.check import Report
+from community_plus.devtools.problems import Report
 
 
 @click.group("plugin")
@@ -108,7 +108,8 @@ def sandbox(path: Path | None, host: str, port: int, wechat_port: int, db_port: 
             communities: int, residents_per_community: int, target: Path | None, no_install: bool) -> None:
     """Run PATH (a plugin under development) with a live server, demo data, GraphiQL and a fake
     WeChat; the server restarts whenever a file of the plugin changes."""
-    from community_plus.devtools.sandbox import SandboxError, SandboxOptions, run_sandbox
+    from community_plus.devtools.sandbox import run_sandbox
+    from community_plus.devtools.sandbox_options import SandboxError, SandboxOptions
 
     options = SandboxOptions(plugin=path, host=host, port=port, wechat_port=wechat_port, db_port=db_port,
                              data_dir=data_dir, communities=communities,

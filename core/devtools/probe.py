@@ -19,6 +19,12 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from community_plus_sdk import Model, Module, hookspecs
+
+from community_plus.devtools.hook_checks import check_hooks, check_unregistered_hooks, required_arguments
+from community_plus.devtools.manifest_checks import check_manifest, check_settings_schema, check_settings_titles
+from community_plus.devtools.name_checks import check_collections, check_collisions, check_permissions
+from community_plus.devtools.problems import Problem
 from community_plus.devtools.project import GROUP, EntryPointSpec, PluginProject, normalize_dist
 
 
@@ -39,8 +45,6 @@ class LoadedPlugin:
 
     @property
     def manifest_ok(self) -> bool:
-        from community_plus_sdk import Module
-
         return isinstance(self.manifest, Module) and not self.manifest.problems()
 
     def where(self, obj: Any) -> tuple[str | None, int | None]:
@@ -78,10 +82,8 @@ def _files_for(project: PluginProject, module: str) -> dict[Path, ast.Module]:
 
 
 def _call_declaration(loaded: LoadedPlugin, hook: str) -> list[Any]:
-    from community_plus.devtools.check import _required_arguments
-
     fn = loaded.impls.get(hook)
-    if fn is None or inspect.iscoroutinefunction(fn) or any(_required_arguments(fn)):
+    if fn is None or inspect.iscoroutinefunction(fn) or any(required_arguments(fn)):
         return []  # check_hooks reports why
     value = fn()
     if callable(value) and not isinstance(value, type):
@@ -91,10 +93,6 @@ def _call_declaration(loaded: LoadedPlugin, hook: str) -> list[Any]:
 
 def load_plugin(project: PluginProject, ep: EntryPointSpec) -> tuple[LoadedPlugin | None, list[Any]]:
     """Import one entry point and call its declaration hooks; problems of class `load`."""
-    from community_plus_sdk import hookspecs
-
-    from community_plus.devtools.check import Problem
-
     module, attr = ep.parsed or (None, None)
     try:
         plugin = importlib.import_module(module)
@@ -131,8 +129,6 @@ def load_plugin(project: PluginProject, ep: EntryPointSpec) -> tuple[LoadedPlugi
     if loaded.manifest is not None and hasattr(loaded.manifest, "models"):  # parts carried by `Module(...)`
         loaded.models = [*loaded.manifest.models, *(loaded.models or [])]
         loaded.collection_specs = [*loaded.manifest.collections, *(loaded.collection_specs or [])]
-    from community_plus_sdk import Model
-
     bad = [m for m in loaded.models if not (isinstance(m, type) and issubclass(m, Model))]
     if bad:
         problems.append(Problem("load", f"register_models() returned {bad[0]!r}, not a Model subclass",
@@ -153,8 +149,6 @@ def _installed_registry(project: PluginProject) -> Any:
 
 
 def probe(project: PluginProject) -> dict[str, Any]:
-    from community_plus.devtools import check
-
     sys.path.insert(0, str(project.source_root))
     problems: list[Any] = []
     loaded_all: list[LoadedPlugin] = []
@@ -167,15 +161,15 @@ def probe(project: PluginProject) -> dict[str, Any]:
             loaded_all.append(loaded)
     registry = _installed_registry(project) if loaded_all else None
     for loaded in loaded_all:
-        problems += check.check_manifest(loaded)
-        problems += check.check_settings_schema(loaded)
-        problems += check.check_settings_titles(loaded)
-        problems += check.check_hooks(loaded)
-        problems += check.check_collections(loaded)
-        problems += check.check_permissions(loaded)
-        problems += check.check_collisions(loaded, registry)
+        problems += check_manifest(loaded)
+        problems += check_settings_schema(loaded)
+        problems += check_settings_titles(loaded)
+        problems += check_hooks(loaded)
+        problems += check_collections(loaded)
+        problems += check_permissions(loaded)
+        problems += check_collisions(loaded, registry)
     if len(loaded_all) == len([ep for ep in project.entry_points if ep.parsed]):  # else: the import error says it all
-        problems += check.check_unregistered_hooks(project, loaded_all)
+        problems += check_unregistered_hooks(project, loaded_all)
     modules = [lp.manifest.name for lp in loaded_all if lp.manifest_ok]
     return {"modules": modules, "problems": [asdict(p) for p in problems]}
 

@@ -5,7 +5,7 @@ however deeply a cross-collection stage or JavaScript operator is nested. Each a
 first run on the raw collection, to show it really reads other data on this database, and
 then through the module's collection, which must refuse it.
 
-The developer's sandbox (`community-plus sandbox PLUGIN`, core/devtools/sandbox.py): a module
+The developer's sandbox (`community-plus sandbox PLUGIN`, core/devtools/sandbox.py and its siblings): a module
 calling `ctx.notify` there really reaches the sandbox's fake WeChat, which the sandbox
 configures with the subscription templates the server sends with and the demo resident's
 grants (the last test: the sandbox's own WeChat app, server environment, seeding, plugin
@@ -22,9 +22,9 @@ from bson import encode
 from bson.raw_bson import RawBSONDocument
 
 from community_plus.app import create_app
-from community_plus.devtools.sandbox import (RESIDENT_USER, SANDBOX_GRANTS, SandboxOptions, _gql,
-                                             ensure_demo_resident, sandbox_environment, sandbox_fake_wechat,
-                                             seed_database)
+from community_plus.devtools.sandbox_demo import (RESIDENT_USER, SANDBOX_GRANTS, _gql, ensure_demo_resident,
+                                                  sandbox_environment, sandbox_fake_wechat, seed_database)
+from community_plus.devtools.sandbox_options import SandboxOptions
 from community_plus.devtools.worker import SandboxState, prepare_plugin
 from community_plus.keys import SANDBOX as STATE
 from community_plus.platform.errors import Forbidden

@@ -110,7 +110,7 @@ def test_typed_settings_derive_the_schema_and_load_effective_values():
 
 
 def test_plugin_check_flags_notify_states_wechat_refuses(tmp_path):
-    from community_plus.devtools.check import check_notify
+    from community_plus.devtools.source_checks import check_notify
     from community_plus.devtools.project import GROUP, PluginProject
 
     (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "cp-notes"\nversion = "0.1.0"\n'

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from community_plus.devtools.check import _untitled, check_plugin
+from community_plus.devtools.check import check_plugin
+from community_plus.devtools.manifest_checks import _untitled
 from community_plus_sdk import RESIDENT_TAGS, tag_schema
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"

@@ -1,7 +1,7 @@
 """Readable work-order numbers: `GD<yyyymmdd>-<nnnn>`, counted per community and local day
 (China Standard Time), e.g. `GD20261201-0042`.
 
-A counter document per community and day (`work_order_counters`, `_id` `<community>:<day>`)
+A counter document per community and day (`work_order_counters`, in `numbering_repository.py`)
 is incremented atomically (`$inc`) *before* the order's transaction, never inside it: inside,
 every concurrent submission of a community would conflict on that one document and be retried
 in turn (200 concurrent submissions took over 10 s and hit the request deadline). Numbers are
@@ -16,10 +16,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError
-
-from community_plus.platform.repository import Repository
+from community_plus.domains.parts import platform_part
+from community_plus.domains.work_orders.numbering_repository import NumberedOrders, WorkOrderCounters
 
 if TYPE_CHECKING:
     from community_plus.platform.context import Platform
@@ -32,36 +30,6 @@ def format_number(day: str, seq: int) -> str:
     return f"GD{day}-{seq:04d}"
 
 
-class WorkOrderCounters(Repository):
-    collection = "work_order_counters"
-
-    async def ensure(self, key: str) -> None:
-        try:
-            await self.coll.update_one({"_id": key}, {"$setOnInsert": {"seq": 0}}, upsert=True)
-        except DuplicateKeyError:
-            pass  # a concurrent first order of the day created it
-
-    async def take(self, key: str, session=None) -> int:
-        doc = await self.coll.find_one_and_update({"_id": key}, {"$inc": {"seq": 1}},
-                                                  return_document=ReturnDocument.AFTER, session=session)
-        return int(doc["seq"])
-
-    async def reserve(self, key: str, count: int) -> int:
-        """Take `count` numbers at once; returns the first (bulk loads: the demo seed)."""
-        doc = await self.coll.find_one_and_update({"_id": key}, {"$inc": {"seq": count}}, upsert=True,
-                                                  return_document=ReturnDocument.AFTER)
-        return int(doc["seq"]) - count + 1
-
-
-class NumberedOrders(Repository):
-    """The `work_orders` indexes numbering needs: unique per community, and search by number."""
-
-    collection = "work_orders"
-    indexes = [IndexModel([("communityId", ASCENDING), ("number", ASCENDING)], unique=True,
-                          partialFilterExpression={"number": {"$type": "string"}}, name="number_unique"),
-               IndexModel([("number", ASCENDING)], name="number_search")]
-
-
 class Numbering:
     KEY = "work_order_numbering"
 
@@ -71,8 +39,6 @@ class Numbering:
 
     @classmethod
     async def of(cls, platform: Platform) -> Numbering:
-        from community_plus.domains.parts import platform_part
-
         return await platform_part(platform, cls.KEY, cls, lambda n: [n.orders])
 
     async def prepare(self, community_id: str, now: datetime) -> str:

@@ -1,26 +1,15 @@
-"""The one-stop work-order flow (一门受理、一站办结):
+"""The work-order service: submission, the state machine's transitions (compare-and-set on
+the state, and the version when the client sends it, so of two concurrent attempts exactly one
+succeeds), notes, and the periodic closing of orders nobody rated.
 
-    submitted → accepted → assigned → in_progress → resolved → closed
-    submitted/accepted → rejected (community admin, with a reason)
-    submitted/accepted/assigned → cancelled (the resident, before work starts)
-
-Each transition is allowed to one role and from given states only: the wrong role is
-FORBIDDEN, the wrong state CONFLICT. Transitions are compare-and-set on the state (and the
-version when the client sends it), so of two concurrent attempts exactly one succeeds.
-
-A problem report with a location is filed under the grid of the resident's community that
-contains the point. A point inside none of that community's grids (a wrong pin, or a problem
-in another community) is refused with BAD_USER_INPUT on `input.longitude`/`input.latitude`
-rather than filed somewhere it does not belong: the resident moves the pin, or reports it
-without a location, or where it is. States in errors and statistics are spelled as the
-GraphQL enum spells them (`CANCELLED`), never as stored.
+The rules live beside it: `transitions.py` (states, who may move an order from where),
+`submission.py` (what a new order files), `search.py` (visibility, list filters),
+`numbering.py` (readable numbers). This module writes: each write commits the order, its
+outbox messages and its realtime event in one transaction, then emits the domain event.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,71 +21,21 @@ from community_plus_sdk.idempotency import key_problem
 from community_plus.platform.errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from community_plus.platform.repository import Page, new_id
 from community_plus.platform.transactions import in_transaction
-from community_plus.domains.work_orders.numbering import Numbering, number_filter
+from community_plus.domains.work_orders.numbering import Numbering
 from community_plus.domains.audit import service as audit
-from community_plus.domains.catalogue import forms
 from community_plus.domains.media.service import register_entity_visibility, release_files
 from community_plus.domains.work_orders.attachments import attach, unique_files
-from community_plus.domains.catalogue.service import eligibility_problems
+from community_plus.domains.work_orders.search import list_query, visible_filter
+from community_plus.domains.work_orders.submission import check_submission, new_order, request_hash, subject_of
+from community_plus.domains.work_orders.transitions import (OPEN_STATES, STATE_TEXT, STATES, TRANSITIONS, Transition,
+                                                            enum_name, may_act, note_problem, state_conflict,
+                                                            timeline_event)
 from community_plus.domains.notifications.service import work_order_messages
-from community_plus.platform.validation import as_utc
 from community_plus.realtime.publish import record_work_order
 
 ENTITY = "workOrder"
-OPEN_STATES = ("submitted", "accepted", "assigned", "in_progress")
-STATES = (*OPEN_STATES, "resolved", "closed", "rejected", "cancelled")
-ADMINS = ("community_admin",)
-REPORT_SLA_HOURS = 48
-# how an order came in (WorkOrderChannel); orders stored before channels existed are mini_program
-CHANNELS = ("mini_program", "hotline", "counter", "grid_report", "escalation")
-CHANNEL_OF_ROLE = {"resident": "mini_program", "hotline_operator": "hotline", "community_admin": "counter",
-                   "grid_worker": "grid_report"}
-MAX_NOTE = 1000
-MAX_DESCRIPTION = 2000
-STATE_TEXT = {"submitted": "已提交", "accepted": "已受理", "assigned": "已派单", "in_progress": "处理中",
-              "resolved": "已办结", "closed": "已完成", "rejected": "已驳回", "cancelled": "已撤销"}
-ACTION_TEXT = {"accept": "受理", "reject": "驳回", "assign": "派单", "start": "开始处理", "resolve": "办结",
-               "rate": "评价", "cancel": "撤销"}
-
-
-def enum_name(value: str) -> str:
-    """A stored value as the GraphQL enum spells it (`in_progress` → `IN_PROGRESS`)."""
-    return value.upper()
-
-
-def state_conflict(state: str, action: str, allowed: tuple[str, ...]) -> Conflict:
-    return Conflict(f"工单当前为「{STATE_TEXT.get(state, state)}」，不能{ACTION_TEXT.get(action, action)} "
-                    f"(cannot {action} a work order in state {enum_name(state)}; allowed from "
-                    f"{', '.join(map(enum_name, allowed))})", state=enum_name(state))
-
-
-def note_problem(note: str | None, path: str = "note") -> None:
-    if note and len(note) > MAX_NOTE:
-        raise BadUserInput({path: f"最多{MAX_NOTE}字 (at most {MAX_NOTE} characters)"})
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    from_states: tuple[str, ...]
-    to_state: str
-    roles: tuple[str, ...]  # "resident" means the submitter/subject; "assignee" the assigned worker
-    stamp: str
-
-
-TRANSITIONS = {
-    "accept": Transition("accept", ("submitted",), "accepted", ADMINS, "acceptedAt"),
-    "reject": Transition("reject", ("submitted", "accepted"), "rejected", ADMINS, "rejectedAt"),
-    "assign": Transition("assign", ("accepted", "assigned"), "assigned", ADMINS, "assignedAt"),
-    "start": Transition("start", ("assigned",), "in_progress", ("assignee",), "startedAt"),
-    "resolve": Transition("resolve", ("in_progress",), "resolved", ("assignee",), "resolvedAt"),
-    "rate": Transition("rate", ("resolved",), "closed", ("resident",), "closedAt"),
-    "cancel": Transition("cancel", ("submitted", "accepted", "assigned"), "cancelled", ("resident",), "cancelledAt"),
-}
-
-
-def request_hash(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+__all__ = ["ENTITY", "OPEN_STATES", "STATES", "WorkOrderService", "close_stale_resolved", "enum_name",
+           "register_file_visibility"]
 
 
 class WorkOrderService:
@@ -105,17 +44,8 @@ class WorkOrderService:
         self.p = ctx.platform
         self.scope = ctx.scope
 
-    # -- visibility ---------------------------------------------------------------------
     def visible_filter(self) -> dict[str, Any]:
-        pr = self.scope.require()
-        if pr.role == "resident":
-            return {"$or": [{"submittedBy": pr.user_id}, {"residentId": pr.resident_id or "\x00"}]}
-        if pr.role == "department_staff":  # the orders ever handed to their department (linkage)
-            return {"linkageDepartments": pr.department_id or "\x00"}
-        f = self.scope.community_filter()
-        if pr.role == "grid_worker":
-            return {"$and": [f, {"$or": [{"gridId": {"$in": list(pr.grid_ids)}}, {"assigneeId": pr.user_id}]}]}
-        return f
+        return visible_filter(self.scope)
 
     async def get(self, id: str) -> dict[str, Any]:
         doc = await self.p.work_orders.get(id, self.visible_filter())
@@ -124,62 +54,9 @@ class WorkOrderService:
         return doc
 
     async def list(self, f: dict[str, Any], first: int, after: str | None) -> Page:
-        clauses: list[dict[str, Any]] = [self.visible_filter()]
-        pr = self.scope.require()
-        if f.get("states"):
-            bad = [s for s in f["states"] if s not in STATES]
-            if bad:
-                raise BadUserInput({"filter.states": f"未知状态 {bad} (unknown states; use WorkOrderState values)"})
-            clauses.append({"state": {"$in": f["states"]}})
-        for key, field in (("item_id", "itemId"), ("grid_id", "gridId"), ("resident_id", "residentId"),
-                           ("community_id", "communityId")):
-            if f.get(key):
-                clauses.append({field: f[key]})
-        if f.get("channels"):
-            clauses.append({"channel": {"$in": f["channels"]}} if "mini_program" not in f["channels"] else
-                           {"$or": [{"channel": {"$in": f["channels"]}}, {"channel": {"$exists": False}}]})
-        if f.get("number"):
-            clauses.append(number_filter(f["number"]))
-        if f.get("assigned_to_me"):
-            clauses.append({"assigneeId": pr.user_id})
-        if f.get("overdue"):
-            clauses.append({"state": {"$in": list(OPEN_STATES)}, "dueAt": {"$lt": datetime.now(UTC)}})
-        if f.get("since") or f.get("until"):
-            rng: dict[str, Any] = {}
-            if f.get("since"):
-                rng["$gte"] = as_utc(f["since"])
-            if f.get("until"):
-                rng["$lt"] = as_utc(f["until"])
-            if "$gte" in rng and "$lt" in rng and rng["$gte"] >= rng["$lt"]:
-                raise BadUserInput({"filter.since": "开始时间应早于结束时间 (since must be before until)"})
-            clauses.append({"createdAt": rng})
-        query = {"$and": clauses} if len(clauses) > 1 else clauses[0]
-        return await self.p.work_orders.page(query, first, after, newest_first=True)
+        return await self.p.work_orders.page(list_query(self.scope, f), first, after, newest_first=True)
 
     # -- submission ---------------------------------------------------------------------
-    async def _subject(self, resident_id: str | None) -> dict[str, Any]:
-        """The resident the order is for: yourself, a ward, or (staff) a resident in scope."""
-        pr = self.scope.require()
-        if pr.role == "resident":
-            if not pr.resident_id:
-                raise Forbidden("请先绑定居民身份 (bind your resident record before submitting)")
-            target = resident_id or pr.resident_id
-            if target != pr.resident_id:
-                ward = await self.p.db["guardianships"].find_one({"guardianResidentId": pr.resident_id,
-                                                                  "wardResidentId": target})
-                if ward is None:
-                    raise Forbidden("只能为本人或被监护的家人提交 (only for yourself or family you are guardian of)")
-            doc = await self.p.residents.get(target)
-        elif pr.role in ("community_admin", "grid_worker", "hotline_operator"):
-            if not resident_id:
-                raise BadUserInput({"input.residentId": "代居民提交时必填 (required when staff submit for a resident)"})
-            doc = await self.p.residents.get(resident_id, self.scope.resident_filter())
-        else:
-            raise Forbidden("请切换到社区后代居民提交 (submit as a resident, community admin or grid worker)")
-        if doc is None:
-            raise NotFound("resident")
-        return doc
-
     async def submit(self, data: dict[str, Any], *, subject: dict[str, Any] | None = None,
                      also_write=None) -> dict[str, Any]:
         """File an order. `subject` replaces the resident (a hotline caller not registered
@@ -194,65 +71,10 @@ class WorkOrderService:
             existing = await self.p.work_orders.by_idempotency_key(pr.user_id, key)
             if existing is not None:
                 return self._replay(existing, fingerprint)
-        resident = subject or await self._subject(data.get("resident_id"))
-        now = datetime.now(UTC)
-        errors = FieldErrors()
-        item = None
-        if data.get("item_id"):
-            item = await self.p.service_items.get(data["item_id"])
-            community = await self.ctx.loaders.by_id("regions").load(resident["communityId"])
-            if item is None or item["state"] != "published" or not (
-                    item["communityId"] == resident["communityId"] or item["regionId"] in community["path"]):
-                raise BadUserInput({"input.itemId": "服务事项不存在或未发布 (no such published item for this community)"})
-            if problems := eligibility_problems(item, resident):
-                raise Forbidden("不符合申请条件: " + "；".join(problems), reasons=problems)
-            forms.validate_answers(item["form"], data.get("answers") or {})
-        else:
-            if not (data.get("description") or "").strip():
-                errors.add("input.description", "请描述问题 (describe the problem, or choose a service item)")
-            if data.get("answers"):
-                errors.add("input.answers", "问题上报没有表单，请不要填写 answers (a report has no form: omit answers)")
-        if len(data.get("description") or "") > MAX_DESCRIPTION:
-            errors.add("input.description", f"最多{MAX_DESCRIPTION}字 (at most {MAX_DESCRIPTION} characters)")
-        location = None
-        if data.get("longitude") is not None or data.get("latitude") is not None:
-            lon, lat = data.get("longitude"), data.get("latitude")
-            if lon is None or lat is None:
-                errors.add("input.longitude" if lon is None else "input.latitude",
-                           "经度和纬度需同时提供 (give both longitude and latitude)")
-            else:
-                if not -180 <= lon <= 180:
-                    errors.add("input.longitude", "经度应在 -180 到 180 之间 (longitude must be within -180..180)")
-                if not -90 <= lat <= 90:
-                    errors.add("input.latitude", "纬度应在 -90 到 90 之间 (latitude must be within -90..90)")
-                location = {"type": "Point", "coordinates": [lon, lat]}
-        errors.raise_if_any()
-        grid_id = resident.get("gridId")
-        if location is not None:
-            grid = await self.p.grids.at_point(location["coordinates"][0], location["coordinates"][1],
-                                               {"communityId": resident["communityId"]})
-            if grid is None:
-                where = "该位置不在本社区的网格内，请确认定位，或不带位置上报 (the location is outside every grid of the " \
-                        "resident's community: check the pin, or report without a location)"
-                raise BadUserInput({"input.longitude": where, "input.latitude": where})
-            grid_id = grid["_id"]
-        files = unique_files([(fid, f"input.attachments.{i}") for i, fid in enumerate(data.get("attachments") or [])]
-                             + (forms.file_ids_in(item["form"], data.get("answers") or {}) if item else []))
-        sla = item["slaHours"] if item else REPORT_SLA_HOURS
-        order_id = new_id()
-        doc = {
-            "_id": order_id, "communityId": resident["communityId"], "regionPath": resident["regionPath"],
-            "gridId": grid_id, "kind": "service" if item else "report",
-            "itemId": item["_id"] if item else None, "title": item["title"] if item else "问题上报",
-            "formVersion": item["formVersion"] if item else None, "answers": data.get("answers") or {},
-            "description": (data.get("description") or "").strip(), "location": location,
-            "attachments": [fid for fid, _ in files],
-            "residentId": resident["_id"], "residentTags": resident.get("tags", []),
-            "submittedBy": pr.user_id, "submittedByRole": pr.role, "state": "submitted", "version": 1,
-            "channel": CHANNEL_OF_ROLE.get(pr.role, "mini_program"), "notifyUserIds": notify,
-            "assigneeId": None, "dueAt": now + timedelta(hours=sla), "createdAt": now, "updatedAt": now,
-            "timeline": [self._event("submit", None, "submitted", now)],
-        }
+        resident = subject or await subject_of(self.ctx, data.get("resident_id"))
+        filing = await check_submission(self.ctx, data, resident)
+        files, order_id, now = filing.files, new_id(), datetime.now(UTC)
+        doc = new_order(order_id, pr, data, resident, filing, notify, now)
         if key:
             doc["idempotencyKey"], doc["requestHash"] = key, fingerprint
 
@@ -295,21 +117,12 @@ class WorkOrderService:
     # -- transitions --------------------------------------------------------------------
     def _event(self, action: str, from_state: str | None, to_state: str | None, at: datetime,
                note: str | None = None, **extra: Any) -> dict[str, Any]:
-        pr = self.scope.principal
-        return {"at": at, "action": action, "from": from_state, "to": to_state, "note": note,
-                "actorId": pr.user_id if pr else "system", "actorRole": pr.role if pr else "system",
-                "actorName": pr.display_name if pr else "系统", **extra}
+        return timeline_event(self.scope.principal, action, from_state, to_state, at, note, **extra)
 
     def _check_role(self, t: Transition, order: dict[str, Any]) -> None:
         pr = self.scope.require()
-        if "assignee" in t.roles and pr.role == "grid_worker" and order.get("assigneeId") in (None, pr.user_id):
-            return  # not yet assigned: the state check answers CONFLICT
-        if "resident" in t.roles and pr.role == "resident" and (
-                order["submittedBy"] == pr.user_id or order["residentId"] == pr.resident_id):
-            return
-        if pr.role in t.roles:
-            return
-        raise Forbidden(f"您的角色不能执行此操作 ({pr.role} may not {t.action} this work order)")
+        if not may_act(t, pr, order):
+            raise Forbidden(f"您的角色不能执行此操作 ({pr.role} may not {t.action} this work order)")
 
     async def transition(self, action: str, id: str, *, version: int | None = None, note: str | None = None,
                          changes: dict[str, Any] | None = None,
@@ -447,9 +260,8 @@ async def close_stale_resolved(platform, days: float, now: datetime | None = Non
     now = now or datetime.now(UTC)
     closed = 0
     for order in await platform.work_orders.stale_resolved(now - timedelta(days=days)):
-        event = {"at": now, "action": "auto_close", "from": "resolved", "to": "closed",
-                 "note": f"{days:g}天未评价，自动办结 (closed automatically after {days:g} days without a rating)",
-                 "actorId": "system", "actorRole": "system", "actorName": "系统"}
+        event = timeline_event(None, "auto_close", "resolved", "closed", now,
+                               f"{days:g}天未评价，自动办结 (closed automatically after {days:g} days without a rating)")
         updated = await platform.work_orders.transition(order["_id"], ["resolved"], None,
                                                         {"state": "closed", "closedAt": now, "updatedAt": now,
                                                          "autoClosed": True}, event)

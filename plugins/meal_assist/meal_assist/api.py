@@ -9,7 +9,7 @@ import strawberry
 
 from community_plus_sdk.relay import Connection, connection
 
-from . import menus, orders, people, stats
+from . import menus, order_access, orders, people, serving, stats
 from .manifest import module
 from .rules import Rules
 from .types import (AddCanteenStaffInput, CanteenStaffMember, CreateMealMenuInput, EnrollMealDinerInput,
@@ -59,7 +59,7 @@ class MealAssistQuery:
 
     @strawberry.field(description="一笔订单（就餐者、下单人、监护人、工作人员、配送人可见）(one order)")
     async def meal_order(self, info: strawberry.Info, id: strawberry.ID) -> MealOrder:
-        order, _ = await orders.get_order(module.context(info), id)
+        order, _ = await order_access.get_order(module.context(info), id)
         return MealOrder.of(order)
 
     @strawberry.field(description="我的订单：我就餐的与我代订的，新的在前 (orders for me or placed by me)")
@@ -74,12 +74,12 @@ class MealAssistQuery:
 
     @strawberry.field(description="指派给我的送餐 (deliveries assigned to me)")
     async def my_meal_deliveries(self, info: strawberry.Info, date: date | None = None) -> list[MealOrder]:
-        return [MealOrder.of(r) for r in await orders.my_deliveries(module.context(info), date)]
+        return [MealOrder.of(r) for r in await serving.my_deliveries(module.context(info), date)]
 
     @strawberry.field(description="可接手某送餐订单的网格员与志愿者 (who can take a delivery; staff)")
     async def meal_delivery_candidates(self, info: strawberry.Info, order_id: strawberry.ID
                                        ) -> list[MealDeliveryCandidate]:
-        rows = await orders.candidates_for(module.context(info), order_id)
+        rows = await serving.candidates_for(module.context(info), order_id)
         return [MealDeliveryCandidate(kind=MealDelivererKind(c["kind"]), id=c["id"], name=c["name"], phone=c["phone"])
                 for c in rows]
 
@@ -139,16 +139,16 @@ class MealAssistMutation:
 
     @strawberry.mutation(description="出餐：堂食/自取为已出餐，送餐为交给配送人 (serve, or hand to the deliverer)")
     async def mark_meal_order_served(self, info: strawberry.Info, id: strawberry.ID) -> MealOrder:
-        return MealOrder.of(await orders.mark_served(module.context(info), id))
+        return MealOrder.of(await serving.mark_served(module.context(info), id))
 
     @strawberry.mutation(description="指派送餐人（网格员或志愿者）(assign a grid worker or volunteer)")
     async def assign_meal_delivery(self, info: strawberry.Info, id: strawberry.ID, kind: MealDelivererKind,
                                    deliverer_id: strawberry.ID) -> MealOrder:
-        return MealOrder.of(await orders.assign_delivery(module.context(info), id, kind.value, deliverer_id))
+        return MealOrder.of(await serving.assign_delivery(module.context(info), id, kind.value, deliverer_id))
 
     @strawberry.mutation(description="确认送达 (confirm a delivery)")
     async def confirm_meal_delivered(self, info: strawberry.Info, id: strawberry.ID) -> MealOrder:
-        return MealOrder.of(await orders.confirm_delivered(module.context(info), id))
+        return MealOrder.of(await serving.confirm_delivered(module.context(info), id))
 
     @strawberry.mutation(description="登记食堂工作人员（按用户账号）(register a canteen staff account)")
     async def add_canteen_staff(self, info: strawberry.Info, input: AddCanteenStaffInput) -> CanteenStaffMember:

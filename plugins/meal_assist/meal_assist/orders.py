@@ -1,5 +1,5 @@
-"""Meal orders: placing (subsidy deducted in the same transaction), cancelling before the
-cut-off (subsidy restored), serving, and delivery hand-over.
+"""Meal orders: placing (subsidy deducted in the same transaction) and cancelling before the
+cut-off (subsidy restored); serving and delivery are `serving.py`.
 
 Scarce resources are counters changed only by compare-and-set inside `ctx.transaction`:
 a menu's `orderedCount` (never above `capacity`), a diner's monthly `usedFen` (never above
@@ -17,9 +17,16 @@ from community_plus_sdk import (ConflictError, FieldErrors, ForbiddenError, Modu
                                 RetryTransaction, UserInputError)
 from community_plus_sdk.relay import Page, paginate
 
-from .common import (ACCOUNTS, ACTIVE_STATES, BUDGETS, CANTEENS, MENUS, ORDERS, REQUESTS, VOLUNTEERS, Diner, conflict,
-                     diner_for, key_id, relations, require_canteen_staff)
-from .rules import Grant, Rules, day_key, day_of, entitlement, grant, month_of
+from .common import (ACCOUNTS, ACTIVE_STATES, BUDGETS, CANTEENS, MENUS, ORDERS, REQUESTS, Diner, conflict, diner_for,
+                     key_id)
+from .order_access import STATUS_TEXT, get_order, order_for_write, wrong_state
+from .rules import Grant, Rules, day_of, entitlement, grant, month_of
+# the canteen's side moved to serving.py; its names stay importable from here
+from .serving import assign_delivery, candidates_for, confirm_delivered, delivery_candidates, mark_served, my_deliveries
+
+__all__ = ["CANCELLERS", "MAX_ITEMS", "STATUS_TEXT", "assign_delivery", "cancel_order", "candidates_for",
+           "confirm_delivered", "delivery_candidates", "get_order", "mark_served", "my_deliveries", "my_orders",
+           "place_order"]
 
 MAX_ITEMS = 10
 CANCELLERS = {"diner", "placer", "guardian", "agent"}
@@ -220,45 +227,17 @@ def _order_doc(tx: ModuleContext, menu: dict[str, Any], m: dict[str, Any], diner
             "deliverer": None, "cutoffAt": m["cutoffAt"]}
 
 
-async def get_order(ctx: ModuleContext, order_id: str) -> tuple[dict[str, Any], set[str]]:
-    """An order the caller is related to (NOT_FOUND otherwise: existence never leaks)."""
-    order = await ctx.collection(ORDERS).find_one({"_id": order_id})
-    if order is None:
-        raise NotFoundError("订单不存在 (order not found)")
-    rel = await relations(ctx, order)
-    if not rel:
-        raise NotFoundError("订单不存在 (order not found)")
-    return order, rel
-
-
-async def _find_for_write(ctx: ModuleContext, order_id: str) -> tuple[dict[str, Any], set[str]]:
-    order = await ctx.collection(ORDERS).find_one({"_id": order_id})
-    if order is None:
-        raise NotFoundError("订单不存在 (order not found)")
-    return order, await relations(ctx, order)
-
-
-STATUS_TEXT = {"placed": "已下单", "assigned": "已派送", "out_for_delivery": "配送中", "served": "已就餐",
-               "delivered": "已送达", "cancelled": "已取消"}
-
-
-def _wrong_state(order: dict[str, Any], action: str) -> ConflictError:
-    status = order["status"].upper()  # as MealOrderStatus spells it
-    return conflict(f"订单当前为「{STATUS_TEXT.get(order['status'], status)}」，不能{action} (an order in state "
-                    f"{status} cannot be {action}ed)", "WRONG_STATE", status=status)
-
-
 async def cancel_order(ctx: ModuleContext, order_id: str, reason: str | None) -> dict[str, Any]:
     """Cancel before the cut-off: frees the meal slot and restores the subsidy, atomically."""
     caller = ctx.require_caller()
     problems = FieldErrors()
     reason = problems.text("reason", reason, max_length=100)
     problems.raise_if_any()
-    order, rel = await _find_for_write(ctx, order_id)
+    order, rel = await order_for_write(ctx, order_id)
     if not rel & CANCELLERS:
         raise ForbiddenError("您不能取消该订单 (you may not cancel this order)")
     if order["status"] not in ACTIVE_STATES:
-        raise _wrong_state(order, "取消 (cancel)")
+        raise wrong_state(order, "取消 (cancel)")
     community = ctx.community_id or ""
     account_id = key_id(community, "account", order["residentId"], order["month"])
     budget_id = key_id(community, "budget", order["month"])
@@ -266,7 +245,7 @@ async def cancel_order(ctx: ModuleContext, order_id: str, reason: str | None) ->
     async def work(tx: ModuleContext) -> dict[str, Any]:
         o = await tx.collection(ORDERS).find_one({"_id": order_id})
         if o["status"] not in ACTIVE_STATES:
-            raise _wrong_state(o, "取消 (cancel)")
+            raise wrong_state(o, "取消 (cancel)")
         m = await tx.collection(MENUS).find_one({"_id": o["menuId"]})
         now = ctx.now()
         if now >= m["cutoffAt"]:
@@ -292,98 +271,6 @@ async def cancel_order(ctx: ModuleContext, order_id: str, reason: str | None) ->
     return await ctx.transaction(work)
 
 
-async def mark_served(ctx: ModuleContext, order_id: str) -> dict[str, Any]:
-    """Eat-in and pick-up: PLACED → SERVED. Delivery: ASSIGNED → OUT_FOR_DELIVERY (handed over)."""
-    order, _ = await _find_for_write(ctx, order_id)
-    await require_canteen_staff(ctx, order["canteenId"])
-    rules = Rules.of(await ctx.settings())
-    now = ctx.now()
-    if rules.today(now) < day_of(order["date"]):
-        raise conflict("还未到用餐日 (the meal is not today yet)", "NOT_MEAL_DAY")
-    if order["orderType"] == "delivery":
-        if order["status"] == "placed":
-            raise conflict("请先指派配送人 (assign a deliverer first)", "NOT_ASSIGNED")
-        before, after = "assigned", "out_for_delivery"
-    else:
-        before, after = "placed", "served"
-    if order["status"] != before:
-        raise _wrong_state(order, "出餐 (serve)")
-    row = await ctx.collection(ORDERS).update({"_id": order_id}, {"status": after, "servedAt": now,
-                                                                  "servedBy": ctx.require_caller().user_id},
-                                              expect={"status": before})
-    if row is None:
-        raise _wrong_state(await ctx.collection(ORDERS).find_one({"_id": order_id}), "出餐 (serve)")
-    if after == "out_for_delivery" and row["deliverer"].get("userId"):
-        await ctx.notify([row["deliverer"]["userId"]], f"送餐：{row['dinerName'] or ''}", "待送达",
-                         page=f"/pages/meal_assist/delivery?id={order_id}")
-    return row
-
-
-async def delivery_candidates(ctx: ModuleContext, order: dict[str, Any]) -> list[dict[str, Any]]:
-    """Grid workers of the diner's grid, then active volunteers of the order's canteen or of none."""
-    out = []
-    if order.get("gridId"):
-        for w in await ctx.grid_workers(order["gridId"]):
-            out.append({"kind": "grid_worker", "id": w["_id"], "userId": w["_id"], "name": w.get("name"),
-                        "phone": w.get("phone")})
-    serving = {"active": True, "canteen_id": {"$in": [None, order.get("canteenId")]}}
-    for v in await ctx.collection(VOLUNTEERS).find(serving, sort=[("_id", 1)], limit=200):
-        out.append({"kind": "volunteer", "id": v["_id"], "residentId": v["resident"], "name": v["name"],
-                    "phone": v.get("phone")})
-    return out
-
-
-async def candidates_for(ctx: ModuleContext, order_id: str) -> list[dict[str, Any]]:
-    order = await ctx.collection(ORDERS).find_one({"_id": order_id})
-    if order is None:
-        raise NotFoundError("订单不存在 (order not found)")
-    await require_canteen_staff(ctx, order["canteenId"])
-    return await delivery_candidates(ctx, order)
-
-
-async def assign_delivery(ctx: ModuleContext, order_id: str, kind: str, deliverer_id: str) -> dict[str, Any]:
-    """Hand a delivery order to a grid worker of the diner's grid or a registered volunteer
-    (re-assigning is allowed until it leaves the canteen)."""
-    order, _ = await _find_for_write(ctx, order_id)
-    await require_canteen_staff(ctx, order["canteenId"])
-    if order["orderType"] != "delivery":
-        raise conflict("不是送餐订单 (not a delivery order)", "NOT_DELIVERY")
-    if order["status"] not in ACTIVE_STATES:
-        raise _wrong_state(order, "指派 (assign)")
-    match = next((c for c in await delivery_candidates(ctx, order)
-                  if c["kind"] == kind and c["id"] == deliverer_id), None)
-    if match is None:
-        hint = ("不是该居民所在网格的网格员 (not a grid worker of the diner's grid)" if kind == "grid_worker"
-                else "不是为本食堂送餐的在册志愿者 (not an active meal volunteer of this canteen)")
-        raise UserInputError({"delivererId": hint})
-    deliverer = {k: match.get(k) for k in ("kind", "id", "userId", "residentId", "name", "phone")}
-    row = await ctx.collection(ORDERS).update(
-        {"_id": order_id}, {"status": "assigned", "deliverer": deliverer, "assignedAt": ctx.now()},
-        expect={"status": {"$in": list(ACTIVE_STATES)}})
-    if row is None:
-        raise _wrong_state(await ctx.collection(ORDERS).find_one({"_id": order_id}), "指派 (assign)")
-    await ctx.audit("assign_delivery", "MealOrder", row, ["deliverer"])
-    if deliverer.get("userId"):
-        await ctx.notify([deliverer["userId"]], f"送餐任务：{row['canteenName']}", "已指派",
-                         page=f"/pages/meal_assist/delivery?id={order_id}")
-    return row
-
-
-async def confirm_delivered(ctx: ModuleContext, order_id: str) -> dict[str, Any]:
-    """The deliverer (or canteen staff) confirms the meal reached the diner."""
-    order, rel = await _find_for_write(ctx, order_id)
-    if not rel & {"deliverer", "canteen"}:
-        raise ForbiddenError("仅配送人或食堂工作人员可确认送达 (only the deliverer or canteen staff)")
-    if order["status"] != "out_for_delivery":
-        raise _wrong_state(order, "确认送达 (confirm)")
-    row = await ctx.collection(ORDERS).update({"_id": order_id}, {"status": "delivered", "deliveredAt": ctx.now(),
-                                                                  "deliveredBy": ctx.require_caller().user_id},
-                                              expect={"status": "out_for_delivery"})
-    if row is None:
-        raise _wrong_state(await ctx.collection(ORDERS).find_one({"_id": order_id}), "确认送达 (confirm)")
-    return row
-
-
 async def my_orders(ctx: ModuleContext, status: str | None, first: int, after: str | None) -> Page:
     """Orders for the caller as diner, or placed by the caller (for wards or as staff)."""
     caller = ctx.require_caller()
@@ -394,14 +281,3 @@ async def my_orders(ctx: ModuleContext, status: str | None, first: int, after: s
     if status:
         query["status"] = status
     return await paginate(ctx.collection(ORDERS), query, first, after)
-
-
-async def my_deliveries(ctx: ModuleContext, on: Any | None) -> list[dict[str, Any]]:
-    caller = ctx.require_caller()
-    who: list[dict[str, Any]] = [{"deliverer.userId": caller.user_id}]
-    if caller.resident_id:
-        who.append({"deliverer.residentId": caller.resident_id})
-    query: dict[str, Any] = {"$or": who, "status": {"$in": ["assigned", "out_for_delivery", "delivered"]}}
-    if on is not None:
-        query["date"] = day_key(on)
-    return await ctx.collection(ORDERS).find(query, sort=[("_id", -1)], limit=200)

@@ -1,177 +1,34 @@
 """Micro-wishes (微心愿): a resident in need — or a worker on their behalf — posts a small
 wish; its text passes the content check; an admin approves it; a neighbour or an
 organisation claims it (exactly one claim wins) and fulfils it with proof photos; the wisher
-confirms. The public sees an alias and the grid only, never the wisher's name or id."""
+confirms. The public sees an alias and the grid only, never the wisher's name or id.
+
+The types are `wish_types.py`, the rules (visibility, transitions) `wish_rules.py`; this
+module is the GraphQL queries and mutations."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import strawberry
 
-from community_plus_sdk import (ConflictError, FieldErrors, ForbiddenError, ModuleContext, NotFoundError,
-                                UserInputError, fields)
+from community_plus_sdk import ConflictError, FieldErrors, ForbiddenError, ModuleContext, fields
 from community_plus_sdk.clock import clock
 from community_plus_sdk.relay import Connection, and_, connection, paginate
 
 from .common import attach_photos, context, mask_name
 from .content import REVIEW, screen_text
-from .manifest import WISH_APPROVE, WISH_CLAIM, WISH_POST_FOR_OTHERS
+from .manifest import WISH_APPROVE, WISH_CLAIM
 from .points import WISH, account_id, ensure_account, post_entry
+from .wish_rules import (ACTIVE_STATES, DOING, PUBLIC_STATES, initial_state, is_wisher_side, load_wish, tell_wisher,
+                         transition, visibility, wisher_for, wrong_state)
+from .wish_types import CharityWish, CharityWishCategory, CharityWishInput, CharityWishReview, CharityWishState
 
-PUBLIC_STATES = ["open", "claimed", "fulfilled", "completed"]
-ACTIVE_STATES = ["pending_review", "open", "claimed", "fulfilled"]
-
-
-@strawberry.enum(description="心愿状态 (wish state)")
-class CharityWishState(Enum):
-    PENDING_REVIEW = "pending_review"
-    OPEN = "open"
-    CLAIMED = "claimed"
-    FULFILLED = "fulfilled"
-    COMPLETED = "completed"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-
-
-@strawberry.enum(description="心愿类别 (wish category)")
-class CharityWishCategory(Enum):
-    DAILY_NEEDS = "daily_needs"
-    STUDY = "study"
-    HEALTH = "health"
-    COMPANIONSHIP = "companionship"
-    OTHER = "other"
-
-
-@strawberry.type(description="微心愿（公开视图：只有化名和网格，不含心愿人身份） (a micro-wish as everyone sees it: "
-                             "an alias and the grid, never the wisher's identity)")
-class CharityWish:
-    id: strawberry.ID
-    alias: str
-    grid_id: strawberry.ID | None
-    title: str
-    description: str
-    category: CharityWishCategory
-    photos: list[strawberry.ID]
-    estimated_value_fen: int | None
-    state: CharityWishState
-    claimant_name: str | None = strawberry.field(description="认领者（组织名或姓氏加*） (organisation, or masked name)")
-    claimed_at: datetime | None
-    fulfilled_at: datetime | None
-    proof_photos: list[strawberry.ID]
-    proof_note: str | None
-    completed_at: datetime | None
-    thanks: str | None
-    created_at: datetime
-    is_mine: bool = strawberry.field(description="我是心愿人或代发人 (I am the wisher or posted it for them)")
-    claimed_by_me: bool
-    review_note: str | None = strawberry.field(description="审核意见（仅心愿人与审核人可见）")
-
-    @classmethod
-    def of(cls, ctx: ModuleContext, row: dict[str, Any]) -> CharityWish:
-        caller = ctx.caller
-        mine = bool(caller) and (row.get("postedBy") == caller.user_id or
-                                 (bool(caller.resident_id) and row.get("wisherResidentId") == caller.resident_id))
-        reviewer = bool(caller) and ctx.has_permission(WISH_APPROVE)
-        return cls(id=row["_id"], alias=row["alias"], grid_id=row.get("gridId"), title=row["title"],
-                   description=row.get("description") or "", category=CharityWishCategory(row["category"]),
-                   photos=row.get("photos") or [], estimated_value_fen=row.get("estimatedValueFen"),
-                   state=CharityWishState(row["state"]), claimant_name=row.get("claimantName"),
-                   claimed_at=row.get("claimedAt"), fulfilled_at=row.get("fulfilledAt"),
-                   proof_photos=row.get("proofPhotos") or [], proof_note=row.get("proofNote"),
-                   completed_at=row.get("completedAt"), thanks=row.get("thanks"), created_at=row["createdAt"],
-                   is_mine=mine, claimed_by_me=bool(caller) and row.get("claimantUserId") == caller.user_id,
-                   review_note=row.get("reviewNote") if (mine or reviewer) else None)
-
-
-@strawberry.type(description="审核视图：含心愿人身份，仅审核人可见，每次查看记入审计 (the reviewer's view with the "
-                             "wisher's identity; every view is audited)")
-class CharityWishReview:
-    wish: CharityWish
-    wisher_resident_id: strawberry.ID | None = strawberry.field(description="null for the community's demo wishes")
-    wisher_name: str
-    posted_by_staff: bool
-    content_flagged: bool = strawberry.field(description="内容检测建议人工复核 (the content check asked for review)")
-
-
-@strawberry.input(description="发布微心愿 (post a micro-wish)")
-class CharityWishInput:
-    title: str
-    description: str
-    category: CharityWishCategory = CharityWishCategory.OTHER
-    alias: str | None = strawberry.field(default=None, description="公开显示的化名，默认自动生成 (public alias)")
-    photos: list[strawberry.ID] | None = None
-    estimated_value_fen: int | None = strawberry.field(default=None, description="估值（分） (estimated value in fen)")
-    resident_id: strawberry.ID | None = strawberry.field(
-        default=None, description="工作人员代居民发布时填写 (staff posting for a resident)")
-
-
-# -- helpers --------------------------------------------------------------------------------------
-
-def initial_state(verdict: str, require_approval: bool) -> str:
-    """A new wish waits for review when the content check is unsure or the community
-    reviews every wish; otherwise it is public at once."""
-    return "pending_review" if verdict == REVIEW or require_approval else "open"
-
-
-def visibility(ctx: ModuleContext) -> dict[str, Any]:
-    """Which wishes the caller may see: public states, their own, or all for reviewers."""
-    caller = ctx.require_caller()
-    if ctx.has_permission(WISH_APPROVE):
-        return {}
-    ors: list[dict[str, Any]] = [{"state": {"$in": PUBLIC_STATES}}, {"postedBy": caller.user_id}]
-    if caller.resident_id:
-        ors.append({"wisherResidentId": caller.resident_id})
-    return {"$or": ors}
-
-
-async def load_wish(ctx: ModuleContext, wish_id: str) -> dict[str, Any]:
-    row = await ctx.collection("wishes").find_one(and_({"_id": wish_id}, visibility(ctx)))
-    if row is None:
-        raise NotFoundError("心愿不存在 (no such wish)")
-    return row
-
-
-def _is_wisher_side(ctx: ModuleContext, row: dict[str, Any]) -> bool:
-    caller = ctx.require_caller()
-    return row.get("postedBy") == caller.user_id or (
-        caller.role == "resident" and bool(caller.resident_id) and row.get("wisherResidentId") == caller.resident_id)
-
-
-def _wrong_state(row: dict[str, Any], doing: str) -> ConflictError:
-    if row["state"] in ("claimed", "fulfilled", "completed") and doing == "claim":
-        return ConflictError("心愿已被认领 (this wish has already been claimed)", reason="ALREADY_CLAIMED")
-    label = {"pending_review": "待审核", "open": "待认领", "claimed": "已认领", "fulfilled": "已送达",
-             "completed": "已完成", "rejected": "未通过", "cancelled": "已取消"}[row["state"]]
-    state = row["state"].upper()  # as CharityWishState spells it
-    zh, en = DOING.get(doing, (doing, doing))
-    return ConflictError(f"心愿当前为「{label}」，不能{zh} (the wish is {state}: cannot {en} it)",
-                         reason="WRONG_STATE", state=state)
-
-
-DOING = {"claim": ("认领", "claim"), "审核": ("审核", "review"), "撤回": ("撤回", "withdraw"),
-         "放弃认领": ("放弃认领", "release"), "提交凭证": ("提交凭证", "deliver"), "确认": ("确认", "confirm")}
-
-
-async def _transition(ctx: ModuleContext, row: dict[str, Any], from_state: str, changes: dict[str, Any],
-                      doing: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Compare-and-set the state; CONFLICT when someone else changed it first."""
-    if row["state"] != from_state:
-        raise _wrong_state(row, doing)
-    done = await ctx.collection("wishes").update({"_id": row["_id"]}, changes,
-                                                 expect={"state": from_state, **(extra or {})})
-    if done is None:
-        raise _wrong_state(await ctx.collection("wishes").find_one({"_id": row["_id"]}) or row, doing)
-    return done
-
-
-async def _tell_wisher(ctx: ModuleContext, row: dict[str, Any], title: str, state: str) -> None:
-    users = {u for u in (row.get("wisherUserId"), row.get("postedBy")) if u}
-    if users:
-        await ctx.notify(sorted(users), title, state, f"/pages/micro_charity/wish?id={row['_id']}")
+# the types and rules moved to wish_types.py and wish_rules.py; their names stay importable from here
+__all__ = ["ACTIVE_STATES", "DOING", "PUBLIC_STATES", "CharityWish", "CharityWishCategory", "CharityWishInput",
+           "CharityWishMutation", "CharityWishQuery", "CharityWishReview", "CharityWishState", "initial_state",
+           "load_wish", "visibility"]
 
 
 # -- queries ---------------------------------------------------------------------------------------
@@ -220,27 +77,6 @@ class CharityWishQuery:
             content_flagged=r.get("contentVerdict") == REVIEW))
 
 
-# -- mutations -------------------------------------------------------------------------------------
-
-async def _wisher(ctx: ModuleContext, resident_id: str | None) -> dict[str, Any]:
-    """The resident the wish is for: the caller, or (staff) the resident they name."""
-    caller = ctx.require_caller()
-    if caller.role == "resident":
-        if not caller.resident_id:
-            raise ForbiddenError("请先绑定居民身份 (bind your resident record first)")
-        if resident_id and resident_id != caller.resident_id:
-            raise ForbiddenError("居民只能为自己发布心愿 (residents post wishes for themselves only)")
-        resident_id = caller.resident_id
-    else:
-        ctx.require_permission(WISH_POST_FOR_OTHERS)
-        if not resident_id:
-            raise UserInputError({"input.residentId": "代居民发布时必填 (required when posting for a resident)"})
-    resident = await ctx.resident(resident_id)
-    if resident is None:
-        raise UserInputError({"input.residentId": "居民不存在或不在您的范围内 (no such resident in your scope)"})
-    return resident
-
-
 @strawberry.type
 class CharityWishMutation:
     @strawberry.mutation(description="发布微心愿：文字经内容安全检测；违规内容被拒绝，存疑内容转人工审核 (post a wish: "
@@ -259,7 +95,7 @@ class CharityWishMutation:
         value = check.value("estimatedValueFen", fields.Integer(min=0, max=settings.max_wish_value_fen),
                             input.estimated_value_fen)
         check.raise_if_any()
-        resident = await _wisher(ctx, input.resident_id)
+        resident = await wisher_for(ctx, input.resident_id)
         verdict = await screen_text(ctx, {"input.title": title, "input.description": description, "input.alias": alias})
         limit = settings.max_open_wishes_per_resident
         await ensure_account(ctx, resident["_id"])
@@ -300,11 +136,11 @@ class CharityWishMutation:
         note = check.value("note", fields.String(max_length=200), note)
         check.raise_if_any()
         row = await load_wish(ctx, id)
-        done = await _transition(ctx, row, "pending_review", {"state": "open", "reviewNote": note or None,
+        done = await transition(ctx, row, "pending_review", {"state": "open", "reviewNote": note or None,
                                                               "reviewedBy": ctx.caller.user_id, "reviewedAt": clock.now()},
                                  "审核")
         await ctx.audit("approve", "Wish", done, ["state"])
-        await _tell_wisher(ctx, done, f"心愿「{done['title']}」已公开", "已公开")
+        await tell_wisher(ctx, done, f"心愿「{done['title']}」已公开", "已公开")
         return CharityWish.of(ctx, done)
 
     @strawberry.mutation(description="审核不通过，须说明原因 (reject with a reason)")
@@ -315,22 +151,22 @@ class CharityWishMutation:
         reason = check.value("reason", fields.String(required=True, max_length=200), reason, required=True)
         check.raise_if_any()
         row = await load_wish(ctx, id)
-        done = await _transition(ctx, row, "pending_review", {"state": "rejected", "reviewNote": reason,
+        done = await transition(ctx, row, "pending_review", {"state": "rejected", "reviewNote": reason,
                                                               "reviewedBy": ctx.caller.user_id, "reviewedAt": clock.now()},
                                  "审核")
         await ctx.audit("reject", "Wish", done, ["state", "reviewNote"])
-        await _tell_wisher(ctx, done, f"心愿「{done['title']}」未通过审核", "未通过")
+        await tell_wisher(ctx, done, f"心愿「{done['title']}」未通过审核", "未通过")
         return CharityWish.of(ctx, done)
 
     @strawberry.mutation(description="撤回尚未被认领的心愿（心愿人、代发人或审核人） (withdraw a wish not yet claimed)")
     async def cancel_charity_wish(self, info: strawberry.Info, id: strawberry.ID) -> CharityWish:
         ctx = context(info)
         row = await load_wish(ctx, id)
-        if not (_is_wisher_side(ctx, row) or ctx.has_permission(WISH_APPROVE)):
+        if not (is_wisher_side(ctx, row) or ctx.has_permission(WISH_APPROVE)):
             raise ForbiddenError("只有心愿人、代发人或审核人可以撤回 (only the wisher, the poster or a reviewer)")
         if row["state"] not in ("pending_review", "open"):
-            raise _wrong_state(row, "撤回")
-        done = await _transition(ctx, row, row["state"], {"state": "cancelled", "cancelledAt": clock.now(),
+            raise wrong_state(row, "撤回")
+        done = await transition(ctx, row, row["state"], {"state": "cancelled", "cancelledAt": clock.now(),
                                                           "cancelledBy": ctx.caller.user_id}, "撤回")
         await ctx.audit("cancel", "Wish", done, ["state"])
         return CharityWish.of(ctx, done)
@@ -348,18 +184,18 @@ class CharityWishMutation:
             check.add("organisation", "工作人员代组织认领时必填 (required when staff claim for an organisation)")
         check.raise_if_any()
         row = await load_wish(ctx, id)
-        if _is_wisher_side(ctx, row):
+        if is_wisher_side(ctx, row):
             raise ForbiddenError("不能认领自己的心愿 (you cannot claim your own wish)")
         if organisation:
             await screen_text(ctx, {"organisation": organisation})
         resident = caller.role == "resident"
-        done = await _transition(ctx, row, "open", {
+        done = await transition(ctx, row, "open", {
             "state": "claimed", "claimantUserId": caller.user_id,
             "claimantResidentId": caller.resident_id if resident else None,
             "claimantKind": "organisation" if organisation else "resident",
             "claimantName": organisation or mask_name(caller.name), "claimedAt": clock.now()}, "claim")
         await ctx.audit("claim", "Wish", done, ["state", "claimantUserId"])
-        await _tell_wisher(ctx, done, f"心愿「{done['title']}」已被认领", "已认领")
+        await tell_wisher(ctx, done, f"心愿「{done['title']}」已被认领", "已认领")
         return CharityWish.of(ctx, done)
 
     @strawberry.mutation(description="放弃认领，心愿重新开放 (give a claim up: the wish is open again)")
@@ -368,7 +204,7 @@ class CharityWishMutation:
         row = await load_wish(ctx, id)
         if row.get("claimantUserId") != ctx.caller.user_id and not ctx.has_permission(WISH_APPROVE):
             raise ForbiddenError("只有认领者可以放弃认领 (only the claimant can give the claim up)")
-        done = await _transition(ctx, row, "claimed", {
+        done = await transition(ctx, row, "claimed", {
             "state": "open", "claimantUserId": None, "claimantResidentId": None, "claimantKind": None,
             "claimantName": None, "claimedAt": None}, "放弃认领", {"claimantUserId": row.get("claimantUserId")})
         await ctx.audit("release", "Wish", done, ["state"])
@@ -388,19 +224,19 @@ class CharityWishMutation:
         if row.get("claimantUserId") != ctx.caller.user_id:
             raise ForbiddenError("只有认领者可以提交送达凭证 (only the claimant can deliver)")
         if row["state"] != "claimed":
-            raise _wrong_state(row, "提交凭证")
+            raise wrong_state(row, "提交凭证")
         if note:
             await screen_text(ctx, {"note": note})
         await attach_photos(ctx, photos, "WishProof", id, "proofPhotos")
         try:
-            done = await _transition(ctx, row, "claimed", {"state": "fulfilled", "proofPhotos": photos,
+            done = await transition(ctx, row, "claimed", {"state": "fulfilled", "proofPhotos": photos,
                                                            "proofNote": note or None, "fulfilledAt": clock.now()},
                                      "提交凭证", {"claimantUserId": ctx.caller.user_id})
         except ConflictError:
             await ctx.release_files("WishProof", id)
             raise
         await ctx.audit("fulfil", "Wish", done, ["state", "proofPhotos"])
-        await _tell_wisher(ctx, done, f"心愿「{done['title']}」已送达，请确认", "待确认")
+        await tell_wisher(ctx, done, f"心愿「{done['title']}」已送达，请确认", "待确认")
         return CharityWish.of(ctx, done)
 
     @strawberry.mutation(description="心愿人（或代发人）确认收到；居民认领者获得积分 (the wisher confirms; a resident "
@@ -412,10 +248,10 @@ class CharityWishMutation:
         thanks = check.value("thanks", fields.String(max_length=100), thanks)
         check.raise_if_any()
         row = await load_wish(ctx, id)
-        if not (_is_wisher_side(ctx, row) or ctx.has_permission(WISH_APPROVE)):
+        if not (is_wisher_side(ctx, row) or ctx.has_permission(WISH_APPROVE)):
             raise ForbiddenError("只有心愿人或代发人可以确认 (only the wisher or the poster can confirm)")
         if row["state"] != "fulfilled":
-            raise _wrong_state(row, "确认")
+            raise wrong_state(row, "确认")
         if thanks:
             await screen_text(ctx, {"thanks": thanks})
         points = (await ctx.settings()).points_per_wish_fulfilled
@@ -426,7 +262,7 @@ class CharityWishMutation:
         async def write(tx: ModuleContext) -> dict[str, Any]:
             changes = {"state": "completed", "completedAt": clock.now(), "thanks": thanks or None,
                        "pointsAwarded": points if claimant else 0}
-            done = await _transition(tx, row, "fulfilled", changes, "确认")
+            done = await transition(tx, row, "fulfilled", changes, "确认")
             if claimant and points:
                 await post_entry(tx, claimant, points, WISH, f"圆梦心愿「{row['title']}」", row["_id"])
             await tx.audit("confirm", "Wish", done, ["state"])

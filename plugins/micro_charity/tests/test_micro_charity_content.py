@@ -9,7 +9,7 @@ import pytest
 
 from community_plus_sdk import ModuleContext, UserInputError
 from micro_charity.content import screen_text
-from micro_charity.wishes import initial_state
+from micro_charity.wish_rules import initial_state
 
 
 class ScriptedContext(ModuleContext):
