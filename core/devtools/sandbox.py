@@ -33,6 +33,9 @@ from pathlib import Path
 import aiohttp
 from rich.markup import escape
 
+from community_plus_sandbox.wechat.runner import demo_templates_setting, serve_fake_wechat
+
+from community_plus.devtools.check import check_plugin
 from community_plus.devtools.plugin_install import install_plugin
 from community_plus.devtools.plugin_watch import POLL_SECONDS, SETTLE_SECONDS, changed_files, snapshot
 from community_plus.devtools.project import GROUP, PluginProject
@@ -41,6 +44,8 @@ from community_plus.devtools.sandbox_demo import (APPID, PASSWORD, RESIDENT_NAME
                                                   sandbox_fake_wechat, seed_if_empty)
 from community_plus.devtools.sandbox_options import SandboxError, SandboxOptions, console
 from community_plus.devtools.server_process import ServerProcess
+from community_plus.platform.embedded import DatabaseError, acquire_database
+from community_plus.settings import ConfigurationError, load_settings
 
 
 class Sandbox:
@@ -55,8 +60,6 @@ class Sandbox:
         self.server = ServerProcess(options, env)
 
     async def run(self) -> None:
-        from community_plus_sandbox.wechat.runner import serve_fake_wechat
-
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop.set)
@@ -135,8 +138,6 @@ class Sandbox:
         return asyncio.create_task(self._check(self.project.root))
 
     async def _check(self, root: Path) -> None:
-        from community_plus.devtools.check import check_plugin
-
         report = await asyncio.to_thread(check_plugin, root)
         if not report.problems:
             console.print("[green]✔ plugin check: all good[/]")
@@ -147,8 +148,6 @@ class Sandbox:
                           f"{escape(p.message)} — fix: {escape(p.fix)}")
 
     def banner(self) -> None:
-        from community_plus_sandbox.wechat.runner import demo_templates_setting
-
         o = self.options
         rows = [("GraphiQL", f"{o.base}/graphql"),
                 ("Examples & logins", f"{o.base}/sandbox"),
@@ -178,9 +177,6 @@ def _port_free(host: str, port: int) -> bool:
 
 def run_sandbox(options: SandboxOptions) -> None:
     """Run until Ctrl-C (or SIGTERM)."""
-    from community_plus.platform.embedded import DatabaseError, acquire_database
-    from community_plus.settings import ConfigurationError, load_settings
-
     project = None
     if options.plugin is not None:
         project = PluginProject.load(options.plugin)

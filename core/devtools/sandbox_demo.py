@@ -11,7 +11,14 @@ from pathlib import Path
 
 import aiohttp
 
+from community_plus_sandbox.wechat import FAKE_WECHAT
+from community_plus_sandbox.wechat.runner import DEMO_TEMPLATE_IDS, demo_fake_wechat, demo_templates_setting
+
+from community_plus.demo.seed import seed
 from community_plus.devtools.sandbox_options import SandboxError, SandboxOptions, console
+from community_plus.modules.seeding import attach_cli_extensions
+from community_plus.platform import db as dbm
+from community_plus.platform.context import Platform
 
 APPID = "wx5a4db0c0ffee0001"
 RESIDENT_USER, RESIDENT_PHONE, RESIDENT_NAME = "resident", "13800138000", "沙盒居民"
@@ -21,11 +28,6 @@ SANDBOX_GRANTS = 50  # one-time subscriptions the demo resident accepted, per te
 
 async def seed_database(uri: str, settings, communities: int, residents: int) -> bool:
     """Seed the demo communities into an empty database; whether it seeded."""
-    from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
-    from community_plus.modules.seeding import attach_cli_extensions
-    from community_plus.demo.seed import seed
-
     client = dbm.connect(uri)
     platform = Platform(settings.model_copy(update={"mongodb_uri": uri}), client, dbm.database_of(client))
     try:
@@ -50,9 +52,6 @@ def sandbox_fake_wechat(secret: str) -> aiohttp.web.Application:
     """The sandbox's fake WeChat app: the demo templates, the demo resident (the phone of a
     resident record, see `ensure_demo_resident`) and their `SANDBOX_GRANTS` grants of each
     template, as if they had accepted `wx.requestSubscribeMessage` that often."""
-    from community_plus_sandbox.wechat import FAKE_WECHAT
-    from community_plus_sandbox.wechat.runner import DEMO_TEMPLATE_IDS, demo_fake_wechat
-
     app = demo_fake_wechat(APPID, secret, phones={RESIDENT_USER: RESIDENT_PHONE})
     fake = app[FAKE_WECHAT]
     for template_id in DEMO_TEMPLATE_IDS.values():
@@ -64,8 +63,6 @@ def sandbox_environment(options: SandboxOptions, uri: str, secret: str, dist: st
                         wechat_base: str | None = None) -> dict[str, str]:
     """What the server process is configured with (on top of the caller's environment): the
     database, dev mode, and WeChat pointed at the sandbox's fake with its demo templates."""
-    from community_plus_sandbox.wechat.runner import demo_templates_setting
-
     return {"MONGODB_URI": uri, "CP_DATA_DIR": str(Path(options.data_dir).resolve()), "CP_ENV": "dev",
             "CP_LOG_FORMAT": "console", "CP_WECHAT_API_BASE": wechat_base or options.wechat_base,
             "CP_WECHAT_APPID": APPID, "CP_WECHAT_SECRET": secret, "CP_WECHAT_TEMPLATES": demo_templates_setting(),
