@@ -24,14 +24,17 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .clock import FakeClock
-from .codes import CODE_BUSY, CODE_RATE_LIMITED, CODE_RISKY_USER, RESERVED_CODES, CodeBook
-from .content_security import check_content
+from .codes import CODE_BUSY, CODE_RATE_LIMITED, CODE_RISKY_USER, CODE_TTL, RESERVED_CODES, SELF_DESCRIBING, CodeBook
+from .content_security import ACTIVE_WINDOW, MAX_CONTENT, SCENES, SUGGEST_RANK, check_content
 from .faults import ERRMSG, WeChatFault
-from .subscriptions import LANGS, STATES, check_template_data
-from .tokens import TOKEN_TTL, AccessTokens
+from .subscriptions import LANGS, STATES, VALUE_LIMITS, check_template_data
+from .tokens import FORCE_REFRESH_PER_DAY, TOKEN_GRACE, TOKEN_RENEW_WINDOW, TOKEN_TTL, AccessTokens
 
-__all__ = ["CODE_BUSY", "CODE_RATE_LIMITED", "CODE_RISKY_USER", "ERRMSG", "RESERVED_CODES", "FakeUser",
-           "FakeWeChat", "WeChatFault"]
+# what this module defined before its protocol parts got modules of their own stays importable here
+__all__ = ["ACTIVE_WINDOW", "CODE_BUSY", "CODE_RATE_LIMITED", "CODE_RISKY_USER", "CODE_TTL", "ERRMSG",
+           "FORCE_REFRESH_PER_DAY", "LANGS", "LOGINS_PER_MINUTE", "MAX_CONTENT", "RESERVED_CODES", "SCENES",
+           "SELF_DESCRIBING", "STATES", "SUGGEST_RANK", "TOKEN_GRACE", "TOKEN_RENEW_WINDOW", "TOKEN_TTL", "VALUE_LIMITS",
+           "FakeUser", "FakeWeChat", "WeChatFault"]
 
 LOGINS_PER_MINUTE = 100  # jscode2session per user; above it WeChat answers 45011
 

@@ -4,8 +4,9 @@ succeeds), notes, and the periodic closing of orders nobody rated.
 
 The rules live beside it: `transitions.py` (states, who may move an order from where),
 `submission.py` (what a new order files), `search.py` (visibility, list filters),
-`numbering.py` (readable numbers). This module writes: each write commits the order, its
-outbox messages and its realtime event in one transaction, then emits the domain event.
+`numbering.py` (readable numbers). This module writes: a submission or a transition commits
+the order, its outbox messages and its realtime event in one transaction, then emits the
+domain event.
 """
 
 from __future__ import annotations
