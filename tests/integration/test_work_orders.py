@@ -147,6 +147,24 @@ async def test_staff_submit_for_resident_in_scope(gql, world, platform):
     await gql.error("BAD_USER_INPUT", SUBMIT, {"input": {"description": "x"}}, token=worker)
 
 
+GUARDIANSHIP = """mutation($g: ID!, $w: ID!) { addGuardianship(guardianResidentId: $g, wardResidentId: $w,
+  relation: PARENT) { id } }"""
+
+
+async def test_resident_submits_for_a_ward_only(gql, world, platform, resident1):
+    """A resident files for themselves or a ward they are guardian of; for anyone else FORBIDDEN."""
+    c1 = world["communities"][0]["_id"]
+    ward, stranger = await platform.residents.coll.find(
+        {"communityId": c1, "_id": {"$ne": resident1["doc"]["_id"]}}).limit(2).to_list()
+    token = resident1["token"]
+    await gql.error("FORBIDDEN", SUBMIT, {"input": {"description": "漏水", "residentId": ward["_id"]}}, token=token)
+    await gql.ok(GUARDIANSHIP, {"g": resident1["doc"]["_id"], "w": ward["_id"]}, token=await gql.login("admin001"))
+    order = await _report(gql, token, residentId=ward["_id"])
+    assert order["residentId"] == ward["_id"] and order["state"] == "SUBMITTED"
+    assert (await _report(gql, token))["residentId"] == resident1["doc"]["_id"]
+    await gql.error("FORBIDDEN", SUBMIT, {"input": {"description": "漏水", "residentId": stranger["_id"]}}, token=token)
+
+
 async def test_idempotent_submit_and_rate(gql, world, platform, actors, resident1):
     token = resident1["token"]
     first = await _report(gql, token, idempotencyKey="k-1")
