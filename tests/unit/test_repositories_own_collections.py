@@ -1,0 +1,133 @@
+"""The house rule "repositories are the only code touching collections", checked on the source.
+
+A repository is a module named `repository.py`, `*_repository.py` or `repositories.py`, or a
+class deriving from `Repository` (`platform/repository.py`) — the realtime event log and the
+presence table are such classes in their own modules. Everywhere else in `core/` the code
+may not reach a collection:
+
+- no `<anything>.coll` (a repository's collection handle),
+- no `db[...]` / `<anything>.db[...]` and no method called on a database handle
+  (`platform.db.list_collection_names()`…; passing `platform.db` to a repository is fine),
+- no call of a method only a PyMongo collection has (`COLLECTION_ONLY`). Names that the
+  module datastore (the SDK's `ScopedCollection`) or a repository also defines — `find`,
+  `find_one`, `insert`, `insert_many`, `update_many`… — are their named methods: those calls
+  are allowed, the raw collection they would need is not.
+
+Exceptions, by folder (`EXEMPT`): `platform/` is the floor repositories stand on (the
+repository base, `stamps`, `db.ensure_indexes`, idempotency claims and rate-limit counters,
+which are repositories of the platform itself); `devtools/` and `demo/` are tools run
+beside the server (the plugin checker's probe, demo seeding) that write what they set up
+directly. `PENDING` lists modules still to move, and may only shrink.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "core"
+EXEMPT = ("platform", "devtools", "demo")
+# Being moved by the split of work orders (issue #20): drop an entry once its module is clean.
+PENDING = {"core/domains/work_orders/service.py"}
+COLLECTION_ONLY = frozenset({
+    "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "insert_one", "replace_one",
+    "update_one", "delete_one", "delete_many", "count_documents", "estimated_document_count", "bulk_write",
+    "aggregate", "aggregate_raw_batches", "find_raw_batches", "distinct", "create_index", "create_indexes",
+    "drop_index", "drop_indexes", "list_indexes", "index_information", "create_search_index",
+    "list_collection_names", "list_collections", "create_collection", "drop_collection", "get_collection",
+    "validate_collection", "dereference"})
+
+
+def is_repository_module(path: Path) -> bool:
+    return path.name in ("repository.py", "repositories.py") or path.name.endswith("_repository.py")
+
+
+def _is_repository_class(node: ast.ClassDef) -> bool:
+    def name(base: ast.expr) -> str:
+        return base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
+    return any(name(b).endswith("Repository") for b in node.bases)
+
+
+def _is_db(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Name) and node.id == "db") or (isinstance(node, ast.Attribute) and node.attr == "db")
+
+
+class _Finder(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if not _is_repository_class(node):
+            self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr == "coll":
+            self.found.append(f"{node.lineno}: .coll")
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if _is_db(node.value):
+            self.found.append(f"{node.lineno}: db[...]")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            if _is_db(func.value):
+                self.found.append(f"{node.lineno}: db.{func.attr}()")
+            elif func.attr in COLLECTION_ONLY:
+                self.found.append(f"{node.lineno}: .{func.attr}()")
+        self.generic_visit(node)
+
+
+def collection_access(source: str) -> list[str]:
+    """Where `source` (a module outside the repositories) touches a collection: `line: what`."""
+    finder = _Finder()
+    finder.visit(ast.parse(source))
+    return sorted(finder.found, key=lambda s: int(s.split(":")[0]))
+
+
+def _checked_modules() -> list[Path]:
+    return sorted(p for p in CORE.rglob("*.py")
+                  if p.relative_to(CORE).parts[0] not in EXEMPT and not is_repository_module(p))
+
+
+def test_only_repositories_touch_collections():
+    offenders = {}
+    for path in _checked_modules():
+        rel = str(path.relative_to(ROOT))
+        if rel not in PENDING and (found := collection_access(path.read_text("utf-8"))):
+            offenders[rel] = found
+    assert offenders == {}, "move these into the domain's repository (see CONTRIBUTING.md, House rules)"
+
+
+def test_pending_only_shrinks():
+    clean = {rel for rel in PENDING if not (ROOT / rel).exists()
+             or not collection_access((ROOT / rel).read_text("utf-8"))}
+    assert clean == set(), "these touch no collection any more: drop them from PENDING"
+
+
+def test_the_check_sees_each_way_to_a_collection():
+    source = '''
+async def resolver(info, platform, db):
+    await info.context.platform.regions.coll.find({"$or": []}).to_list()
+    coll = platform.db["guardianships"]
+    await db["x"].insert_many([])
+    await platform.db.list_collection_names()
+    await something.count_documents({})
+    await other.aggregate([])
+    "text".find("x")
+    await ctx.collection("notes").find({"a": 1})
+    await platform.outbox.insert_many([])
+    repo = Repo(platform.db)
+
+class EventLog(Repository):
+    async def tail(self):
+        return await self.coll.find_one({})
+'''
+    assert collection_access(source) == ["3: .coll", "4: db[...]", "5: db[...]", "6: db.list_collection_names()",
+                                         "7: .count_documents()", "8: .aggregate()"]
+    assert is_repository_module(Path("core/domains/audit/repository.py"))
+    assert is_repository_module(Path("core/domains/identity/sessions_repository.py"))
+    assert not is_repository_module(Path("core/domains/audit/service.py"))
