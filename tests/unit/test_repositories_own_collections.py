@@ -13,11 +13,18 @@ may not reach a collection:
   `find_one`, `insert`, `insert_many`, `update_many`… — are their named methods: those calls
   are allowed, the raw collection they would need is not.
 
+Resolvers call services, never repositories: a resolver module (`api.py`, `*_api.py`,
+media's `graphql.py`) names none of the platform's repositories (`platform.audit`,
+`platform.outbox`… as `Platform.__init__` assigns them, `platform.files`, `platform.parts`)
+and no `.coll`. DataLoaders' batch functions (`graphql/types.py`, `platform/context.py`) do
+read repositories: they are the batched form of a service's `get`.
+
 Exceptions, by folder (`EXEMPT`): `platform/` is the floor repositories stand on (the
-repository base, `stamps`, `db.ensure_indexes`, idempotency claims and rate-limit counters,
-which are repositories of the platform itself); `devtools/` and `demo/` are tools run
-beside the server (the plugin checker's probe, demo seeding) that write what they set up
-directly. `PENDING` lists modules still to move, and may only shrink.
+repository base, `stamps`, `db.ensure_indexes`, the embedded database's process; its
+idempotency claims and rate-limit counters are repositories of the platform itself);
+`devtools/` holds tools run beside the server (the sandbox worker sets up the module it
+serves). Demo seeding has its own repository (`demo/repository.py`). `PENDING` lists modules
+still to move, and may only shrink.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core"
-EXEMPT = ("platform", "devtools", "demo")
+EXEMPT = ("platform", "devtools")
 # Being moved by the split of work orders (issue #20): drop an entry once its module is clean.
 PENDING = {"core/domains/work_orders/service.py"}
 COLLECTION_ONLY = frozenset({
@@ -131,3 +138,41 @@ class EventLog(Repository):
     assert is_repository_module(Path("core/domains/audit/repository.py"))
     assert is_repository_module(Path("core/domains/identity/sessions_repository.py"))
     assert not is_repository_module(Path("core/domains/audit/service.py"))
+
+
+def _platform_repositories() -> set[str]:
+    """The attributes `Platform.__init__` sets to a repository (`self.audit = r.AuditRepository(db)`)."""
+    tree = ast.parse((CORE / "platform" / "context.py").read_text("utf-8"))
+    init = next(n for c in tree.body if isinstance(c, ast.ClassDef) and c.name == "Platform"
+                for n in c.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    names = {"files", "parts"}  # media's FileRepository, the domain parts (repositories by part name)
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called.endswith("Repository"):
+                names |= {t.attr for t in node.targets if isinstance(t, ast.Attribute)}
+    return names
+
+
+def repository_uses(source: str, repositories: set[str]) -> list[str]:
+    """Where a resolver module reaches a repository of the platform: `line: platform.<name>`."""
+    return [f"{n.lineno}: platform.{n.attr}" for n in ast.walk(ast.parse(source))
+            if isinstance(n, ast.Attribute) and n.attr in repositories and isinstance(n.value, ast.Attribute)
+            and n.value.attr == "platform"]
+
+
+def _resolver_modules() -> list[Path]:
+    return sorted({*CORE.rglob("api.py"), *CORE.rglob("*_api.py"), CORE / "domains" / "media" / "graphql.py"})
+
+
+def test_resolvers_call_services_not_repositories():
+    repositories = _platform_repositories()
+    assert {"audit", "outbox", "residents", "regions", "work_orders"} <= repositories
+    offenders = {str(p.relative_to(ROOT)): found for p in _resolver_modules()
+                 if (found := repository_uses(p.read_text("utf-8"), repositories))}
+    assert offenders == {}, "call the domain's service (see CONTRIBUTING.md, House rules)"
+    assert len(_resolver_modules()) >= 15
+    source = "async def r(info):\n    return await info.context.platform.outbox.page({}, 10, None)\n" \
+             "x = ctx.platform.settings.debug\n"
+    assert repository_uses(source, repositories) == ["2: platform.outbox"]
