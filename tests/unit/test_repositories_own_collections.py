@@ -35,8 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core"
 EXEMPT = ("platform", "devtools")
-# Being moved by the split of work orders (issue #20): drop an entry once its module is clean.
-PENDING = {"core/domains/work_orders/service.py"}
+# Modules still to move, with how many accesses they may keep (issue #20: work orders are being
+# split; line 168 reads a guardianship, `GuardianshipRepository.link`). Lower or drop, never raise.
+PENDING = {"core/domains/work_orders/service.py": 1}
 COLLECTION_ONLY = frozenset({
     "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "insert_one", "replace_one",
     "update_one", "delete_one", "delete_many", "count_documents", "estimated_document_count", "bulk_write",
@@ -104,15 +105,15 @@ def test_only_repositories_touch_collections():
     offenders = {}
     for path in _checked_modules():
         rel = str(path.relative_to(ROOT))
-        if rel not in PENDING and (found := collection_access(path.read_text("utf-8"))):
+        if len(found := collection_access(path.read_text("utf-8"))) > PENDING.get(rel, 0):
             offenders[rel] = found
     assert offenders == {}, "move these into the domain's repository (see CONTRIBUTING.md, House rules)"
 
 
 def test_pending_only_shrinks():
-    clean = {rel for rel in PENDING if not (ROOT / rel).exists()
-             or not collection_access((ROOT / rel).read_text("utf-8"))}
-    assert clean == set(), "these touch no collection any more: drop them from PENDING"
+    left = {rel: len(collection_access((ROOT / rel).read_text("utf-8"))) if (ROOT / rel).exists() else 0
+            for rel in PENDING}
+    assert {rel: n for rel, n in left.items() if n < PENDING[rel]} == {}, "moved: lower (or drop) them in PENDING"
 
 
 def test_the_check_sees_each_way_to_a_collection():
