@@ -12,7 +12,7 @@ from community_plus_sdk.module import page_path
 
 from community_plus.realtime.events import notification_events
 from community_plus.realtime.log import EventLog
-from community_plus.platform.repository import Repository
+from community_plus.platform.repository import Page, Repository
 from community_plus.platform import stamps
 
 
@@ -29,6 +29,13 @@ class OutboxRepository(Repository):
         IndexModel([("recipientUserId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("recipientUserId", ASCENDING), ("read", ASCENDING)]),
     ]
+
+    async def of_recipient(self, user_id: str, unread_only: bool, first: int, after: str | None) -> Page:
+        """A page of `user_id`'s messages (only the unread ones when asked), newest first."""
+        query: dict[str, Any] = {"recipientUserId": user_id}
+        if unread_only:
+            query["read"] = UNREAD
+        return await self.page(query, first, after, newest_first=True)
 
     async def unread_count(self, user_id: str) -> int:
         return await self.coll.count_documents({"recipientUserId": user_id, "read": UNREAD})
