@@ -23,8 +23,7 @@ Exceptions, by folder (`EXEMPT`): `platform/` is the floor repositories stand on
 repository base, `stamps`, `db.ensure_indexes`, the embedded database's process; its
 idempotency claims and rate-limit counters are repositories of the platform itself);
 `devtools/` holds tools run beside the server (the sandbox worker sets up the module it
-serves). Demo seeding has its own repository (`demo/repository.py`). `PENDING` lists modules
-still to move, and may only shrink.
+serves). Demo seeding has its own repository (`demo/repository.py`).
 """
 
 from __future__ import annotations
@@ -35,9 +34,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "core"
 EXEMPT = ("platform", "devtools")
-# Modules still to move, with how many accesses they may keep (issue #20: work orders are being
-# split; line 168 reads a guardianship, `GuardianshipRepository.link`). Lower or drop, never raise.
-PENDING = {"core/domains/work_orders/service.py": 1}
 COLLECTION_ONLY = frozenset({
     "find_one_and_update", "find_one_and_replace", "find_one_and_delete", "insert_one", "replace_one",
     "update_one", "delete_one", "delete_many", "count_documents", "estimated_document_count", "bulk_write",
@@ -105,15 +101,9 @@ def test_only_repositories_touch_collections():
     offenders = {}
     for path in _checked_modules():
         rel = str(path.relative_to(ROOT))
-        if len(found := collection_access(path.read_text("utf-8"))) > PENDING.get(rel, 0):
+        if found := collection_access(path.read_text("utf-8")):
             offenders[rel] = found
     assert offenders == {}, "move these into the domain's repository (see CONTRIBUTING.md, House rules)"
-
-
-def test_pending_only_shrinks():
-    left = {rel: len(collection_access((ROOT / rel).read_text("utf-8"))) if (ROOT / rel).exists() else 0
-            for rel in PENDING}
-    assert {rel: n for rel, n in left.items() if n < PENDING[rel]} == {}, "moved: lower (or drop) them in PENDING"
 
 
 def test_the_check_sees_each_way_to_a_collection():
