@@ -9,10 +9,11 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from community_plus.graphql.core_api import _input_dict
+from community_plus.graphql.domains.core import _input_dict
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.domains.work_orders.api import CountByKey, WorkOrder
-from community_plus.graphql.types import Community, Ctx, Resident
+from community_plus.graphql.domains.work_orders import CountByKey, WorkOrder
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import Community, Resident
 from community_plus.domains.inputs import window
 from community_plus.domains.hotline.service import HotlineService
 

@@ -15,7 +15,8 @@ from strawberry.scalars import JSON
 
 from community_plus.platform.errors import BadUserInput
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import ActorRole, Ctx
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import ActorRole
 
 AUDIT_READERS = ("platform_admin", "region_admin", "community_admin")
 

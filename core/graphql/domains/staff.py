@@ -8,7 +8,8 @@ from typing import Any
 import strawberry
 
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import Community, Ctx, Role
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import Community, Role
 from community_plus.domains.staff.service import StaffService, TotpService
 
 
