@@ -6,7 +6,7 @@ from community_plus.graphql.domains.media import MediaMutation, MediaQuery
 from community_plus.graphql.domains.audit import AuditQuery
 from community_plus.graphql.domains.core import CoreMutation, CoreQuery
 from community_plus.graphql.domains.identity import IdentityMutation, IdentityQuery
-from community_plus.modules.api import ModulesMutation, ModulesQuery
+from community_plus.graphql.domains.modules import ModulesMutation, ModulesQuery
 from community_plus.graphql.domains.notifications import NotificationsMutation, NotificationsQuery
 from community_plus.graphql.domains.work_orders import ServicesMutation, ServicesQuery
 from community_plus.graphql.domains.notification_templates import TemplatesQuery

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from community_plus.integrations.wechat.client import WeChatClient
     from community_plus.modules.events import EventBus
     from community_plus.modules.registry import PluginRegistry
-    from community_plus.realtime.log import EventLog
+    from community_plus.platform.event_log import EventLog
     from community_plus.realtime.setup import Realtime
 
 

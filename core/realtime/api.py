@@ -24,7 +24,8 @@ from community_plus.graphql.domains.notifications import Notification
 from community_plus.graphql.domains.work_orders import WorkOrder, WorkOrderState
 from community_plus.platform.context import Ctx
 from community_plus.domains.work_orders.service import WorkOrderService
-from community_plus.realtime.events import ALL, MODULE_STATE, NOTIFICATION, WORK_ORDER, Event, Route
+from community_plus.platform.event_log import MODULE_STATE, NOTIFICATION, WORK_ORDER
+from community_plus.realtime.events import ALL, Event, Route
 from community_plus.realtime.match import matches
 
 
