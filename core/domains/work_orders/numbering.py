@@ -20,6 +20,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from community_plus.platform.repository import Repository
+from community_plus.domains.parts import platform_part
 
 if TYPE_CHECKING:
     from community_plus.platform.context import Platform
@@ -71,8 +72,6 @@ class Numbering:
 
     @classmethod
     async def of(cls, platform: Platform) -> Numbering:
-        from community_plus.domains.parts import platform_part
-
         return await platform_part(platform, cls.KEY, cls, lambda n: [n.orders])
 
     async def prepare(self, community_id: str, now: datetime) -> str:

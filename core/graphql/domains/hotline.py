@@ -16,6 +16,7 @@ from community_plus.platform.context import Ctx
 from community_plus.graphql.domains.types import Community, Resident
 from community_plus.domains.inputs import window
 from community_plus.domains.hotline.service import HotlineService
+from community_plus.domains.work_orders.service import WorkOrderService
 
 
 @strawberry.enum(description="A caller's satisfaction at the return visit (回访).")
@@ -154,8 +155,6 @@ class HotlineQuery:
 
     @strawberry.field(description="The return visit of a work order, if it has one.")
     async def return_visit(self, info: Ctx, work_order_id: strawberry.ID) -> ReturnVisit | None:
-        from community_plus.domains.work_orders.service import WorkOrderService
-
         order = await WorkOrderService(info.context).get(work_order_id)  # NOT_FOUND outside the viewer's scope
         d = await HotlineService(info.context).visit_of(order)
         return ReturnVisit.of(d) if d else None
