@@ -25,7 +25,8 @@ async def run(uri: str, communities: int) -> None:
     from community_plus.platform.context import Platform
     from community_plus.graphql.schema import build_schema
     from community_plus.modules.registry import PluginRegistry
-    from community_plus.modules.state import ModuleSettingsRepository, ModuleStates
+    from community_plus.modules.repository import ModuleSettingsRepository
+    from community_plus.modules.state import ModuleStates
     from community_plus.settings import load_settings
 
     settings = load_settings(MONGODB_URI=uri)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 
 import click
@@ -13,6 +11,7 @@ import click
 from community_plus.cli.common import _settings, console
 from community_plus.cli.seed import _attach_extensions, _print_demo_accounts, _seed_size, run_seed
 from community_plus.platform.embedded import DatabaseError, acquire_database
+from community_plus.platform.supervisor import Supervisor
 from community_plus.settings import Settings
 
 
@@ -144,20 +143,12 @@ def _run_workers(settings: Settings, host: str, port: int, workers: int) -> None
     metrics_dir, created = prepare_multiprocess_dir(os.environ.get(MULTIPROC_ENV))  # /metrics sums the workers
     env[MULTIPROC_ENV] = str(metrics_dir)
     cmd = [sys.executable, "-m", "community_plus.cli", "_worker", "--host", host, "--port", str(port)]
-    procs = [subprocess.Popen(cmd, env=env) for _ in range(workers)]
-
-    def forward(signum, frame):  # noqa: ARG001
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for p in procs:
-        p.wait()
-        worker_gone(metrics_dir, p.pid)
+    code = Supervisor(cmd, env, workers, say=lambda text: console.print(f"[yellow]{text}[/]"),
+                      on_exit=lambda pid: worker_gone(metrics_dir, pid)).run()
     if created:
-        worker_gone(metrics_dir, procs[-1].pid, created=True)
+        worker_gone(metrics_dir, 0, created=True)
+    if code:
+        raise click.ClickException("the workers kept exiting (see their log above)")
 
 
 @click.command("_worker", hidden=True)

@@ -16,6 +16,7 @@ from community_plus.demo import data as dd
 from community_plus.platform.context import Platform
 from community_plus.domains.residents.repository import as_datetime_utc
 from community_plus.platform.security.passwords import hash_password
+from community_plus.demo.repository import DemoRepository
 from community_plus.demo.services import seed_service_items, seed_work_orders
 
 DEMO_PASSWORD = "community-plus"
@@ -175,12 +176,11 @@ def _serial(serials: dict[tuple[date, str], int], community_index: int, birth: d
 
 async def seed_residents(platform: Platform, community: dict, grids: list[dict], count: int,
                          rng: random.Random, progress: Progress) -> int:
-    coll = platform.residents.coll
-    have = set(await coll.distinct("seedKey", {"communityId": community["_id"]}))
+    seeded = DemoRepository(platform.db)
+    have = await seeded.seed_keys(community["_id"])
     people = _households(rng, community, grids, count)
     household_ids: dict[str, str] = {}
-    existing_heads = await coll.find({"communityId": community["_id"], "relation": "self"},
-                                     {"householdKey": 1, "householdId": 1}).to_list()
+    existing_heads = await seeded.household_heads(community["_id"])
     household_ids.update({d["householdKey"]: d["householdId"] for d in existing_heads if "householdKey" in d})
     now = datetime.now(UTC)
     batch: list[dict[str, Any]] = []

@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 
 from community_plus.platform.context import Platform
+from community_plus.demo.repository import DemoRepository
 from community_plus.domains.work_orders.numbering import number_all
 
 TEXT = {"type": "string", "maxLength": 200}
@@ -69,11 +70,9 @@ async def seed_service_items(platform: Platform, communities: list[dict]) -> dic
         local = [_item(*spec, owner=c, now=now) for spec in COMMUNITY_ITEMS]
         docs += local
         usable[c["_id"]] = regional + local
+    seeded = DemoRepository(platform.db)
     for d in docs:
-        await platform.service_items.coll.update_one({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True)
-        await platform.service_forms.coll.update_one(
-            {"_id": f"{d['_id']}:1"}, {"$setOnInsert": {"itemId": d["_id"], "version": 1, "schema": d["form"],
-                                                       "createdAt": now}}, upsert=True)
+        await seeded.ensure_service_item(d, now)
     return usable
 
 
@@ -84,14 +83,12 @@ def _event(action, frm, to, at, actor, role, name, note=None) -> dict[str, Any]:
 
 async def seed_work_orders(platform: Platform, community: dict, items: list[dict], per_community: int) -> int:
     """Realistic orders spread over the last 60 days, in every state; skipped if present."""
-    if per_community <= 0 or await platform.work_orders.coll.count_documents(
-            {"communityId": community["_id"], "seeded": True}, limit=1):
+    seeded = DemoRepository(platform.db)
+    if per_community <= 0 or await seeded.has_seeded_orders(community["_id"]):
         return 0
     rng = random.Random(f"orders:{community['_id']}")
     admin = await platform.users.by_username(f"admin{community['_id'][-3:]}")
-    residents = await platform.residents.coll.find(
-        {"communityId": community["_id"], "relation": "self"}, {"tags": 1, "gridId": 1, "regionPath": 1}
-    ).limit(300).to_list()
+    residents = await seeded.residents_for_orders(community["_id"])
     if not residents or admin is None:
         return 0
     workers = {g["_id"]: g["workerIds"] for g in await platform.grids.of_community(community["_id"])}
@@ -148,5 +145,5 @@ async def seed_work_orders(platform: Platform, community: dict, items: list[dict
     for d in docs:  # ids that sort by creation time, like live orders
         d["_id"] = str(ObjectId.from_datetime(d["createdAt"]))[:8] + str(ObjectId())[8:]
     await number_all(platform, docs)  # readable numbers like live orders (GD<day>-<n>)
-    await platform.work_orders.coll.insert_many(docs)
+    await seeded.insert_orders(docs)
     return len(docs)

@@ -176,7 +176,7 @@ def _ref_field(module: str, name: str, ref: f.Ref, target: CompiledModel) -> Any
             if not any(svc.ctx.has_permission(p) for p in target.model.allowed("read")):
                 return [None] * len(ids)
             unique = list(dict.fromkeys(ids))
-            rows = await svc.coll.find({"_id": {"$in": unique}, **svc._owner_filter()}, limit=len(unique))
+            rows = await svc.rows.find({"_id": {"$in": unique}, **svc._owner_filter()}, limit=len(unique))
             by_id = {r["_id"]: r for r in rows}
             return [by_id.get(i) for i in ids]
 

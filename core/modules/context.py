@@ -8,47 +8,13 @@ from community_plus_sdk.context import Caller, ModuleContext
 from community_plus_sdk.settings import load
 
 from community_plus.platform.errors import BadUserInput, Forbidden, Unauthenticated
-from community_plus.platform.repository import new_id, scoped
+from community_plus.platform.repository import scoped
 from community_plus.platform.transactions import in_transaction
-from community_plus.modules.datastore import CommunityCollection, check_filter, physical_name
+from community_plus.modules.datastore_repository import AllCommunities, CommunityCollection
 from community_plus.modules.sealing import Sealer, sealed_fields
-from community_plus.platform import stamps
+from community_plus.domains.family.repository import GuardianshipRepository
 
 SUPERVISORS = ("platform_admin", "region_admin")
-
-
-class AllCommunities:
-    """A module collection across communities, for migrations (filters checked and sealed
-    fields handled like scoped ones)."""
-
-    def __init__(self, coll, sealer: Sealer | None = None) -> None:
-        self.coll = coll
-        self.sealer = sealer
-
-    def _filter(self, filter: dict[str, Any] | None) -> dict[str, Any]:
-        check_filter(filter)
-        return self.sealer.rewrite(filter or {}) if self.sealer else (filter or {})
-
-    async def find(self, filter: dict[str, Any] | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        rows = await self.coll.find(self._filter(filter)).limit(limit).to_list()
-        return [self.sealer.public(r) for r in rows] if self.sealer else rows
-
-    async def count(self, filter: dict[str, Any] | None = None) -> int:
-        return await self.coll.count_documents(self._filter(filter))
-
-    async def insert(self, row: dict[str, Any]) -> dict[str, Any]:
-        doc = {"_id": new_id(), **(self.sealer.seal(row) if self.sealer else row)}
-        await stamps.insert(self.coll, doc)
-        return self.sealer.public(doc) if self.sealer else doc
-
-    async def update_many(self, filter: dict[str, Any], changes: dict[str, Any]) -> int:
-        changes = self.sealer.seal(changes) if self.sealer else changes
-        return (await self.coll.update_many(self._filter(filter), {"$set": changes})).modified_count
-
-    async def seal_existing(self) -> int:
-        """Encrypt the numbers rows stored in plaintext before their field was sealed; returns
-        how many were sealed (0 when the collection has no sealed field). Idempotent."""
-        return await self.sealer.seal_existing(self.coll) if self.sealer else 0
 
 
 class ServerModuleContext(ModuleContext):
@@ -79,9 +45,8 @@ class ServerModuleContext(ModuleContext):
         if name not in loaded.collection_names:
             raise Forbidden(f"module {self.module} has no collection {name!r} (declare it with a model or "
                             "register_collections)")
-        coll = self.platform.db[physical_name(self.module, name)]
-        return CommunityCollection(coll, self._community(), self.module, session=self._session,
-                                   sealer=self._sealer(name))
+        return CommunityCollection.of(self.platform.db, self.module, name, self._community(), session=self._session,
+                                      sealer=self._sealer(name))
 
     def _sealer(self, name: str) -> Sealer | None:
         fields = sealed_fields(self.registry.modules[self.module], name)
@@ -101,7 +66,7 @@ class ServerModuleContext(ModuleContext):
             raise Forbidden("unscoped collections are for system tasks (migrate) only")
         if name not in self.registry.modules[self.module].collection_names:
             raise Forbidden(f"module {self.module} has no collection {name!r}")
-        return AllCommunities(self.platform.db[physical_name(self.module, name)], self._sealer(name))
+        return AllCommunities.of(self.platform.db, self.module, name, self._sealer(name))
 
     async def settings(self) -> Any:
         values = await self.registry.states.effective_settings(self._community(), self.module)
@@ -214,8 +179,8 @@ class ServerModuleContext(ModuleContext):
         caller = self.caller
         if caller is None or not caller.resident_id:
             return []
-        links = await self.platform.db["guardianships"].find({"guardianResidentId": caller.resident_id}).to_list()
-        found = await self.platform.residents.get_many([g["wardResidentId"] for g in links])
+        ward_ids = await GuardianshipRepository(self.platform.db).ward_ids_of(caller.resident_id)
+        found = await self.platform.residents.get_many(ward_ids)
         return [{k: v for k, v in d.items() if not k.endswith(("Sealed", "Hash"))} for d in found.values()
                 if d.get("communityId") == self.community_id]
 

@@ -12,32 +12,30 @@ from typing import Any
 
 import structlog
 from pymongo import IndexModel
-from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
+from pymongo.errors import OperationFailure
 
 from community_plus.platform.db import ensure_indexes
 from community_plus.platform import stamps
 from community_plus.modules.datastore import physical_name
 from community_plus.modules.registry import PluginRegistry
+from community_plus.modules.repository import LockRepository, ModuleCollections, ModuleVersionRepository
 
 log = structlog.get_logger("community_plus.modules")
 LOCK_TTL = timedelta(minutes=5)
 
 
 async def ensure_collections(platform: Any, registry: PluginRegistry) -> None:
-    existing = set(await platform.db.list_collection_names())
+    collections = ModuleCollections(platform.db)
+    existing = await collections.names()
     for loaded in registry.modules.values():
         indexes: dict[str, list[IndexModel]] = {}
         for spec in loaded.collections.values():
             name = physical_name(loaded.name, spec.name)
             if name not in existing:
-                try:
-                    await platform.db.create_collection(
-                        name, **({"validator": {"$jsonSchema": spec.validator}} if spec.validator else {}))
-                except CollectionInvalid:
-                    pass
+                await collections.create(name, spec.validator)
             elif spec.validator:
                 try:
-                    await platform.db.command("collMod", name, validator={"$jsonSchema": spec.validator})
+                    await collections.set_validator(name, spec.validator)
                 except OperationFailure as exc:
                     log.warning("could not update validator", collection=name, error=str(exc))
             indexes[name] = [IndexModel(list(keys)) for keys in spec.indexes] + [
@@ -47,49 +45,35 @@ async def ensure_collections(platform: Any, registry: PluginRegistry) -> None:
         await ensure_indexes(platform.db, indexes)
 
 
-async def _take_lock(platform: Any, key: str, owner: str) -> bool:
-    now = datetime.now(UTC)
-    try:
-        await platform.db["locks"].find_one_and_update(
-            {"_id": key, "$or": [{"until": {"$lt": now}}, {"owner": owner}]},
-            {"$set": {"owner": owner, "until": now + LOCK_TTL}}, upsert=True)
-    except DuplicateKeyError:
-        return False  # the lock exists and someone else holds it
-    return True  # created it, or took over an expired or own lock
-
-
 async def run_migrations(platform: Any, registry: PluginRegistry, wait: float = 30.0) -> dict[str, str]:
     """Run each module's `migrate` hook once per version; returns module → action taken."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # unique per run
-    versions = platform.db["module_versions"]
+    versions, locks = ModuleVersionRepository(platform.db), LockRepository(platform.db)
     done: dict[str, str] = {}
     for name, loaded in registry.modules.items():
         target = loaded.manifest.version
-        current = await versions.find_one({"_id": name})
+        current = await versions.get(name)
         if current and current["version"] == target:
             done[name] = "current"
             continue
         deadline = asyncio.get_running_loop().time() + wait
-        while not await _take_lock(platform, f"migrate:{name}", owner):
+        while not await locks.take(f"migrate:{name}", owner, LOCK_TTL):
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"module {name}: another worker holds the migration lock for over {wait:.0f}s")
             await asyncio.sleep(0.2)
         try:
-            current = await versions.find_one({"_id": name})  # another worker may have finished meanwhile
+            current = await versions.get(name)  # another worker may have finished meanwhile
             if current and current["version"] == target:
                 done[name] = "current"
                 continue
             ctx = registry.context(platform, name)
             await registry.call(name, "migrate", ctx=ctx, from_version=current["version"] if current else None,
                                 to_version=target)
-            await versions.update_one({"_id": name}, {"$set": {"version": target, "migratedAt": datetime.now(UTC),
-                                                               "history": (current or {}).get("history", []) +
-                                                               [{"from": (current or {}).get("version"), "to": target}]}},
-                                      upsert=True)
+            await versions.record(name, target, current)
             done[name] = "migrated"
             log.info("module migrated", module=name, version=target)
         finally:
-            await platform.db["locks"].delete_one({"_id": f"migrate:{name}", "owner": owner})
+            await locks.release(f"migrate:{name}", owner)
     return done
 
 

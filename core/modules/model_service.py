@@ -27,7 +27,7 @@ class ModelService:
     def __init__(self, ctx: ServerModuleContext, model: type[Model]) -> None:
         self.ctx = ctx
         self.model = model
-        self.coll = ctx.collection(model.collection_name())
+        self.rows = ctx.collection(model.collection_name())  # the module datastore: a repository
 
     def _allow(self, action: str) -> None:
         self.ctx.require_caller()
@@ -47,11 +47,11 @@ class ModelService:
         if problems:
             raise BadUserInput(problems)
         query = {**{k: v for k, v in filters.items() if v is not None}, **self._owner_filter()}
-        return await paginate(self.coll, query, first, after)
+        return await paginate(self.rows, query, first, after)
 
     async def get(self, id: str) -> dict[str, Any]:
         self._allow("read")
-        doc = await self.coll.find_one({"_id": id, **self._owner_filter()})
+        doc = await self.rows.find_one({"_id": id, **self._owner_filter()})
         if doc is None:
             raise NotFound(self.model.type_name())
         return doc
@@ -121,7 +121,7 @@ class ModelService:
         async def write(ctx: ServerModuleContext) -> dict[str, Any]:
             svc = ModelService(ctx, self.model)
             await svc._lock_refs(values)
-            doc = await svc.coll.insert(dict(values))
+            doc = await svc.rows.insert(dict(values))
             await self.model.after_save(ctx, doc, None)
             return doc
 
@@ -142,7 +142,7 @@ class ModelService:
         async def write(ctx: ServerModuleContext) -> dict[str, Any]:
             svc = ModelService(ctx, self.model)
             await svc._lock_refs(values)
-            doc = await svc.coll.update({"_id": id, **self._owner_filter()}, values, expect=expect)
+            doc = await svc.rows.update({"_id": id, **self._owner_filter()}, values, expect=expect)
             if doc is None:
                 raise Conflict("记录已被他人修改，请刷新 (the row changed meanwhile: reload and retry)")
             await self.model.after_save(ctx, doc, current)
@@ -156,7 +156,7 @@ class ModelService:
         return doc
 
     async def get_for_write(self, id: str) -> dict[str, Any]:
-        doc = await self.coll.find_one({"_id": id})
+        doc = await self.rows.find_one({"_id": id})
         if doc is None:
             raise NotFound(self.model.type_name())
         if self._owner_filter() and doc.get("residentId") != self.ctx.caller.resident_id:
@@ -167,7 +167,7 @@ class ModelService:
         self._allow("delete")
         doc = await self.get_for_write(id)
         if not self._referrers():
-            await self.coll.delete({"_id": id})
+            await self.rows.delete({"_id": id})
             await self.ctx.audit("delete", self.model.type_name(), doc, [])
             await self.ctx.release_files(self.model.type_name(), id)
             return True
@@ -191,7 +191,7 @@ class ModelService:
         ids = [r["_id"] for r in rows]
         seen.update((self.model.type_name(), i) for i in ids)
         for row in rows:
-            if await self.coll.delete({"_id": row["_id"]}):
+            if await self.rows.delete({"_id": row["_id"]}):
                 await self.ctx.audit("delete", self.model.type_name(), row, [])
                 removed.append((self.model, row["_id"]))
         for source, name, ref in self._referrers():

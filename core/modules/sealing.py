@@ -25,8 +25,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
-
 from community_plus.platform.security.pii import Keyring
 from community_plus.platform.validation import mask_phone
 
@@ -119,16 +117,13 @@ class Sealer:
     def open(self, doc: dict[str, Any], field: str) -> str | None:
         return self.keyring.open(doc.get(f"{field}Sealed"), self.labels[field])
 
-    async def seal_existing(self, coll: AsyncCollection, batch: int = 500) -> int:
-        """Seal rows that still hold a plaintext number (written before the field was sealed)."""
-        sealed = 0
-        for field in self.labels:
-            query = {field: {"$type": "string"}, f"{field}Sealed": {"$exists": False}}
-            while rows := await coll.find(query, {field: 1}).limit(batch).to_list():
-                for row in rows:
-                    changes = self.seal({field: row[field]}) if not _MASKED.match(row[field].strip()) else \
-                        {f"{field}Sealed": None, f"{field}Hash": None}
-                    result = await coll.update_one({"_id": row["_id"], field: row[field],
-                                                    f"{field}Sealed": {"$exists": False}}, {"$set": changes})
-                    sealed += result.modified_count
-        return sealed
+    @staticmethod
+    def plaintext_query(field: str) -> dict[str, Any]:
+        """Rows that still hold `field` in plaintext (written before the field was sealed)."""
+        return {field: {"$type": "string"}, f"{field}Sealed": {"$exists": False}}
+
+    def sealing_changes(self, field: str, value: str) -> dict[str, Any]:
+        """What sealing a plaintext `value` of `field` sets (a stored mask seals to nothing)."""
+        if _MASKED.match(value.strip()):
+            return {f"{field}Sealed": None, f"{field}Hash": None}
+        return self.seal({field: value})

@@ -13,7 +13,8 @@ from community_plus.modules.events import EventBus
 from community_plus.modules.lifecycle import ensure_collections, run_migrations
 from community_plus.modules.model_service import register_file_visibility
 from community_plus.modules.registry import PluginRegistry
-from community_plus.modules.state import ModuleSettingsRepository, ModuleStates
+from community_plus.modules.repository import ModuleSettingsRepository
+from community_plus.modules.state import ModuleStates
 from community_plus.keys import REGISTRY
 
 

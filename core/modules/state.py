@@ -9,33 +9,24 @@ are interned: memory grows with the number of distinct sets, not with communitie
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 from jsonschema import Draft202012Validator
-from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from community_plus_sdk.settings import check as check_settings, problem
 
 from community_plus.platform.errors import BadUserInput, FieldErrors, NotFound
 from community_plus.realtime.publish import record_module_state
-from community_plus.platform.repository import Repository
 from community_plus.platform.tasks import every
 from community_plus.platform.transactions import in_transaction
+from community_plus.modules.repository import ModuleSettingsRepository, ModuleStampRepository
 
 log = structlog.get_logger("community_plus.modules.builtin")
-STAMP_ID = "modules_stamp"
 SECRET_MASK = "********"
 
 
 _ABSENT = object()
-
-
-class ModuleSettingsRepository(Repository):
-    collection = "module_settings"
-    indexes = [IndexModel([("regionId", ASCENDING), ("module", ASCENDING)], unique=True),
-               IndexModel([("module", ASCENDING), ("regionPath", ASCENDING)])]
 
 
 class ModuleStates:
@@ -43,7 +34,7 @@ class ModuleStates:
         self.platform = platform
         self.registry = registry
         self.repo = ModuleSettingsRepository(platform.db)
-        self.meta = platform.db["meta"]
+        self.stamps = ModuleStampRepository(platform.db)
         self._enabled: dict[str, frozenset[str]] = {}
         self._interned: dict[frozenset[str], frozenset[str]] = {}
         self._stamp: int | None = None
@@ -54,7 +45,7 @@ class ModuleStates:
         if community is None:
             raise NotFound("community")
         path = [*community.get("path", []), community_id]
-        rows = await self.repo.coll.find({"regionId": {"$in": path}}).to_list()
+        rows = await self.repo.of_regions(path)
         order = {rid: i for i, rid in enumerate(path)}
         rows.sort(key=lambda r: order[r["regionId"]])
         return community, rows
@@ -85,7 +76,7 @@ class ModuleStates:
     async def describe_all(self, region: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """`describe` for every module at once: one query."""
         path = [*region.get("path", []), region["_id"]]
-        rows = await self.repo.coll.find({"regionId": {"$in": path}}).to_list()
+        rows = await self.repo.of_regions(path)
         order = {rid: i for i, rid in enumerate(path)}
         rows.sort(key=lambda r: order[r["regionId"]])
         return {name: self._describe(region["_id"], name, rows) for name in sorted(self.registry.modules)}
@@ -108,7 +99,7 @@ class ModuleStates:
         """Settings this region would have without its own values (defaults + ancestors)."""
         settings = self.registry.modules[module].manifest.default_settings()
         if region.get("path"):
-            rows = await self.repo.coll.find({"regionId": {"$in": region["path"]}, "module": module}).to_list()
+            rows = await self.repo.of_regions(region["path"], module)
             order = {rid: i for i, rid in enumerate(region["path"])}
             for row in sorted(rows, key=lambda r: order[r["regionId"]]):
                 settings.update(row.get("settings") or {})
@@ -119,18 +110,13 @@ class ModuleStates:
 
     async def overrides_below(self, region_id: str, module: str) -> list[dict[str, Any]]:
         """Regions under `region_id` that decide for themselves (admin console)."""
-        return await self.repo.coll.find({"module": module, "regionPath": region_id}).to_list()
+        return await self.repo.below(region_id, module)
 
     # -- writing ----------------------------------------------------------------------------
     async def _upsert(self, region: dict[str, Any], module: str, changes: dict[str, Any], actor: str | None,
                       change: str) -> None:
         async def write(session):
-            await self.repo.coll.find_one_and_update(
-                {"regionId": region["_id"], "module": module},
-                {"$set": {**changes, "updatedAt": datetime.now(UTC), "updatedBy": actor},
-                 "$setOnInsert": {"_id": f"{region['_id']}:{module}", "regionPath": region.get("path", []),
-                                  "level": region["level"]}},
-                upsert=True, return_document=ReturnDocument.AFTER, session=session)
+            await self.repo.decide(region, module, changes, actor, session=session)
             await record_module_state(self.platform, region, module, change, session=session)  # subscriptions
 
         await in_transaction(self.platform.client, write)
@@ -186,9 +172,7 @@ class ModuleStates:
 
     # -- change propagation -------------------------------------------------------------------
     async def bump(self) -> None:
-        doc = await self.meta.find_one_and_update({"_id": STAMP_ID}, {"$inc": {"version": 1}}, upsert=True,
-                                                  return_document=ReturnDocument.AFTER)
-        self._apply_stamp(doc["version"])
+        self._apply_stamp(await self.stamps.bump())
 
     def invalidate(self) -> None:
         """Forget cached module sets now (a realtime event announced a change)."""
@@ -200,8 +184,7 @@ class ModuleStates:
             self._enabled.clear()
 
     async def refresh(self) -> None:
-        doc = await self.meta.find_one({"_id": STAMP_ID})
-        self._apply_stamp(doc["version"] if doc else 0)
+        self._apply_stamp(await self.stamps.version())
 
     async def watch(self, interval: float) -> None:
         """Keep the cache fresh by polling the version stamp (one `find_one` per interval).

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import pymongo
 import structlog
 from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.server_type import SERVER_TYPE
@@ -67,7 +68,30 @@ async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexMod
         missing = [m for m in models if m.document["name"] not in present
                    and tuple(m.document["key"].items()) not in taken]
         if missing:
-            await db[collection].create_indexes(missing)
+            await _create_indexes(db[collection], missing)
+
+
+_RACED = frozenset({68, 85, 86})  # IndexAlreadyExists, IndexOptionsConflict, IndexKeySpecsConflict
+
+
+async def _create_indexes(coll: AsyncCollection, models: list[IndexModel]) -> None:
+    """Create `models`; an index another worker created meanwhile (same name, same key) is
+    done, not an error. `serve --workers N` starts its workers together, and the database
+    refuses the second of two concurrent creations (e.g. a 2dsphere index, whose stored spec
+    gains an index version) although both ask for the same index."""
+    try:
+        await coll.create_indexes(models)
+        return
+    except OperationFailure as exc:
+        if exc.code not in _RACED:
+            raise
+    for model in models:  # one by one: which of them raced, and did the other side finish it?
+        try:
+            await coll.create_indexes([model])
+        except OperationFailure as exc:
+            present = {ix["name"]: tuple(ix["key"].items()) async for ix in await coll.list_indexes()}
+            if exc.code not in _RACED or present.get(model.document["name"]) != tuple(model.document["key"].items()):
+                raise
 
 
 def down_error(client: AsyncMongoClient) -> Exception | None:

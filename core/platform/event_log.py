@@ -21,24 +21,30 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bson import ObjectId
+from bson import ObjectId, Timestamp
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from community_plus.platform import stamps
+from community_plus.platform.repository import Repository
 
 COLLECTION = "events"
 WORK_ORDER = "work_order"
 NOTIFICATION = "notification"
 MODULE_STATE = "module_state"
+_INSERTS = {"operationType": "insert"}
 
 
-class EventLog:
+class EventLog(Repository):
+    """The repository of the log: appends, the reads of the polling feed and of replays, and
+    the change streams of the change-stream feed (inserts only)."""
+
     collection = COLLECTION
 
     def __init__(self, db: AsyncDatabase, retention_hours: float = 24.0) -> None:
-        self.coll = db[COLLECTION]
+        super().__init__(db)
         self.retention_hours = retention_hours
         self.indexes = [
             IndexModel([("createdAt", ASCENDING)], expireAfterSeconds=int(retention_hours * 3600), name="ttl"),
@@ -73,6 +79,18 @@ class EventLog:
         """Events of `topics` after `low` in id order (replays in polling mode)."""
         cursor = self.coll.find({"topic": {"$in": topics}, "_id": {"$gt": low}}).sort("_id", ASCENDING).limit(limit)
         return await cursor.to_list()
+
+    async def inserts(self, max_await_ms: int, resume_after: Any = None) -> AsyncChangeStream:
+        """A change stream of every event appended from now (or after the resume token)."""
+        options = {"start_after": resume_after} if resume_after is not None else {}
+        return await self.coll.watch([{"$match": _INSERTS}], max_await_time_ms=max_await_ms, **options)
+
+    async def inserts_since(self, start: Timestamp, topics: list[str], marker: ObjectId,
+                            max_await_ms: int) -> AsyncChangeStream:
+        """A change stream of the events of `topics` (and the `marker` event) appended since the
+        operation time `start` (a replay; OperationFailure when the oplog no longer has it)."""
+        match = {**_INSERTS, "$or": [{"fullDocument.topic": {"$in": topics}}, {"fullDocument._id": marker}]}
+        return await self.coll.watch([{"$match": match}], start_at_operation_time=start, max_await_time_ms=max_await_ms)
 
 
 def event_doc(topic: str, payload: dict[str, Any], *, community_id: str | None, region_path: list[str],

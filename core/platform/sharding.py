@@ -29,7 +29,7 @@ from pymongo import ASCENDING, IndexModel
 SHARD_KEY: dict[str, int] = {"communityId": 1, "_id": 1}
 
 # Collections holding community data (module collections are `<module>__<name>`, every row
-# with its `communityId`: see core/modules/datastore.py).
+# with its `communityId`: see core/modules/datastore_repository.py).
 SHARDED: dict[str, dict[str, int]] = {name: SHARD_KEY for name in (
     "residents", "grids", "work_orders", "binding_requests", "guardianships", "audit", "files",
     "linkage_hops", "hotline_calls", "hotline_return_visits", "visits", "visit_plans",

@@ -69,11 +69,13 @@ async def insert(coll: AsyncCollection, doc: dict[str, Any], session: Any = None
     PyMongo retries a write once when the connection drops under it; a server that does not
     recognise the retry (SecantusDB after a pause or a restart) then refuses it as a duplicate
     of the very document the first attempt stored. A duplicate whose stored document is
-    exactly `doc` is that first attempt: the insert succeeded. Any other duplicate is raised."""
+    exactly `doc` is that first attempt: the insert succeeded. Any other duplicate is raised.
+    Inside a transaction the driver retries no single write, and the failed write has aborted
+    the transaction: the duplicate is raised as it is."""
     try:
         await coll.insert_one(doc, session=session)
     except DuplicateKeyError:
-        if not await _landed(coll, [doc], session):
+        if _in_transaction(session) or not await _landed(coll, [doc], session):
             raise
 
 
@@ -86,7 +88,7 @@ async def insert_all(coll: AsyncCollection, docs: list[dict[str, Any]], session:
         await coll.insert_many(docs, ordered=ordered, session=session)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
-        if not errors or any(e.get("code") != DUPLICATE for e in errors):
+        if _in_transaction(session) or not errors or any(e.get("code") != DUPLICATE for e in errors):
             raise
         if not await _landed(coll, [docs[e["index"]] for e in errors], session):
             raise
@@ -95,6 +97,10 @@ async def insert_all(coll: AsyncCollection, docs: list[dict[str, Any]], session:
 
 
 DUPLICATE = 11000
+
+
+def _in_transaction(session: Any) -> bool:
+    return session is not None and session.in_transaction
 
 
 async def _landed(coll: AsyncCollection, docs: list[dict[str, Any]], session: Any) -> bool:

@@ -32,7 +32,6 @@ from community_plus.platform.event_log import EventLog
 
 log = structlog.get_logger("community_plus.realtime")
 Deliver = Callable[[Position, dict[str, Any]], None]
-_INSERTS = {"$match": {"operationType": "insert"}}
 CAUGHT_UP_TIMEOUT = 10.0
 MARKER = "_marker"  # a replay's "now" (see ChangeStreamFeed.replay)
 
@@ -78,7 +77,7 @@ class ChangeStreamFeed:
     async def start(self) -> None:
         """Open the stream now (raises OperationFailure where change streams are unsupported),
         so that every event committed after start-up is delivered."""
-        self._stream = await self.events.coll.watch([_INSERTS], max_await_time_ms=self.max_await_ms)
+        self._stream = await self.events.inserts(self.max_await_ms)
         self._token = self._stream.resume_token
 
     def stop(self) -> None:
@@ -89,8 +88,7 @@ class ChangeStreamFeed:
         while not self._stopping:
             try:
                 if self._stream is None:
-                    self._stream = await self.events.coll.watch([_INSERTS], start_after=self._token,
-                                                                max_await_time_ms=self.max_await_ms)
+                    self._stream = await self.events.inserts(self.max_await_ms, resume_after=self._token)
                 while not self._stopping:
                     change = await self._stream.try_next()
                     if change is not None:
@@ -139,10 +137,8 @@ class ChangeStreamFeed:
             raise cursor_expired()
         [marker] = await self.events.append([{"topic": MARKER, "createdAt": _now()}])
         start = after.timestamp or Timestamp(int(after.id.generation_time.timestamp()) - 1, 0)
-        match = {"$match": {"operationType": "insert",
-                            "$or": [{"fullDocument.topic": {"$in": topics}}, {"fullDocument._id": marker}]}}
         try:
-            stream = await self.events.coll.watch([match], start_at_operation_time=start, max_await_time_ms=50)
+            stream = await self.events.inserts_since(start, topics, marker, max_await_ms=50)
         except OperationFailure as exc:
             raise _history_error(exc) from exc
         deadline = asyncio.get_running_loop().time() + CAUGHT_UP_TIMEOUT

@@ -15,16 +15,17 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from community_plus.platform import stamps
+from community_plus.platform.repository import Repository
 
 
-class Presence:
+class Presence(Repository):
     collection = "ws_presence"
     indexes = [IndexModel([("userId", ASCENDING), ("expiresAt", ASCENDING)], name="user_expires"),
                IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0, name="ttl"),
                IndexModel([("worker", ASCENDING)], name="worker")]
 
     def __init__(self, db: AsyncDatabase, worker: str, lease_seconds: float) -> None:
-        self.coll = db[self.collection]
+        super().__init__(db)
         self.worker = worker
         self.lease = timedelta(seconds=lease_seconds)
 

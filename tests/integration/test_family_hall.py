@@ -61,3 +61,24 @@ async def test_guardian_sees_ward_services_and_masked_detail(gql, world, platfor
     far = await resident_token(platform, await platform.residents.coll.find_one({"communityId": c2}))
     await gql.error("NOT_FOUND", RESIDENT, {"id": ward["_id"]}, token=far)
     await gql.error("NOT_FOUND", RESIDENT, {"id": ward["_id"]}, token=await gql.login("admin002"))
+
+
+async def test_a_module_reads_the_guardians_wards(gql, world, platform):
+    """`ctx.wards()`: the caller's wards of the context's community, without sealed values."""
+    from community_plus_sdk.context import Caller
+
+    c1 = world["communities"][0]["_id"]
+    ward = await platform.residents.coll.find_one({"communityId": c1, "tags": "elderly"})
+    guardian = await platform.residents.coll.find_one({"communityId": c1, "_id": {"$ne": ward["_id"]}})
+    ctx = platform.modules.context(platform, "elder_care", community_id=c1)
+    assert await ctx.wards() == []  # a system context has no caller
+    ctx.caller = Caller(user_id="guardian", role="resident", name=guardian["name"], community_id=c1,
+                        resident_id=guardian["_id"], grid_ids=())
+    assert await ctx.wards() == []
+    await gql.ok(ADD, {"g": guardian["_id"], "w": ward["_id"]}, token=await gql.login("admin001"))
+    wards = await ctx.wards()
+    assert [w["_id"] for w in wards] == [ward["_id"]] and wards[0]["name"] == ward["name"]
+    assert not [k for k in wards[0] if k.endswith(("Sealed", "Hash"))]
+    elsewhere = platform.modules.context(platform, "elder_care", community_id=world["communities"][1]["_id"])
+    elsewhere.caller = ctx.caller
+    assert await elsewhere.wards() == []  # wards of another community are not this context's

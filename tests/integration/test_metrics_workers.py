@@ -149,3 +149,33 @@ def test_access_log_can_be_switched_off(db_uri, tmp_path):
         _stop(proc)
     assert proc.returncode == 0
     assert _access_lines(lines) == [] and any('"database ready"' in line for line in lines)
+
+
+def _workers(proc: subprocess.Popen) -> set[int]:
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def test_a_worker_that_dies_is_replaced(db_uri, tmp_path):
+    metrics_dir = tmp_path / "prom"
+    metrics_dir.mkdir()
+    proc, port, lines = _serve(db_uri, tmp_path, 2, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    try:
+        first = _workers(proc)
+        assert len(first) == 2
+        deadline = time.monotonic() + 120
+        while not all((metrics_dir / f"counter_{pid}.db").exists() for pid in first):  # both serve
+            assert time.monotonic() < deadline, "one worker served every request\n" + _startup_lines(lines)
+            assert _post(port, {"query": "query Q { __typename }", "operationName": "Q"}) == 200
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)  # e.g. the kernel's out-of-memory killer
+        while len(now := _workers(proc)) < 2 or victim in now:
+            assert time.monotonic() < deadline, "the dead worker was not replaced\n" + _startup_lines(lines)
+            time.sleep(0.1)
+        (new,) = now - first
+        while not (metrics_dir / f"counter_{new}.db").exists():  # it starts, then takes its share
+            assert time.monotonic() < deadline, "the new worker never served\n" + _startup_lines(lines)
+            assert _post(port, {"query": "query Q { __typename }", "operationName": "Q"}) == 200
+    finally:
+        _stop(proc)
+    assert proc.returncode == 0  # a requested stop is still a clean one

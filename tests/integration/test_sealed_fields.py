@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from bson import encode
 
-from community_plus.modules.context import AllCommunities
-from community_plus.modules.datastore import CommunityCollection
+from community_plus.modules.datastore_repository import AllCommunities, CommunityCollection
 from community_plus.modules.sealing import Sealer
 
 

@@ -34,6 +34,11 @@ class GuardianshipRepository(Repository):
         return await self.coll.find({"guardianResidentId": guardian_resident_id}) \
             .sort("_id", ASCENDING).limit(MAX_WARDS).to_list()
 
+    async def ward_ids_of(self, guardian_resident_id: str) -> list[str]:
+        """Every ward of the guardian (uncapped: `ctx.wards()` for modules)."""
+        docs = self.coll.find({"guardianResidentId": guardian_resident_id}, {"wardResidentId": 1})
+        return [d["wardResidentId"] async for d in docs]
+
     async def link(self, guardian_resident_id: str, ward_resident_id: str) -> dict[str, Any] | None:
         return await self.coll.find_one({"guardianResidentId": guardian_resident_id, "wardResidentId": ward_resident_id})
 

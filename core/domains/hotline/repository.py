@@ -5,6 +5,7 @@ found by number through `callerPhoneHash`, never by scanning plaintext."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -29,8 +30,21 @@ class HotlineCallRepository(Repository):
     async def insert(self, doc: dict[str, Any], session=None) -> dict[str, Any]:
         return await stamps.insert_once(self.coll, doc, session)
 
-    async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return await (await self.coll.aggregate(pipeline)).to_list()
+    async def of_order(self, order: dict[str, Any]) -> dict[str, Any] | None:
+        """The call that filed `order` (targeted at its community: see platform/sharding.py)."""
+        return await self.coll.find_one({"communityId": order["communityId"], "workOrderId": order["_id"]})
+
+    async def totals(self, region_id: str, since: datetime, until: datetime) -> dict[str, int]:
+        """Calls in `region_id`'s subtree in [since, until): all, those that filed an order, and
+        those from callers who are no registered resident."""
+        rows = await (await self.coll.aggregate([{"$match": _in_window(region_id, since, until)}, {"$group": {
+            "_id": None, "calls": {"$sum": 1}, "orders": {"$sum": {"$cond": [{"$eq": ["$kind", "order"]}, 1, 0]}},
+            "unregistered": {"$sum": {"$cond": ["$registered", 0, 1]}}}}])).to_list()
+        return rows[0] if rows else {"calls": 0, "orders": 0, "unregistered": 0}
+
+
+def _in_window(region_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+    return {"regionPath": region_id, "at": {"$gte": since, "$lt": until}}
 
 
 class ReturnVisitRepository(Repository):
@@ -51,8 +65,11 @@ class ReturnVisitRepository(Repository):
         """The return visit of `order` (targeted at its community: see platform/sharding.py)."""
         return await self.coll.find_one({"communityId": order["communityId"], "workOrderId": order["_id"]})
 
-    async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return await (await self.coll.aggregate(pipeline)).to_list()
+    async def count_by_satisfaction(self, region_id: str, since: datetime, until: datetime) -> dict[str, int]:
+        """Return visits in `region_id`'s subtree in [since, until), counted per satisfaction."""
+        rows = await (await self.coll.aggregate([{"$match": _in_window(region_id, since, until)},
+                                                 {"$group": {"_id": "$satisfaction", "count": {"$sum": 1}}}])).to_list()
+        return {r["_id"]: r["count"] for r in rows}
 
 
 class ResidentAccountsRepository(Repository):

@@ -109,7 +109,7 @@ class HotlineService:
             order_input["notify_user_ids"] = await self.p.parts["hotline.accounts"].of_resident(resident["_id"])
         order = await WorkOrderService(self.ctx).submit(order_input, subject=subject, also_write=with_call)
         if call["workOrderId"] is None:  # an idempotent replay of an order filed before
-            found = await self.calls.coll.find_one({"communityId": order["communityId"], "workOrderId": order["_id"]})
+            found = await self.calls.of_order(order)
             return found or call
         return call
 
@@ -193,14 +193,8 @@ class HotlineService:
         region = await self.ctx.loaders.by_id("regions").load(target) if target else None
         if region is None or not self.scope.covers_community(region):
             raise NotFound("region")
-        match = {"regionPath": region["_id"], "at": {"$gte": since, "$lt": until}}
-        calls = await self.calls.aggregate([{"$match": match}, {"$group": {
-            "_id": None, "calls": {"$sum": 1}, "orders": {"$sum": {"$cond": [{"$eq": ["$kind", "order"]}, 1, 0]}},
-            "unregistered": {"$sum": {"$cond": ["$registered", 0, 1]}}}}])
-        visits = await self.visits.aggregate([{"$match": match},
-                                              {"$group": {"_id": "$satisfaction", "count": {"$sum": 1}}}])
-        c = calls[0] if calls else {"calls": 0, "orders": 0, "unregistered": 0}
-        by = {r["_id"]: r["count"] for r in visits}
+        c = await self.calls.totals(region["_id"], since, until)
+        by = await self.visits.count_by_satisfaction(region["_id"], since, until)
         n = sum(by.values())
         return {"calls": c["calls"], "ordersFiled": c["orders"], "unregisteredCallers": c["unregistered"],
                 "returnVisits": n, "bySatisfaction": by,

@@ -67,8 +67,23 @@ class HopRepository(Repository):
                                          {"$set": {"alertedAt": at}}, session=session)
         return res.modified_count == 1
 
-    async def aggregate(self, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return await (await self.coll.aggregate(pipeline)).to_list()
+    async def figures(self, region_id: str, since: datetime, until: datetime, now: datetime) -> dict[str, Any]:
+        """Hops in `region_id`'s subtree in [since, until), per holder level and per department:
+        received, resolved, passed on, handed back, open, overdue (late or alerted at `now`)."""
+        late = {"$or": [{"$ne": ["$alertedAt", None]}, {"$gt": [{"$ifNull": ["$closedAt", now]}, "$dueAt"]}]}
+        figures = {"received": {"$sum": 1},
+                   "resolved": {"$sum": {"$cond": [{"$eq": ["$outcome", "resolved"]}, 1, 0]}},
+                   "passedOn": {"$sum": {"$cond": [{"$in": ["$outcome", ["escalated", "dispatched"]]}, 1, 0]}},
+                   "handedBack": {"$sum": {"$cond": [{"$eq": ["$outcome", "handed_back"]}, 1, 0]}},
+                   "open": {"$sum": {"$cond": [{"$eq": ["$state", "open"]}, 1, 0]}},
+                   "overdue": {"$sum": {"$cond": [late, 1, 0]}}, "title": {"$first": "$holderName"}}
+        pipeline = [
+            {"$match": {"regionPath": region_id, "at": {"$gte": since, "$lt": until}}},
+            {"$facet": {"byLevel": [{"$group": {"_id": "$holderLevel", **figures}}, {"$sort": {"_id": 1}}],
+                        "byDepartment": [{"$match": {"holderType": "department"}},
+                                         {"$group": {"_id": "$holderId", **figures}}, {"$sort": {"_id": 1}}]}}]
+        rows = await (await self.coll.aggregate(pipeline)).to_list()
+        return rows[0] if rows else {"byLevel": [], "byDepartment": []}
 
 
 class LinkageOrderRepository(Repository):

@@ -197,19 +197,7 @@ class LinkageService:
         if region is None or not self.scope.covers_community(region):
             raise NotFound("region")
         now = now or datetime.now(UTC)
-        late = {"$or": [{"$ne": ["$alertedAt", None]}, {"$gt": [{"$ifNull": ["$closedAt", now]}, "$dueAt"]}]}
-        figures = {"received": {"$sum": 1},
-                   "resolved": {"$sum": {"$cond": [{"$eq": ["$outcome", "resolved"]}, 1, 0]}},
-                   "passedOn": {"$sum": {"$cond": [{"$in": ["$outcome", ["escalated", "dispatched"]]}, 1, 0]}},
-                   "handedBack": {"$sum": {"$cond": [{"$eq": ["$outcome", "handed_back"]}, 1, 0]}},
-                   "open": {"$sum": {"$cond": [{"$eq": ["$state", "open"]}, 1, 0]}},
-                   "overdue": {"$sum": {"$cond": [late, 1, 0]}}, "title": {"$first": "$holderName"}}
-        rows = await self.hops.aggregate([
-            {"$match": {"regionPath": region["_id"], "at": {"$gte": since, "$lt": until}}},
-            {"$facet": {"byLevel": [{"$group": {"_id": "$holderLevel", **figures}}, {"$sort": {"_id": 1}}],
-                        "byDepartment": [{"$match": {"holderType": "department"}},
-                                         {"$group": {"_id": "$holderId", **figures}}, {"$sort": {"_id": 1}}]}}])
-        facets = rows[0] if rows else {"byLevel": [], "byDepartment": []}
+        facets = await self.hops.figures(region["_id"], since, until, now)
         return {"regionId": region["_id"], "since": since, "until": until, **facets}
 
     async def hops_of(self, order_id: str, first: int, after: str | None) -> Page:

@@ -12,7 +12,7 @@ from community_plus_sdk.module import page_path
 
 from community_plus.platform import stamps
 from community_plus.platform.event_log import NOTIFICATION, EventLog, event_doc
-from community_plus.platform.repository import Repository
+from community_plus.platform.repository import Page, Repository
 
 
 # Unread: `read` is only ever set to True. As an `$in` (not `$ne: True`) it is a range on the
@@ -34,6 +34,13 @@ class OutboxRepository(Repository):
         IndexModel([("recipientUserId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("recipientUserId", ASCENDING), ("read", ASCENDING)]),
     ]
+
+    async def of_recipient(self, user_id: str, unread_only: bool, first: int, after: str | None) -> Page:
+        """A page of `user_id`'s messages (only the unread ones when asked), newest first."""
+        query: dict[str, Any] = {"recipientUserId": user_id}
+        if unread_only:
+            query["read"] = UNREAD
+        return await self.page(query, first, after, newest_first=True)
 
     async def unread_count(self, user_id: str) -> int:
         return await self.coll.count_documents({"recipientUserId": user_id, "read": UNREAD})

@@ -31,3 +31,15 @@ class GridRepository(Repository):
 
     async def of_community(self, community_id: str) -> list[dict[str, Any]]:
         return await self.coll.find({"communityId": community_id}).sort("_id", ASCENDING).to_list()
+
+    async def of_communities(self, community_ids: list[str], scope_filter: dict[str, Any]) -> list[dict[str, Any]]:
+        """The grids in scope of these communities, by `_id` (a per-request DataLoader's batch)."""
+        query = {"$and": [scope_filter, {"communityId": {"$in": community_ids}}]}
+        return await self.coll.find(query).sort("_id", ASCENDING).to_list()
+
+    async def names(self, scope_filter: dict[str, Any]) -> dict[str, str]:
+        """id → name of the grids in scope."""
+        return {g["_id"]: g["name"] for g in await self.coll.find(scope_filter, {"name": 1}).to_list()}
+
+    async def add_worker(self, grid_id: str, user_id: str) -> None:
+        await self.coll.update_one({"_id": grid_id}, {"$addToSet": {"workerIds": user_id}})

@@ -27,3 +27,12 @@ class RegionRepository(Repository):
 
     async def count(self) -> int:
         return await self.coll.estimated_document_count()
+
+    async def community_ids_under(self, region_id: str) -> list[str]:
+        """Ids of the communities in `region_id`'s subtree (the path/level index)."""
+        return [d["_id"] async for d in self.coll.find({"level": "community", "path": region_id}, {"_id": 1})]
+
+    async def community_names(self, community_id: str | None = None) -> dict[str, str]:
+        """id → name of every community, or of `community_id` only."""
+        query = {"level": "community", **({"_id": community_id} if community_id else {})}
+        return {d["_id"]: d["name"] for d in await self.coll.find(query, {"name": 1}).to_list()}

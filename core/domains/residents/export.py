@@ -91,10 +91,8 @@ async def export_residents(request: web.Request, platform: Any) -> web.StreamRes
         if fmt not in ("csv", "xlsx"):
             raise BadUserInput({"format": "仅支持 csv 或 xlsx (csv or xlsx)"})
         query = ResidentService(ctx).list_filter({})
-        grids = await ctx.platform.grids.coll.find(ctx.scope.grid_filter(), {"name": 1}).to_list()
-        regions = await ctx.platform.regions.coll.find({"level": "community", **(
-            {"_id": ctx.scope.community_id} if ctx.scope.community_id else {})}, {"name": 1}).to_list()
-        names = {g["_id"]: g["name"] for g in grids} | {r["_id"]: r["name"] for r in regions}
+        names = await ctx.platform.grids.names(ctx.scope.grid_filter()) | \
+            await ctx.platform.regions.community_names(ctx.scope.community_id)
     except AppError as exc:
         return error_response(exc, request)
     reader = ResidentExportReader(ctx.platform.db)

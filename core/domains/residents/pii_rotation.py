@@ -16,24 +16,22 @@ from community_plus.domains.residents.repository import SENSITIVE
 
 
 async def remaining(platform: Any) -> int:
-    return await platform.residents.coll.count_documents({"pii.k": {"$nin": [platform.keyring.current_id]}})
+    return await platform.residents.count_sealed_under_older_keys()
 
 
 async def rotate_pii(platform: Any, batch: int = 200, progress: Callable[[int], None] | None = None,
                      max_batches: int | None = None) -> int:
     """Re-seal rows under older keys; returns how many rows were re-sealed."""
     repo = platform.residents
-    current = platform.keyring.current_id
     done = batches = 0
     while max_batches is None or batches < max_batches:
-        rows = await repo.coll.find({"pii.k": {"$nin": [current]}}).limit(batch).to_list()
+        rows = await repo.sealed_under_older_keys(batch)
         if not rows:
             break
         for row in rows:
             plain = {field: repo.reveal(row, field) for field in SENSITIVE}
             sealed = repo.seal(plain)
-            result = await repo.coll.update_one({"_id": row["_id"], "pii.k": row["pii"]["k"]}, {"$set": sealed})
-            done += result.modified_count
+            done += await repo.reseal(row, sealed)
         batches += 1
         if progress:
             progress(len(rows))

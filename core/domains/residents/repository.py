@@ -83,6 +83,18 @@ class ResidentRepository(Repository):
         return await self.coll.find_one_and_update(scoped({"_id": id}, scope_filter), update,
                                                    return_document=ReturnDocument.AFTER, session=session)
 
+    async def count_sealed_under_older_keys(self) -> int:
+        """Rows whose PII is still sealed under a key other than the current one (pii rotation)."""
+        return await self.coll.count_documents({"pii.k": {"$nin": [self.keyring.current_id]}})
+
+    async def sealed_under_older_keys(self, limit: int) -> list[dict[str, Any]]:
+        return await self.coll.find({"pii.k": {"$nin": [self.keyring.current_id]}}).limit(limit).to_list()
+
+    async def reseal(self, row: dict[str, Any], sealed: dict[str, Any]) -> bool:
+        """Store `sealed` if the row is still under the key it was read with (concurrent edits win)."""
+        result = await self.coll.update_one({"_id": row["_id"], "pii.k": row["pii"]["k"]}, {"$set": sealed})
+        return result.modified_count == 1
+
     async def find_by_id_number(self, id_number: str) -> dict[str, Any] | None:
         """Deliberately global: ID numbers are unique across the platform."""
         return await self.coll.find_one({"idNumberHash": {"$in": self.keyring.blind_indexes(id_number, "idNumber")}})

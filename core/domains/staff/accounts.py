@@ -11,6 +11,7 @@ from community_plus.platform.context import Platform
 from community_plus.platform.errors import BadUserInput, Conflict, FieldErrors
 from community_plus.platform.repository import new_id
 from community_plus.platform.security.passwords import hash_password
+from community_plus.domains.linkage.repository import DepartmentRepository
 
 MIN_PASSWORD = 8
 
@@ -30,7 +31,7 @@ async def create_staff_user(platform: Platform, *, username: str, password: str,
         errors.add("password", "最多256个字符 (at most 256 characters)")
     grid_ids = grid_ids or []
     if role == "department_staff":
-        department = await platform.db["departments"].find_one({"_id": department_id}) if department_id else None
+        department = await DepartmentRepository(platform.db).get(department_id) if department_id else None
         if department is None:
             errors.add("department", "需要一个职能部门 id (give an existing department id)")
         else:
@@ -63,7 +64,7 @@ async def create_staff_user(platform: Platform, *, username: str, password: str,
     if role == "grid_worker":
         doc["gridIds"] = grid_ids
         for g in grid_ids:
-            await platform.grids.coll.update_one({"_id": g}, {"$addToSet": {"workerIds": doc["_id"]}})
+            await platform.grids.add_worker(g, doc["_id"])
     if phone:
         doc["phone"] = phone
     try:

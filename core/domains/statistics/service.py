@@ -1,5 +1,5 @@
-"""Work-order statistics for a grid, a community or a region subtree over a time window,
-computed by one MongoDB aggregation (a `$facet` over an index-backed `$match`)."""
+"""Work-order statistics for a grid, a community or a region subtree over a time window:
+who may ask for which scope, and the figures' shape (the one aggregation is the repository's)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import BadUserInput, NotFound
 from community_plus.platform.validation import as_utc
+from community_plus.domains.statistics.repository import WorkOrderFiguresRepository
 
 MAX_WINDOW = timedelta(days=366 * 3)
 
@@ -51,30 +52,7 @@ class StatisticsService:
             raise BadUserInput({"since": "开始时间应早于结束时间 (since must be before until)"})
         if until - since > MAX_WINDOW:
             raise BadUserInput({"since": "时间窗口最长3年 (the window is at most 3 years)"})
-        late = {"$gt": [{"$ifNull": ["$resolvedAt", now]}, "$dueAt"]}
-        counted = {"$in": ["$state", ["submitted", "accepted", "assigned", "in_progress", "resolved", "closed"]]}
-        pipeline = [
-            {"$match": {field: value, "createdAt": {"$gte": since, "$lt": until}}},
-            {"$facet": {
-                "byState": [{"$group": {"_id": "$state", "count": {"$sum": 1}}}],
-                "byItem": [{"$group": {"_id": "$itemId", "title": {"$first": "$title"}, "count": {"$sum": 1}}},
-                           {"$sort": {"count": -1, "_id": 1}}, {"$limit": 50}],
-                "handling": [
-                    {"$match": {"resolvedAt": {"$ne": None}}},
-                    {"$project": {"hours": {"$divide": [{"$subtract": ["$resolvedAt", "$createdAt"]}, 3_600_000]}}},
-                    {"$group": {"_id": None, "n": {"$sum": 1},
-                                "p": {"$percentile": {"input": "$hours", "p": [0.5, 0.9], "method": "approximate"}}}}],
-                "rating": [{"$match": {"rating.score": {"$ne": None}}},
-                           {"$group": {"_id": None, "avg": {"$avg": "$rating.score"}, "n": {"$sum": 1}}}],
-                "overdue": [{"$match": {"dueAt": {"$ne": None}}},
-                            {"$group": {"_id": None, "late": {"$sum": {"$cond": [{"$and": [late, counted]}, 1, 0]}},
-                                        "n": {"$sum": {"$cond": [counted, 1, 0]}}}}],
-                "byGroup": [{"$unwind": "$residentTags"},
-                            {"$group": {"_id": "$residentTags", "count": {"$sum": 1}}}, {"$sort": {"_id": 1}}],
-                "byChannel": [{"$group": {"_id": {"$ifNull": ["$channel", "mini_program"]}, "count": {"$sum": 1}}}],
-            }},
-        ]
-        facets = (await self.p.work_orders.aggregate(pipeline))[0]
+        facets = await WorkOrderFiguresRepository(self.p.db).facets(field, value, since, until, now)
         by_state = {r["_id"]: r["count"] for r in facets["byState"]}
         handling = facets["handling"][0] if facets["handling"] else None
         rating = facets["rating"][0] if facets["rating"] else None

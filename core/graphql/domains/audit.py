@@ -13,12 +13,10 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from community_plus.platform.errors import BadUserInput
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.platform.context import Ctx
 from community_plus.graphql.domains.types import ActorRole
-
-AUDIT_READERS = ("platform_admin", "region_admin", "community_admin")
+from community_plus.domains.audit import service as audit
 
 
 @strawberry.type(description="One audit entry: who read or changed which fields of which record, and when.")
@@ -55,51 +53,13 @@ class AuditFilter:
     until: datetime | None = strawberry.field(default=None, description="Entries before this time.")
 
 
-async def _scope_filter(info: Ctx) -> dict[str, Any]:
-    """What the caller may read: its community, its region subtree, or everything."""
-    scope = info.context.scope
-    p = scope.require_role(*AUDIT_READERS)
-    if scope.community_id:
-        return {"communityId": scope.community_id}
-    if p.role == "platform_admin":
-        return {}
-    if p.role == "region_admin":
-        # Entries carry regionPath; those written without one (module data) still name their community.
-        ids = [d["_id"] async for d in info.context.platform.regions.coll.find(
-            {"level": "community", "path": p.region_id}, {"_id": 1})]
-        return {"$or": [{"regionPath": p.region_id}, {"communityId": {"$in": ids}}]}
-    return {"communityId": p.community_id}
-
-
-def _conditions(f: AuditFilter | None) -> list[dict[str, Any]]:
-    if f is None:
-        return []
-    out: list[dict[str, Any]] = []
-    if f.entity_id:
-        out.append({"entityId": str(f.entity_id)})
-    if f.action:
-        out.append({"action": f.action})
-    if f.actor_id:
-        out.append({"actorId": str(f.actor_id)})
-    if f.since and f.until and f.since >= f.until:
-        raise BadUserInput({"filter.since": "开始时间应早于结束时间 (since must be before until)"})
-    at: dict[str, Any] = {}
-    if f.since:
-        at["$gte"] = f.since
-    if f.until:
-        at["$lt"] = f.until
-    if at:
-        out.append({"at": at})
-    return out
-
-
 @strawberry.type
 class AuditQuery:
     @strawberry.field(description="The audit trail in the caller's scope, newest first (admins; read-only).")
     async def audit_entries(self, info: Ctx, filter: AuditFilter | None = None, first: int = DEFAULT_FIRST,
                             after: str | None = None) -> Connection[AuditEntry]:
-        conditions = [await _scope_filter(info), *_conditions(filter)]
-        conditions = [c for c in conditions if c]
-        query = conditions[0] if len(conditions) == 1 else ({"$and": conditions} if conditions else {})
-        page = await info.context.platform.audit.page(query, first, after, newest_first=True)
+        f = filter or AuditFilter()
+        page = await audit.trail(info.context, first, after, entity_id=str(f.entity_id) if f.entity_id else None,
+                                 action=f.action, actor_id=str(f.actor_id) if f.actor_id else None,
+                                 since=f.since, until=f.until)
         return connection(page, AuditEntry.of)

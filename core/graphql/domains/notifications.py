@@ -11,7 +11,7 @@ import strawberry
 from community_plus_sdk.module import page_path
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 
-from community_plus.domains.notifications.outbox_repository import UNREAD
+from community_plus.domains.notifications.inbox import Inbox
 from community_plus.platform.context import Ctx
 
 
@@ -46,21 +46,16 @@ class NotificationsQuery:
     @strawberry.field(description="The viewer's notifications, newest first.")
     async def my_notifications(self, info: Ctx, unread_only: bool = False, first: int = DEFAULT_FIRST,
                                after: str | None = None) -> Connection[Notification]:
-        user = info.context.scope.require()
-        query: dict[str, Any] = {"recipientUserId": user.user_id}
-        if unread_only:
-            query["read"] = UNREAD
-        page = await info.context.platform.outbox.page(query, first, after, newest_first=True)
+        page = await Inbox(info.context).messages(unread_only, first, after)
         return connection(page, Notification.of)
 
     @strawberry.field(description="How many of the viewer's notifications are unread.")
     async def unread_notification_count(self, info: Ctx) -> int:
-        return await info.context.platform.outbox.unread_count(info.context.scope.require().user_id)
+        return await Inbox(info.context).unread_count()
 
 
 @strawberry.type
 class NotificationsMutation:
     @strawberry.mutation(description="Mark notifications read (all of the viewer's when ids is null); returns how many.")
     async def mark_notifications_read(self, info: Ctx, ids: list[strawberry.ID] | None = None) -> int:
-        user = info.context.scope.require()
-        return await info.context.platform.outbox.mark_read(user.user_id, list(ids) if ids is not None else None)
+        return await Inbox(info.context).mark_read(list(ids) if ids is not None else None)

@@ -107,8 +107,7 @@ def _grids_by_community(ctx: RequestContext):
     from strawberry.dataloader import DataLoader
 
     async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
-        f = ctx.scope.grid_filter()
-        docs = await ctx.platform.grids.coll.find({"$and": [f, {"communityId": {"$in": ids}}]}).sort("_id", 1).to_list()
+        docs = await ctx.platform.grids.of_communities(ids, ctx.scope.grid_filter())
         by: dict[str, list] = {i: [] for i in ids}
         for d in docs:
             by[d["communityId"]].append(d)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
@@ -26,6 +27,20 @@ CACHE_SIZE = 2048
 class PersistedQueryRepository(Repository):
     collection = "persisted_queries"
     indexes = [IndexModel([("registered", ASCENDING)])]
+
+    async def registered_queries(self) -> AsyncIterator[str]:
+        """The text of every operation an operator registered."""
+        async for doc in self.coll.find({"registered": True}, {"query": 1}):
+            yield doc["query"]
+
+    async def add(self, digest: str, query: str, registered: bool) -> None:
+        """Store `query` under its hash; storing it again only ever sets `registered`."""
+        try:
+            await stamps.insert(self.coll, {"_id": digest, "query": query, "registered": registered,
+                                            "createdAt": datetime.now(UTC)})
+        except DuplicateKeyError:
+            if registered:
+                await self.coll.update_one({"_id": digest}, {"$set": {"registered": True}})
 
 
 def sha256(query: str) -> str:
@@ -54,8 +69,8 @@ class PersistedQueries:
 
     async def load_registered_names(self) -> set[str]:
         """Read the names of every registered operation (once at start-up; the set is shared)."""
-        async for doc in self.repo.coll.find({"registered": True}, {"query": 1}):
-            self.registered_names |= operation_names(doc["query"])
+        async for query in self.repo.registered_queries():
+            self.registered_names |= operation_names(query)
         return self.registered_names
 
     async def _lookup(self, digest: str) -> tuple[str, bool] | None:
@@ -63,7 +78,7 @@ class PersistedQueries:
         if hit is not None:
             self._cache.move_to_end(digest)
             return hit
-        doc = await self.repo.coll.find_one({"_id": digest})
+        doc = await self.repo.get(digest)
         if doc is None:
             return None
         return self._remember(digest, doc["query"], doc.get("registered", False))
@@ -78,12 +93,7 @@ class PersistedQueries:
 
     async def store(self, query: str, registered: bool = False) -> str:
         digest = sha256(query)
-        try:
-            await stamps.insert(self.repo.coll, {"_id": digest, "query": query, "registered": registered,
-                                                 "createdAt": datetime.now(UTC)})
-        except DuplicateKeyError:
-            if registered:
-                await self.repo.coll.update_one({"_id": digest}, {"$set": {"registered": True}})
+        await self.repo.add(digest, query, registered)
         if registered:
             self.registered_names |= operation_names(query)
         self._cache.pop(digest, None)
