@@ -29,8 +29,8 @@ from common import cpu_seconds, machine, rss_mib, start_server, wait_http  # noq
 
 from community_plus.platform import db as dbm  # noqa: E402
 from community_plus.platform.context import Platform  # noqa: E402
-from community_plus.realtime.events import notification_events  # noqa: E402
-from community_plus.realtime.log import EventLog  # noqa: E402
+from community_plus.domains.notifications.outbox_repository import notification_events  # noqa: E402
+from community_plus.platform.event_log import EventLog  # noqa: E402
 from community_plus.platform.repository import new_id  # noqa: E402
 from community_plus.domains.identity.auth import AuthService  # noqa: E402
 from community_plus.settings import load_settings  # noqa: E402

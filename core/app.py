@@ -41,7 +41,7 @@ from community_plus.domains.notifications.service import deliver_due, sender_for
 from community_plus.domains.linkage.service import alert_overdue
 from community_plus.domains.work_orders.service import close_stale_resolved
 from community_plus.modules.lifecycle import run_module_periodic
-from community_plus.integrations.wechat.setup import setup_wechat
+from community_plus.domains.identity.setup import setup_wechat
 from community_plus.keys import ADMISSION, METRICS, OUTAGE, PLATFORM, SCHEMAS, SETTINGS
 
 log = structlog.get_logger("community_plus.app")

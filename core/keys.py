@@ -2,7 +2,7 @@
 
 A subsystem's `setup(app)` reads what `create_app` put on the app through these keys; keeping
 them here (and not in `app.py`) is what lets `domains/media/setup.py` or
-`integrations/wechat/setup.py` read the platform without importing `app.py`, which imports
+`domains/identity/setup.py` read the platform without importing `app.py`, which imports
 them. The value types are named for the type checker only.
 """
 

@@ -1,5 +1,5 @@
-"""Domains as vertical slices (repository, service, GraphQL API): `hotline` (12349 便民热线)
-and `linkage` (联动指挥). `open_domains(platform)` registers their repositories on the
+"""Domains as vertical slices (repository, service; their GraphQL face is in `graphql/domains/`):
+`hotline` (12349 便民热线) and `linkage` (联动指挥). `open_domains(platform)` registers their repositories on the
 platform and creates their indexes (called once from `create_app`'s database context)."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from community_plus_sdk import ModuleEvent
 
 from community_plus.platform.errors import NotFound, Unauthenticated
 from community_plus.realtime.events import module_event
-from community_plus.realtime.log import record
+from community_plus.platform.event_log import record
 
 
 def _declared(ctx: Any, topic: str) -> str:

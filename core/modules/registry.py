@@ -22,6 +22,7 @@ import structlog
 from community_plus_sdk import CollectionSpec, GraphQLContribution, Module, Permission, Topic, hookspecs
 from community_plus_sdk.version import ENTRY_POINT_GROUP, group_major, refusal
 
+from community_plus.graphql.schema import build_schema
 from community_plus.modules.compiler import CompiledModel, compile_model
 from community_plus.modules.context import ServerModuleContext
 
@@ -82,8 +83,6 @@ class FailedPlugin:
 
 @functools.cache
 def _core_names() -> tuple[set[str], set[str], set[str]]:
-    from community_plus.graphql.schema import build_schema
-
     schema = build_schema()._schema
     query = set(schema.query_type.fields) if schema.query_type else set()
     mutation = set(schema.mutation_type.fields) if schema.mutation_type else set()
@@ -92,8 +91,6 @@ def _core_names() -> tuple[set[str], set[str], set[str]]:
 
 @functools.cache
 def _core_subscriptions() -> set[str]:
-    from community_plus.graphql.schema import build_schema
-
     schema = build_schema()._schema
     return set(schema.subscription_type.fields) if schema.subscription_type else set()
 
@@ -270,8 +267,6 @@ class PluginRegistry:
 
     def _check_schema(self, loaded: LoadedModule) -> None:
         """Build a schema with just this module to catch broken custom types early."""
-        from community_plus.graphql.schema import build_schema
-
         try:
             build_schema([loaded.graphql_parts()])
         except Exception as exc:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 
 from community_plus.domains import repositories as r
 from community_plus.platform.access import Scope
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from community_plus.integrations.wechat.client import WeChatClient
     from community_plus.modules.events import EventBus
     from community_plus.modules.registry import PluginRegistry
-    from community_plus.realtime.log import EventLog
+    from community_plus.platform.event_log import EventLog
     from community_plus.realtime.setup import Realtime
 
 
@@ -69,7 +70,7 @@ class Platform:
         self.media_spool: Spool | None = None
         self.media_images: ImageWorkers | None = None
         self.media_visibility: dict[str, Callable[..., Awaitable[bool]]] = {}  # entity → who may see its files
-        self.wechat: WeChatClient | None = None  # integrations/wechat/setup.py
+        self.wechat: WeChatClient | None = None  # domains/identity/setup.py
         self.notification_sender: Callable[[], Any] | None = None  # set with a WeChat secret
         self.content_check: Callable[..., Awaitable[str]] | None = None
         self.identity_limits: IdentityLimits | None = None  # None: the defaults (tests override)
@@ -142,3 +143,6 @@ class RequestContext:
     @property
     def principal(self):
         return self.scope.principal
+
+
+Ctx = Info[RequestContext, None]  # what every resolver (core, realtime, modules) receives as `info`

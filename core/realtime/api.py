@@ -20,11 +20,12 @@ from typing import Any
 import strawberry
 
 from community_plus.platform.errors import BadUserInput, Unauthenticated
-from community_plus.domains.notifications.api import Notification
-from community_plus.domains.work_orders.api import WorkOrder, WorkOrderState
-from community_plus.graphql.types import Ctx
+from community_plus.graphql.domains.notifications import Notification
+from community_plus.graphql.domains.work_orders import WorkOrder, WorkOrderState
+from community_plus.platform.context import Ctx
 from community_plus.domains.work_orders.service import WorkOrderService
-from community_plus.realtime.events import ALL, MODULE_STATE, NOTIFICATION, WORK_ORDER, Event, Route
+from community_plus.platform.event_log import MODULE_STATE, NOTIFICATION, WORK_ORDER
+from community_plus.realtime.events import ALL, Event, Route
 from community_plus.realtime.match import matches
 
 

@@ -18,7 +18,8 @@ import structlog
 from community_plus.platform.errors import ModuleDisabled
 from community_plus.realtime.connection import (GOING_AWAY, TOO_MANY, UNAUTHENTICATED, Connection, Identity,
     Refusal)
-from community_plus.realtime.events import MODULE_STATE, Event
+from community_plus.platform.event_log import MODULE_STATE
+from community_plus.realtime.events import Event
 from community_plus.realtime.metrics import RealtimeMetrics
 from community_plus.realtime.presence import Presence
 

@@ -1,10 +1,4 @@
-"""The events subscriptions deliver: what the log stores and how it is routed.
-
-An event document in the `events` collection::
-
-    {_id: ObjectId, topic: "work_order" | "notification" | "module_state" | "<module>:<topic>",
-     communityId, regionPath: [...region ids, community id], users: [...], residents: [...],
-     module: None | "<module>", payload: {...}, createdAt}
+"""The events subscriptions deliver and how they are routed (documents: `platform/event_log.py`).
 
 `routes` are the keys a subscription can listen on (the community, each region above it,
 named users and residents, or everything); the hub narrows candidates by key before it
@@ -19,11 +13,9 @@ from typing import Any
 
 from bson import ObjectId
 
+from community_plus.platform.event_log import MODULE_STATE, event_doc
 from community_plus.realtime.cursor import Position
 
-WORK_ORDER = "work_order"
-NOTIFICATION = "notification"
-MODULE_STATE = "module_state"
 ALL = ("all",)
 
 Route = tuple[str, ...]
@@ -68,38 +60,18 @@ class Event:
         return keys
 
 
-def _doc(topic: str, payload: dict[str, Any], *, community_id: str | None, region_path: list[str],
-         users: list[str] = (), residents: list[str] = (), module: str | None = None) -> dict[str, Any]:
-    return {"topic": topic, "communityId": community_id, "regionPath": list(region_path), "users": list(users),
-            "residents": list(residents), "module": module, "payload": payload, "createdAt": datetime.now(UTC)}
-
-
-def work_order_event(order: dict[str, Any], previous_state: str | None) -> dict[str, Any]:
-    """A work order changed state (or was submitted): the order as the write left it."""
-    last = (order.get("timeline") or [{}])[-1]
-    return _doc(WORK_ORDER, {"order": order, "previousState": previous_state, "action": last.get("action", "submit")},
-                community_id=order["communityId"], region_path=order.get("regionPath") or [],
-                users=[u for u in (order.get("submittedBy"), order.get("assigneeId")) if u],
-                residents=[order["residentId"]] if order.get("residentId") else [])
-
-
-def notification_events(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One event per outbox message: its recipient's `notificationReceived`."""
-    return [_doc(NOTIFICATION, {"message": m}, community_id=None, region_path=[], users=[m["recipientUserId"]])
-            for m in messages if m.get("recipientUserId")]
-
-
 def module_state_event(region: dict[str, Any], module: str, change: str) -> dict[str, Any]:
     """A module was switched (or its settings changed) at a region: every community at or
     below it may have a different module set now (routed on the region itself)."""
-    return _doc(MODULE_STATE, {"regionId": region["_id"], "module": module, "change": change},
-                community_id=region["_id"] if region.get("level") == "community" else None, region_path=[region["_id"]])
+    return event_doc(MODULE_STATE, {"regionId": region["_id"], "module": module, "change": change},
+                     community_id=region["_id"] if region.get("level") == "community" else None,
+                     region_path=[region["_id"]])
 
 
 def module_event(module: str, topic: str, community: dict[str, Any], payload: dict[str, Any],
                  users: list[str] | None, permission: str | None) -> dict[str, Any]:
     """An event a module publishes with `ModuleContext.publish` (scoped to one community)."""
-    doc = _doc(f"{module}:{topic}", {"data": payload, "permission": permission, "audience": users is not None},
-               community_id=community["_id"], region_path=[*community.get("path", []), community["_id"]],
-               users=users or [], module=module)
+    doc = event_doc(f"{module}:{topic}", {"data": payload, "permission": permission, "audience": users is not None},
+                    community_id=community["_id"], region_path=[*community.get("path", []), community["_id"]],
+                    users=users or [], module=module)
     return doc

@@ -28,7 +28,7 @@ from pymongo.errors import NetworkTimeout, OperationFailure, PyMongoError
 
 from community_plus.platform.errors import BadUserInput
 from community_plus.realtime.cursor import Position
-from community_plus.realtime.log import EventLog
+from community_plus.platform.event_log import EventLog
 
 log = structlog.get_logger("community_plus.realtime")
 Deliver = Callable[[Position, dict[str, Any]], None]

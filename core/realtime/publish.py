@@ -1,4 +1,5 @@
-"""What writers call to put events in the log (in their transaction when they have one)."""
+"""What the modules layer calls to put a module's switch on the event log (in its transaction
+when it has one). Work orders put theirs there themselves (`domains/work_orders/events.py`)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,10 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from community_plus.realtime.events import module_state_event, work_order_event
-from community_plus.realtime.log import record
+from community_plus.platform.event_log import record
+from community_plus.realtime.events import module_state_event
 
-
-async def record_work_order(platform: Any, order: dict[str, Any], previous_state: str | None,
-                            session: AsyncClientSession | None = None) -> None:
-    """A work order was submitted or changed state (its notifications are recorded by the
-    outbox itself, see `OutboxRepository.insert_many`)."""
-    await record(platform, [work_order_event(order, previous_state)], session)
+__all__ = ["record_module_state"]
 
 
 async def record_module_state(platform: Any, region: dict[str, Any], module: str, change: str,

@@ -22,7 +22,7 @@ from community_plus.platform.tasks import bounded, stop_tasks
 from community_plus.realtime.connections import Connections
 from community_plus.realtime.feed import ChangeStreamFeed, Feed, open_feed
 from community_plus.realtime.hub import Hub
-from community_plus.realtime.log import EventLog
+from community_plus.platform.event_log import EventLog
 from community_plus.realtime.metrics import RealtimeMetrics
 from community_plus.realtime.presence import Presence
 from community_plus.realtime.view import RealtimeView

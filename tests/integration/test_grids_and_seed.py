@@ -74,7 +74,7 @@ async def test_seed_is_idempotent_and_valid(platform, world):
 
 
 def test_published_sdl_is_current():
-    from community_plus.graphql.sdl_export import all_sdl
+    from community_plus.modules.sdl_export import all_sdl
 
     root = Path(__file__).resolve().parents[2] / "schema"
     for name, text in all_sdl().items():

@@ -20,7 +20,7 @@ from community_plus.app import create_app
 from community_plus.keys import PLATFORM
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import BadUserInput
-from community_plus.domains.media.cleanup import run_once
+from community_plus.domains.media.orphans import run_once
 from community_plus.domains.media.service import attach_files, register_entity_visibility, release_files
 from community_plus.platform.security.tokens import read_access_token
 from community_plus.settings import load_settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from community_plus.keys import PLATFORM
-from community_plus.realtime.log import COLLECTION
+from community_plus.platform.event_log import COLLECTION
 
 
 async def test_an_invalidated_change_stream_is_reopened_without_blocking(aiohttp_client, settings):

@@ -12,7 +12,7 @@ from bson import ObjectId
 
 from community_plus.keys import PLATFORM
 from community_plus.realtime.cursor import Position
-from community_plus.realtime.events import notification_events
+from community_plus.domains.notifications.outbox_repository import notification_events
 from community_plus.platform.security.tokens import issue_access_token
 from community_plus.domains.identity.auth import principal_of
 from community_plus_harness import GraphQLClient
@@ -156,7 +156,7 @@ def _message(user_id: str, n: int) -> dict:
 
 
 async def test_a_malformed_event_never_stops_the_feed(client, platform, world):
-    from community_plus.realtime.log import EventLog
+    from community_plus.platform.event_log import EventLog
 
     user = await platform.users.by_username("admin001")
     sock = await _acked(client, await staff_token(platform, "admin001"))

@@ -7,7 +7,8 @@ from __future__ import annotations
 from community_plus.platform.access import Scope
 from community_plus.platform.context import RequestContext
 from community_plus.realtime.api import scope_routes
-from community_plus.realtime.events import Event, work_order_event
+from community_plus.domains.work_orders.events import work_order_event
+from community_plus.realtime.events import Event
 from community_plus.realtime.cursor import Position
 from community_plus.realtime.match import matches
 from community_plus.domains.identity.auth import principal_of

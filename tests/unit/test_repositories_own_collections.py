@@ -13,11 +13,12 @@ may not reach a collection:
   `find_one`, `insert`, `insert_many`, `update_many`… — are their named methods: those calls
   are allowed, the raw collection they would need is not.
 
-Resolvers call services, never repositories: a resolver module (`api.py`, `*_api.py`,
-media's `graphql.py`) names none of the platform's repositories (`platform.audit`,
-`platform.outbox`… as `Platform.__init__` assigns them, `platform.files`, `platform.parts`)
-and no `.coll`. DataLoaders' batch functions (`graphql/types.py`, `platform/context.py`) do
-read repositories: they are the batched form of a service's `get`.
+Resolvers call services, never repositories: a resolver module (each domain's GraphQL face in
+`graphql/domains/`, `graphql/api.py`, realtime's `api.py`) names none of the platform's
+repositories (`platform.audit`, `platform.outbox`… as `Platform.__init__` assigns them,
+`platform.files`, `platform.parts`) and no `.coll`. DataLoaders' batch functions
+(`graphql/domains/types.py`, `platform/context.py`) do read repositories: they are the batched
+form of a service's `get`.
 
 Exceptions, by folder (`EXEMPT`): `platform/` is the floor repositories stand on (the
 repository base, `stamps`, `db.ensure_indexes`, the embedded database's process; its
@@ -154,7 +155,8 @@ def repository_uses(source: str, repositories: set[str]) -> list[str]:
 
 
 def _resolver_modules() -> list[Path]:
-    return sorted({*CORE.rglob("api.py"), *CORE.rglob("*_api.py"), CORE / "domains" / "media" / "graphql.py"})
+    faces = (p for p in (CORE / "graphql" / "domains").glob("*.py") if p.name not in ("__init__.py", "types.py"))
+    return sorted({*CORE.rglob("api.py"), *CORE.rglob("*_api.py"), *faces})
 
 
 def test_resolvers_call_services_not_repositories():

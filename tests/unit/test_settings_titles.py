@@ -32,7 +32,7 @@ def test_built_in_modules_title_every_setting(name):
 
 
 def test_tag_schema_lists_every_resident_tag():
-    from community_plus.graphql.types import ResidentTag
+    from community_plus.graphql.domains.types import ResidentTag
 
     assert list(RESIDENT_TAGS) == [t.name for t in ResidentTag]
     schema = tag_schema()

@@ -4,12 +4,16 @@ communityId, regionPath (the ward's), createdAt, createdBy}`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo import ASCENDING, IndexModel
 
-from community_plus.platform.repository import Repository
+from community_plus.domains.parts import platform_part
 from community_plus.platform import stamps
+from community_plus.platform.repository import Repository
+
+if TYPE_CHECKING:
+    from community_plus.platform.context import Platform
 
 MAX_WARDS = 50
 
@@ -40,3 +44,9 @@ class GuardianshipRepository(Repository):
 
     async def delete(self, id: str, scope_filter: dict[str, Any]) -> bool:
         return (await self.coll.delete_one({"_id": id, **scope_filter})).deleted_count == 1
+
+
+async def guardianships(platform: Platform) -> GuardianshipRepository:
+    """The platform's guardianships repository (its indexes ensured on first use)."""
+    return await platform_part(platform, GuardianshipRepository.collection, lambda p: GuardianshipRepository(p.db),
+                               lambda repo: [repo])

@@ -11,8 +11,8 @@ from pymongo.errors import DuplicateKeyError
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import Conflict, FieldErrors, Forbidden, NotFound
 from community_plus.platform.repository import new_id
-from community_plus.domains.identity.repositories import IdentityRepositories
 from community_plus.domains.audit import service as audit
+from community_plus.domains.family.repository import guardianships
 
 MANAGERS = ("platform_admin", "region_admin", "community_admin")
 # The ward's relation to the guardian.
@@ -24,7 +24,6 @@ class FamilyService:
         self.ctx = ctx
         self.p = ctx.platform
         self.scope = ctx.scope
-        self.repos = IdentityRepositories.of(self.p)
 
     async def add(self, guardian_id: str, ward_id: str, relation: str | None) -> dict[str, Any]:
         """Record that `guardian_id` looks after `ward_id` (both within the caller's scope)."""
@@ -48,7 +47,7 @@ class FamilyService:
                "communityId": ward["communityId"], "regionPath": ward.get("regionPath", []),
                "createdAt": datetime.now(UTC), "createdBy": principal.user_id}
         try:
-            await self.repos.guardianships.insert(doc)
+            await (await guardianships(self.p)).insert(doc)
         except DuplicateKeyError as exc:
             raise Conflict("该监护关系已存在 (this guardianship already exists)") from exc
         await audit.record(self.ctx, "guardianship_add", "resident", ward, [], guardianResidentId=guardian_id)
@@ -56,10 +55,10 @@ class FamilyService:
 
     async def remove(self, guardianship_id: str) -> bool:
         self.scope.require_role(*MANAGERS)
-        doc = await self.repos.guardianships.get(guardianship_id, self.scope.community_filter())
+        doc = await (await guardianships(self.p)).get(guardianship_id, self.scope.community_filter())
         if doc is None:
             raise NotFound("guardianship")
-        await self.repos.guardianships.delete(guardianship_id, self.scope.community_filter())
+        await (await guardianships(self.p)).delete(guardianship_id, self.scope.community_filter())
         ward = await self.p.residents.get(doc["wardResidentId"]) or {"_id": doc["wardResidentId"],
                                                                      "communityId": doc["communityId"]}
         await audit.record(self.ctx, "guardianship_remove", "resident", ward, [],
@@ -71,5 +70,5 @@ class FamilyService:
         principal = self.scope.require()
         if not principal.resident_id:
             raise Forbidden("请先绑定居民档案 (bind your resident record first: bindPhone)", reason="BINDING_REQUIRED")
-        return await self.repos.guardianships.wards_of(principal.resident_id)
+        return await (await guardianships(self.p)).wards_of(principal.resident_id)
 

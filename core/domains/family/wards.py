@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from community_plus.platform.context import RequestContext
-from community_plus.domains.identity.repositories import IdentityRepositories
 from community_plus.domains.audit import service as audit
+from community_plus.domains.family.repository import guardianships
 
 
 async def ward_of_caller(ctx: RequestContext, resident_id: str | None) -> dict[str, Any] | None:
@@ -24,7 +24,7 @@ async def ward_of_caller(ctx: RequestContext, resident_id: str | None) -> dict[s
     pr = ctx.scope.principal
     if pr is None or pr.role != "resident" or not pr.resident_id or not resident_id or resident_id == pr.resident_id:
         return None
-    link = await IdentityRepositories.of(ctx.platform).guardianships.link(pr.resident_id, resident_id)
+    link = await (await guardianships(ctx.platform)).link(pr.resident_id, resident_id)
     if link is None:
         return None
     ward = await ctx.loaders.by_id("residents").load(resident_id)

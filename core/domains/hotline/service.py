@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import BadUserInput, Conflict, FieldErrors, NotFound
-from community_plus.realtime.publish import record_work_order
+from community_plus.domains.work_orders.events import record_work_order
 from community_plus.platform.repository import Page, new_id
 from community_plus.domains.audit import service as audit
 from community_plus.domains.work_orders.service import WorkOrderService

@@ -1,5 +1,5 @@
-"""The repositories of resident identity (WeChat identities, accounts, binding requests,
-guardianships, rate limits), created once per platform."""
+"""The repositories of resident identity (WeChat identities, accounts, binding requests, rate
+limits), created once per platform. Guardianships are family's (`family/repository.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from community_plus.platform import db as dbm
 from community_plus.platform.repository import Repository
 from community_plus.domains.identity.binding_requests_repository import BindingRequestRepository
-from community_plus.domains.family.repository import GuardianshipRepository
 from community_plus.domains.identity.repository import WeChatIdentityRepository
 from community_plus.platform.rate_limit_counters import RateLimitRepository
 from community_plus.domains.identity.accounts_repository import ResidentAccountRepository
@@ -25,7 +24,6 @@ class IdentityRepositories:
     identities: WeChatIdentityRepository
     accounts: ResidentAccountRepository
     binding_requests: BindingRequestRepository
-    guardianships: GuardianshipRepository
     rate_limits: RateLimitRepository
 
     @classmethod
@@ -36,7 +34,7 @@ class IdentityRepositories:
             db = platform.db
             found = platform.parts[EXTRAS_KEY] = cls(
                 WeChatIdentityRepository(db), ResidentAccountRepository(db), BindingRequestRepository(db),
-                GuardianshipRepository(db), RateLimitRepository(db))
+                RateLimitRepository(db))
         return found
 
     def all(self) -> list[Repository]:

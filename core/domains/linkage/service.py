@@ -14,7 +14,7 @@ from typing import Any
 
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import BadUserInput, Conflict, Forbidden, NotFound
-from community_plus.realtime.publish import record_work_order
+from community_plus.domains.work_orders.events import record_work_order
 from community_plus.platform.repository import Page, new_id
 from community_plus.domains.audit import service as audit
 from community_plus.domains.notifications.service import TEMPLATE, WORK_ORDER_PAGE, notice_messages

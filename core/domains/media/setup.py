@@ -19,7 +19,7 @@ from aiohttp import web
 from community_plus.platform.tasks import bounded, stop_tasks
 
 from community_plus.platform import db as dbm
-from community_plus.domains.media.cleanup import sweep_forever
+from community_plus.domains.media.orphans import sweep_forever
 from community_plus.domains.media.policy import MAX_UPLOAD_BYTES
 from community_plus.domains.media.repository import FileRepository
 from community_plus.domains.media.routes import add_routes

@@ -10,15 +10,20 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from community_plus_sdk.module import page_path
 
-from community_plus.realtime.events import notification_events
-from community_plus.realtime.log import EventLog
-from community_plus.platform.repository import Page, Repository
 from community_plus.platform import stamps
+from community_plus.platform.event_log import NOTIFICATION, EventLog, event_doc
+from community_plus.platform.repository import Page, Repository
 
 
 # Unread: `read` is only ever set to True. As an `$in` (not `$ne: True`) it is a range on the
 # recipientUserId/read index for every planner, SecantusDB's included.
 UNREAD = {"$in": [False, None]}
+
+
+def notification_events(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One event per outbox message: its recipient's `notificationReceived`."""
+    return [event_doc(NOTIFICATION, {"message": m}, community_id=None, region_path=[], users=[m["recipientUserId"]])
+            for m in messages if m.get("recipientUserId")]
 
 
 class OutboxRepository(Repository):

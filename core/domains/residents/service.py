@@ -15,6 +15,7 @@ from community_plus.domains.residents.repository import as_datetime_utc
 from community_plus.platform.validation import (MAX_AGE, birth_date_from_id, gender_from_id,
     id_number_problem, normalize_phone, phone_problem)
 from community_plus.domains.audit import service as audit
+from community_plus.domains.family.wards import ward_of_caller
 
 TAGS = ("elderly", "child", "disabled", "low_income", "left_behind", "veteran", "new_citizen",
         "living_alone", "special_care")
@@ -57,8 +58,6 @@ class ResidentService:
     async def get(self, id: str) -> dict[str, Any]:
         doc = await self.p.residents.get(id, self.scope.resident_filter())
         if doc is None:
-            from community_plus.domains.family.wards import ward_of_caller  # a guardian reading a ward (audited)
-
             doc = await ward_of_caller(self.ctx, id)
         if doc is None:
             raise NotFound("resident")

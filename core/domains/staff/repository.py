@@ -10,6 +10,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from community_plus.platform.access import STAFF_ROLES as ROLES
 from community_plus.platform.repository import Page, Repository
 from community_plus.platform import stamps
+from community_plus.domains.parts import platform_part
 
 if TYPE_CHECKING:
     from community_plus.platform.context import Platform
@@ -109,8 +110,6 @@ class StaffRepositories:
 
     @classmethod
     async def of(cls, platform: Platform) -> StaffRepositories:
-        from community_plus.domains.parts import platform_part
-
         return await platform_part(platform, cls.KEY, cls, lambda r: [r.staff, r.sessions, r.resets])
 
 class GridWorkers(Repository):

@@ -21,6 +21,8 @@ from community_plus.platform.transactions import in_transaction
 from community_plus.domains.staff.repository import StaffRepositories
 from community_plus.domains.linkage.repository import DepartmentRepository
 from community_plus.domains.staff.rules import COMMUNITY_ROLES, place_of, require_manage
+from community_plus.platform.repository import new_id
+from community_plus.domains.staff.login_guard import new_totp_secret, provisioning_uri, totp_ok
 
 RESET_TTL = timedelta(hours=24)
 MAX_PASSWORD = 256
@@ -239,8 +241,6 @@ class StaffService:
 
 def _anonymous_entry(ctx: RequestContext, action: str, doc: dict[str, Any], account: dict[str, Any]) -> dict[str, Any]:
     """An audit entry whose actor is the account itself (no login: reset codes, lockouts)."""
-    from community_plus.platform.repository import new_id
-
     return {"_id": new_id(), "at": datetime.now(UTC), "action": action, "entity": "staff", "entityId": doc["_id"],
             "communityId": doc.get("communityId"), "regionPath": doc.get("regionPath", []), "fields": [],
             "actorId": account["_id"], "actorRole": account.get("role"),
@@ -257,8 +257,6 @@ class TotpService:
         self.p = ctx.platform
 
     async def start(self) -> tuple[str, str]:
-        from community_plus.domains.staff.login_guard import new_totp_secret, provisioning_uri
-
         me = self.ctx.scope.require_role(*self.ADMINS)
         account = await self.p.users.get(me.user_id)
         if account is None:
@@ -268,8 +266,6 @@ class TotpService:
         return secret, provisioning_uri(secret, account["username"])
 
     async def confirm(self, code: str) -> bool:
-        from community_plus.domains.staff.login_guard import totp_ok
-
         me = self.ctx.scope.require_role(*self.ADMINS)
         account = await self.p.users.get(me.user_id)
         pending = (account or {}).get("totpPending")

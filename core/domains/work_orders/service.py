@@ -32,7 +32,7 @@ from community_plus.domains.work_orders.transitions import (OPEN_STATES, STATE_T
                                                             enum_name, may_act, note_problem, state_conflict,
                                                             timeline_event)
 from community_plus.domains.notifications.service import work_order_messages
-from community_plus.realtime.publish import record_work_order
+from community_plus.domains.work_orders.events import record_work_order
 
 ENTITY = "workOrder"
 __all__ = ["ENTITY", "OPEN_STATES", "STATES", "WorkOrderService", "close_stale_resolved", "enum_name",

@@ -3,69 +3,15 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
-from community_plus.platform.errors import BadUserInput
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import Ctx, Resident, ResidentTag
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import Resident, ResidentTag, Visit, VisitLocationCheck, VisitPurpose
 from community_plus.domains.visits.service import VisitService
-
-
-@strawberry.enum(description="Why a resident was visited.")
-class VisitPurpose(enum.Enum):
-    ROUTINE = "routine"
-    CARE = "care"
-    SAFETY = "safety"
-    POLICY = "policy"
-    DISPUTE = "dispute"
-    OTHER = "other"
-
-
-@strawberry.enum(description="The visit's location against the resident's grid boundary.")
-class VisitLocationCheck(enum.Enum):
-    IN_GRID = "in_grid"
-    OUTSIDE_GRID = "outside_grid"
-    NO_LOCATION = "no_location"
-    NO_GRID = "no_grid"
-
-
-@strawberry.type(description="A home visit (走访) to a resident.")
-class Visit:
-    id: strawberry.ID
-    community_id: strawberry.ID
-    grid_id: strawberry.ID | None
-    resident_id: strawberry.ID
-    worker_id: strawberry.ID
-    worker_name: str
-    purpose: VisitPurpose
-    notes: str
-    photo_ids: list[strawberry.ID] = strawberry.field(description="Files (media); read them with file(id).")
-    longitude: float | None
-    latitude: float | None
-    location_check: VisitLocationCheck
-    visited_at: datetime
-    follow_up: bool
-    work_order_id: strawberry.ID | None = strawberry.field(description="The follow-up work order, if any.")
-    created_at: datetime
-
-    @classmethod
-    def of(cls, d: dict[str, Any]) -> Visit:
-        coords = (d.get("location") or {}).get("coordinates") or (None, None)
-        return cls(id=d["_id"], community_id=d["communityId"], grid_id=d.get("gridId"), resident_id=d["residentId"],
-                   worker_id=d["workerId"], worker_name=d.get("workerName") or "", purpose=VisitPurpose(d["purpose"]),
-                   notes=d.get("notes", ""), photo_ids=d.get("photos", []), longitude=coords[0], latitude=coords[1],
-                   location_check=VisitLocationCheck(d["locationCheck"]), visited_at=d["visitedAt"],
-                   follow_up=d.get("followUp", False), work_order_id=d.get("workOrderId"), created_at=d["createdAt"])
-
-    @strawberry.field
-    async def resident(self, info: Ctx) -> Resident | None:
-        d = await info.context.loaders.by_id("residents").load(self.resident_id)
-        return Resident.of(d) if d else None
 
 
 @strawberry.type(description="Visit plan: residents with this tag are visited every intervalDays days.")
@@ -174,19 +120,3 @@ class VisitsMutation:
     @strawberry.mutation
     async def remove_visit_plan(self, info: Ctx, tag: ResidentTag, community_id: strawberry.ID | None = None) -> bool:
         return await VisitService(info.context).remove_plan(community_id, tag.value)
-
-
-async def resident_visits(info: Ctx, resident_id: str, first: int) -> list[Visit]:
-    """`Resident.visits`: one aggregation for every resident of the response (a DataLoader)."""
-    if not 1 <= first <= 20:
-        raise BadUserInput({"first": "应在 1 到 20 之间 (between 1 and 20)"})
-
-    def factory() -> DataLoader:
-        async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
-            found = await VisitService(info.context).history(ids, first)
-            return [found.get(i, []) for i in ids]
-
-        return DataLoader(load_fn=load)
-
-    loader = info.context.loaders.custom(f"resident_visits:{first}", factory)
-    return [Visit.of(d) for d in await loader.load(resident_id)]

@@ -11,9 +11,9 @@ import strawberry
 from community_plus.domains.identity.bindings import BindingService, BindOutcome
 from community_plus.domains.family.service import FamilyService
 from community_plus.domains.identity.service import WeChatIdentityService
-from community_plus.graphql.core_api import AuthPayload, payload
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import Community, Ctx, Resident
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import AuthPayload, Community, Resident, payload
 
 STAFF = ("platform_admin", "region_admin", "community_admin", "grid_worker")
 

@@ -1,6 +1,6 @@
 """GraphQL types of the service catalogue: service items, their eligibility and application
 form, and the inputs that create, change and filter them (the queries and mutations are in
-`domains/work_orders/api.py`'s `ServicesQuery`/`ServicesMutation`)."""
+`graphql/domains/work_orders.py`'s `ServicesQuery`/`ServicesMutation`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from community_plus.graphql.core_api import _input_dict
-from community_plus.graphql.types import ResidentTag
+from community_plus.graphql.domains.core import _input_dict
+from community_plus.graphql.domains.types import ResidentTag
 
 
 @strawberry.enum(description="public: government service; volunteer: mutual aid; commercial: convenience.")

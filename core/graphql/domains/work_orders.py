@@ -9,15 +9,16 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from community_plus.domains.catalogue.api import (ServiceItem, ServiceItemFilter, ServiceItemInput,
+from community_plus.graphql.domains.catalogue import (ServiceItem, ServiceItemFilter, ServiceItemInput,
     ServiceItemState, _item_input)
 from community_plus.domains.catalogue.service import CatalogueService
 from community_plus.domains.statistics.service import StatisticsService
 from community_plus.domains.work_orders.service import OPEN_STATES, WorkOrderService
-from community_plus.graphql.core_api import _input_dict
+from community_plus.graphql.domains.core import _input_dict
 from community_plus.graphql.prefetch import cached_or_load, prime
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import ActorRole, Ctx, Grid, GridWorker, Resident, ResidentTag
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import ActorRole, Grid, GridWorker, Resident, ResidentTag
 
 
 @strawberry.enum

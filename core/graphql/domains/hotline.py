@@ -9,12 +9,14 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from community_plus.graphql.core_api import _input_dict
+from community_plus.graphql.domains.core import _input_dict
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.domains.work_orders.api import CountByKey, WorkOrder
-from community_plus.graphql.types import Community, Ctx, Resident
+from community_plus.graphql.domains.work_orders import CountByKey, WorkOrder
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import Community, Resident
 from community_plus.domains.inputs import window
 from community_plus.domains.hotline.service import HotlineService
+from community_plus.domains.work_orders.service import WorkOrderService
 
 
 @strawberry.enum(description="A caller's satisfaction at the return visit (回访).")
@@ -153,8 +155,6 @@ class HotlineQuery:
 
     @strawberry.field(description="The return visit of a work order, if it has one.")
     async def return_visit(self, info: Ctx, work_order_id: strawberry.ID) -> ReturnVisit | None:
-        from community_plus.domains.work_orders.service import WorkOrderService
-
         order = await WorkOrderService(info.context).get(work_order_id)  # NOT_FOUND outside the viewer's scope
         d = await HotlineService(info.context).visit_of(order)
         return ReturnVisit.of(d) if d else None

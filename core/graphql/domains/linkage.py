@@ -10,8 +10,8 @@ from typing import Any
 import strawberry
 
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.domains.work_orders.api import WorkOrder
-from community_plus.graphql.types import Ctx
+from community_plus.graphql.domains.work_orders import WorkOrder
+from community_plus.platform.context import Ctx
 from community_plus.domains.inputs import window
 from community_plus.domains.linkage.departments import DepartmentService
 from community_plus.domains.linkage.service import LinkageService

@@ -19,7 +19,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from community_plus.platform.errors import BadUserInput
-from community_plus.graphql.types import Ctx
+from community_plus.platform.context import Ctx
 from community_plus.domains.media.direct import DirectUploads
 from community_plus.domains.media.service import MediaService
 from community_plus.domains.media.spool import ReceivedFile

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import strawberry
 
-from community_plus.integrations.wechat.notify import parse_templates
-from community_plus.graphql.types import Ctx
+from community_plus.domains.identity.wechat_sender import parse_templates
+from community_plus.platform.context import Ctx
 
 
 @strawberry.type(description="A subscription-message template: the key the server sends under, and its WeChat id.")

@@ -8,9 +8,9 @@ from typing import Any
 
 import strawberry
 
-from community_plus.graphql.core_api import AuthPayload, payload
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import Ctx
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import AuthPayload, payload
 from community_plus.domains.staff_invitations.service import StaffInvitationService, state_of
 
 

@@ -12,7 +12,7 @@ from strawberry.file_uploads import Upload
 
 from community_plus.platform.errors import BadUserInput
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import Ctx
+from community_plus.platform.context import Ctx
 from community_plus.domains.media.spool import ReceivedFile
 from community_plus.domains.resident_import.columns import COLUMNS
 from community_plus.domains.resident_import.service import ResidentImportService, effective_status

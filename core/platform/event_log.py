@@ -5,10 +5,20 @@ Events are appended in the transaction of the write that caused them where there
 write otherwise. Ids are ObjectIds assigned at append time, increasing within a process.
 A TTL index keeps the log to `CP_REALTIME_RETENTION_HOURS`; the `_id` index serves the
 polling feed and replays.
+
+It sits on the ground floor because every writer appends to it (domains, modules, the CLI):
+each writer shapes its own documents with `event_doc` (work orders in
+`domains/work_orders/events.py`, notifications in the outbox, modules' in `realtime/events.py`)
+and realtime reads the log to deliver them. An event document::
+
+    {_id: ObjectId, topic: "work_order" | "notification" | "module_state" | "<module>:<topic>",
+     communityId, regionPath: [...region ids, community id], users: [...], residents: [...],
+     module: None | "<module>", payload: {...}, createdAt}
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId, Timestamp
@@ -21,6 +31,9 @@ from community_plus.platform import stamps
 from community_plus.platform.repository import Repository
 
 COLLECTION = "events"
+WORK_ORDER = "work_order"
+NOTIFICATION = "notification"
+MODULE_STATE = "module_state"
 _INSERTS = {"operationType": "insert"}
 
 
@@ -78,6 +91,13 @@ class EventLog(Repository):
         operation time `start` (a replay; OperationFailure when the oplog no longer has it)."""
         match = {**_INSERTS, "$or": [{"fullDocument.topic": {"$in": topics}}, {"fullDocument._id": marker}]}
         return await self.coll.watch([{"$match": match}], start_at_operation_time=start, max_await_time_ms=max_await_ms)
+
+
+def event_doc(topic: str, payload: dict[str, Any], *, community_id: str | None, region_path: list[str],
+              users: list[str] = (), residents: list[str] = (), module: str | None = None) -> dict[str, Any]:
+    """An event document as the log stores it (its `_id` is given at append)."""
+    return {"topic": topic, "communityId": community_id, "regionPath": list(region_path), "users": list(users),
+            "residents": list(residents), "module": module, "payload": payload, "createdAt": datetime.now(UTC)}
 
 
 async def record(platform: Any, docs: list[dict[str, Any]], session: AsyncClientSession | None = None) -> None:

@@ -1,7 +1,9 @@
-"""Wire WeChat into the app: `setup_wechat(app)` from `create_app`, after the database.
+"""Wire WeChat into the domains: `setup_wechat(app)` from `create_app`, after the database.
 
 The cleanup context creates the identity indexes, then the `WeChatClient` (its HTTP
-session opens on first use) as `platform.wechat`, and closes it on shutdown.
+session opens on first use) as `platform.wechat`, and closes it on shutdown. With a secret,
+the outbox delivers through WeChat (`wechat_sender.py`) and modules' content checks run as
+the caller (`content_check.py`): both need a user's openid, which identity keeps.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from collections.abc import AsyncIterator
 import structlog
 from aiohttp import web
 
+from community_plus.domains.identity.content_check import check_content
 from community_plus.domains.identity.repositories import IdentityRepositories
-from community_plus.platform.tasks import bounded
+from community_plus.domains.identity.wechat_sender import WeChatSender
 from community_plus.integrations.wechat.client import WeChatClient
-from community_plus.integrations.wechat.notify import WeChatSender, check_content
+from community_plus.platform.tasks import bounded
 from community_plus.keys import PLATFORM, SETTINGS
 
 log = structlog.get_logger("community_plus.integrations.wechat")
+
 
 async def _wechat(app: web.Application) -> AsyncIterator[None]:
     if PLATFORM not in app:

@@ -14,7 +14,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import ActorRole, Ctx
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import ActorRole
 from community_plus.domains.audit import service as audit
 
 

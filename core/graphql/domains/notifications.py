@@ -12,7 +12,7 @@ from community_plus_sdk.module import page_path
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 
 from community_plus.domains.notifications.inbox import Inbox
-from community_plus.graphql.types import Ctx
+from community_plus.platform.context import Ctx
 
 
 @strawberry.type(description="A notification to the viewer (also sent as a WeChat subscription message).")

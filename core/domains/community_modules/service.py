@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from community_plus.domains.audit import service as audit
+from community_plus.domains.statistics.service import MAX_WINDOW
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import BadUserInput, Forbidden, NotFound
 from community_plus.platform.validation import as_utc
-from community_plus.domains.statistics.service import MAX_WINDOW
 
 ADMINS = ("platform_admin", "region_admin", "community_admin")
 
@@ -58,8 +59,6 @@ class ModuleService:
         before = await self.registry.states.describe(region["_id"], name)
         await self.registry.states.set_enabled(region, name, enabled, self.scope.principal.user_id)
         after = await self.registry.states.describe(region["_id"], name)
-        from community_plus.domains.audit import service as audit
-
         await audit.record(self.ctx, "set_module_enabled", "module", {"_id": f"{region['_id']}:{name}",
                            "communityId": region["_id"] if region["level"] == "community" else None,
                            "regionPath": [*region["path"], region["_id"]]}, ["enabled"], enabled=enabled)
@@ -78,8 +77,6 @@ class ModuleService:
         if not isinstance(settings, dict):
             raise BadUserInput({"settings": "应为 JSON 对象 (must be a JSON object)"})
         changed = await self.registry.states.update_settings(region, name, settings, self.scope.principal.user_id)
-        from community_plus.domains.audit import service as audit
-
         if changed:  # saving unchanged settings logs nothing
             await audit.record(self.ctx, "update_module_settings", "module", {"_id": f"{region['_id']}:{name}",
                                "communityId": region["_id"] if region["level"] == "community" else None,

@@ -8,8 +8,9 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from community_plus.modules.service import ModuleService
-from community_plus.graphql.types import Ctx, Role
+from community_plus.domains.community_modules.service import ModuleService
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import Role
 
 
 @strawberry.type

@@ -8,13 +8,14 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from community_plus.domains.identity.auth import AuthService, Tokens
+from community_plus.domains.identity.auth import AuthService
 from community_plus.domains.regions.service import RegionService
 from community_plus.domains.residents.service import ResidentService
 from community_plus.graphql.prefetch import prime
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import (Community, Ctx, Gender, Grid, Region, Resident, ResidentTag, Viewer,
-    viewer_of)
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import (AuthPayload, Community, Gender, Grid, Region, Resident, ResidentTag, Viewer,
+                                          payload, viewer_of)
 
 
 @strawberry.input
@@ -66,19 +67,6 @@ class UpdateResidentInput:
     registered: bool | None = None
     tags: list[ResidentTag] | None = None
     version: int | None = strawberry.field(default=None, description="Fail with CONFLICT if the record changed.")
-
-
-@strawberry.type
-class AuthPayload:
-    access_token: str
-    refresh_token: str
-    expires_in: int = strawberry.field(description="Seconds until the access token expires.")
-    viewer: Viewer
-
-
-def payload(t: Tokens) -> AuthPayload:
-    return AuthPayload(access_token=t.access_token, refresh_token=t.refresh_token, expires_in=t.expires_in,
-                       viewer=viewer_of(t.principal))
 
 
 def _input_dict(obj) -> dict:

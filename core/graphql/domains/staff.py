@@ -8,8 +8,10 @@ from typing import Any
 import strawberry
 
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
-from community_plus.graphql.types import Community, Ctx, Role
+from community_plus.platform.context import Ctx
+from community_plus.graphql.domains.types import Community, Role
 from community_plus.domains.staff.service import StaffService, TotpService
+from community_plus.platform.errors import BadUserInput
 
 
 @strawberry.type(description="A staff account (never its password hash or TOTP secret).")
@@ -95,8 +97,6 @@ class StaffMutation:
     @strawberry.mutation(description="Create a staff account below your role, inside your scope.")
     async def create_staff(self, info: Ctx, input: CreateStaffInput) -> StaffMember:
         if input.role == Role.RESIDENT:
-            from community_plus.platform.errors import BadUserInput
-
             raise BadUserInput({"input.role": "居民账号不能在此创建 (residents are not staff)"})
         return StaffMember.of(await StaffService(info.context).create(
             username=input.username, password=input.password, role=input.role.value,
@@ -111,8 +111,6 @@ class StaffMutation:
     @strawberry.mutation(description="Change a staff account's role and scope (sessions end: log in again).")
     async def update_staff_role(self, info: Ctx, id: strawberry.ID, input: StaffRoleInput) -> StaffMember:
         if input.role == Role.RESIDENT:
-            from community_plus.platform.errors import BadUserInput
-
             raise BadUserInput({"input.role": "居民不是工作人员角色 (residents are not staff)"})
         return StaffMember.of(await StaffService(info.context).update_role(
             id, role=input.role.value, region_id=input.region_id, community_id=input.community_id,

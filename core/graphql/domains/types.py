@@ -1,20 +1,24 @@
-"""Core GraphQL object types: regions, communities, grids, grid workers, residents, viewer."""
+"""The core graph every domain's API links to: regions, communities, grids, grid workers,
+residents and their home visits, the viewer and the sign-in payload."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
-from strawberry.types import Info
 
-from community_plus.platform.context import RequestContext
 from community_plus.domains.residents.service import ResidentService
+from community_plus.domains.visits.service import VisitService
 from community_plus.graphql.prefetch import cached_or_load
+from community_plus.platform.context import Ctx, RequestContext
+from community_plus.platform.errors import BadUserInput
 
-Ctx = Info[RequestContext, None]
+if TYPE_CHECKING:
+    from community_plus.domains.identity.auth import Tokens
 
 
 @strawberry.enum(description="Administrative level of a region.")
@@ -244,10 +248,7 @@ class Resident:
         return Community.of(await info.context.loaders.by_id("regions").load(self.community_id))
 
     @strawberry.field(description="Latest home visits, newest first (staff in scope; every read is audited).")
-    async def visits(self, info: Ctx, first: int = 10) -> list[
-            Annotated["Visit", strawberry.lazy("community_plus.domains.visits.api")]]:
-        from community_plus.domains.visits.api import resident_visits
-
+    async def visits(self, info: Ctx, first: int = 10) -> list[Visit]:
         return await resident_visits(info, self.id, first)
 
 
@@ -286,3 +287,86 @@ def viewer_of(principal) -> Viewer:
     return Viewer(id=principal.user_id, name=principal.display_name, role=Role(principal.role),
                   community_id=principal.community_id, region_id=principal.region_id,
                   grid_ids=list(principal.grid_ids), resident_id=principal.resident_id)
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str
+    refresh_token: str
+    expires_in: int = strawberry.field(description="Seconds until the access token expires.")
+    viewer: Viewer
+
+
+def payload(t: Tokens) -> AuthPayload:
+    return AuthPayload(access_token=t.access_token, refresh_token=t.refresh_token, expires_in=t.expires_in,
+                       viewer=viewer_of(t.principal))
+
+
+# -- home visits: a Visit names its resident and a Resident lists its visits, so both live here --
+
+@strawberry.enum(description="Why a resident was visited.")
+class VisitPurpose(enum.Enum):
+    ROUTINE = "routine"
+    CARE = "care"
+    SAFETY = "safety"
+    POLICY = "policy"
+    DISPUTE = "dispute"
+    OTHER = "other"
+
+
+@strawberry.enum(description="The visit's location against the resident's grid boundary.")
+class VisitLocationCheck(enum.Enum):
+    IN_GRID = "in_grid"
+    OUTSIDE_GRID = "outside_grid"
+    NO_LOCATION = "no_location"
+    NO_GRID = "no_grid"
+
+
+@strawberry.type(description="A home visit (走访) to a resident.")
+class Visit:
+    id: strawberry.ID
+    community_id: strawberry.ID
+    grid_id: strawberry.ID | None
+    resident_id: strawberry.ID
+    worker_id: strawberry.ID
+    worker_name: str
+    purpose: VisitPurpose
+    notes: str
+    photo_ids: list[strawberry.ID] = strawberry.field(description="Files (media); read them with file(id).")
+    longitude: float | None
+    latitude: float | None
+    location_check: VisitLocationCheck
+    visited_at: datetime
+    follow_up: bool
+    work_order_id: strawberry.ID | None = strawberry.field(description="The follow-up work order, if any.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, d: dict[str, Any]) -> Visit:
+        coords = (d.get("location") or {}).get("coordinates") or (None, None)
+        return cls(id=d["_id"], community_id=d["communityId"], grid_id=d.get("gridId"), resident_id=d["residentId"],
+                   worker_id=d["workerId"], worker_name=d.get("workerName") or "", purpose=VisitPurpose(d["purpose"]),
+                   notes=d.get("notes", ""), photo_ids=d.get("photos", []), longitude=coords[0], latitude=coords[1],
+                   location_check=VisitLocationCheck(d["locationCheck"]), visited_at=d["visitedAt"],
+                   follow_up=d.get("followUp", False), work_order_id=d.get("workOrderId"), created_at=d["createdAt"])
+
+    @strawberry.field
+    async def resident(self, info: Ctx) -> Resident | None:
+        d = await info.context.loaders.by_id("residents").load(self.resident_id)
+        return Resident.of(d) if d else None
+
+
+async def resident_visits(info: Ctx, resident_id: str, first: int) -> list[Visit]:
+    """`Resident.visits`: one aggregation for every resident of the response (a DataLoader)."""
+    if not 1 <= first <= 20:
+        raise BadUserInput({"first": "应在 1 到 20 之间 (between 1 and 20)"})
+
+    def factory() -> DataLoader:
+        async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
+            found = await VisitService(info.context).history(ids, first)
+            return [found.get(i, []) for i in ids]
+
+        return DataLoader(load_fn=load)
+
+    loader = info.context.loaders.custom(f"resident_visits:{first}", factory)
+    return [Visit.of(d) for d in await loader.load(resident_id)]
