@@ -24,6 +24,7 @@ strawberry's `get_arguments` does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -40,6 +41,8 @@ from strawberry import ID
 Leaves = dict[str, dict[str, tuple[str, Callable[[Any], Any] | None, bool, GraphQLObjectType | None]]]
 _PLANS: WeakKeyDictionary[GraphQLSchema, Leaves] = WeakKeyDictionary()
 _MISSING = object()
+# values of these exact types are never awaitable: no `is_awaitable` call per leaf
+_SETTLED = frozenset({str, int, float, bool, datetime, date})
 
 
 def plain_leaves(schema: GraphQLSchema) -> Leaves:
@@ -170,7 +173,7 @@ class CommunityExecutor(StrawberryGraphQLCoreExecutionContext):
                             if is_awaitable(completed):
                                 awaitable_fields.append(response_name)
                             continue
-                    elif value is not _MISSING and not is_awaitable(value):
+                    elif value is not _MISSING and (type(value) in _SETTLED or not is_awaitable(value)):
                         try:
                             coerced = plan[1](value)
                         except Exception:  # noqa: BLE001  (the stock path below reports it)
