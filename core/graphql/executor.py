@@ -28,8 +28,10 @@ from datetime import date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from graphql import (GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema,
-                     Undefined)
+from graphql import (GraphQLEnumType, GraphQLField, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType,
+                     GraphQLSchema, Undefined)
+from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
@@ -41,6 +43,7 @@ from strawberry import ID
 Leaves = dict[str, dict[str, tuple[str, Callable[[Any], Any] | None, bool, GraphQLObjectType | None]]]
 _PLANS: WeakKeyDictionary[GraphQLSchema, Leaves] = WeakKeyDictionary()
 _MISSING = object()
+_NONE: dict[str, Any] = {}  # read only
 # values of these exact types are never awaitable: no `is_awaitable` call per leaf
 _SETTLED = frozenset({str, int, float, bool, datetime, date})
 
@@ -71,6 +74,33 @@ def plain_leaves(schema: GraphQLSchema) -> Leaves:
         if fields:
             out[type_.name] = fields
     _PLANS[schema] = out
+    return out
+
+
+# per object type name: {field name: (field, object type or None)} for a field whose resolver is
+# a direct call (`lean_resolvers`); the object type when it returns one without `is_type_of`
+Directs = dict[str, dict[str, tuple[GraphQLField, GraphQLObjectType | None]]]
+_DIRECTS: WeakKeyDictionary[GraphQLSchema, Directs] = WeakKeyDictionary()
+
+
+def direct_fields(schema: GraphQLSchema) -> Directs:
+    """The fields called directly by the executor's loop (resolver, arguments, completion)."""
+    found = _DIRECTS.get(schema)
+    if found is not None:
+        return found
+    out: Directs = {}
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        fields = {}
+        for name, field in type_.fields.items():
+            if getattr(field.resolve, "_is_direct", False):
+                inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+                plain_object = isinstance(inner, GraphQLObjectType) and inner.is_type_of is None
+                fields[name] = (field, inner if plain_object else None)
+        if fields:
+            out[type_.name] = fields
+    _DIRECTS[schema] = out
     return out
 
 
@@ -115,6 +145,7 @@ def _direct(definition: Any, schema: Any) -> Callable[..., Any]:
         return func(source, **kwargs) if takes_self else func(**kwargs)
 
     resolve._is_default = False  # type: ignore[attr-defined]
+    resolve._is_direct = True  # type: ignore[attr-defined]
     return resolve
 
 
@@ -147,11 +178,16 @@ class CommunityExecutor(StrawberryGraphQLCoreExecutionContext):
         middleware = self.middleware_manager
         plain = middleware is None or getattr(middleware, "_middleware_resolvers", None) is None
         self._leaves: Leaves = plain_leaves(self.schema) if plain else {}
+        self._directs: Directs = direct_fields(self.schema) if plain else {}
+        self._defaults: dict[int, dict[str, Any]] = {}  # argument values of a field written without any
 
     def execute_fields(self, parent_type, source_value, path, grouped_field_set, position_context):  # type: ignore[no-untyped-def]
         leaves = self._leaves.get(parent_type.name)
-        if leaves is None:
+        directs = self._directs.get(parent_type.name)
+        if leaves is None and directs is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        leaves = leaves or _NONE
+        directs = directs or _NONE
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
@@ -181,8 +217,13 @@ class CommunityExecutor(StrawberryGraphQLCoreExecutionContext):
                         if coerced is not Undefined and coerced is not None:
                             results[response_name] = coerced
                             continue
-                result = self.execute_field(parent_type, source_value, field_details_list,
-                                            Path(path, response_name, parent_type.name), position_context)
+                direct = directs.get(field_details_list[0].node.name.value) if plan is None else None
+                if direct is not None:
+                    result = self._direct_field(direct, parent_type, source_value, field_details_list,
+                                                Path(path, response_name, parent_type.name), position_context)
+                else:
+                    result = self.execute_field(parent_type, source_value, field_details_list,
+                                                Path(path, response_name, parent_type.name), position_context)
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -204,6 +245,46 @@ class CommunityExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def _direct_field(self, direct: tuple[GraphQLField, GraphQLObjectType | None], parent_type: GraphQLObjectType,
+                      source: Any, field_details_list: Any, path: Path, position_context: Any) -> Any:
+        """graphql-core's `execute_field` for a directly called resolver, without looking the
+        field up again, with the argument values of a field written without arguments computed
+        once per request, and an object without `is_type_of` completed by its sub-fields."""
+        field_def, object_type = direct
+        details = field_details_list[0]
+        node = details.node
+        return_type = field_def.type
+        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
+        try:
+            if node.arguments:
+                args = get_argument_values(field_def, node, self.variable_values, details.fragment_variable_values,
+                                           self.hide_suggestions)
+            elif field_def.args:
+                args = self._defaults.get(id(field_def))
+                if args is None:
+                    args = self._defaults[id(field_def)] = get_argument_values(
+                        field_def, node, self.variable_values, details.fragment_variable_values,
+                        self.hide_suggestions)
+            else:
+                args = _NONE
+            value = field_def.resolve(source, info, **args)  # type: ignore[misc]
+            if self.is_awaitable(value):
+                return self.complete_awaitable_value(return_type, field_details_list, info, path, value,
+                                                     position_context)
+            if value is None and not isinstance(return_type, GraphQLNonNull):
+                return None
+            if object_type is not None and value is not None and not isinstance(value, Exception):
+                completed = self.collect_and_execute_subfields(object_type, field_details_list, path, value,
+                                                               position_context)
+            else:
+                completed = self.complete_value(return_type, field_details_list, info, path, value, position_context)
+        except Exception as raw_error:  # noqa: BLE001  (as graphql-core's execute_field)
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if self.is_awaitable(completed):
+            return _await_completed(self, completed, return_type, field_details_list, path)
+        return completed
 
     def _object(self, parent_type: GraphQLObjectType, object_type: GraphQLObjectType, non_null: bool,
                 field_details_list: Any, path: Path, value: Any, position_context: Any) -> Any:
