@@ -18,7 +18,12 @@ a direct call when the field has no field extension (permissions are one) and no
 handler: strawberry's wrapper builds a chain of partials for the (absent) extensions and, for
 an async resolver, one more coroutine per call; the direct call converts the arguments with
 strawberry's own `convert_arguments` and passes `self`/`root`/`parent`/`info` exactly as
-strawberry's `get_arguments` does.
+strawberry's `get_arguments` does. Such a field is then run from the executor's loop
+(`direct_fields`, `_direct_field`): graphql-core's `execute_field` without the second field
+lookup and middleware check, with the argument values of a field written without arguments
+(`phone` and its default `reveal: false`) computed once per request, and an object returned
+without `is_type_of` completed by its sub-fields; errors are handled by graphql-core's
+`handle_field_error` at the same paths.
 """
 
 from __future__ import annotations
@@ -48,33 +53,38 @@ _NONE: dict[str, Any] = {}  # read only
 _SETTLED = frozenset({str, int, float, bool, datetime, date})
 
 
+def _planned(schema: GraphQLSchema, cache: WeakKeyDictionary, plan: Callable[[GraphQLField], Any]) -> Any:
+    """`{type name: {field name: plan(field)}}` over the schema's own object types, worked out
+    once per schema; fields planned None are left out."""
+    found = cache.get(schema)
+    if found is None:
+        found = cache[schema] = {}
+        for type_ in schema.type_map.values():
+            if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__"):
+                fields = {name: p for name, field in type_.fields.items() if (p := plan(field)) is not None}
+                if fields:
+                    found[type_.name] = fields
+    return found
+
+
 def plain_leaves(schema: GraphQLSchema) -> Leaves:
     """The fields of each object type that are a plain attribute of a scalar or enum type, or
     of an object type without `is_type_of` (completed by collecting its sub-fields at once)."""
-    found = _PLANS.get(schema)
-    if found is not None:
-        return found
-    out: Leaves = {}
-    for type_ in schema.type_map.values():
-        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
-            continue
-        fields = {}
-        for name, field in type_.fields.items():
-            definition = (field.extensions or {}).get("strawberry-definition")
-            resolve = field.resolve
-            if definition is None or field.args or not getattr(resolve, "_is_default", False) \
-                    or not definition.is_basic_field or definition.default_resolver is not getattr:
-                continue
-            inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-            non_null = isinstance(field.type, GraphQLNonNull)
-            if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-                fields[name] = (definition.python_name, inner.coerce_output_value, non_null, None)
-            elif isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
-                fields[name] = (definition.python_name, None, non_null, inner)
-        if fields:
-            out[type_.name] = fields
-    _PLANS[schema] = out
-    return out
+    return _planned(schema, _PLANS, _plain_leaf)
+
+
+def _plain_leaf(field: GraphQLField) -> tuple[str, Callable[[Any], Any] | None, bool, GraphQLObjectType | None] | None:
+    definition = (field.extensions or {}).get("strawberry-definition")
+    if definition is None or field.args or not getattr(field.resolve, "_is_default", False) \
+            or not definition.is_basic_field or definition.default_resolver is not getattr:
+        return None
+    inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    non_null = isinstance(field.type, GraphQLNonNull)
+    if isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+        return definition.python_name, inner.coerce_output_value, non_null, None
+    if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
+        return definition.python_name, None, non_null, inner
+    return None
 
 
 # per object type name: {field name: (field, object type or None)} for a field whose resolver is
@@ -85,23 +95,15 @@ _DIRECTS: WeakKeyDictionary[GraphQLSchema, Directs] = WeakKeyDictionary()
 
 def direct_fields(schema: GraphQLSchema) -> Directs:
     """The fields called directly by the executor's loop (resolver, arguments, completion)."""
-    found = _DIRECTS.get(schema)
-    if found is not None:
-        return found
-    out: Directs = {}
-    for type_ in schema.type_map.values():
-        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
-            continue
-        fields = {}
-        for name, field in type_.fields.items():
-            if getattr(field.resolve, "_is_direct", False):
-                inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-                plain_object = isinstance(inner, GraphQLObjectType) and inner.is_type_of is None
-                fields[name] = (field, inner if plain_object else None)
-        if fields:
-            out[type_.name] = fields
-    _DIRECTS[schema] = out
-    return out
+    return _planned(schema, _DIRECTS, _direct_field_plan)
+
+
+def _direct_field_plan(field: GraphQLField) -> tuple[GraphQLField, GraphQLObjectType | None] | None:
+    if not getattr(field.resolve, "_is_direct", False):
+        return None
+    inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    plain_object = isinstance(inner, GraphQLObjectType) and inner.is_type_of is None
+    return field, inner if plain_object else None
 
 
 _PLAIN_ARGUMENTS = (bool, int, float, str, ID)
