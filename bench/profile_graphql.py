@@ -33,7 +33,7 @@ def serve_profiled(port: int, out: str) -> None:
     from aiohttp import web
 
     from community_plus.app import create_app
-    from community_plus.cli import _keep_heap_frozen
+    from community_plus.cli.serve import _keep_heap_frozen
     from community_plus.platform.logs import configure_logging
     from community_plus.settings import load_settings
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
@@ -17,6 +18,7 @@ from community_plus_sdk.errors import ModuleError
 from community_plus.platform.errors import AppError
 from community_plus.graphql import api
 from community_plus.graphql.executor import CommunityExecutor, lean_resolvers
+from community_plus.graphql.hot_path import HotPath
 from community_plus.graphql.extensions.input_checks import InputChecks
 from community_plus.graphql.extensions.limits import QueryLimits, limits_extension
 
@@ -64,7 +66,7 @@ def _build(contributions: Iterable[Contribution], *, introspection: bool,
                         lambda: ValidationCache(maxsize=512), limits_extension(limits), InputChecks]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return CommunitySchema(
+    schema = CommunitySchema(
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)),
         subscription=merge_types("Subscription", tuple(subscriptions)) if subscriptions else None,
@@ -72,6 +74,9 @@ def _build(contributions: Iterable[Contribution], *, introspection: bool,
         extensions=extensions,
         execution_context_class=CommunityExecutor,
     )
+    # the same token limit, validation rules and limits as the extensions above (see hot_path)
+    schema.hot_path = HotPath.of(schema, limits, () if introspection else (NoSchemaIntrospectionCustomRule,))
+    return schema
 
 
 def _expected(error: GraphQLError) -> bool:
@@ -84,11 +89,25 @@ def _expected(error: GraphQLError) -> bool:
 
 class CommunitySchema(strawberry.Schema):
     """Logs only unexpected errors; expected `AppError`s and client mistakes are answers, not
-    incidents. Resolvers are called directly where nothing wraps them (`executor.lean_resolvers`)."""
+    incidents. Resolvers are called directly where nothing wraps them (`executor.lean_resolvers`);
+    documents already known to be valid skip strawberry's extension runner (`hot_path`)."""
+
+    hot_path: HotPath | None = None
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         lean_resolvers(self)
+
+    async def execute(self, query, variable_values=None, context_value=None, root_value=None,  # type: ignore[no-untyped-def, override]
+                      operation_name=None, allowed_operation_types=None, operation_extensions=None):
+        if self.hot_path is not None:
+            result = await self.hot_path.execute(self, query, variable_values, context_value, root_value,
+                                                 operation_name, allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES,
+                                                 operation_extensions)
+            if result is not None:
+                return result
+        return await super().execute(query, variable_values, context_value, root_value, operation_name,
+                                     allowed_operation_types, operation_extensions)
 
     def process_errors(self, errors, execution_context=None) -> None:
         unexpected = [e for e in errors if not _expected(e)]

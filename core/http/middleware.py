@@ -107,10 +107,8 @@ def make_middlewares(app_keys) -> list:
             log.exception("unhandled error", path=request.path)
             return _internal_error(request_id)
         finally:
-            metrics = request.app[metrics_key]
-            metrics.http_requests.labels(request.method, route, str(status)).inc()
             elapsed = time.perf_counter() - start
-            metrics.http_latency.labels(route).observe(elapsed)
+            request.app[metrics_key].observe_request(request.method, route, status, elapsed)
             platform = request.app.get(platform_key)
             if platform is not None and platform.settings.access_log:
                 _log_access(request, route, status, elapsed)

@@ -22,6 +22,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 ANONYMOUS, OTHER = "anonymous", "other"
+MAX_CHILDREN = 4096
 
 
 class Metrics:
@@ -36,6 +37,8 @@ class Metrics:
         self.operation_latency = Histogram("cp_graphql_operation_seconds", "GraphQL operation latency",
                                            ["operation"], buckets=_BUCKETS, registry=self.registry)
         self.known_operations: set[str] = set(known_operations)  # filled from registered persisted queries
+        # label values → their samples: `labels()` takes a lock and builds its key on every call
+        self._children: dict[tuple, tuple] = {}
 
     def operation_label(self, name: object) -> str:
         """The label of an operation name: a known name, else `other` (`anonymous` without one)."""
@@ -43,10 +46,30 @@ class Metrics:
             return ANONYMOUS
         return name if name in self.known_operations else OTHER
 
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One HTTP request: its count by method, route and status, and its latency by route."""
+        key = ("http", method, route, status)
+        found = self._children.get(key)
+        if found is None:
+            found = self._remember(key, self.http_requests.labels(method, route, str(status)),
+                                   self.http_latency.labels(route))
+        found[0].inc()
+        found[1].observe(seconds)
+
     def observe_operation(self, name: object, status: str, seconds: float) -> None:
         label = self.operation_label(name)
-        self.operations.labels(label, status).inc()
-        self.operation_latency.labels(label).observe(seconds)
+        key = ("graphql", label, status)
+        found = self._children.get(key)
+        if found is None:
+            found = self._remember(key, self.operations.labels(label, status), self.operation_latency.labels(label))
+        found[0].inc()
+        found[1].observe(seconds)
+
+    def _remember(self, key: tuple, *children: object) -> tuple:
+        if len(self._children) >= MAX_CHILDREN:  # methods are client-chosen: stay bounded
+            self._children.clear()
+        self._children[key] = children
+        return children
 
     def render(self) -> tuple[bytes, str]:
         if os.environ.get(MULTIPROC_ENV):  # every worker's samples, summed

@@ -11,7 +11,7 @@ import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from community_plus.graphql.executor import CommunityExecutor, lean_resolvers, plain_leaves
+from community_plus.graphql.executor import CommunityExecutor, direct_fields, lean_resolvers, plain_leaves
 
 
 @strawberry.enum
@@ -48,6 +48,22 @@ class Outer:
     maybe: Inner | None
     n: int
 
+    @strawberry.field
+    def child(self, info: strawberry.Info, upper: bool = False) -> Inner | None:  # a resolver returning an object
+        if self.n == 2:
+            return None
+        return Inner(name=f"{info.path.prev.key}:{upper}", opt=None, color=Color.RED)
+
+    @strawberry.field
+    def must(self) -> Inner:  # non-null: `null` for row 3 propagates to the row
+        return None if self.n == 3 else self.inner  # type: ignore[return-value]
+
+    @strawberry.field
+    def label(self) -> str:  # a resolver returning a leaf; raises for row 4
+        if self.n == 4:
+            raise ValueError("no label")
+        return f"row {self.n}"
+
 
 def _rows() -> list[Outer | None]:
     return [Outer(inner=Inner(name="a", opt=None, color=Color.RED), maybe=None, n=1),
@@ -75,6 +91,8 @@ QUERIES = [
     "{ rows { n maybe { name boom } inner { later name } } }",
     "query($x: Int!, $s: String) { first { inner { echo(x: $x, s: $s) colored(color: RED) } maybe { later } } }",
     "{ first { ... on Outer { inner { name ...F } } } } fragment F on Inner { opt color }",
+    "{ rows { n child { name boom } c2: child(upper: true) { name } must { name color } label } }",
+    "query($u: Boolean) { rows { child(upper: $u) { name later } label } first { must { opt } } }",
 ]
 
 
@@ -101,3 +119,8 @@ def test_only_plain_fields_are_inlined():
     assert set(plans["Inner"]) == {"name", "opt", "color"}  # resolvers are not
     assert set(plans["Outer"]) == {"inner", "maybe", "n"}
     assert "Query" not in plans
+    assert lean_resolvers(schema) > 0
+    directs = direct_fields(schema._schema)
+    assert set(directs["Outer"]) == {"child", "must", "label"}
+    assert directs["Outer"]["child"][1] is schema._schema.type_map["Inner"]  # completed by its sub-fields
+    assert directs["Outer"]["label"][1] is None  # a leaf: graphql-core's completion
