@@ -80,7 +80,7 @@ def _serve(db_uri: str, tmp_path: Path, workers: int, **env: str) -> tuple[subpr
 
 def _stop(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGTERM)
-    proc.wait(60)
+    proc.wait(90)  # a worker gets 50 s to stop before the supervisor kills it
 
 
 def _json(line: str) -> dict | None:
