@@ -375,6 +375,7 @@ async def test_residents_grids_audit_trail_and_session_refresh(console, desk, gq
     assert await first_row.locator("td.num").inner_text() == str(counted)
     await shot(page, "grids")
     await first_row.get_by_role("link", name=re.compile("的居民$")).click()
+    await wait_until(page, "() => location.hash.startsWith('#/residents')")  # navigated, not the grids page
     await settle(page)
     assert await page.locator("select[name=grid]").input_value() == grids[0]["_id"]
 

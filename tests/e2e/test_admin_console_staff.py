@@ -18,6 +18,7 @@ async def _no_sideways_scroll(page) -> None:
 async def test_staff_page_create_disable_reset(console, world, gql, platform, size):
     page = await console.login("admin001", size=size)
     await page.get_by_role("link", name="工作人员").click()
+    await page.locator("main h1").filter(has_text="工作人员").wait_for()  # the click navigates, then renders
     await settle(page)
     assert await page.locator("main h1").inner_text() == "工作人员"
     await _no_sideways_scroll(page)
