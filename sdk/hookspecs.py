@@ -82,7 +82,9 @@ def module_disabled(ctx: ModuleContext, community_id: str) -> Any:
 
 @hookspec
 def module_uninstalled(ctx: ModuleContext) -> Any:
-    """The module's distribution is gone and an operator confirmed `plugins uninstall`."""
+    """An operator ran `community-plus plugins uninstall <module>`: the module's collections,
+    region settings and migrated version are deleted right after this hook; clean up what the
+    module keeps elsewhere (files, outside accounts). Return a line to show the operator, or None."""
 
 
 # -- reacting to the core -----------------------------------------------------------------

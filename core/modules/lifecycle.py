@@ -18,7 +18,8 @@ from community_plus.platform.db import ensure_indexes
 from community_plus.platform import stamps
 from community_plus.modules.datastore import physical_name
 from community_plus.modules.registry import PluginRegistry
-from community_plus.modules.repository import LockRepository, ModuleCollections, ModuleVersionRepository
+from community_plus.modules.repository import (LockRepository, ModuleCollections, ModuleSettingsRepository,
+                                               ModuleStampRepository, ModuleVersionRepository)
 
 log = structlog.get_logger("community_plus.modules")
 LOCK_TTL = timedelta(minutes=5)
@@ -84,3 +85,25 @@ async def run_module_periodic(platform: Any) -> None:
         return
     for name in registry.modules:
         await registry.call(name, "run_periodic", ctx=registry.context(platform, name), now=datetime.now(UTC))
+
+
+async def module_data(platform: Any, registry: PluginRegistry, name: str) -> dict[str, int]:
+    """What uninstalling `name` deletes: each of its collections with its row count."""
+    return await ModuleCollections(platform.db).counts(physical_name(name, ""))
+
+
+async def uninstall_module(platform: Any, registry: PluginRegistry, name: str) -> dict[str, Any]:
+    """Uninstall `name`, still installed: its `module_uninstalled` hook runs first (what it keeps
+    elsewhere), then its collections are dropped, every region's switch and settings of it and
+    its migrated version deleted, and the workers told to reload module states. The operator
+    then removes the distribution (`pip uninstall`)."""
+    said = await registry.call(name, "module_uninstalled", ctx=registry.context(platform, name))
+    collections = ModuleCollections(platform.db)
+    dropped = await module_data(platform, registry, name)
+    for collection in dropped:
+        await collections.drop(collection)
+    decisions = await ModuleSettingsRepository(platform.db).forget(name)
+    await ModuleVersionRepository(platform.db).forget(name)
+    await ModuleStampRepository(platform.db).bump()  # running workers reload which modules are on
+    log.info("module uninstalled", module=name, collections=sorted(dropped), region_settings=decisions)
+    return {"hook": [s for s in said if s], "collections": dropped, "region_settings": decisions}

@@ -45,6 +45,11 @@ class ModuleSettingsRepository(Repository):
             upsert=True, return_document=ReturnDocument.AFTER, session=session)
 
 
+    async def forget(self, module: str) -> int:
+        """Delete every region's decision about `module` (its uninstall); how many there were."""
+        return (await self.coll.delete_many({"module": module})).deleted_count
+
+
 class ModuleStampRepository(Repository):
     """The version stamp of module state in `meta`: bumped by every change, polled by workers."""
 
@@ -70,6 +75,11 @@ class ModuleVersionRepository(Repository):
             "version": target, "migratedAt": datetime.now(UTC),
             "history": (current or {}).get("history", []) + [{"from": (current or {}).get("version"), "to": target}]}},
             upsert=True)
+
+
+    async def forget(self, name: str) -> None:
+        """The module is uninstalled: a later install migrates from nothing again."""
+        await self.coll.delete_one({"_id": name})
 
 
 class LockRepository(Repository):
@@ -107,6 +117,14 @@ class ModuleCollections:
             await self.db.create_collection(name, **({"validator": {"$jsonSchema": validator}} if validator else {}))
         except CollectionInvalid:
             pass
+
+    async def counts(self, prefix: str) -> dict[str, int]:
+        """The collections named `prefix…` (a module's), each with its row count."""
+        names = sorted(n for n in await self.names() if n.startswith(prefix))
+        return {n: await self.db[n].estimated_document_count() for n in names}
+
+    async def drop(self, name: str) -> None:
+        await self.db.drop_collection(name)
 
     async def set_validator(self, name: str, validator: dict[str, Any]) -> None:
         """Replace the validator of an existing collection (OperationFailure when refused)."""

@@ -57,3 +57,8 @@ def register_graphql():
 @hookimpl
 def on_event(ctx, event, payload):
     raise RuntimeError("this hook always fails (isolation test)")
+
+
+@hookimpl
+def module_uninstalled(ctx):
+    return f"wishes of {ctx.module} cleaned up"
