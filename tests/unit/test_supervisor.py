@@ -23,13 +23,15 @@ def _supervise(worker_code: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", SUPERVISE, worker_code], stdout=subprocess.PIPE, text=True)
 
 
-def _read_until(proc: subprocess.Popen, needle: str) -> list[str]:
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if needle in line:
-            return seen
-    raise AssertionError(f"never printed {needle!r}: {seen}")
+def _children(proc: subprocess.Popen) -> set[int]:
+    return {int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()}
+
+
+def _wait(predicate, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
 
 
 def test_workers_that_keep_dying_stop_the_server():
@@ -40,23 +42,26 @@ def test_workers_that_keep_dying_stop_the_server():
     assert "workers keep exiting (5 in 60s, the last with code 3)" in out
 
 
-def test_a_dead_worker_is_replaced_and_a_stuck_one_killed_on_stop():
-    stubborn = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('up', flush=True)\n" \
-               "time.sleep(300)"
+def test_a_dead_worker_is_replaced_and_a_stuck_one_killed_on_stop(tmp_path):
+    stubborn = ("import os, signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                f"open(os.path.join({str(tmp_path)!r}, str(os.getpid())), 'w').close()\ntime.sleep(300)")
     proc = _supervise(stubborn)
+
+    def ready() -> set[int]:  # workers that ignore SIGTERM by now
+        return {pid for pid in _children(proc) if (tmp_path / str(pid)).exists()}
+
     try:
-        _read_until(proc, "up")
-        _read_until(proc, "up")
-        children = [int(p) for p in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
-        subprocess.run(["kill", "-9", str(children[0])], check=True)
-        _read_until(proc, f"worker {children[0]} exited with code -9: starting a new one")
-        _read_until(proc, "up")
+        _wait(lambda: len(ready()) == 2, "two workers up")
+        victim = min(ready())
+        subprocess.run(["kill", "-9", str(victim)], check=True)
+        _wait(lambda: len(ready()) == 2 and victim not in _children(proc), "the dead worker replaced")
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        rest = "".join(_read_until(proc, "exit 0"))
-        assert "did not stop within 1s: killing them" in rest
+        out = proc.communicate(timeout=60)[0]
+        assert f"worker {victim} exited with code -9: starting a new one" in out
+        assert "did not stop within 1s: killing them" in out and "exit 0" in out
         assert time.monotonic() - started < 30
-        assert proc.wait(30) == 0
+        assert proc.returncode == 0
     finally:
         if proc.poll() is None:
             proc.kill()
