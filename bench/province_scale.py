@@ -136,7 +136,7 @@ def orders_of(community: dict, residents: list[dict], per_community: int, now: d
         doc = {"_id": str(ObjectId.from_datetime(created))[:8] + str(ObjectId())[8:], "communityId": community["_id"],
                "regionPath": r["regionPath"], "gridId": r["gridId"], "kind": "report", "itemId": None,
                "title": "问题上报", "residentId": r["_id"], "residentTags": r["tags"], "submittedBy": "seed",
-               "submittedByRole": "resident", "state": state, "dueAt": created + timedelta(hours=48),
+               "parties": ["seed", r["_id"]], "submittedByRole": "resident", "state": state, "dueAt": created + timedelta(hours=48),
                "createdAt": created, "updatedAt": created, "version": 1, "timeline": [], "seeded": True}
         if state in ("resolved", "closed"):
             doc["resolvedAt"] = created + timedelta(hours=rng.uniform(1, 60))

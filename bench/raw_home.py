@@ -41,7 +41,7 @@ async def residents(request: web.Request, claims: dict) -> web.Response:
 async def home(request: web.Request, claims: dict) -> web.Response:
     db = request.app["db"]
     community = await db.regions.find_one({"_id": claims["community"]})
-    visible = {"$or": [{"submittedBy": claims["sub"]}, {"residentId": claims.get("resident")}]}
+    visible = {"parties": {"$in": [p for p in (claims["sub"], claims.get("resident")) if p]}}
     orders = await db.work_orders.find(visible).sort("_id", -1).limit(21).to_list()
     total = await db.work_orders.count_documents(visible)
     items = {d["_id"]: d async for d in db.service_items.find({"_id": {"$in": [o["itemId"] for o in orders if o.get("itemId")]}})}

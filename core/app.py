@@ -15,7 +15,7 @@ from community_plus.http.admin_console import setup_admin_console
 from community_plus.http.cors import setup_cors
 from community_plus.domains.residents.export import setup_resident_export
 from community_plus.platform.context import Platform
-from community_plus.domains import open_domains
+from community_plus.domains.opening import open_domains
 from community_plus.http.deadline import Admission, AdmissionLimits, deadline_middleware
 from community_plus.platform.errors import AppError, Forbidden
 from community_plus.graphql.extensions.limits import QueryLimits
@@ -56,9 +56,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
                            "the embedded database, or point MONGODB_URI at a MongoDB server")
     client = dbm.connect(settings.mongodb_uri)
     platform = Platform(settings, client, dbm.database_of(client))
-    await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
-    register_file_visibility(platform)
     await open_domains(platform)
+    register_file_visibility(platform)
     repo = PersistedQueryRepository(platform.db)
     await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
     platform.persisted_queries = persisted = PersistedQueries(repo, strict=settings.persisted_only)
@@ -122,16 +121,19 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         if dbm.is_unavailable(exc):
             return unavailable_response(request)
         raise
-    return await view_for(app, modules)(request)  # type: ignore[operator]
+    return await app[SCHEMAS].get(modules)(request)  # type: ignore[operator]
 
 
-def view_for(app: web.Application, modules: frozenset[str]) -> CommunityGraphQLView:
-    """The view (and schema) of a set of enabled modules, shared by HTTP and WebSocket."""
-    platform = app[PLATFORM]
-    return app[SCHEMAS].get(modules, lambda schema: CommunityGraphQLView(  # type: ignore[return-value]
-        schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
-        persisted=platform.persisted_queries,
-        idempotency=IdempotentMutations(platform.idempotency, lease_seconds=2 * app[SETTINGS].request_timeout)))
+def _view_of(app: web.Application):
+    def view(schema, modules: frozenset[str]) -> CommunityGraphQLView:
+        """The view of a set of enabled modules (its schema is shared by HTTP and WebSocket)."""
+        platform = app[PLATFORM]
+        return CommunityGraphQLView(
+            schema, platform=platform, metrics=app[METRICS], dev=app[SETTINGS].dev, module_set=modules,
+            persisted=platform.persisted_queries,
+            idempotency=IdempotentMutations(platform.idempotency, lease_seconds=2 * app[SETTINGS].request_timeout))
+
+    return view
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -155,24 +157,25 @@ def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application; resources open in cleanup contexts on start-up."""
     admission = Admission(AdmissionLimits(settings.max_concurrent, settings.max_queue, settings.queue_wait,
                                           settings.request_timeout))
-    middlewares = make_middlewares((PLATFORM, METRICS))
+    middlewares = make_middlewares()
     middlewares.insert(1, deadline_middleware(admission, _database_down, unavailable_response))  # before any I/O
     app = web.Application(middlewares=middlewares, client_max_size=2 * 1024 * 1024)
     app[SETTINGS] = settings
-    setup_cors(app, settings.cors_origins)
+    setup_cors(app)
     app[ADMISSION] = admission
     app[OUTAGE] = dbm.Outage()
     app[METRICS] = Metrics(n.strip() for n in settings.metrics_operations.split(",") if n.strip())
     limits = QueryLimits(settings.max_depth, settings.max_aliases, settings.max_tokens, settings.max_cost)
-    app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled, limits=limits)
+    app[SCHEMAS] = SchemaCache(_contributions_for(app), introspection=settings.introspection_enabled, limits=limits,
+                               wrap=_view_of(app))
     app.cleanup_ctx.append(_database)
     setup_media(app)
     setup_wechat(app)
-    setup_plugins(app, PLATFORM, settings)
-    setup_realtime(app, PLATFORM, METRICS, view_for)
-    setup_resident_import(app, PLATFORM)
-    setup_visits(app, PLATFORM)
-    setup_staff_invitations(app, PLATFORM)
+    setup_plugins(app)
+    setup_realtime(app)
+    setup_resident_import(app)
+    setup_visits(app)
+    setup_staff_invitations(app)
     app.cleanup_ctx.append(_background_jobs)
     app.router.add_route("GET", "/graphql", graphql_handler)
     app.router.add_route("POST", "/graphql", graphql_handler)
@@ -182,7 +185,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     setup_admin_console(app)
-    setup_resident_export(app, PLATFORM)
+    setup_resident_export(app)
     return app
 
 

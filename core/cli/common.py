@@ -27,13 +27,12 @@ def with_platform(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> An
     """Run `fn(platform)` against the configured or embedded database."""
     from community_plus.platform import db as dbm
     from community_plus.platform.context import Platform
-    from community_plus.domains import open_domains
+    from community_plus.domains.opening import open_domains
 
     async def run(uri: str) -> Any:
         client = dbm.connect(uri)
         platform = Platform(settings.model_copy(update={"mongodb_uri": uri}), client, dbm.database_of(client))
         try:
-            await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
             await open_domains(platform)
             return await fn(platform)
         finally:

@@ -44,7 +44,6 @@ def plugins_uninstall(module: str, yes: bool) -> None:
     Then `pip uninstall` its distribution. Switching it off instead keeps the data."""
     from community_plus.modules.lifecycle import module_data, uninstall_module
     from community_plus.modules.registry import PluginRegistry
-    from community_plus.modules.state import ModuleStates
 
     settings = _settings()
     registry = PluginRegistry(allow=settings.allowed_plugins)
@@ -56,8 +55,7 @@ def plugins_uninstall(module: str, yes: bool) -> None:
                                "uninstall runs while the distribution is still installed")
 
     async def go(platform):
-        registry.states = ModuleStates(platform, registry)
-        platform.modules = registry
+        registry.open(platform)
         data = await module_data(platform, registry, module)
         rows = ", ".join(f"{c} ({n} rows)" for c, n in data.items()) or "no collections"
         if not yes:

@@ -114,7 +114,7 @@ def _print_fake_wechat(base: str) -> None:
 def _seed_if_empty(settings: Settings, size) -> None:
     from community_plus.platform import db as dbm
     from community_plus.platform.context import Platform
-    from community_plus.domains import open_domains
+    from community_plus.domains.opening import open_domains
 
     async def go() -> None:
         client = dbm.connect(settings.mongodb_uri)
@@ -123,7 +123,6 @@ def _seed_if_empty(settings: Settings, size) -> None:
             if await platform.regions.count() == 0:
                 console.print(f"empty database: seeding demo data, {size.communities} communities × "
                               f"{size.residents_per_community:,} residents (first start only)…")
-                await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
                 await open_domains(platform)
                 _attach_extensions(platform)
                 await run_seed(platform, size)
@@ -138,7 +137,8 @@ def _run_workers(settings: Settings, host: str, port: int, workers: int) -> None
     if settings.wechat_secret:  # e.g. pointed at the dev fake WeChat: every worker uses the same one
         env.update(CP_WECHAT_API_BASE=settings.wechat_api_base, CP_WECHAT_APPID=settings.wechat_appid,
                    CP_WECHAT_SECRET=settings.wechat_secret, CP_WECHAT_TEMPLATES=settings.wechat_templates or "")
-    from community_plus.platform.metrics import MULTIPROC_ENV, prepare_multiprocess_dir, worker_gone
+    from community_plus.platform.metrics import (MULTIPROC_ENV, prepare_multiprocess_dir, remove_multiprocess_dir,
+                                                 worker_gone)
 
     metrics_dir, created = prepare_multiprocess_dir(os.environ.get(MULTIPROC_ENV))  # /metrics sums the workers
     env[MULTIPROC_ENV] = str(metrics_dir)
@@ -146,7 +146,7 @@ def _run_workers(settings: Settings, host: str, port: int, workers: int) -> None
     code = Supervisor(cmd, env, workers, say=lambda text: console.print(f"[yellow]{text}[/]"),
                       on_exit=lambda pid: worker_gone(metrics_dir, pid)).run()
     if created:
-        worker_gone(metrics_dir, 0, created=True)
+        remove_multiprocess_dir(metrics_dir)
     if code:
         raise click.ClickException("the workers kept exiting (see their log above)")
 

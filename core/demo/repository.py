@@ -9,6 +9,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from community_plus.domains.work_orders.repository import parties
 from community_plus.platform import stamps
 
 
@@ -41,4 +42,6 @@ class DemoRepository:
                                                                  limit=1))
 
     async def insert_orders(self, docs: list[dict[str, Any]]) -> None:
+        for doc in docs:
+            doc["parties"] = parties(doc)
         await stamps.insert_all(self.db["work_orders"], docs, ordered=True)

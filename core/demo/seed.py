@@ -18,6 +18,7 @@ from community_plus.domains.residents.repository import as_datetime_utc
 from community_plus.platform.security.passwords import hash_password
 from community_plus.demo.repository import DemoRepository
 from community_plus.demo.services import seed_service_items, seed_work_orders
+from community_plus.demo.staff_accounts import seed_governance
 
 DEMO_PASSWORD = "community-plus"
 MAX_COMMUNITIES = 60
@@ -239,7 +240,6 @@ async def seed(platform: Platform, communities: int = DEMO.communities,
         rng = random.Random(f"community-plus:{community['_id']}")
         grids = await seed_grids_and_staff(platform, community, grids_per_community, rng)
         created += await seed_residents(platform, community, grids, residents_per_community, rng, progress)
-    from community_plus.demo.staff_accounts import seed_governance
 
     await seed_governance(platform, comms, _upsert_user)
     progress("work orders", 0, len(comms))

@@ -15,6 +15,7 @@ from community_plus_sandbox.wechat import FAKE_WECHAT
 from community_plus_sandbox.wechat.runner import DEMO_TEMPLATE_IDS, demo_fake_wechat, demo_templates_setting
 
 from community_plus.demo.seed import seed
+from community_plus.domains.opening import open_domains
 from community_plus.devtools.sandbox_options import SandboxError, SandboxOptions, console
 from community_plus.modules.seeding import attach_cli_extensions
 from community_plus.platform import db as dbm
@@ -34,7 +35,7 @@ async def seed_database(uri: str, settings, communities: int, residents: int) ->
         if await platform.regions.count() != 0:
             return False
         console.print(f"empty database: seeding {communities} demo communities ({residents} residents each)…")
-        await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+        await open_domains(platform)
         attach_cli_extensions(platform)
         await seed(platform, communities, residents, grids_per_community=2, work_orders_per_community=5,
                    extra=platform.seed_extra)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from strawberry.schema.name_converter import NameConverter
 
 _UNKNOWN_ROOT_FIELD = re.compile(r"^Cannot query field '(\w+)' on type '(Query|Mutation|Subscription)'")
 _KIND = {"Query": ("查询", "query"), "Mutation": ("变更", "mutation"), "Subscription": ("订阅", "subscription")}
 
 
 def _names(cls: type) -> set[str]:
-    from strawberry.schema.name_converter import NameConverter
 
     definition = getattr(cls, "__strawberry_definition__", None)
     if definition is None:

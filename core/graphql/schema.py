@@ -116,18 +116,22 @@ class CommunitySchema(strawberry.Schema):
 
 
 class SchemaCache:
-    """`get(modules)` returns the schema for that set of module names, building it once."""
+    """`get(modules)` returns the schema for that set of module names, built once and wrapped
+    by `wrap(schema, modules)` (the app wraps it in its GraphQL view, whose `.schema` the
+    subscription sockets share)."""
 
     def __init__(self, contributions_for: Callable[[frozenset[str]], Iterable[Contribution]],
-                 introspection: bool, limits: QueryLimits | None = None) -> None:
+                 introspection: bool, limits: QueryLimits | None = None,
+                 wrap: Callable[[strawberry.Schema, frozenset[str]], object] = lambda schema, modules: schema) -> None:
         self._contributions_for = contributions_for
+        self._wrap = wrap
         self._introspection = introspection
         self._limits = limits
         self._schemas: dict[frozenset[str], object] = {}
         self._lock = threading.Lock()
         self.after_build: Callable[[], None] | None = None  # e.g. `heap.freeze` in a served worker
 
-    def get(self, modules: frozenset[str], wrap: Callable[[strawberry.Schema], object] = lambda s: s) -> object:
+    def get(self, modules: frozenset[str]) -> object:
         found = self._schemas.get(modules)
         if found is None:
             with self._lock:
@@ -135,7 +139,7 @@ class SchemaCache:
                 if found is None:
                     schema = build_schema(self._contributions_for(modules), introspection=self._introspection,
                                           limits=self._limits)
-                    found = self._schemas[modules] = wrap(schema)
+                    found = self._schemas[modules] = self._wrap(schema, modules)
                     if self.after_build is not None:
                         self.after_build()
         return found

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
+from community_plus.keys import REGISTRY
 
 STATIC = Path(__file__).parents[1] / "static" / "admin"
 PREFIX = "/admin"
@@ -49,7 +50,6 @@ def module_console_dir(plugin: object) -> Path | None:
 
 async def _module_file(request: web.Request) -> web.FileResponse:
     """A file of a module's `console/` folder (scripts of its console pages), nothing outside it."""
-    from community_plus.keys import REGISTRY
 
     registry = request.app.get(REGISTRY)
     loaded = registry.modules.get(request.match_info["module"]) if registry is not None else None

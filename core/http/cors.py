@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from community_plus.keys import SETTINGS
+
 METHODS = "GET, POST, PUT, OPTIONS"
 HEADERS = ("authorization", "content-type", "x-community-id", "idempotency-key", "apollo-require-preflight",
            "x-requested-with", "accept")
@@ -58,9 +60,10 @@ class Cors:
             response.headers["Vary"] = f"{vary}, Origin" if vary and "Origin" not in vary else (vary or "Origin")
 
 
-def setup_cors(app: web.Application, origins: str | None) -> None:
-    """Answer preflights first (before any I/O) and label the answers to allowed origins."""
-    cors = Cors(parse_origins(origins))
+def setup_cors(app: web.Application) -> None:
+    """Answer preflights first (before any I/O) and label the answers to allowed origins
+    (`settings.cors_origins`)."""
+    cors = Cors(parse_origins(app[SETTINGS].cors_origins))
     if not cors.origins:
         return
     app.middlewares.insert(0, cors.preflight)

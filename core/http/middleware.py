@@ -18,7 +18,7 @@ from community_plus.platform.access import Principal, Scope
 from community_plus.platform.errors import AppError, Unauthenticated
 from community_plus.http.rate_limits import rate_limit_middleware
 from community_plus.platform.security.tokens import SESSION_ENDED, TOKEN_INVALID, read_access_token
-from community_plus.keys import OPERATION, REQUEST_ID, SCOPE  # noqa: F401  (the view and sockets import them from here)
+from community_plus.keys import METRICS, OPERATION, PLATFORM, REQUEST_ID, SCOPE  # noqa: F401  (the view and sockets import them from here)
 
 log = structlog.get_logger("community_plus.http.middleware")
 access_log = structlog.get_logger("community_plus.platform.access")
@@ -73,8 +73,7 @@ def _verify(header: str, signing_key: str) -> tuple[Principal | None, AppError |
                                      reason=TOKEN_INVALID), 0.0
 
 
-def make_middlewares(app_keys) -> list:
-    platform_key, metrics_key = app_keys
+def make_middlewares() -> list:
 
     @web.middleware
     async def request_context(request: web.Request, handler):
@@ -108,8 +107,8 @@ def make_middlewares(app_keys) -> list:
             return _internal_error(request_id)
         finally:
             elapsed = time.perf_counter() - start
-            request.app[metrics_key].observe_request(request.method, route, status, elapsed)
-            platform = request.app.get(platform_key)
+            request.app[METRICS].observe_request(request.method, route, status, elapsed)
+            platform = request.app.get(PLATFORM)
             if platform is not None and platform.settings.access_log:
                 _log_access(request, route, status, elapsed)
             structlog.contextvars.unbind_contextvars("request_id")
@@ -119,7 +118,7 @@ def make_middlewares(app_keys) -> list:
         principal, auth_error = None, None
         header = request.headers.get("Authorization", "")
         if header:
-            platform = request.app[platform_key]
+            platform = request.app[PLATFORM]
             principal, auth_error = principal_of(header, platform.settings.signing_key)
             if principal is not None and not await platform.session_gate.live(principal):
                 principal = None  # logged out, session revoked, or account disabled
@@ -128,7 +127,7 @@ def make_middlewares(app_keys) -> list:
         request[SCOPE] = Scope(principal=principal, auth_error=auth_error)
         return await handler(request)
 
-    return [request_context, authentication, rate_limit_middleware(platform_key, SCOPE)]
+    return [request_context, authentication, rate_limit_middleware()]
 
 
 def _log_access(request: web.Request, route: str, status: int, seconds: float) -> None:

@@ -17,6 +17,7 @@ from aiohttp import web
 from pymongo.errors import PyMongoError
 
 from community_plus.graphql.envelope import error_response
+from community_plus.keys import PLATFORM, SCOPE
 from community_plus.platform.rate_limit_counters import RateLimitRepository
 
 WINDOW = 60
@@ -80,13 +81,13 @@ class RequestLimiter:
             del self._counters[k]
 
 
-def rate_limit_middleware(platform_key, scope_key):
+def rate_limit_middleware():
     @web.middleware
     async def middleware(request: web.Request, handler):
-        platform = request.app.get(platform_key)
+        platform = request.app.get(PLATFORM)
         limiter: RequestLimiter | None = platform.request_limiter if platform else None
         if limiter is not None and request.path in ("/graphql", "/upload"):
-            principal = request[scope_key].principal
+            principal = request[SCOPE].principal
             subject, role = (principal.user_id, principal.role) if principal else (request.remote or "?", "anonymous")
             wait = await limiter.check(subject, role)
             if wait is not None:

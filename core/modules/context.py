@@ -13,6 +13,14 @@ from community_plus.platform.transactions import in_transaction
 from community_plus.modules.datastore_repository import AllCommunities, CommunityCollection
 from community_plus.modules.sealing import Sealer, sealed_fields
 from community_plus.domains.family.repository import GuardianshipRepository
+from community_plus.domains.audit import service as audit
+from community_plus.domains.media.service import release_files
+from community_plus.domains.notifications.service import MODULE_TEMPLATE, notice_messages
+from community_plus.domains.work_orders.attachments import attach
+from community_plus.modules.directory import ServerResidentDirectory
+from community_plus.modules.directory import invite_staff
+from community_plus.modules.realtime import publish
+from community_plus.modules.realtime import subscribe
 
 SUPERVISORS = ("platform_admin", "region_admin")
 
@@ -108,7 +116,6 @@ class ServerModuleContext(ModuleContext):
         return {k: v for k, v in doc.items() if not k.endswith(("Sealed", "Hash"))}
 
     async def audit(self, action: str, entity: str, row: dict[str, Any], fields: list[str] | None = None) -> None:
-        from community_plus.domains.audit import service as audit
 
         if self.request_ctx is not None:
             community = await self.request_ctx.loaders.by_id("regions").load(self.community_id) if self.community_id else None
@@ -130,14 +137,12 @@ class ServerModuleContext(ModuleContext):
                            paths: list[str] | None = None) -> None:
         if not file_ids:
             return
-        from community_plus.domains.work_orders.attachments import attach
 
         names = list(paths or []) + [f"fileIds.{i}" for i in range(len(paths or []), len(file_ids))]
         await attach(self._request(), list(zip(file_ids, names)), f"{self.module}.{entity}", entity_id,
                      community_id=self._community())
 
     async def release_files(self, entity: str, entity_id: str) -> None:
-        from community_plus.domains.media.service import release_files
 
         await release_files(self._request(), f"{self.module}.{entity}", entity_id)
 
@@ -149,7 +154,6 @@ class ServerModuleContext(ModuleContext):
     async def notify(self, user_ids: list[str], title: str, state: str, page: str | None = None) -> None:
         """The core's notice path (`notice_messages` → outbox → `WeChatSender`), template
         `module_notice`; the message shows `ctx.now()` (a moved clock too) in China time."""
-        from community_plus.domains.notifications.service import MODULE_TEMPLATE, notice_messages
 
         docs = notice_messages(list(dict.fromkeys(user_ids)), template=MODULE_TEMPLATE, title=title, state=state,
                                page=page, aggregate_id=self.module, event=f"{self.module}:{state}",
@@ -158,12 +162,10 @@ class ServerModuleContext(ModuleContext):
 
     async def publish(self, topic: str, data: dict[str, Any], *, user_ids: list[str] | None = None,
                       permission: str | None = None) -> None:
-        from community_plus.modules.realtime import publish
 
         await publish(self, topic, data, user_ids=user_ids, permission=permission)
 
     def subscribe(self, topic: str, *, after: str | None = None):
-        from community_plus.modules.realtime import subscribe
 
         return subscribe(self, topic, after=after)
 
@@ -203,11 +205,9 @@ class ServerModuleContext(ModuleContext):
     # -- residents' figures and staff invitations (`community_plus_sdk.directory`; directory.py)
     @property
     def residents(self) -> Any:
-        from community_plus.modules.directory import ServerResidentDirectory
 
         return ServerResidentDirectory(self)
 
     async def invite_staff(self, role: str, name: str, *, expires_in_days: int = 7, path: str = "input") -> Any:
-        from community_plus.modules.directory import invite_staff
 
         return await invite_staff(self, role, name, expires_in_days, path)

@@ -9,6 +9,7 @@ from typing import Any
 from community_plus_sdk.directory import ResidentDirectory, StaffInvitationCode
 
 from community_plus.platform.errors import Forbidden
+from community_plus.domains.staff_invitations.service import StaffInvitationService
 
 
 class ServerResidentDirectory(ResidentDirectory):
@@ -26,7 +27,6 @@ class ServerResidentDirectory(ResidentDirectory):
 
 async def invite_staff(ctx: Any, role: str, name: str, expires_in_days: int, path: str) -> StaffInvitationCode:
     """An invitation of the module's community for `ctx.module`, issued by the calling user."""
-    from community_plus.domains.staff_invitations.service import StaffInvitationService
 
     ctx.require_caller()
     if ctx.request_ctx is None:

@@ -23,7 +23,7 @@ class EventBus:
 
     async def emit(self, event: str, **payload: Any) -> None:
         community_id = _community_of(payload)
-        if community_id is None or self.registry.states is None:
+        if community_id is None or not self.registry.is_open:
             return
         enabled = await self.registry.states.enabled_for(community_id)
         public = {k: _public(v) for k, v in payload.items()}

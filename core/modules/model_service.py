@@ -14,6 +14,9 @@ from community_plus_sdk.relay import Page, paginate
 
 from community_plus.platform.errors import AppError, BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from community_plus.modules.context import ServerModuleContext
+from community_plus.domains.media.service import register_entity_visibility
+from community_plus_sdk.fields import Image, List
+from community_plus_sdk.fields import ResidentRef
 
 STAFF = ("platform_admin", "region_admin", "community_admin", "grid_worker")
 BATCH = 500  # rows a cascade or set-null reads at a time
@@ -58,7 +61,6 @@ class ModelService:
 
     async def _check_refs(self, values: dict[str, Any], errors: FieldErrors) -> None:
         """Residents referenced by `ResidentRef` fields must be of this community (and visible)."""
-        from community_plus_sdk.fields import ResidentRef
 
         for name, field in self.model.__fields__.items():
             if isinstance(field, ResidentRef) and values.get(name):
@@ -227,7 +229,6 @@ class ModelService:
 
     def _file_ids(self, values: dict[str, Any]) -> tuple[list[str], list[str]]:
         """Uploaded-file ids referenced by `Image` fields (or lists of them), and their input paths."""
-        from community_plus_sdk.fields import Image, List
 
         ids: list[str] = []
         paths: list[str] = []
@@ -245,7 +246,6 @@ class ModelService:
 def register_file_visibility(platform: Any, registry: Any) -> None:
     """Files attached to a model's row (`<module>.<Type>`) are visible to whoever may read that
     row: the model's read permission, resident ownership and the module being on."""
-    from community_plus.domains.media.service import register_entity_visibility
 
     for loaded in registry.modules.values():
         for compiled in loaded.compiled:

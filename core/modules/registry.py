@@ -25,6 +25,8 @@ from community_plus_sdk.version import ENTRY_POINT_GROUP, group_major, refusal
 from community_plus.graphql.schema import build_schema
 from community_plus.modules.compiler import CompiledModel, compile_model
 from community_plus.modules.context import ServerModuleContext
+from community_plus.modules.state import ModuleStates
+from strawberry.schema.name_converter import NameConverter
 
 log = structlog.get_logger("community_plus.modules")
 GROUP = ENTRY_POINT_GROUP  # community_plus_sdk.plugins.v<SDK major>
@@ -104,7 +106,6 @@ def _field_names(cls: type) -> set[str]:
     definition = getattr(cls, "__strawberry_definition__", None)
     if definition is None:
         return set()
-    from strawberry.schema.name_converter import NameConverter
 
     conv = NameConverter()
     return {conv.get_graphql_name(f) for f in definition.fields}
@@ -121,7 +122,26 @@ class PluginRegistry:
         self.failed: list[FailedPlugin] = []
         self.permission_roles: dict[str, tuple[str, ...]] = {}
         self.field_owner: dict[str, str] = {}  # GraphQL root field → module
-        self.states: Any = None  # ModuleStates, set when the app starts
+        self._states: ModuleStates | None = None
+
+    def open(self, platform: Any) -> ModuleStates:
+        """Read and switch the modules' states in `platform`'s database: the registry becomes
+        `platform.modules`. Done once per process, when the database is open (app start-up, a
+        CLI command)."""
+        self._states = ModuleStates(platform, self)
+        platform.modules = self
+        return self._states
+
+    @property
+    def is_open(self) -> bool:
+        return self._states is not None
+
+    @property
+    def states(self) -> ModuleStates:
+        """The modules' per-region states (switches, settings); `open` first."""
+        if self._states is None:
+            raise RuntimeError("the module registry is not open on a database: call PluginRegistry.open(platform)")
+        return self._states
 
     # -- loading ------------------------------------------------------------------------------
     def load_entry_points(self, eps: list[EntryPoint] | None = None) -> None:
@@ -274,7 +294,7 @@ class PluginRegistry:
 
     # -- use ------------------------------------------------------------------------------------
     async def enabled_for(self, community_id: str) -> frozenset[str]:
-        return await self.states.enabled_for(community_id) if self.states else frozenset()
+        return await self._states.enabled_for(community_id) if self._states else frozenset()
 
     def contributions(self, modules: frozenset[str]):
         return [self.modules[m].graphql_parts() for m in sorted(modules) if m in self.modules]

@@ -27,6 +27,7 @@ from typing import Any
 
 from community_plus.platform.security.pii import Keyring
 from community_plus.platform.validation import mask_phone
+from community_plus_sdk.fields import SealedPhone
 
 _MASKED = re.compile(r"^\d{0,3}\*+\d{0,4}$")
 _SPACES = re.compile(r"[\s-]")
@@ -35,7 +36,6 @@ _LOGICAL = ("$and", "$or", "$nor")
 
 def sealed_fields(loaded: Any, collection: str) -> tuple[str, ...]:
     """The sealed fields of one of a module's collections (from its models and its specs)."""
-    from community_plus_sdk.fields import SealedPhone
 
     cache = loaded.__dict__.setdefault("_sealed_fields", {})
     if collection not in cache:

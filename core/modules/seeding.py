@@ -5,6 +5,8 @@ asks each for demo data (`seed_demo_data`)."""
 from __future__ import annotations
 
 from typing import Any
+from community_plus.modules.lifecycle import ensure_collections, run_migrations
+from community_plus.modules.registry import PluginRegistry
 
 
 def attach_cli_extensions(platform: Any) -> None:
@@ -12,18 +14,14 @@ def attach_cli_extensions(platform: Any) -> None:
 
 
 async def _load(platform: Any):
-    from community_plus.modules.lifecycle import ensure_collections, run_migrations
-    from community_plus.modules.registry import PluginRegistry
-    from community_plus.modules.state import ModuleStates
 
     registry = platform.modules
     if registry is None:
         registry = PluginRegistry(allow=platform.settings.allowed_plugins)
         registry.load_entry_points()
-        registry.states = ModuleStates(platform, registry)
+        registry.open(platform)
         await ensure_collections(platform, registry)
         await run_migrations(platform, registry)
-        platform.modules = registry
     return registry
 
 

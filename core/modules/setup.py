@@ -14,27 +14,25 @@ from community_plus.modules.lifecycle import ensure_collections, run_migrations
 from community_plus.modules.model_service import register_file_visibility
 from community_plus.modules.registry import PluginRegistry
 from community_plus.modules.repository import ModuleSettingsRepository
-from community_plus.modules.state import ModuleStates
-from community_plus.keys import REGISTRY
+from community_plus.platform.db import ensure_indexes
+from community_plus.keys import PLATFORM, REGISTRY, SETTINGS
 
 
 
-def setup_plugins(app: web.Application, platform_key, settings) -> PluginRegistry:
+def setup_plugins(app: web.Application) -> PluginRegistry:
+    """Load the installed plugins now; open their collections, migrations and states at start-up."""
+    settings = app[SETTINGS]
     registry = PluginRegistry(allow=settings.allowed_plugins)
     registry.load_entry_points()
     app[REGISTRY] = registry
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        platform = app[platform_key]
-        states = ModuleStates(platform, registry)
-        registry.states = states
-        from community_plus.platform.db import ensure_indexes
-
+        platform = app[PLATFORM]
+        states = registry.open(platform)
         await ensure_indexes(platform.db, {ModuleSettingsRepository.collection: ModuleSettingsRepository.indexes})
         await ensure_collections(platform, registry)
         await run_migrations(platform, registry)
         await states.refresh()
-        platform.modules = registry
         register_file_visibility(platform, registry)
         platform.events = EventBus(platform, registry)
         watcher = asyncio.create_task(states.watch(settings.module_poll_interval))
@@ -51,9 +49,8 @@ async def open_plugins_for_command(platform, settings) -> PluginRegistry:
     `on_event` hooks as in the server. Migrations are left to the server's start."""
     registry = PluginRegistry(allow=settings.allowed_plugins)
     registry.load_entry_points()
-    registry.states = ModuleStates(platform, registry)
+    states = registry.open(platform)
     await ensure_collections(platform, registry)
-    await registry.states.refresh()
-    platform.modules = registry
+    await states.refresh()
     platform.events = EventBus(platform, registry)
     return registry

@@ -16,6 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 from pymongo.server_type import SERVER_TYPE
+from community_plus.platform.sharding import shard_key_index
 
 DEFAULT_DB = "community_plus"
 log = structlog.get_logger("community_plus.platform.db")
@@ -49,7 +50,6 @@ async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexMod
     """Create the declared indexes that do not exist yet (compared by name), and the shard-key
     index of each sharded collection (core/platform/sharding.py) unless an index with
     that key is declared or present under another name."""
-    from community_plus.platform.sharding import shard_key_index
 
     existing_collections = set(await db.list_collection_names())
     for collection, models in indexes.items():

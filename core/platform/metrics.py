@@ -91,8 +91,11 @@ def prepare_multiprocess_dir(configured: str | None) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="cp-metrics-")), True
 
 
-def worker_gone(path: Path, pid: int, created: bool | None = None) -> None:
-    """A worker exited: its live gauges stop counting; `created=True` also removes the directory."""
+def worker_gone(path: Path, pid: int) -> None:
+    """A worker exited: its live gauges stop counting (its counters still sum into /metrics)."""
     multiprocess.mark_process_dead(pid, str(path))
-    if created:
-        shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_multiprocess_dir(path: Path) -> None:
+    """The server stopped: the directory `prepare_multiprocess_dir` created goes with it."""
+    shutil.rmtree(path, ignore_errors=True)

@@ -45,8 +45,9 @@ CROSS_COMMUNITY: dict[str, dict[str, str]] = {
                   "idNumberHash": "ID numbers are unique across the platform",
                   "phoneHash": "a phone's residents wherever they live (binding, hotline)"},
     "work_orders": {"regionPath": "region statistics and lists",
-                    "submittedBy": "a resident's own orders include those filed for wards in other communities",
-                    "residentId": "(with submittedBy)",
+                    "parties": "a resident's own orders include those filed for wards in other communities",
+                    "submittedBy": "a retried submission is found by its submitter's idempotency key",
+                    "residentId": "a ward's orders, filed by a guardian who may live elsewhere",
                     "linkageDepartments": "a department's queue spans the communities it serves",
                     "linkage.holderId": "a region's or department's linkage queue"},
     "grids": {"regionPath": "a region admin's lists"},
@@ -68,7 +69,8 @@ CROSS_COMMUNITY: dict[str, dict[str, str]] = {
 # catalogue owned by regions, queues and counters.
 UNSHARDED = ("regions", "users", "sessions", "wechat_identities", "wechat_tokens", "service_items", "service_forms",
              "outbox", "idempotency", "rate_limits", "persisted_queries", "module_settings", "departments",
-             "staff_invitations", "staff_password_resets", "work_order_counters", "ws_presence")
+             "staff_invitations", "staff_password_resets", "work_order_counters", "ws_presence",
+             "core_upgrades")
 
 
 def shard_key(collection: str) -> dict[str, int] | None:

@@ -21,6 +21,8 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from community_plus_sdk.errors import RetryTransaction
+
 FIELD = "_stamp"
 INDEX = IndexModel([(FIELD, ASCENDING)], unique=True, sparse=True, name="idempotency_stamp")
 _CURRENT: ContextVar[tuple[str, dict[str, int]] | None] = ContextVar("idempotency_stamp", default=None)
@@ -35,6 +37,20 @@ def end(token: object) -> None:
     _CURRENT.reset(token)  # type: ignore[arg-type]
 
 
+def checkpoint() -> dict[str, int] | None:
+    """Where this context's stamps stand; `rewind` to it before a transaction runs again, so
+    that every run of the same work stamps its inserts alike."""
+    current = _CURRENT.get()
+    return None if current is None else dict(current[1])
+
+
+def rewind(mark: dict[str, int] | None) -> None:
+    current = _CURRENT.get()
+    if current is not None and mark is not None:
+        current[1].clear()
+        current[1].update(mark)
+
+
 def _next(collection: str) -> str | None:
     current = _CURRENT.get()
     if current is None:
@@ -45,11 +61,19 @@ def _next(collection: str) -> str | None:
 
 
 async def insert_once(coll: AsyncCollection, doc: dict[str, Any], session: Any = None) -> dict[str, Any]:
-    """Insert `doc`, or return the document an earlier attempt of this request inserted."""
+    """Insert `doc`, or return the document an earlier attempt of this request inserted.
+
+    Inside a transaction the stamp is looked up first: a duplicate-key error would abort the
+    transaction under the lookup. A duplicate met there anyway (an attempt committed in
+    between) runs the transaction again, and that run finds the document."""
     stamp = _next(coll.name)
     if stamp is None:
         await insert(coll, doc, session)
         return doc
+    if _in_transaction(session):
+        existing = await coll.find_one({FIELD: stamp}, session=session)
+        if existing is not None:
+            return existing
     doc = {**doc, FIELD: stamp}
     try:
         await insert(coll, doc, session)
@@ -57,6 +81,8 @@ async def insert_once(coll: AsyncCollection, doc: dict[str, Any], session: Any =
     except DuplicateKeyError as exc:
         if INDEX.document["name"] not in str(exc):
             raise
+        if _in_transaction(session):
+            raise RetryTransaction() from exc
         existing = await coll.find_one({FIELD: stamp}, session=session)
         if existing is None:
             raise

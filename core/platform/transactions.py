@@ -20,6 +20,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from community_plus_sdk.errors import RetryTransaction
+from community_plus.platform import stamps
+from community_plus.platform.errors import Conflict
 
 T = TypeVar("T")
 TIME_LIMIT = 15.0  # seconds of retrying before answering BUSY (PyMongo's own limit is 120 s)
@@ -37,9 +39,11 @@ async def in_transaction(client: AsyncMongoClient, fn: Callable[[AsyncClientSess
     """Run `fn(session)` inside a transaction and commit it, retrying as described above."""
     loop = asyncio.get_running_loop()
     start = loop.time()
+    stamped = stamps.checkpoint()  # each run stamps its inserts as the first did
     async with client.start_session() as session:
         attempt = 0
         while True:
+            stamps.rewind(stamped)
             if attempt:
                 backoff = random.uniform(0, min(0.005 * 1.5 ** attempt, 0.5))
                 if loop.time() + backoff - start > time_limit:
@@ -79,7 +83,6 @@ async def _commit(session: AsyncClientSession, loop: asyncio.AbstractEventLoop, 
 
 
 def _busy() -> Exception:
-    from community_plus.platform.errors import Conflict
 
     return Conflict("系统繁忙，请稍后重试 (too many concurrent changes to the same records: retry)",
                     reason="BUSY", retryable=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
@@ -26,7 +26,10 @@ from community_plus.platform.event_log import EventLog
 from community_plus.realtime.metrics import RealtimeMetrics
 from community_plus.realtime.presence import Presence
 from community_plus.realtime.view import RealtimeView
-from community_plus.keys import REALTIME
+from community_plus.keys import METRICS, PLATFORM, REALTIME, SCHEMAS
+
+if TYPE_CHECKING:
+    from community_plus.graphql.schema import SchemaCache
 
 log = structlog.get_logger("community_plus.realtime")
 
@@ -34,7 +37,7 @@ log = structlog.get_logger("community_plus.realtime")
 class Realtime:
     """Everything realtime of one app (one worker): `platform.realtime`."""
 
-    def __init__(self, platform: Any, feed: Feed, metrics: RealtimeMetrics, view_for: Callable[[frozenset[str]], Any]):
+    def __init__(self, platform: Any, feed: Feed, metrics: RealtimeMetrics, schemas: SchemaCache):
         s = platform.settings
         self.platform = platform
         self.settings = s
@@ -45,11 +48,11 @@ class Realtime:
         self.connections = Connections(platform, self.presence, metrics, s.ws_max_sockets_per_user)
         self.hub = Hub(feed, metrics, queue_size=s.ws_queue_size, max_replay=s.realtime_max_replay,
                        on_event=self.connections.on_event)
-        self._view_for = view_for
+        self._schemas = schemas
         self.view: RealtimeView | None = None
 
     def schema_for(self, modules: frozenset[str]):
-        return self._view_for(modules).schema
+        return self._schemas.get(modules).schema  # the HTTP view's schema: one per module set
 
     async def module_set(self, community_id: str | None) -> frozenset[str]:
         registry = self.platform.modules
@@ -63,21 +66,21 @@ class Realtime:
 
 
 
-def setup_realtime(app: web.Application, platform_key, metrics_key, view_for) -> None:
-    """`view_for(app, modules)` is the HTTP view factory (its schema is shared with sockets)."""
+def setup_realtime(app: web.Application) -> None:
+    """The feed and the hub start after the database and the plugin platform (module states)."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        platform = app[platform_key]
+        platform = app[PLATFORM]
         s = platform.settings
         events = EventLog(platform.db, s.realtime_retention_hours)
         await ensure_indexes(platform.db, {events.collection: events.indexes, Presence.collection: Presence.indexes})
         platform.event_log = events
         feed = await open_feed(s.realtime_feed, events, poll_interval=s.realtime_poll_interval,
                                lookback=s.realtime_poll_lookback)
-        realtime = Realtime(platform, feed, RealtimeMetrics(app[metrics_key].registry),
-                            lambda modules: view_for(app, modules))
+        realtime = Realtime(platform, feed, RealtimeMetrics(app[METRICS].registry),
+                            app[SCHEMAS])
         realtime.view = RealtimeView(realtime.schema_for(frozenset()), realtime=realtime, platform=platform,
-                                     metrics=app[metrics_key], dev=s.dev)
+                                     metrics=app[METRICS], dev=s.dev)
         if isinstance(feed, ChangeStreamFeed):  # after a gap, sockets reconnect and replay with `after`
             feed.on_gap = lambda: realtime.connections.spawn(realtime.connections.close_all(
                 "event feed restarted (reconnect and resume with after)"))

@@ -46,7 +46,8 @@ async def test_subscription_scope_equals_query_scope(platform):
         await platform.users.insert(user)
         viewers.append(Scope(principal=principal_of(user), community_id=user["communityId"]))
     await platform.work_orders.coll.update_one({"_id": orders[-1]["_id"]},
-                                               {"$set": {"submittedBy": f"u-{orders[0]['_id']}"}})
+                                               {"$set": {"submittedBy": f"u-{orders[0]['_id']}",
+                                                         "parties": [f"u-{orders[0]['_id']}", orders[-1]["residentId"]]}})
     orders = await platform.work_orders.coll.find({}).to_list()
     checked = 0
     for scope in viewers:

@@ -113,3 +113,32 @@ def test_no_module_over_400_lines():
     assert {path.split("/")[0] for path in sizes} == {"core", "sandbox", "sdk", "plugins"}  # every tree is seen
     over = {path: n for path, n in sizes.items() if n > MAX_LINES}
     assert over == {}, f"split these along their concepts (or shorten them): {over}"
+
+
+# Imports inside functions are for start-up time: the CLI's commands (`community-plus --help`
+# must not load aiohttp, strawberry and the database driver) and the tools of `devtools/` run
+# beside the server. Anywhere else an import goes at the top of its module: one inside a
+# function hides a circle, which import-linter could not see. Optional dependencies loaded only
+# when their feature is used are the exception.
+LAZY_PACKAGES = ("core/cli/", "core/devtools/")
+LAZY_DEPENDENCIES = {"openpyxl": "XLSX export, loaded on the first export",
+                     "community_plus_sandbox": "the dev fake WeChat (a dev-only distribution)"}
+
+
+def _function_level_imports() -> list[tuple[str, int, str]]:
+    found = []
+    for path in (ROOT / "core").rglob("*.py"):
+        rel = str(path.relative_to(ROOT))
+        for fn in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found += [(rel, n.lineno, n.module if isinstance(n, ast.ImportFrom) else n.names[0].name)
+                          for n in ast.walk(fn) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return found
+
+
+def test_imports_inside_functions_only_where_start_up_time_needs_them():
+    found = _function_level_imports()
+    assert any(rel.startswith(LAZY_PACKAGES) for rel, _, _ in found)  # the walk sees the CLI's lazy imports
+    hidden = [f"{rel}:{line} imports {mod}" for rel, line, mod in found
+              if not rel.startswith(LAZY_PACKAGES) and (mod or "").split(".")[0] not in LAZY_DEPENDENCIES]
+    assert hidden == [], "move these imports to the top of their modules (a circle? import-linter names it)"

@@ -8,7 +8,7 @@ from typing import Any
 from community_plus.domains.audit import service as audit
 from community_plus.domains.statistics.service import MAX_WINDOW
 from community_plus.platform.context import RequestContext
-from community_plus.platform.errors import BadUserInput, Forbidden, NotFound
+from community_plus.platform.errors import BadUserInput, NotFound
 from community_plus.platform.validation import as_utc
 
 ADMINS = ("platform_admin", "region_admin", "community_admin")

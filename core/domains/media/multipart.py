@@ -29,7 +29,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from cross_web import AiohttpHTTPRequestAdapter, FormData
 
-from community_plus.platform.errors import AppError, BadRequest, Unauthenticated
+from community_plus.platform.errors import BadRequest, Unauthenticated
 from community_plus.domains.media.policy import MAX_UPLOAD_BYTES, MiB
 from community_plus.domains.media.spool import ReceivedFile, Spool, read_text_part
 from community_plus.keys import MEDIA, SCOPE

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from community_plus.domains.media.spool import Spool
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import Any
 
 from community_plus.platform.access import REGION_ROLES
 from community_plus.platform.context import RequestContext
-from community_plus.platform.errors import BadUserInput, Forbidden, NotFound
+from community_plus.platform.errors import BadUserInput, NotFound
 from community_plus.platform.repository import Page, new_id
 from community_plus.platform.validation import polygon_problem
 

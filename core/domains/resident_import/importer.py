@@ -83,10 +83,10 @@ class ResidentImporter:
             return await self._finish("rejected", **summary)
         await self._set(status="importing", **summary)
         imported = await self._write(valid) if valid else 0
-        done = await self._finish("succeeded", **{**summary, "importedRows": imported, "errorCount": self.error_count})
-        await audit.record(self.ctx, "import", "resident_import", done, [], importedRows=imported,
+        # Audited before the job reads as finished: whoever sees SUCCEEDED also finds the entry.
+        await audit.record(self.ctx, "import", "resident_import", job, [], importedRows=imported,
                            errorCount=self.error_count, fileName=job.get("fileName"))
-        return done
+        return await self._finish("succeeded", **{**summary, "importedRows": imported, "errorCount": self.error_count})
 
     # -- pass 1 -------------------------------------------------------------------------------
     async def _validate(self) -> tuple[int, int]:

@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from community_plus.keys import PLATFORM
+
 from community_plus.platform import db as dbm
 from community_plus.platform.tasks import stop_tasks
 from community_plus.domains.resident_import.service import ImportRepositories, ImportRunner
@@ -29,9 +31,9 @@ async def template(request: web.Request) -> web.Response:
                                f"filename*=UTF-8''{quote(TEMPLATE_NAME)}.{fmt}"})
 
 
-def setup_resident_import(app: web.Application, platform_key: web.AppKey) -> None:
+def setup_resident_import(app: web.Application) -> None:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        platform = app[platform_key]
+        platform = app[PLATFORM]
         repos = ImportRepositories.of(platform)
         await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in repos.all()})
         runner = platform.resident_import_runner = ImportRunner()

@@ -20,12 +20,15 @@ from typing import Any
 
 from aiohttp import web
 
+from community_plus.keys import PLATFORM
+
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import AppError, BadUserInput, Forbidden
 from community_plus.platform.repository import Repository
 from community_plus.domains.audit import service as audit
 from community_plus.domains.residents.service import REVEAL_ROLES, ResidentService
 from community_plus.keys import REQUEST_ID, SCOPE
+from community_plus.domains.media.routes import error_response
 
 ADMINS = ("platform_admin", "region_admin", "community_admin")
 BATCH = 500
@@ -80,7 +83,6 @@ async def _context(request: web.Request, platform: Any) -> tuple[RequestContext,
 
 
 async def export_residents(request: web.Request, platform: Any) -> web.StreamResponse:
-    from community_plus.domains.media.routes import error_response
 
     fmt = request.match_info["format"]
     try:
@@ -141,8 +143,8 @@ async def export_residents(request: web.Request, platform: Any) -> web.StreamRes
     return response
 
 
-def setup_resident_export(app: web.Application, platform_key: web.AppKey) -> None:
+def setup_resident_export(app: web.Application) -> None:
     async def handler(request: web.Request) -> web.StreamResponse:
-        return await export_residents(request, request.app[platform_key])
+        return await export_residents(request, request.app[PLATFORM])
 
     app.router.add_get("/export/residents.{format}", handler)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
 
 from community_plus.platform.repository import Repository, scoped
 from community_plus.platform import stamps
+
+
+def parties(order: dict[str, Any]) -> list[str]:
+    """Who an order belongs to: its submitter and the resident it is for (a guardian files for a
+    ward, an operator for a caller). Stored as `parties` so that a resident's orders are one
+    multikey index range (`{parties: {$in: [user, resident]}}`), which every planner serves; an
+    `$or` of the two fields SecantusDB answers by a collection scan."""
+    return list(dict.fromkeys(p for p in (order.get("submittedBy"), order.get("residentId")) if p))
 
 
 class WorkOrderRepository(Repository):
@@ -25,7 +33,7 @@ class WorkOrderRepository(Repository):
         IndexModel([("regionPath", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("gridId", ASCENDING), ("state", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("assigneeId", ASCENDING), ("state", ASCENDING), ("dueAt", ASCENDING)]),
-        IndexModel([("submittedBy", ASCENDING), ("_id", DESCENDING)]),
+        IndexModel([("parties", ASCENDING), ("_id", DESCENDING)]),  # a resident's own orders (search.visible_filter)
         IndexModel([("residentId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("state", ASCENDING), ("dueAt", ASCENDING)]),
         IndexModel([("state", ASCENDING), ("resolvedAt", ASCENDING)]),
@@ -34,7 +42,18 @@ class WorkOrderRepository(Repository):
     ]
 
     async def insert(self, doc: dict[str, Any], session=None) -> None:
+        doc["parties"] = parties(doc)
         await stamps.insert(self.coll, doc, session=session)
+
+    async def backfill_parties(self, batch: int = 1000) -> int:
+        """Give orders stored before `parties` existed their parties; how many were updated."""
+        done = 0
+        while rows := await self.coll.find({"parties": {"$exists": False}},
+                                           {"submittedBy": 1, "residentId": 1}).limit(batch).to_list():
+            await self.coll.bulk_write([UpdateOne({"_id": r["_id"], "parties": {"$exists": False}},
+                                                  {"$set": {"parties": parties(r)}}) for r in rows], ordered=False)
+            done += len(rows)
+        return done
 
     async def by_idempotency_key(self, user_id: str, key: str) -> dict[str, Any] | None:
         return await self.coll.find_one({"submittedBy": user_id, "idempotencyKey": key})

@@ -21,7 +21,7 @@ def visible_filter(scope: Scope) -> dict[str, Any]:
     (linkage), their grids' or assigned ones (grid workers), else the community scope."""
     pr = scope.require()
     if pr.role == "resident":
-        return {"$or": [{"submittedBy": pr.user_id}, {"residentId": pr.resident_id or "\x00"}]}
+        return {"parties": {"$in": [p for p in (pr.user_id, pr.resident_id) if p]}}
     if pr.role == "department_staff":  # the orders ever handed to their department (linkage)
         return {"linkageDepartments": pr.department_id or "\x00"}
     f = scope.community_filter()

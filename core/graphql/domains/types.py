@@ -104,7 +104,6 @@ class Community:
 
 
 def _grids_by_community(ctx: RequestContext):
-    from strawberry.dataloader import DataLoader
 
     async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
         docs = await ctx.platform.grids.of_communities(ids, ctx.scope.grid_filter())
@@ -117,7 +116,6 @@ def _grids_by_community(ctx: RequestContext):
 
 
 def _workers_by_grid(ctx: RequestContext):
-    from strawberry.dataloader import DataLoader
 
     async def load(ids: list[str]) -> list[list[dict[str, Any]]]:
         docs = await ctx.platform.users.workers_of_grids(ids)
@@ -132,7 +130,6 @@ def _workers_by_grid(ctx: RequestContext):
 
 
 def _resident_counts(ctx: RequestContext):
-    from strawberry.dataloader import DataLoader
 
     async def load(keys: list[tuple[str, str]]) -> list[int]:  # (communityId, gridId)
         counts = await ctx.platform.residents.count_by_grid(keys)

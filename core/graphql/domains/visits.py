@@ -10,7 +10,7 @@ import strawberry
 
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.platform.context import Ctx
-from community_plus.graphql.domains.types import Resident, ResidentTag, Visit, VisitLocationCheck, VisitPurpose
+from community_plus.graphql.domains.types import Resident, ResidentTag, Visit, VisitPurpose
 from community_plus.domains.visits.service import VisitService
 
 

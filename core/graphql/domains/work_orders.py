@@ -19,6 +19,7 @@ from community_plus.graphql.prefetch import cached_or_load, prime
 from community_plus_sdk.relay import DEFAULT_FIRST, Connection, connection
 from community_plus.platform.context import Ctx
 from community_plus.graphql.domains.types import ActorRole, Grid, GridWorker, Resident, ResidentTag
+from datetime import UTC
 
 
 @strawberry.enum
@@ -117,7 +118,6 @@ class WorkOrder:
 
     @strawberry.field(description="Open and past its due time.")
     def overdue(self) -> bool:
-        from datetime import UTC
 
         return self.doc["state"] in OPEN_STATES and self.due_at < datetime.now(UTC)
 

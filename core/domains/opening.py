@@ -1,0 +1,30 @@
+"""`open_domains(platform)`: the domains opened on a database.
+
+The core repositories' indexes; the repositories of `hotline` (12349 便民热线) and `linkage`
+(联动指挥) registered on the platform with their indexes; then the data upgrades not run yet
+(`platform/upgrades.py`). Called once from `create_app`'s database context, and by the CLI
+commands and the sandbox that open the database.
+"""
+
+from __future__ import annotations
+
+from community_plus.domains.hotline.repository import (HotlineCallRepository, ResidentAccountsRepository,
+    ReturnVisitRepository)
+from community_plus.domains.linkage.repository import (DepartmentRepository, HopRepository, LinkageOrderRepository,
+    LinkageStaffRepository)
+from community_plus.platform import db as dbm
+from community_plus.platform.context import Platform
+from community_plus.platform.upgrades import UpgradeRepository, run_once
+
+
+async def open_domains(platform: Platform) -> None:
+    """Create the indexes, register the domains' repositories and run the pending upgrades."""
+    await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
+    repos = {"hotline.calls": HotlineCallRepository(platform.db), "hotline.visits": ReturnVisitRepository(platform.db),
+             "hotline.accounts": ResidentAccountsRepository(platform.db),
+             "linkage.departments": DepartmentRepository(platform.db), "linkage.hops": HopRepository(platform.db),
+             "linkage.orders": LinkageOrderRepository(platform.db), "linkage.staff": LinkageStaffRepository(platform.db)}
+    platform.parts.update(repos)
+    for repo in repos.values():  # two of them add indexes to work_orders and users
+        await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
+    await run_once(UpgradeRepository(platform.db), "work_orders.parties", platform.work_orders.backfill_parties)
