@@ -9,7 +9,6 @@ import sys
 import uuid
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import pytest
 import structlog

@@ -17,6 +17,23 @@ from community_plus.platform.context import Platform
 from community_plus.platform.upgrades import UpgradeRepository, run_once
 
 
+# Unique indexes that did not start with the shard key (platform/sharding.py), replaced by ones
+# that do or, for ID numbers, by claims in `unique_values`; dropped once the claims are stored.
+RETIRED_INDEXES = {"residents": ["idNumberHash_unique"], "work_orders": ["idempotency_unique"],
+                   "guardianships": ["guardianResidentId_1_wardResidentId_1"],
+                   "hotline_return_visits": ["one_visit_per_order", "communityId_1_workOrderId_1"], "*": ["idempotency_stamp"]}
+
+
+async def _retire_indexes(platform: Platform, domain_repos) -> int:
+    """Drop `RETIRED_INDEXES`, then create what they had kept from being created (an index with
+    the same key under another name); how many were dropped."""
+    dropped = await dbm.drop_retired_indexes(platform.db, RETIRED_INDEXES)
+    if dropped:
+        for repo in [*platform.repositories(), *domain_repos]:
+            await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
+    return dropped
+
+
 async def open_domains(platform: Platform) -> None:
     """Create the indexes, register the domains' repositories and run the pending upgrades."""
     await dbm.ensure_indexes(platform.db, {r.collection: r.indexes for r in platform.repositories()})
@@ -27,4 +44,7 @@ async def open_domains(platform: Platform) -> None:
     platform.parts.update(repos)
     for repo in repos.values():  # two of them add indexes to work_orders and users
         await dbm.ensure_indexes(platform.db, {repo.collection: repo.indexes})
-    await run_once(UpgradeRepository(platform.db), "work_orders.parties", platform.work_orders.backfill_parties)
+    upgrades = UpgradeRepository(platform.db)
+    await run_once(upgrades, "work_orders.parties", platform.work_orders.backfill_parties)
+    await run_once(upgrades, "residents.id_number_claims", platform.residents.claim_stored_id_numbers)
+    await run_once(upgrades, "indexes.shardable_unique", lambda: _retire_indexes(platform, repos.values()))

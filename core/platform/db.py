@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from fnmatch import fnmatch
 
 import pymongo
 import structlog
@@ -48,8 +49,8 @@ def database_of(client: AsyncMongoClient) -> AsyncDatabase:
 
 async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexModel]]) -> None:
     """Create the declared indexes that do not exist yet (compared by name), and the shard-key
-    index of each sharded collection (core/platform/sharding.py) unless an index with
-    that key is declared or present under another name."""
+    index of each sharded collection (core/platform/sharding.py) unless a declared index
+    starts with that key (or one with it is present)."""
 
     existing_collections = set(await db.list_collection_names())
     for collection, models in indexes.items():
@@ -60,15 +61,38 @@ async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexMod
         if collection in existing_collections:
             present = {ix["name"]: tuple(ix["key"].items()) async for ix in await db[collection].list_indexes()}
         shard = shard_key_index(collection)
-        if shard is not None:
-            keys = {tuple(m.document["key"].items()) for m in models} | set(present.values())
-            if tuple(shard.document["key"].items()) not in keys:
-                models.append(shard)
+        if shard is not None and not _serves_shard_key(shard, models, present):
+            models.append(shard)
         taken = set(present.values())  # the same key under another name: creating it would fail
         missing = [m for m in models if m.document["name"] not in present
                    and tuple(m.document["key"].items()) not in taken]
         if missing:
             await _create_indexes(db[collection], missing)
+
+
+def _serves_shard_key(shard: IndexModel, models: list[IndexModel], present: dict[str, tuple]) -> bool:
+    """Whether an index `sh.shardCollection` can use is declared or present: one whose key
+    starts with the shard key, and (declared) neither sparse nor partial."""
+    key = tuple(shard.document["key"].items())
+    plain = [tuple(m.document["key"].items()) for m in models
+             if not m.document.get("sparse") and "partialFilterExpression" not in m.document]
+    return any(k[:len(key)] == key for k in plain) or key in present.values() or shard.document["name"] in present
+
+
+async def drop_retired_indexes(db: AsyncDatabase, retired: dict[str, Iterable[str]]) -> int:
+    """Drop the indexes a release replaced (by collection, by name) where they exist; how many."""
+    dropped = 0
+    existing = set(await db.list_collection_names())
+    for collection, names in retired.items():
+        candidates = [collection] if "*" not in collection else sorted(c for c in existing if fnmatch(c, collection))
+        for name in candidates:
+            if name not in existing:
+                continue
+            present = {ix["name"] async for ix in await db[name].list_indexes()}
+            for index in set(names) & present:
+                await db[name].drop_index(index)
+                dropped += 1
+    return dropped
 
 
 _RACED = frozenset({68, 85, 86})  # IndexAlreadyExists, IndexOptionsConflict, IndexKeySpecsConflict

@@ -1,11 +1,18 @@
 """Shard keys: the one place that says how community data spreads over a sharded cluster.
 
-Every collection that holds community data is sharded on `{communityId: 1, _id: 1}` (ranged):
-one community's documents stay together on one shard (a community is small: thousands of
-residents), the 20,000+ communities of a province spread over the shards, and `_id` keeps the
-key unique and lets a big community split into chunks. `ensure_indexes` (core/platform/db.py) creates
-the shard-key index where a collection does not already have one with that key, so
-`sh.shardCollection` finds it; docs/sharding.md is the operator's side.
+Every collection that holds community data is sharded on `{communityId: 1}` (ranged): one
+community's documents stay together on one shard (a community is small: thousands of
+residents, a few MB of orders a year), the 20,000+ communities of a province spread over the
+shards. A unique index of a sharded collection must start with the whole shard key, so the
+key is the community alone: per-community rules (work-order numbers, one return visit per
+order, a module's `unique=` fields, exactly-once stamps) are indexes that start with
+`communityId`, and the platform-wide ones (an ID number registered once) are claims in the
+unsharded `unique_values` (platform/unique_values.py). The audit log, which only grows and
+has no unique rule, is sharded on `{communityId: 1, _id: 1}` so that one community's history
+can split into chunks. `ensure_indexes` (core/platform/db.py) creates the shard-key index
+where no declared index starts with the key, so `sh.shardCollection` finds one;
+tests/integration/test_sharding_readiness.py checks every unique index against its shard key;
+docs/sharding.md is the operator's side.
 
 Targeting (what tests/integration/test_sharding_readiness.py enforces for every command the API sends):
 - a command on a sharded collection carries `communityId` (equality or `$in`) in its filter
@@ -26,15 +33,16 @@ from fnmatch import fnmatch
 
 from pymongo import ASCENDING, IndexModel
 
-SHARD_KEY: dict[str, int] = {"communityId": 1, "_id": 1}
+SHARD_KEY: dict[str, int] = {"communityId": 1}
+GROWING_SHARD_KEY: dict[str, int] = {"communityId": 1, "_id": 1}  # no unique rule, grows without bound
 
 # Collections holding community data (module collections are `<module>__<name>`, every row
 # with its `communityId`: see core/modules/datastore_repository.py).
 SHARDED: dict[str, dict[str, int]] = {name: SHARD_KEY for name in (
-    "residents", "grids", "work_orders", "binding_requests", "guardianships", "audit", "files",
+    "residents", "grids", "work_orders", "guardianships", "files",
     "linkage_hops", "hotline_calls", "hotline_return_visits", "visits", "visit_plans",
     "resident_import_jobs", "resident_import_errors", "*__*",
-)}
+)} | {"audit": GROWING_SHARD_KEY}
 
 POINT_LOOKUP = "_id"
 
@@ -42,7 +50,7 @@ POINT_LOOKUP = "_id"
 # index on that field (the explain check of tests/integration/test_sharding_readiness.py).
 CROSS_COMMUNITY: dict[str, dict[str, str]] = {
     "residents": {"regionPath": "a region admin's lists and region statistics",
-                  "idNumberHash": "ID numbers are unique across the platform",
+                  "idNumberHash": "an ID number's resident wherever they live (uniqueness: unique_values)",
                   "phoneHash": "a phone's residents wherever they live (binding, hotline)"},
     "work_orders": {"regionPath": "region statistics and lists",
                     "parties": "a resident's own orders include those filed for wards in other communities",
@@ -52,8 +60,6 @@ CROSS_COMMUNITY: dict[str, dict[str, str]] = {
                     "linkage.holderId": "a region's or department's linkage queue"},
     "grids": {"regionPath": "a region admin's lists"},
     "audit": {"regionPath": "a region admin's audit log"},
-    "binding_requests": {"regionPath": "a region admin's review list",
-                         "userId": "a user's own requests, made before the account has a community"},
     "guardianships": {"regionPath": "a region admin's lists",
                       "guardianResidentId": "a guardian's wards may live in other communities"},
     "linkage_hops": {"regionPath": "linkage statistics of a region",
@@ -66,11 +72,13 @@ CROSS_COMMUNITY: dict[str, dict[str, str]] = {
 
 # Collections that are not community data and stay unsharded (on the primary shard): the
 # region tree, accounts and sessions (looked up by username, token, WeChat identity), the
-# catalogue owned by regions, queues and counters.
+# catalogue owned by regions, queues and counters; binding requests (one pending request per
+# account across communities is a unique index without the community; a row per binding
+# attempt, small).
 UNSHARDED = ("regions", "users", "sessions", "wechat_identities", "wechat_tokens", "service_items", "service_forms",
              "outbox", "idempotency", "rate_limits", "persisted_queries", "module_settings", "departments",
              "staff_invitations", "staff_password_resets", "work_order_counters", "ws_presence",
-             "core_upgrades")
+             "core_upgrades", "unique_values", "binding_requests")
 
 
 def shard_key(collection: str) -> dict[str, int] | None:

@@ -24,7 +24,10 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from community_plus_sdk.errors import RetryTransaction
 
 FIELD = "_stamp"
-INDEX = IndexModel([(FIELD, ASCENDING)], unique=True, sparse=True, name="idempotency_stamp")
+# Unique per community (a stamped document lives in the community it names): a unique index of a
+# sharded collection must start with the shard key (platform/sharding.py).
+INDEX = IndexModel([("communityId", ASCENDING), (FIELD, ASCENDING)], unique=True,
+                   partialFilterExpression={FIELD: {"$exists": True}}, name="idempotency_stamp_of_community")
 _CURRENT: ContextVar[tuple[str, dict[str, int]] | None] = ContextVar("idempotency_stamp", default=None)
 
 
@@ -71,7 +74,7 @@ async def insert_once(coll: AsyncCollection, doc: dict[str, Any], session: Any =
         await insert(coll, doc, session)
         return doc
     if _in_transaction(session):
-        existing = await coll.find_one({FIELD: stamp}, session=session)
+        existing = await coll.find_one({"communityId": doc.get("communityId"), FIELD: stamp}, session=session)
         if existing is not None:
             return existing
     doc = {**doc, FIELD: stamp}
@@ -83,7 +86,7 @@ async def insert_once(coll: AsyncCollection, doc: dict[str, Any], session: Any =
             raise
         if _in_transaction(session):
             raise RetryTransaction() from exc
-        existing = await coll.find_one({FIELD: stamp}, session=session)
+        existing = await coll.find_one({"communityId": doc.get("communityId"), FIELD: stamp}, session=session)
         if existing is None:
             raise
         return existing

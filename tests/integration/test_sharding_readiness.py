@@ -374,3 +374,25 @@ async def test_every_command_is_targeted_and_index_backed(gql, platform, provinc
     finally:
         sync.close()
     assert not scans, f"{len(scans)} of {len(shapes)} query shapes scan a collection:\n" + "\n".join(map(str, scans))
+
+    # `sh.shardCollection` would accept every sharded collection as the registry keys it: a
+    # unique index must start with the whole shard key, and some plain index must serve the key.
+    sync = MongoClient(platform.settings.mongodb_uri)
+    try:
+        db = sync.get_default_database()
+        refused, checked = [], 0
+        for coll in sorted(db.list_collection_names()):
+            key = sharding.shard_key(coll)
+            if key is None:
+                continue
+            checked += 1
+            prefix = list(key.items())
+            indexes = list(db[coll].list_indexes())
+            refused += [(coll, ix["name"], dict(ix["key"])) for ix in indexes
+                        if ix.get("unique") and ix["name"] != "_id_" and list(ix["key"].items())[:len(prefix)] != prefix]
+            if not any(list(ix["key"].items())[:len(prefix)] == prefix and not ix.get("sparse")
+                       and "partialFilterExpression" not in ix for ix in indexes):
+                refused.append((coll, "no index serves the shard key", key))
+    finally:
+        sync.close()
+    assert checked >= 12 and not refused, refused

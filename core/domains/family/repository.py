@@ -21,7 +21,10 @@ MAX_WARDS = 50
 class GuardianshipRepository(Repository):
     collection = "guardianships"
     indexes = [
-        IndexModel([("guardianResidentId", ASCENDING), ("wardResidentId", ASCENDING)], unique=True),
+        # a guardianship lives in its ward's community: unique per community is unique (and shardable)
+        IndexModel([("communityId", ASCENDING), ("guardianResidentId", ASCENDING), ("wardResidentId", ASCENDING)],
+                   unique=True, name="one_link_per_pair_of_community"),
+        IndexModel([("guardianResidentId", ASCENDING), ("wardResidentId", ASCENDING)], name="guardian_ward_lookup"),
         IndexModel([("wardResidentId", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("regionPath", ASCENDING), ("_id", ASCENDING)]),

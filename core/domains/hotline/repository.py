@@ -50,8 +50,9 @@ def _in_window(region_id: str, since: datetime, until: datetime) -> dict[str, An
 class ReturnVisitRepository(Repository):
     collection = "hotline_return_visits"
     indexes = [
-        IndexModel([("workOrderId", ASCENDING)], unique=True, name="one_visit_per_order"),
-        IndexModel([("communityId", ASCENDING), ("workOrderId", ASCENDING)]),
+        # an order lives in one community: unique per community is unique (and shardable)
+        IndexModel([("communityId", ASCENDING), ("workOrderId", ASCENDING)], unique=True,
+                   name="one_visit_per_order_of_community"),
         IndexModel([("communityId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("regionPath", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("regionPath", ASCENDING), ("at", ASCENDING)]),

@@ -8,14 +8,18 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from community_plus.platform.security.pii import Keyring
 from community_plus.platform.validation import mask_id_number, mask_phone
 from community_plus.platform import stamps
 from community_plus.platform.stamps import insert_once
 from community_plus.platform.repository import Repository, scoped
+from community_plus.platform.unique_values import DUPLICATE, UniqueValueRepository
 
 SENSITIVE = ("phone", "idNumber")
+ID_NUMBER = "idNumber"  # the kind of its claims in `unique_values`
+TAKEN = "该身份证号已登记 (a resident with this ID number already exists)"
 
 
 class ResidentRepository(Repository):
@@ -34,7 +38,8 @@ class ResidentRepository(Repository):
         IndexModel([("communityId", ASCENDING), ("registered", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("regionPath", ASCENDING), ("name", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("birthDate", ASCENDING)]),
-        IndexModel([("idNumberHash", ASCENDING)], unique=True, sparse=True, name="idNumberHash_unique"),
+        # lookups only: uniqueness across the platform is `unique_values` (platform/unique_values.py)
+        IndexModel([("idNumberHash", ASCENDING)], sparse=True, name="idNumberHash_lookup"),
         IndexModel([("phoneHash", ASCENDING)]),
         IndexModel([("householdId", ASCENDING)]),
         IndexModel([("communityId", ASCENDING), ("householdId", ASCENDING)]),
@@ -47,6 +52,7 @@ class ResidentRepository(Repository):
     def __init__(self, db: AsyncDatabase, keyring: Keyring) -> None:
         super().__init__(db)
         self.keyring = keyring
+        self.unique = UniqueValueRepository(db)
 
     def seal(self, values: dict[str, Any]) -> dict[str, Any]:
         """Turn plaintext `phone`/`idNumber` into sealed values, blind indexes and masks."""
@@ -68,20 +74,70 @@ class ResidentRepository(Repository):
         return self.keyring.open(doc.get(f"{field}Sealed"), field)
 
     async def insert(self, doc: dict[str, Any], session=None) -> dict[str, Any]:
-        """The stored document (a retry under the same Idempotency-Key gets the first one)."""
-        return await insert_once(self.coll, doc, session)
+        """The stored document (a retry under the same Idempotency-Key gets the first one), its
+        ID number claimed platform-wide in the same transaction (`session`);
+        `DuplicateKeyError` when another resident holds it."""
+        stored = await insert_once(self.coll, doc, session)
+        number = stored.get("idNumberHash")
+        if number and not await self.unique.claim(ID_NUMBER, number, stored["_id"], session):
+            if session is None and stored["_id"] == doc["_id"]:
+                await self.coll.delete_one({"_id": doc["_id"]})
+            raise DuplicateKeyError(TAKEN, DUPLICATE)
+        return stored
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> None:
-        if docs:
-            await stamps.insert_all(self.coll, docs, ordered=False)
+        """Insert `docs` (unordered): rows whose ID number another resident holds are refused
+        as by a unique index (`BulkWriteError`, code 11000 at their index), the others stored."""
+        if not docs:
+            return
+        taken = await self.unique.claim_many(ID_NUMBER, [(d["idNumberHash"], d["_id"]) for d in docs
+                                                         if d.get("idNumberHash")])
+        refused = [i for i, d in enumerate(docs) if d.get("idNumberHash") in taken]
+        keep = [d for i, d in enumerate(docs) if i not in set(refused)]
+        try:
+            await stamps.insert_all(self.coll, keep, ordered=False)
+        except BaseException:
+            for d in keep:
+                if d.get("idNumberHash"):
+                    await self.unique.release(ID_NUMBER, [d["idNumberHash"]], d["_id"])
+            raise
+        if refused:
+            raise BulkWriteError({"writeErrors": [{"index": i, "code": DUPLICATE, "errmsg": TAKEN} for i in refused],
+                                  "nInserted": len(keep)})
 
     async def update(self, id: str, scope_filter: dict[str, Any], changes: dict[str, Any],
                      unset: list[str] | None = None, session=None) -> dict[str, Any] | None:
+        """The updated resident, or None when `scope_filter` no longer matches. A changed ID
+        number is claimed first and the old one released (pass the transaction's `session`)."""
         update: dict[str, Any] = {"$set": changes, "$inc": {"version": 1}}
         if unset:
             update["$unset"] = {k: "" for k in unset}
-        return await self.coll.find_one_and_update(scoped({"_id": id}, scope_filter), update,
-                                                   return_document=ReturnDocument.AFTER, session=session)
+        new = changes.get("idNumberHash")
+        old = None
+        if "idNumberHash" in changes:
+            before = await self.coll.find_one(scoped({"_id": id}, scope_filter), {"idNumberHash": 1}, session=session)
+            if before is None:
+                return None
+            old = before.get("idNumberHash")
+            if new and new != old and not await self.unique.claim(ID_NUMBER, new, id, session):
+                raise DuplicateKeyError(TAKEN, DUPLICATE)
+        doc = await self.coll.find_one_and_update(scoped({"_id": id}, scope_filter), update,
+                                                  return_document=ReturnDocument.AFTER, session=session)
+        if new and new != old and doc is None:
+            await self.unique.release(ID_NUMBER, [new], id, session)
+        if old and old != new and doc is not None:
+            await self.unique.release(ID_NUMBER, [old], id, session)
+        return doc
+
+    async def claim_stored_id_numbers(self, batch: int = 5000) -> int:
+        """Claim the ID numbers of residents stored before `unique_values` held them (an
+        upgrade, run once); how many residents were read."""
+        done, after = 0, ""
+        while rows := await self.coll.find({"_id": {"$gt": after}, "idNumberHash": {"$type": "string"}},
+                                           {"idNumberHash": 1}).sort("_id", ASCENDING).limit(batch).to_list():
+            await self.unique.claim_many(ID_NUMBER, [(r["idNumberHash"], r["_id"]) for r in rows])
+            done, after = done + len(rows), rows[-1]["_id"]
+        return done
 
     async def count_sealed_under_older_keys(self) -> int:
         """Rows whose PII is still sealed under a key other than the current one (pii rotation)."""
@@ -91,9 +147,16 @@ class ResidentRepository(Repository):
         return await self.coll.find({"pii.k": {"$nin": [self.keyring.current_id]}}).limit(limit).to_list()
 
     async def reseal(self, row: dict[str, Any], sealed: dict[str, Any]) -> bool:
-        """Store `sealed` if the row is still under the key it was read with (concurrent edits win)."""
+        """Store `sealed` if the row is still under the key it was read with (concurrent edits
+        win); its ID number's claim moves to the new blind index."""
+        new, old = sealed.get("idNumberHash"), row.get("idNumberHash")
+        if new and new != old:
+            await self.unique.claim(ID_NUMBER, new, row["_id"])
         result = await self.coll.update_one({"_id": row["_id"], "pii.k": row["pii"]["k"]}, {"$set": sealed})
-        return result.modified_count == 1
+        moved = result.modified_count == 1
+        if new and new != old and (old if moved else new):
+            await self.unique.release(ID_NUMBER, [old if moved else new], row["_id"])
+        return moved
 
     async def find_by_id_number(self, id_number: str) -> dict[str, Any] | None:
         """Deliberately global: ID numbers are unique across the platform."""

@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import BadUserInput, Conflict, FieldErrors, Forbidden, NotFound
 from community_plus.platform.repository import Page, merge_clauses, new_id
+from community_plus.platform.transactions import in_transaction
 from community_plus.domains.residents.repository import as_datetime_utc
 from community_plus.platform.validation import (MAX_AGE, birth_date_from_id, gender_from_id,
     id_number_problem, normalize_phone, phone_problem)
@@ -205,8 +206,8 @@ class ResidentService:
         }
         doc.setdefault("householdId", doc["_id"])
         sealed = self.p.residents.seal(doc)
-        try:
-            sealed = await self.p.residents.insert(sealed)
+        try:  # the resident and its ID number's platform-wide claim, together
+            sealed = await in_transaction(self.p.client, lambda session: self.p.residents.insert(sealed, session))
         except DuplicateKeyError as exc:
             raise Conflict("该身份证号已登记 (a resident with this ID number already exists)",
                            fields=[{"path": "input.idNumber", "message": "duplicate"}]) from exc
@@ -227,8 +228,13 @@ class ResidentService:
         f = self.scope.resident_filter()
         if expected is not None:
             f = {**f, "version": expected}
+        changes = self.p.residents.seal(values)
         try:
-            doc = await self.p.residents.update(id, f, self.p.residents.seal(values))
+            if "idNumberHash" in changes:  # the claim moves with the number, in one transaction
+                doc = await in_transaction(self.p.client, lambda session: self.p.residents.update(id, f, changes,
+                                                                                                  session=session))
+            else:
+                doc = await self.p.residents.update(id, f, changes)
         except DuplicateKeyError as exc:
             raise Conflict("该身份证号已登记 (a resident with this ID number already exists)") from exc
         if doc is None:

@@ -37,8 +37,13 @@ class WorkOrderRepository(Repository):
         IndexModel([("residentId", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("state", ASCENDING), ("dueAt", ASCENDING)]),
         IndexModel([("state", ASCENDING), ("resolvedAt", ASCENDING)]),
-        IndexModel([("submittedBy", ASCENDING), ("idempotencyKey", ASCENDING)], unique=True,
-                   partialFilterExpression={"idempotencyKey": {"$type": "string"}}, name="idempotency_unique"),
+        # a retried submission files into the same community (its resident's): unique per
+        # community is unique, and shardable; the lookup by submitter and key has its own index
+        IndexModel([("communityId", ASCENDING), ("submittedBy", ASCENDING), ("idempotencyKey", ASCENDING)],
+                   unique=True, partialFilterExpression={"idempotencyKey": {"$type": "string"}},
+                   name="idempotency_of_community"),
+        IndexModel([("submittedBy", ASCENDING), ("idempotencyKey", ASCENDING)],
+                   partialFilterExpression={"idempotencyKey": {"$type": "string"}}, name="idempotency_lookup"),
     ]
 
     async def insert(self, doc: dict[str, Any], session=None) -> None:
