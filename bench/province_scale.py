@@ -1,7 +1,8 @@
 """Benchmark: a province — 20,000 communities, 2,000,000 residents — seeded in bulk and queried.
 
 Seeding streams the residents in `insert_many(ordered=False)` batches (memory bounded: one
-batch in flight while the next is generated in a thread), seals phones and ID numbers with the
+batch in flight while the next is generated in a thread) through the residents' repository
+(each batch's ID numbers claimed in `unique_values` first), seals phones and ID numbers with the
 real keyring, and builds the indexes after the load (`--indexes first` builds them before, to
 compare). Then it measures, through the real app in-process, the latency of:
 
@@ -137,7 +138,7 @@ def orders_of(community: dict, residents: list[dict], per_community: int, now: d
                "regionPath": r["regionPath"], "gridId": r["gridId"], "kind": "report", "itemId": None,
                "title": "问题上报", "residentId": r["_id"], "residentTags": r["tags"], "submittedBy": "seed",
                "parties": ["seed", r["_id"]], "submittedByRole": "resident", "state": state, "dueAt": created + timedelta(hours=48),
-               "createdAt": created, "updatedAt": created, "version": 1, "timeline": [], "seeded": True}
+               "createdAt": created, "updatedAt": created, "version": 1, "timeline": []}
         if state in ("resolved", "closed"):
             doc["resolvedAt"] = created + timedelta(hours=rng.uniform(1, 60))
         out.append(doc)
@@ -191,7 +192,7 @@ async def seed(uri: str, communities: int, residents: int, batch: int, orders: i
             people, wo = await pending
             if k + per_batch < communities:  # generate the next batch while this one is written
                 pending = asyncio.create_task(asyncio.to_thread(generate, k + per_batch))
-            await platform.residents.coll.insert_many(people, ordered=False)
+            await platform.residents.insert_many(people)  # with their ID numbers' claims (unique_values)
             if wo:
                 await platform.work_orders.coll.insert_many(wo, ordered=False)
             progress("residents", len(people), 0)
@@ -240,7 +241,9 @@ async def prepare_actors(uri: str, comms: list[dict]) -> dict[str, Any]:
     grid_id = f"{target['_id']}-g1"
     worker = await _upsert_user(platform, "gw-bench", "grid_worker", "网格员", communityId=target["_id"],
                                 gridIds=[grid_id])
-    resident = await platform.residents.coll.find_one({"communityId": target["_id"], "relation": "self"})
+    order = await platform.work_orders.coll.find_one({"communityId": target["_id"], "submittedBy": "seed"},
+                                                    sort=[("_id", -1)])  # the home query's resident has orders
+    resident = await platform.residents.coll.find_one({"_id": order["residentId"]})
     sample = await platform.residents.coll.find_one({"communityId": target["_id"], "_id": {"$gt": resident["_id"]}})
     auth = AuthService(platform)
     admin = await platform.users.by_username(f"admin{target['_id'][-3:]}")

@@ -44,8 +44,9 @@ class UniqueValueRepository(Repository):
             found = await self.coll.find_one({"_id": key})
             return found is not None and found["owner"] == owner
 
-    async def claim_many(self, kind: str, claims: list[tuple[str, str]]) -> set[str]:
-        """Claim each `(value, owner)`; the values another owner holds (they stay theirs)."""
+    async def claim_many(self, kind: str, claims: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Claim each `(value, owner)`; the claims refused because another owner holds the value
+        (it stays theirs; of two owners claiming one value in `claims`, the first wins)."""
         if not claims:
             return set()
         try:
@@ -56,10 +57,10 @@ class UniqueValueRepository(Repository):
             errors = exc.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE for e in errors):
                 raise
-            clashing = {claims[e["index"]][0]: claims[e["index"]][1] for e in errors}
+            clashing = [claims[e["index"]] for e in errors]
             held = {d["_id"]: d["owner"] async for d in self.coll.find(
-                {"_id": {"$in": [_key(kind, v) for v in clashing]}})}
-            return {v for v, o in clashing.items() if held.get(_key(kind, v)) != o}
+                {"_id": {"$in": [_key(kind, v) for v, _ in clashing]}})}
+            return {(v, o) for v, o in clashing if held.get(_key(kind, v)) != o}
 
     async def release(self, kind: str, values: list[str], owner: str, session: Any = None) -> None:
         """Give up the values `owner` holds (a value held by someone else stays theirs)."""

@@ -63,6 +63,18 @@ async def test_a_batch_stores_the_free_rows_and_refuses_the_taken_ones(world, pl
     assert await _claims(platform) == await _hashes(platform)
 
 
+async def test_one_number_twice_in_a_batch_stores_the_first_row_only(world, platform):
+    c2 = world["communities"][1]
+    rows = [platform.residents.seal({"_id": new_id(), "communityId": c2["_id"], "name": n, "idNumber": SECOND})
+            for n in ("前", "后")]
+    with pytest.raises(BulkWriteError) as refused:
+        await platform.residents.insert_many(rows)
+    assert [(e["index"], e["code"]) for e in refused.value.details["writeErrors"]] == [(1, 11000)]
+    stored = await platform.residents.coll.find({"_id": {"$in": [r["_id"] for r in rows]}}).to_list()
+    assert [r["name"] for r in stored] == ["前"]
+    assert await _claims(platform) == await _hashes(platform)
+
+
 async def test_claims_follow_key_rotation_and_are_backfilled_once(gql, world, platform):
     old = platform.settings.pii_key_material
     settings = platform.settings.model_copy(update={"pii_key": f"k2:{base64.b64encode(os.urandom(32)).decode()},k1:{old}"})

@@ -92,8 +92,8 @@ class ResidentRepository(Repository):
             return
         taken = await self.unique.claim_many(ID_NUMBER, [(d["idNumberHash"], d["_id"]) for d in docs
                                                          if d.get("idNumberHash")])
-        refused = [i for i, d in enumerate(docs) if d.get("idNumberHash") in taken]
-        keep = [d for i, d in enumerate(docs) if i not in set(refused)]
+        refused = [i for i, d in enumerate(docs) if (d.get("idNumberHash"), d["_id"]) in taken]
+        keep = [d for d in docs if (d.get("idNumberHash"), d["_id"]) not in taken] if taken else docs
         try:
             await stamps.insert_all(self.coll, keep, ordered=False)
         except BaseException:
