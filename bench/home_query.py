@@ -26,7 +26,7 @@ RESIDENTS = """query GridResidents { residents(first: 20, filter: { gridId: $gri
 async def prepare(uri: str) -> dict[str, str]:
     """Seed one community with history; a resident's token, a grid worker's token and grid."""
     from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.modules.seeding import seed_modules
     from community_plus.demo.seed import seed
     from community_plus.settings import load_settings
@@ -66,7 +66,7 @@ async def commands_per_request(uri: str, token: str) -> dict[int, int]:
     from community_plus.platform import db as dbm
     from community_plus.app import create_app
     from community_plus.keys import PLATFORM
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.settings import load_settings
 
     class Counter(monitoring.CommandListener):

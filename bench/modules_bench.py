@@ -22,7 +22,7 @@ BUILTIN = ("elder_care", "meal_assist", "micro_charity")
 
 async def run(uri: str, communities: int) -> None:
     from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.graphql.schema import build_schema
     from community_plus.modules.registry import PluginRegistry
     from community_plus.modules.repository import ModuleSettingsRepository

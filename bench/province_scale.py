@@ -148,7 +148,7 @@ def orders_of(community: dict, residents: list[dict], per_community: int, now: d
 async def seed(uri: str, communities: int, residents: int, batch: int, orders: int, indexes_first: bool,
                console: Console) -> dict[str, Any]:
     from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.settings import load_settings
 
     settings = load_settings(MONGODB_URI=uri)
@@ -217,7 +217,7 @@ async def seed(uri: str, communities: int, residents: int, batch: int, orders: i
 async def prepare_actors(uri: str, comms: list[dict]) -> dict[str, Any]:
     """The measured street: demo catalogue and 40 realistic orders per community; the users."""
     from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.modules.seeding import seed_modules
     from community_plus.demo.seed import _upsert_user
     from community_plus.demo.services import seed_service_items, seed_work_orders

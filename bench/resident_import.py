@@ -58,7 +58,7 @@ def write_csv(path: Path, n: int, offset: int) -> None:
 
 async def community(uri: str) -> str:
     from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.demo.seed import seed
     from community_plus.settings import load_settings
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import cpu_seconds, machine, rss_mib, start_server, wait_http  # noqa: E402
 
 from community_plus.platform import db as dbm  # noqa: E402
-from community_plus.platform.context import Platform  # noqa: E402
+from community_plus.domains.platform import Platform  # noqa: E402
 from community_plus.domains.notifications.outbox_repository import notification_events  # noqa: E402
 from community_plus.platform.event_log import EventLog  # noqa: E402
 from community_plus.platform.repository import new_id  # noqa: E402

@@ -14,7 +14,7 @@ from community_plus.platform import db as dbm
 from community_plus.http.admin_console import setup_admin_console
 from community_plus.http.cors import setup_cors
 from community_plus.domains.residents.export import setup_resident_export
-from community_plus.platform.context import Platform
+from community_plus.domains.platform import Platform
 from community_plus.domains.opening import open_domains
 from community_plus.http.deadline import Admission, AdmissionLimits, deadline_middleware
 from community_plus.platform.errors import AppError, Forbidden

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from community_plus.http.deadline import Admission
     from community_plus.modules.registry import PluginRegistry
     from community_plus.platform.access import Scope
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.platform.db import Outage
     from community_plus.platform.metrics import Metrics
     from community_plus.realtime.setup import Realtime

@@ -100,7 +100,7 @@ async def command_counter(platform):
     """Route the app's repositories through a client that counts the commands of each request
     (the app runs without background jobs for these tests; see `settings`)."""
     from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
 
     counter = CommandCounter(platform.db.name)
     client = dbm.connect(platform.settings.mongodb_uri, event_listeners=[counter])

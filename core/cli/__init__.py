@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from community_plus.cli.admin import admin
+from community_plus.cli.media import media
 from community_plus.cli.common import _settings, console, with_platform
 from community_plus.cli.pii import pii
 from community_plus.cli.plugin import plugin, sandbox  # plugin authors' tools: docs/plugin-guide.md
@@ -26,7 +27,8 @@ def main() -> None:
 
 
 
-for command in (seed_cmd, serve, worker, schema, admin, plugins, queries, pii, wechat, residents, plugin, sandbox):
+for command in (seed_cmd, serve, worker, schema, admin, media, plugins, queries, pii, wechat, residents, plugin,
+                sandbox):
     main.add_command(command)
 
 

@@ -26,7 +26,7 @@ def _settings() -> Settings:
 def with_platform(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
     """Run `fn(platform)` against the configured or embedded database."""
     from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.domains.opening import open_domains
 
     async def run(uri: str) -> Any:

@@ -113,7 +113,7 @@ def _print_fake_wechat(base: str) -> None:
 
 def _seed_if_empty(settings: Settings, size) -> None:
     from community_plus.platform import db as dbm
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.domains.opening import open_domains
 
     async def go() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from bson import ObjectId
 
 from community_plus.demo import data as dd
-from community_plus.platform.context import Platform
+from community_plus.domains.platform import Platform
 from community_plus.domains.residents.repository import as_datetime_utc
 from community_plus.platform.security.passwords import hash_password
 from community_plus.demo.repository import DemoRepository

@@ -8,7 +8,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from community_plus.platform.context import Platform
+from community_plus.domains.platform import Platform
 from community_plus.demo.repository import DemoRepository
 from community_plus.domains.work_orders.numbering import number_all
 

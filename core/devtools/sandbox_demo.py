@@ -19,7 +19,7 @@ from community_plus.domains.opening import open_domains
 from community_plus.devtools.sandbox_options import SandboxError, SandboxOptions, console
 from community_plus.modules.seeding import attach_cli_extensions
 from community_plus.platform import db as dbm
-from community_plus.platform.context import Platform
+from community_plus.domains.platform import Platform
 
 APPID = "wx5a4db0c0ffee0001"
 RESIDENT_USER, RESIDENT_PHONE, RESIDENT_NAME = "resident", "13800138000", "沙盒居民"

@@ -13,7 +13,7 @@ from community_plus.domains.hotline.repository import (HotlineCallRepository, Re
 from community_plus.domains.linkage.repository import (DepartmentRepository, HopRepository, LinkageOrderRepository,
     LinkageStaffRepository)
 from community_plus.platform import db as dbm
-from community_plus.platform.context import Platform
+from community_plus.domains.platform import Platform
 from community_plus.platform.upgrades import UpgradeRepository, run_once
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from community_plus.platform import db as dbm
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.platform.repository import Repository
 
 T = TypeVar("T")

@@ -429,9 +429,9 @@ async def test_cleanup_runs_in_background_and_from_the_cli(aiohttp_client, clien
         env.update({k: str(v) for k, v in s3_overrides(settings.s3_endpoint).items() if k != "CP_S3_BUCKET"},
                    CP_S3_BUCKET=settings.s3_bucket)
     await asyncio.sleep(0.4)
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "community_plus.domains.media.cleanup", env=env,
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "community_plus.cli", "media", "sweep", env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
-    assert "removed 1 orphan files" in out.decode()
+    assert "removed 1 orphan files" in err.decode()  # the CLI's console writes to stderr
     assert await files.get(doc["id"]) is None

@@ -6,7 +6,7 @@ import base64
 import os
 
 from community_plus.platform import db as dbm
-from community_plus.platform.context import Platform
+from community_plus.domains.platform import Platform
 from community_plus.domains.residents.pii_rotation import remaining, rotate_pii
 
 

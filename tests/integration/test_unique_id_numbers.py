@@ -13,7 +13,7 @@ from pymongo.errors import BulkWriteError
 from community_plus.domains.opening import open_domains
 from community_plus.domains.residents.pii_rotation import rotate_pii
 from community_plus.platform import db as dbm
-from community_plus.platform.context import Platform
+from community_plus.domains.platform import Platform
 from community_plus.platform.repository import new_id
 from community_plus.platform.upgrades import UpgradeRepository
 from community_plus.platform.validation import id_check_digit

@@ -134,7 +134,7 @@ class EventLog(Repository):
 
 def _platform_repositories() -> set[str]:
     """The attributes `Platform.__init__` sets to a repository (`self.audit = r.AuditRepository(db)`)."""
-    tree = ast.parse((CORE / "platform" / "context.py").read_text("utf-8"))
+    tree = ast.parse((CORE / "domains" / "platform.py").read_text("utf-8"))
     init = next(n for c in tree.body if isinstance(c, ast.ClassDef) and c.name == "Platform"
                 for n in c.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
     names = {"files", "parts"}  # media's FileRepository, the domain parts (repositories by part name)

@@ -13,7 +13,7 @@ from community_plus.platform import stamps
 from community_plus.platform.repository import Repository
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
 
 MAX_WARDS = 50
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from community_plus.platform.access import Principal
-from community_plus.platform.context import Platform
 from community_plus.domains.staff.login_guard import LoginGuard
 from community_plus.platform.errors import BadUserInput, Unauthenticated
 from community_plus.platform.repository import new_id
 from community_plus.platform.security.passwords import hash_password, verify_password
 from community_plus.platform.security.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+
+if TYPE_CHECKING:
+    from community_plus.domains.platform import Platform
 
 _DUMMY_HASH = hash_password("timing-equaliser")
 MAX_USERNAME = 64

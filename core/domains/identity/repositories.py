@@ -14,7 +14,7 @@ from community_plus.platform.rate_limit_counters import RateLimitRepository
 from community_plus.domains.identity.accounts_repository import ResidentAccountRepository
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
 
 EXTRAS_KEY = "identity_repositories"
 

@@ -10,8 +10,8 @@ What it removes, in one pass (`run_once(platform)`):
 - temp files older than a day in the media temp folder (left by a killed process).
 
 Several workers may sweep at once: every step is a compare-and-set or idempotent.
-The server runs it every `CP_ORPHAN_SWEEP_MINUTES` (`media/setup.py`); operators can run it by
-hand with `python -m community_plus.domains.media.cleanup`.
+The server runs it every `CP_ORPHAN_SWEEP_MINUTES` (`media/setup.py`); operators run it by hand
+with `community-plus media sweep` (`cli/media.py`).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from community_plus.domains.media.storage import Storage, StorageError
 from community_plus.platform.tasks import every
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
 
-log = structlog.get_logger("community_plus.domains.media.cleanup")
+log = structlog.get_logger("community_plus.domains.media.orphans")
 
 BATCH = 200
 TEMP_MAX_AGE = 86400  # seconds

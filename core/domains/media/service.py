@@ -45,7 +45,8 @@ from community_plus.domains.media.storage import SignedUrl, Storage, StorageErro
 from community_plus.domains.media.workers import ImageWorkers
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform, RequestContext
+    from community_plus.domains.platform import Platform
+    from community_plus.platform.context import RequestContext
 
 log = structlog.get_logger("community_plus.domains.media")
 

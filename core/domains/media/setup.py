@@ -33,7 +33,7 @@ from community_plus.domains.media.workers import ImageWorkers
 from community_plus.settings import ConfigurationError
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
     from community_plus.settings import Settings
 
 

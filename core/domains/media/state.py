@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from community_plus.domains.media.spool import Spool
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
 
 
 @dataclass(slots=True)

@@ -15,10 +15,10 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from community_plus.platform.access import Scope
-from community_plus.platform.context import Platform, RequestContext
+from community_plus.platform.context import RequestContext
 from community_plus.platform.errors import BadUserInput, NotFound
 from community_plus.domains.media.spool import ReceivedFile
 from community_plus.platform.repository import Page, new_id
@@ -26,6 +26,9 @@ from community_plus.domains.audit import service as audit
 from community_plus.domains.resident_import.importer import RUNNING, ResidentImporter
 from community_plus.domains.resident_import.repository import ImportErrorRepository, ImportJobRepository
 from community_plus.domains.resident_import.sheets import format_of
+
+if TYPE_CHECKING:
+    from community_plus.domains.platform import Platform
 
 IMPORT_ROLES = ("platform_admin", "region_admin", "community_admin")
 MODES = ("all_or_nothing", "valid_rows")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from pymongo.errors import DuplicateKeyError
 
-from community_plus.platform.context import Platform
 from community_plus.platform.errors import BadUserInput, Conflict, FieldErrors
 from community_plus.platform.repository import new_id
 from community_plus.platform.security.passwords import hash_password
 from community_plus.domains.linkage.repository import DepartmentRepository
+
+if TYPE_CHECKING:
+    from community_plus.domains.platform import Platform
 
 MIN_PASSWORD = 8
 

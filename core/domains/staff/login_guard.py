@@ -26,7 +26,7 @@ from community_plus.platform.repository import new_id
 from community_plus.domains.staff.repository import StaffRepositories
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
 
 FREE_FAILURES = 5
 FIRST_LOCK = timedelta(minutes=1)

@@ -13,7 +13,7 @@ from community_plus.platform import stamps
 from community_plus.domains.parts import platform_part
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
 
 STAFF_ROLES = list(ROLES)
 

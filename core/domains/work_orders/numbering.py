@@ -20,7 +20,7 @@ from community_plus.domains.parts import platform_part
 from community_plus.domains.work_orders.numbering_repository import NumberedOrders, WorkOrderCounters
 
 if TYPE_CHECKING:
-    from community_plus.platform.context import Platform
+    from community_plus.domains.platform import Platform
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 NUMBER = re.compile(r"^GD\d{8}-\d{4,}$")
