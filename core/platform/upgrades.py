@@ -34,6 +34,7 @@ async def run_once(upgrades: UpgradeRepository, name: str, upgrade: Callable[[],
     """Run `upgrade` (it returns how many rows it changed) unless it has run before."""
     if await upgrades.done(name):
         return
+    log.info("data upgrade running (once: later start-ups skip it)", upgrade=name)
     rows = await upgrade()
     await upgrades.mark(name, rows)
     if rows:

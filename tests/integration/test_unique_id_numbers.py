@@ -92,6 +92,9 @@ async def test_claims_follow_key_rotation_and_are_backfilled_once(gql, world, pl
         await UpgradeRepository(rotating.db).coll.delete_many({"_id": "residents.id_number_claims"})
         await open_domains(rotating)
         assert await _claims(rotating) == after
+        await rotating.residents.unique.coll.delete_many({})  # batch by batch along `_id`
+        assert await rotating.residents.claim_stored_id_numbers(batch=3) == await rotating.residents.coll.count_documents({})
+        assert await _claims(rotating) == after
     finally:
         await client.close()
 

@@ -70,3 +70,11 @@ async def test_orders_stored_before_parties_are_backfilled_once(gql, world, plat
     await platform.work_orders.coll.update_one({"_id": own}, {"$unset": {"parties": ""}})
     await open_domains(platform)  # done once: a later start-up does not scan again
     assert "parties" not in await platform.work_orders.coll.find_one({"_id": own})
+
+    # batch by batch along `_id`: every row reached, only the rows without parties written
+    await platform.work_orders.coll.update_many({}, {"$unset": {"parties": ""}})
+    await platform.work_orders.coll.update_one({"_id": own}, {"$set": {"parties": ["kept"]}})
+    total = await platform.work_orders.coll.count_documents({})
+    assert await platform.work_orders.backfill_parties(batch=2) == total - 1
+    assert await platform.work_orders.coll.count_documents({"parties": {"$exists": False}}) == 0
+    assert (await platform.work_orders.coll.find_one({"_id": own}))["parties"] == ["kept"]
