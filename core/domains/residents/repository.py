@@ -131,14 +131,17 @@ class ResidentRepository(Repository):
 
     async def claim_stored_id_numbers(self, batch: int = 5000) -> int:
         """Claim the ID numbers of residents stored before `unique_values` held them (an
-        upgrade, run once); how many residents were read. Walks `_id` in index order, one
-        short range per batch (a long query would stall the embedded database's heartbeat)."""
-        done, after = 0, ""
-        while rows := await self.coll.find({"_id": {"$gt": after}}, {"idNumberHash": 1}
-                                           ).sort("_id", ASCENDING).limit(batch).to_list():
-            await self.unique.claim_many(ID_NUMBER, [(r["idNumberHash"], r["_id"]) for r in rows
-                                                     if isinstance(r.get("idNumberHash"), str)])
-            done, after = done + len(rows), rows[-1]["_id"]
+        upgrade, run once); how many residents were read. One pass of one cursor (a query per
+        batch would cost the whole collection each on the embedded database)."""
+        done, claims = 0, []
+        async for row in self.coll.find({}, {"idNumberHash": 1}, batch_size=batch):
+            done += 1
+            if isinstance(row.get("idNumberHash"), str):
+                claims.append((row["idNumberHash"], row["_id"]))
+            if len(claims) >= batch:
+                await self.unique.claim_many(ID_NUMBER, claims)
+                claims = []
+        await self.unique.claim_many(ID_NUMBER, claims)
         return done
 
     async def count_sealed_under_older_keys(self) -> int:

@@ -52,17 +52,18 @@ class WorkOrderRepository(Repository):
 
     async def backfill_parties(self, batch: int = 1000) -> int:
         """Give orders stored before `parties` existed their parties; how many were updated.
-        Walks `_id` in index order (one short range per batch: a long query would stall the
-        embedded database's heartbeat) and updates the rows without them."""
-        done, after = 0, ""
-        while rows := await self.coll.find({"_id": {"$gt": after}}, {"submittedBy": 1, "residentId": 1, "parties": 1}
-                                           ).sort("_id", ASCENDING).limit(batch).to_list():
-            missing = [r for r in rows if "parties" not in r]
-            if missing:
-                await self.coll.bulk_write([UpdateOne({"_id": r["_id"], "parties": {"$exists": False}},
-                                                      {"$set": {"parties": parties(r)}}) for r in missing],
-                                           ordered=False)
-            done, after = done + len(missing), rows[-1]["_id"]
+        One pass of one cursor (a query per batch would cost the whole collection each on the
+        embedded database, which materialises a query's matches); updates are idempotent."""
+        done, pending = 0, []
+        async for row in self.coll.find({}, {"submittedBy": 1, "residentId": 1, "parties": 1}, batch_size=batch):
+            if "parties" not in row:
+                pending.append(UpdateOne({"_id": row["_id"], "parties": {"$exists": False}},
+                                         {"$set": {"parties": parties(row)}}))
+            if len(pending) >= batch:
+                done += (await self.coll.bulk_write(pending, ordered=False)).modified_count
+                pending = []
+        if pending:
+            done += (await self.coll.bulk_write(pending, ordered=False)).modified_count
         return done
 
     async def by_idempotency_key(self, user_id: str, key: str) -> dict[str, Any] | None:
