@@ -64,6 +64,10 @@ class UniqueValueRepository(Repository):
 
     async def release(self, kind: str, values: list[str], owner: str, session: Any = None) -> None:
         """Give up the values `owner` holds (a value held by someone else stays theirs)."""
-        if values:
-            await self.coll.bulk_write([DeleteOne({"_id": _key(kind, v), "owner": owner}) for v in values],
+        await self.release_claims(kind, [(v, owner) for v in values], session)
+
+    async def release_claims(self, kind: str, claims: list[tuple[str, str]], session: Any = None) -> None:
+        """Give up each `(value, owner)` claim (a value held by someone else stays theirs)."""
+        if claims:
+            await self.coll.bulk_write([DeleteOne({"_id": _key(kind, v), "owner": o}) for v, o in claims],
                                        ordered=False, session=session)

@@ -24,15 +24,16 @@ async def rotate_pii(platform: Any, batch: int = 200, progress: Callable[[int], 
     """Re-seal rows under older keys; returns how many rows were re-sealed."""
     repo = platform.residents
     done = batches = 0
-    while max_batches is None or batches < max_batches:
-        rows = await repo.sealed_under_older_keys(batch)
-        if not rows:
-            break
-        for row in rows:
-            plain = {field: repo.reveal(row, field) for field in SENSITIVE}
-            sealed = repo.seal(plain)
-            done += await repo.reseal(row, sealed)
-        batches += 1
-        if progress:
-            progress(len(rows))
+    batches_of = repo.sealed_under_older_keys(batch)
+    try:
+        async for rows in batches_of:
+            done += await repo.reseal_many([(row, repo.seal({field: repo.reveal(row, field) for field in SENSITIVE}))
+                                            for row in rows])
+            batches += 1
+            if progress:
+                progress(len(rows))
+            if max_batches is not None and batches >= max_batches:
+                break
+    finally:
+        await batches_of.aclose()  # closes the cursor when the run stops early
     return done

@@ -3,10 +3,11 @@ masked forms are stored alongside so ordinary reads never decrypt anything."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -144,24 +145,50 @@ class ResidentRepository(Repository):
         await self.unique.claim_many(ID_NUMBER, claims)
         return done
 
+    def _under_older_keys(self) -> dict[str, Any]:
+        """Rows sealed under a key other than the current one (rows without PII have none)."""
+        return {"pii.k": {"$exists": True, "$nin": [self.keyring.current_id]}}
+
     async def count_sealed_under_older_keys(self) -> int:
         """Rows whose PII is still sealed under a key other than the current one (pii rotation)."""
-        return await self.coll.count_documents({"pii.k": {"$nin": [self.keyring.current_id]}})
+        return await self.coll.count_documents(self._under_older_keys())
 
-    async def sealed_under_older_keys(self, limit: int) -> list[dict[str, Any]]:
-        return await self.coll.find({"pii.k": {"$nin": [self.keyring.current_id]}}).limit(limit).to_list()
+    async def sealed_under_older_keys(self, batch: int) -> AsyncIterator[list[dict[str, Any]]]:
+        """The rows under older keys, `batch` at a time, from one cursor (a query per batch
+        would scan past the rows already re-sealed every time: quadratic over a province)."""
+        rows: list[dict[str, Any]] = []
+        async with self.coll.find(self._under_older_keys(), batch_size=batch) as cursor:
+            async for row in cursor:
+                rows.append(row)
+                if len(rows) == batch:
+                    yield rows
+                    rows = []
+        if rows:
+            yield rows
 
-    async def reseal(self, row: dict[str, Any], sealed: dict[str, Any]) -> bool:
-        """Store `sealed` if the row is still under the key it was read with (concurrent edits
-        win); its ID number's claim moves to the new blind index."""
-        new, old = sealed.get("idNumberHash"), row.get("idNumberHash")
-        if new and new != old:
-            await self.unique.claim(ID_NUMBER, new, row["_id"])
-        result = await self.coll.update_one({"_id": row["_id"], "pii.k": row["pii"]["k"]}, {"$set": sealed})
-        moved = result.modified_count == 1
-        if new and new != old and (old if moved else new):
-            await self.unique.release(ID_NUMBER, [old if moved else new], row["_id"])
-        return moved
+    async def reseal_many(self, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> int:
+        """Store each `(row, sealed)` if the row is still under the key it was read with
+        (concurrent edits win); ID numbers' claims move to the new blind indexes. One round
+        trip per step for the whole batch; how many rows were re-sealed."""
+        if not pairs:
+            return 0
+        moving = [(sealed["idNumberHash"], row["_id"]) for row, sealed in pairs
+                  if sealed.get("idNumberHash") and sealed["idNumberHash"] != row.get("idNumberHash")]
+        await self.unique.claim_many(ID_NUMBER, moving)
+        await self.coll.bulk_write([UpdateOne({"_id": row["_id"], "pii.k": row["pii"]["k"]}, {"$set": sealed})
+                                    for row, sealed in pairs], ordered=False)
+        now = {d["_id"]: d async for d in self.coll.find({"_id": {"$in": [row["_id"] for row, _ in pairs]}},
+                                                         {"pii": 1, "idNumberHash": 1})}
+        resealed, released = 0, []
+        for row, sealed in pairs:
+            stored = now.get(row["_id"], {})
+            moved = stored.get("pii") == sealed["pii"] and stored.get("idNumberHash") == sealed.get("idNumberHash")
+            resealed += moved
+            new, old = sealed.get("idNumberHash"), row.get("idNumberHash")
+            if new and new != old and (old if moved else new):
+                released.append((old if moved else new, row["_id"]))
+        await self.unique.release_claims(ID_NUMBER, released)
+        return resealed
 
     async def find_by_id_number(self, id_number: str) -> dict[str, Any] | None:
         """Deliberately global: ID numbers are unique across the platform."""
