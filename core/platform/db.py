@@ -95,6 +95,7 @@ async def drop_retired_indexes(db: AsyncDatabase, retired: dict[str, Iterable[st
     return dropped
 
 
+DUPLICATE_KEY = 11000  # a unique index (or `_id`) refused a write
 _RACED = frozenset({68, 85, 86})  # IndexAlreadyExists, IndexOptionsConflict, IndexKeySpecsConflict
 
 

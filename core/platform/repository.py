@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
 from community_plus_sdk.relay import MAX_PAGE, Page, decode_cursor, page_size  # noqa: F401  (MAX_PAGE: limits.py)
@@ -15,6 +17,23 @@ from community_plus_sdk.relay import MAX_PAGE, Page, decode_cursor, page_size  #
 def new_id() -> str:
     """A new document id: an ObjectId's hex, so ids sort by creation time."""
     return str(ObjectId())
+
+
+async def in_batches(cursor: AsyncCursor, size: int) -> AsyncIterator[list[dict[str, Any]]]:
+    """A cursor's documents, `size` at a time, for passes over a whole collection: one query
+    (a query per batch costs the whole matching set each time on the embedded database, which
+    materialises matches before the limit); the cursor is closed when the caller stops early."""
+    rows: list[dict[str, Any]] = []
+    try:
+        async for row in cursor.batch_size(size):
+            rows.append(row)
+            if len(rows) == size:
+                yield rows
+                rows = []
+        if rows:
+            yield rows
+    finally:
+        await cursor.close()
 
 
 def scoped(query: dict[str, Any], scope_filter: dict[str, Any] | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from community_plus.platform.db import DUPLICATE_KEY
 from community_plus_sdk.errors import RetryTransaction
 
 FIELD = "_stamp"
@@ -117,7 +118,7 @@ async def insert_all(coll: AsyncCollection, docs: list[dict[str, Any]], session:
         await coll.insert_many(docs, ordered=ordered, session=session)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
-        if _in_transaction(session) or not errors or any(e.get("code") != DUPLICATE for e in errors):
+        if _in_transaction(session) or not errors or any(e.get("code") != DUPLICATE_KEY for e in errors):
             raise
         if not await _landed(coll, [docs[e["index"]] for e in errors], session):
             raise
@@ -125,7 +126,6 @@ async def insert_all(coll: AsyncCollection, docs: list[dict[str, Any]], session:
             await insert_all(coll, docs[errors[0]["index"] + 1:], session, ordered)
 
 
-DUPLICATE = 11000
 
 
 def _in_transaction(session: Any) -> bool:

@@ -15,9 +15,8 @@ from typing import Any
 from pymongo import DeleteOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from community_plus.platform.db import DUPLICATE_KEY
 from community_plus.platform.repository import Repository
-
-DUPLICATE = 11000
 
 
 def _key(kind: str, value: str) -> str:
@@ -55,7 +54,7 @@ class UniqueValueRepository(Repository):
             return set()
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE for e in errors):
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
             clashing = [claims[e["index"]] for e in errors]
             held = {d["_id"]: d["owner"] async for d in self.coll.find(

@@ -32,6 +32,7 @@ import structlog
 from pymongo.errors import BulkWriteError
 
 from community_plus.platform.context import RequestContext
+from community_plus.platform.db import DUPLICATE_KEY
 from community_plus.platform.repository import new_id
 from community_plus.domains.residents.repository import as_datetime_utc
 from community_plus.domains.audit import service as audit
@@ -240,7 +241,7 @@ class ResidentImporter:
 
     async def _after_conflicts(self, batch: list[tuple[int, dict[str, Any]]], exc: BulkWriteError) -> list[dict]:
         """Rows refused by the unique ID index (created meanwhile) become errors; others re-raise."""
-        failed = {e["index"] for e in exc.details.get("writeErrors", []) if e.get("code") == 11000}
+        failed = {e["index"] for e in exc.details.get("writeErrors", []) if e.get("code") == DUPLICATE_KEY}
         if len(failed) != len(exc.details.get("writeErrors", [])):
             raise exc
         errors = []

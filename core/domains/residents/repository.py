@@ -15,8 +15,9 @@ from community_plus.platform.security.pii import Keyring
 from community_plus.platform.validation import mask_id_number, mask_phone
 from community_plus.platform import stamps
 from community_plus.platform.stamps import insert_once
-from community_plus.platform.repository import Repository, scoped
-from community_plus.platform.unique_values import DUPLICATE, UniqueValueRepository
+from community_plus.platform.repository import Repository, in_batches, scoped
+from community_plus.platform.db import DUPLICATE_KEY
+from community_plus.platform.unique_values import UniqueValueRepository
 
 SENSITIVE = ("phone", "idNumber")
 ID_NUMBER = "idNumber"  # the kind of its claims in `unique_values`
@@ -83,7 +84,7 @@ class ResidentRepository(Repository):
         if number and not await self.unique.claim(ID_NUMBER, number, stored["_id"], session):
             if session is None and stored["_id"] == doc["_id"]:
                 await self.coll.delete_one({"_id": doc["_id"]})
-            raise DuplicateKeyError(TAKEN, DUPLICATE)
+            raise DuplicateKeyError(TAKEN, DUPLICATE_KEY)
         return stored
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> None:
@@ -98,12 +99,11 @@ class ResidentRepository(Repository):
         try:
             await stamps.insert_all(self.coll, keep, ordered=False)
         except BaseException:
-            for d in keep:
-                if d.get("idNumberHash"):
-                    await self.unique.release(ID_NUMBER, [d["idNumberHash"]], d["_id"])
+            await self.unique.release_claims(ID_NUMBER, [(d["idNumberHash"], d["_id"]) for d in keep
+                                                         if d.get("idNumberHash")])
             raise
         if refused:
-            raise BulkWriteError({"writeErrors": [{"index": i, "code": DUPLICATE, "errmsg": TAKEN} for i in refused],
+            raise BulkWriteError({"writeErrors": [{"index": i, "code": DUPLICATE_KEY, "errmsg": TAKEN} for i in refused],
                                   "nInserted": len(keep)})
 
     async def update(self, id: str, scope_filter: dict[str, Any], changes: dict[str, Any],
@@ -121,7 +121,7 @@ class ResidentRepository(Repository):
                 return None
             old = before.get("idNumberHash")
             if new and new != old and not await self.unique.claim(ID_NUMBER, new, id, session):
-                raise DuplicateKeyError(TAKEN, DUPLICATE)
+                raise DuplicateKeyError(TAKEN, DUPLICATE_KEY)
         doc = await self.coll.find_one_and_update(scoped({"_id": id}, scope_filter), update,
                                                   return_document=ReturnDocument.AFTER, session=session)
         if new and new != old and doc is None:
@@ -132,17 +132,11 @@ class ResidentRepository(Repository):
 
     async def claim_stored_id_numbers(self, batch: int = 5000) -> int:
         """Claim the ID numbers of residents stored before `unique_values` held them (an
-        upgrade, run once); how many residents were read. One pass of one cursor (a query per
-        batch would cost the whole collection each on the embedded database)."""
-        done, claims = 0, []
-        async for row in self.coll.find({}, {"idNumberHash": 1}, batch_size=batch):
-            done += 1
-            if isinstance(row.get("idNumberHash"), str):
-                claims.append((row["idNumberHash"], row["_id"]))
-            if len(claims) >= batch:
-                await self.unique.claim_many(ID_NUMBER, claims)
-                claims = []
-        await self.unique.claim_many(ID_NUMBER, claims)
+        upgrade, run once); how many were claimed."""
+        done = 0
+        async for rows in in_batches(self.coll.find({"idNumberHash": {"$type": "string"}}, {"idNumberHash": 1}), batch):
+            await self.unique.claim_many(ID_NUMBER, [(r["idNumberHash"], r["_id"]) for r in rows])
+            done += len(rows)
         return done
 
     def _under_older_keys(self) -> dict[str, Any]:
@@ -153,18 +147,10 @@ class ResidentRepository(Repository):
         """Rows whose PII is still sealed under a key other than the current one (pii rotation)."""
         return await self.coll.count_documents(self._under_older_keys())
 
-    async def sealed_under_older_keys(self, batch: int) -> AsyncIterator[list[dict[str, Any]]]:
+    def sealed_under_older_keys(self, batch: int) -> AsyncIterator[list[dict[str, Any]]]:
         """The rows under older keys, `batch` at a time, from one cursor (a query per batch
         would scan past the rows already re-sealed every time: quadratic over a province)."""
-        rows: list[dict[str, Any]] = []
-        async with self.coll.find(self._under_older_keys(), batch_size=batch) as cursor:
-            async for row in cursor:
-                rows.append(row)
-                if len(rows) == batch:
-                    yield rows
-                    rows = []
-        if rows:
-            yield rows
+        return in_batches(self.coll.find(self._under_older_keys()), batch)
 
     async def reseal_many(self, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> int:
         """Store each `(row, sealed)` if the row is still under the key it was read with

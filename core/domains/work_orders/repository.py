@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
 
-from community_plus.platform.repository import Repository, scoped
+from community_plus.platform.repository import Repository, in_batches, scoped
 from community_plus.platform import stamps
 
 
@@ -51,19 +51,14 @@ class WorkOrderRepository(Repository):
         await stamps.insert(self.coll, doc, session=session)
 
     async def backfill_parties(self, batch: int = 1000) -> int:
-        """Give orders stored before `parties` existed their parties; how many were updated.
-        One pass of one cursor (a query per batch would cost the whole collection each on the
-        embedded database, which materialises a query's matches); updates are idempotent."""
-        done, pending = 0, []
-        async for row in self.coll.find({}, {"submittedBy": 1, "residentId": 1, "parties": 1}, batch_size=batch):
-            if "parties" not in row:
-                pending.append(UpdateOne({"_id": row["_id"], "parties": {"$exists": False}},
-                                         {"$set": {"parties": parties(row)}}))
-            if len(pending) >= batch:
-                done += (await self.coll.bulk_write(pending, ordered=False)).modified_count
-                pending = []
-        if pending:
-            done += (await self.coll.bulk_write(pending, ordered=False)).modified_count
+        """Give orders stored before `parties` existed their parties; how many were updated."""
+        done = 0
+        async for rows in in_batches(self.coll.find({"parties": {"$exists": False}},
+                                                    {"submittedBy": 1, "residentId": 1}), batch):
+            result = await self.coll.bulk_write([UpdateOne({"_id": r["_id"], "parties": {"$exists": False}},
+                                                           {"$set": {"parties": parties(r)}}) for r in rows],
+                                                ordered=False)
+            done += result.modified_count
         return done
 
     async def by_idempotency_key(self, user_id: str, key: str) -> dict[str, Any] | None:
